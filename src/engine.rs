@@ -1,0 +1,525 @@
+//! The GPU reaction–diffusion engine: packed field storage, the step pipeline, ping-pong state,
+//! batched submission and readback.
+//!
+//! **Layout (decided here, in [`KernelLayout`], and nowhere else).** Each species is one layer
+//! of an `rgba32float` 2-D texture array; texel (X, y) packs the four cells x = 4X..4X+3 of row
+//! y. A compute invocation owns one texel and walks `rows` consecutive rows, keeping the rows
+//! above and below in registers. On lavapipe this is several times faster than one cell per
+//! invocation in storage buffers (texture fetches are vectorised there; per-invocation buffer
+//! addresses are not; see `BENCHMARKS.md`). Results do not depend on the layout: the tests
+//! compare layouts bit for bit.
+//!
+//! Nothing is created inside the step loop: two state textures and two bind groups are built
+//! once and chosen by step parity; many steps are recorded per submit, and state is read back
+//! only when the caller asks for it (outputs and checks).
+
+use crate::error::{Error, GpuError};
+use crate::gpu::Gpu;
+use crate::model::{Diffusivity, MAX_SPECIES, Problem};
+use bytemuck::{Pod, Zeroable};
+
+/// The step kernel's uniform block; mirrored field by field by `StepParams` in
+/// shaders/rd_step.wgsl (a test checks that size and offsets agree).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct StepParams {
+    pub nx: u32,
+    pub ny: u32,
+    pub ntx: u32,
+    pub last_texel: u32,
+    pub bc_x_min: u32,
+    pub bc_x_max: u32,
+    pub bc_y_min: u32,
+    pub bc_y_max: u32,
+    pub dt: f32,
+    pub inv_dx2: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
+    pub model: [[f32; 4]; 2],
+    pub diffusivity: [[f32; 4]; 4],
+    pub decay: [[f32; 4]; 4],
+    pub bc_value: [[f32; 4]; 16],
+}
+
+/// How the step kernel maps cells to invocations. Chosen once per adapter by
+/// [`KernelLayout::for_adapter`]; the benchmark can override it to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct KernelLayout {
+    /// Consecutive rows each invocation walks (register reuse of the vertical neighbours).
+    pub rows: u32,
+    /// Workgroup width in texels (the workgroup is `workgroup_x × 1`).
+    pub workgroup_x: u32,
+}
+
+impl KernelLayout {
+    /// Cells packed per texel (rgba32float); fixed by the storage format.
+    pub const CELLS_PER_TEXEL: usize = 4;
+
+    /// The layout for an adapter. CPU rasterisers (lavapipe) gain from walking rows: each
+    /// texel is then fetched about 3 times instead of 5, and the 64 × 1 workgroup keeps the
+    /// SIMD lanes on one row (measured: BENCHMARKS.md). Real GPUs need many more threads in
+    /// flight than a 4-row walk leaves at 256² to 512², so they get one row per invocation.
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> KernelLayout {
+        match info.device_type {
+            wgpu::DeviceType::Cpu => KernelLayout { rows: 4, workgroup_x: 64 },
+            _ => KernelLayout { rows: 1, workgroup_x: 64 },
+        }
+    }
+}
+
+/// The complete WGSL source of the step kernel for a problem and a layout.
+pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
+    format!(
+        "// generated header\nconst NS: u32 = {}u;\nconst ROWS: u32 = {}u;\nconst WG_X: u32 = {}u;\n\
+         const VARIABLE_D: bool = {};\n\n{}\n{}",
+        problem.species.len(),
+        layout.rows,
+        layout.workgroup_x,
+        problem.variable_diffusivity(),
+        include_str!("../shaders/rd_step.wgsl"),
+        problem.model.wgsl()
+    )
+}
+
+/// Number of texels per row for `nx` cells.
+pub fn texels_per_row(nx: usize) -> usize {
+    nx.div_ceil(KernelLayout::CELLS_PER_TEXEL)
+}
+
+/// Steps recorded into one command buffer before it is submitted.
+const STEPS_PER_SUBMIT: u64 = 200;
+
+/// GPU-resident state of one running problem.
+pub struct Simulation {
+    problem: Problem,
+    layout: KernelLayout,
+    ntx: u32,
+    state: [wgpu::Texture; 2],
+    bind_groups: [wgpu::BindGroup; 2],
+    pipeline: wgpu::ComputePipeline,
+    readback: wgpu::Buffer,
+    padded_row_bytes: u32,
+    /// Index of the texture that holds the current state.
+    current: usize,
+    step: u64,
+}
+
+impl Simulation {
+    /// Builds the simulation with the adapter's default layout and uploads `initial`
+    /// (one row-major ny × nx array per species).
+    pub fn new(gpu: &Gpu, problem: &Problem, initial: &[Vec<f32>]) -> Result<Simulation, Error> {
+        Self::with_layout(gpu, problem, initial, KernelLayout::for_adapter(&gpu.info))
+    }
+
+    pub fn with_layout(
+        gpu: &Gpu,
+        problem: &Problem,
+        initial: &[Vec<f32>],
+        layout: KernelLayout,
+    ) -> Result<Simulation, Error> {
+        let g = &problem.grid;
+        let ns = problem.species.len();
+        assert!(
+            (1..=MAX_SPECIES).contains(&ns),
+            "species count is validated when the scenario is resolved"
+        );
+        assert_eq!(initial.len(), ns, "one initial field per species");
+        check_limits(gpu, problem)?;
+        let ntx = texels_per_row(g.nx) as u32;
+        let device = &gpu.device;
+
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let make_state = |label| {
+            device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d {
+                    width: ntx,
+                    height: g.ny as u32,
+                    depth_or_array_layers: ns as u32,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Float,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING
+                    | wgpu::TextureUsages::STORAGE_BINDING
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            })
+        };
+        let state = [make_state("state A"), make_state("state B")];
+
+        // Coefficient texture: D then capacity, per species (a 1-texel dummy when unused).
+        let variable = problem.variable_diffusivity();
+        let coef_layers: Vec<Vec<f32>> = if variable {
+            let mut layers: Vec<Vec<f32>> = problem
+                .species
+                .iter()
+                .map(|s| match &s.diffusivity {
+                    Diffusivity::Uniform(d) => vec![*d; g.cells()],
+                    Diffusivity::Field(v) => v.clone(),
+                })
+                .collect();
+            layers.extend(problem.species.iter().map(|s| {
+                s.capacity.clone().unwrap_or_else(|| vec![1.0; g.cells()])
+            }));
+            layers
+        } else {
+            Vec::new()
+        };
+        let (cw, ch, cl) =
+            if variable { (ntx, g.ny as u32, 2 * ns as u32) } else { (1, 1, 1) };
+        let coef = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("coefficients"),
+            size: wgpu::Extent3d { width: cw, height: ch, depth_or_array_layers: cl },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        if variable {
+            for (layer, data) in coef_layers.iter().enumerate() {
+                write_layer(gpu, &coef, layer as u32, g.nx, g.ny, data);
+            }
+        }
+
+        let params = step_params(problem);
+        let params_buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("step params"),
+            size: std::mem::size_of::<StepParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+
+        let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("step layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                texture_entry(1),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::StorageTexture {
+                        access: wgpu::StorageTextureAccess::WriteOnly,
+                        format: wgpu::TextureFormat::Rgba32Float,
+                        view_dimension: wgpu::TextureViewDimension::D2Array,
+                    },
+                    count: None,
+                },
+                texture_entry(3),
+            ],
+        });
+        let array_view = |t: &wgpu::Texture| {
+            t.create_view(&wgpu::TextureViewDescriptor {
+                dimension: Some(wgpu::TextureViewDimension::D2Array),
+                ..Default::default()
+            })
+        };
+        let views = [array_view(&state[0]), array_view(&state[1])];
+        let coef_view = array_view(&coef);
+        let make_bg = |from: usize| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("step bind group"),
+                layout: &bgl,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&views[from]),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&views[1 - from]),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: wgpu::BindingResource::TextureView(&coef_view),
+                    },
+                ],
+            })
+        };
+        let bind_groups = [make_bg(0), make_bg(1)];
+
+        let source = step_shader_source(problem, layout);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("rd_step"),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("step pipeline layout"),
+            bind_group_layouts: &[Some(&bgl)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("rd_step"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("step"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+
+        let padded_row_bytes = padded_bytes_per_row(ntx);
+        let readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: padded_row_bytes as u64 * g.ny as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::Validation { stage: "pipeline set-up", detail: e.to_string() }
+                .into());
+        }
+
+        let mut sim = Simulation {
+            problem: problem.clone(),
+            layout,
+            ntx,
+            state,
+            bind_groups,
+            pipeline,
+            readback,
+            padded_row_bytes,
+            current: 0,
+            step: 0,
+        };
+        sim.upload(gpu, initial);
+        Ok(sim)
+    }
+
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    pub fn layout(&self) -> KernelLayout {
+        self.layout
+    }
+
+    /// Steps taken since the start.
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+
+    /// Simulated time in seconds.
+    pub fn time_s(&self) -> f64 {
+        self.step as f64 * self.problem.dt_s
+    }
+
+    /// Replaces the state with `fields` (one row-major ny × nx array per species).
+    pub fn upload(&mut self, gpu: &Gpu, fields: &[Vec<f32>]) {
+        let g = &self.problem.grid;
+        for (s, f) in fields.iter().enumerate() {
+            assert_eq!(f.len(), g.cells(), "field size must be nx * ny");
+            write_layer(gpu, &self.state[self.current], s as u32, g.nx, g.ny, f);
+        }
+    }
+
+    /// Records `steps` steps, submitting every [`STEPS_PER_SUBMIT`], without reading back.
+    pub fn advance(&mut self, gpu: &Gpu, steps: u64) {
+        let groups_x = self.ntx.div_ceil(self.layout.workgroup_x);
+        let groups_y = (self.problem.grid.ny as u32).div_ceil(self.layout.rows);
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(STEPS_PER_SUBMIT);
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("rd steps"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&self.pipeline);
+                for _ in 0..n {
+                    pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
+                    pass.dispatch_workgroups(groups_x, groups_y, 1);
+                    self.current = 1 - self.current;
+                }
+            }
+            gpu.queue.submit([encoder.finish()]);
+            left -= n;
+            self.step += n;
+        }
+    }
+
+    /// Reads species `s` back to the host (row-major ny × nx).
+    pub fn read_species(&self, gpu: &Gpu, s: usize) -> Result<Vec<f32>, GpuError> {
+        let g = &self.problem.grid;
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        encoder.copy_texture_to_buffer(
+            wgpu::TexelCopyTextureInfo {
+                texture: &self.state[self.current],
+                mip_level: 0,
+                origin: wgpu::Origin3d { x: 0, y: 0, z: s as u32 },
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.padded_row_bytes),
+                    rows_per_image: Some(g.ny as u32),
+                },
+            },
+            wgpu::Extent3d { width: self.ntx, height: g.ny as u32, depth_or_array_layers: 1 },
+        );
+        gpu.queue.submit([encoder.finish()]);
+        let slice = self.readback.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        gpu.wait()?;
+        rx.recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = {
+            let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            unpack_rows(&view, self.padded_row_bytes as usize, g.nx, g.ny)
+        };
+        self.readback.unmap();
+        Ok(out)
+    }
+
+    /// Reads every species back.
+    pub fn read_all(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>, GpuError> {
+        (0..self.problem.species.len()).map(|s| self.read_species(gpu, s)).collect()
+    }
+}
+
+fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+            view_dimension: wgpu::TextureViewDimension::D2Array,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+/// Fills the uniform block from a problem.
+pub fn step_params(problem: &Problem) -> StepParams {
+    let g = &problem.grid;
+    let ntx = texels_per_row(g.nx) as u32;
+    let mut p = StepParams {
+        nx: g.nx as u32,
+        ny: g.ny as u32,
+        ntx,
+        last_texel: ((g.nx - 1) / KernelLayout::CELLS_PER_TEXEL) as u32,
+        bc_x_min: g.boundary[0].code(),
+        bc_x_max: g.boundary[1].code(),
+        bc_y_min: g.boundary[2].code(),
+        bc_y_max: g.boundary[3].code(),
+        dt: problem.dt_s as f32,
+        inv_dx2: (1.0 / (g.dx_um * g.dx_um)) as f32,
+        model: problem.model.packed_params(),
+        ..Zeroable::zeroed()
+    };
+    for (s, sp) in problem.species.iter().enumerate() {
+        let d = match sp.diffusivity {
+            Diffusivity::Uniform(d) => d,
+            Diffusivity::Field(_) => 0.0, // read from the coefficient texture
+        };
+        p.diffusivity[s / 4][s % 4] = d;
+        p.decay[s / 4][s % 4] = sp.decay_per_s;
+        for (side, b) in g.boundary.iter().enumerate() {
+            if let crate::grid::Boundary::Fixed { values } = b {
+                p.bc_value[side * 4 + s / 4][s % 4] = values[s];
+            }
+        }
+    }
+    p
+}
+
+/// Bytes per row of a texel-row copy, padded to wgpu's 256-byte alignment.
+pub fn padded_bytes_per_row(ntx: u32) -> u32 {
+    let unpadded = ntx * 16;
+    unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT
+}
+
+/// Unpacks a padded texel-row copy into a row-major ny × nx array (drops pad cells and bytes).
+pub fn unpack_rows(bytes: &[u8], padded_row_bytes: usize, nx: usize, ny: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(nx * ny);
+    for y in 0..ny {
+        let row = &bytes[y * padded_row_bytes..y * padded_row_bytes + nx * 4];
+        out.extend(row.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+    }
+    out
+}
+
+/// Writes one row-major ny × nx array into a layer of a packed texture (pad cells are 0).
+fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize, data: &[f32]) {
+    let ntx = texels_per_row(nx);
+    let mut packed = vec![0.0f32; ntx * 4 * ny];
+    for y in 0..ny {
+        packed[y * ntx * 4..y * ntx * 4 + nx].copy_from_slice(&data[y * nx..(y + 1) * nx]);
+    }
+    gpu.queue.write_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture: tex,
+            mip_level: 0,
+            origin: wgpu::Origin3d { x: 0, y: 0, z: layer },
+            aspect: wgpu::TextureAspect::All,
+        },
+        bytemuck::cast_slice(&packed),
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(ntx as u32 * 16),
+            rows_per_image: Some(ny as u32),
+        },
+        wgpu::Extent3d { width: ntx as u32, height: ny as u32, depth_or_array_layers: 1 },
+    );
+}
+
+/// Refuses grids the device cannot hold, before anything is allocated.
+pub fn check_limits(gpu: &Gpu, problem: &Problem) -> Result<(), GpuError> {
+    let g = &problem.grid;
+    let l = &gpu.limits;
+    let too_large = |what, needed: u64, limit: u64| GpuError::GridTooLarge {
+        nx: g.nx as u32,
+        ny: g.ny as u32,
+        adapter: gpu.info.name.clone(),
+        what,
+        needed,
+        limit,
+    };
+    let ntx = texels_per_row(g.nx) as u64;
+    let max_dim = l.max_texture_dimension_2d as u64;
+    if ntx > max_dim {
+        return Err(too_large("the packed row width nx/4 (texels)", ntx, max_dim));
+    }
+    if g.ny as u64 > max_dim {
+        return Err(too_large("the row count ny", g.ny as u64, max_dim));
+    }
+    let layers = 2 * problem.species.len() as u64;
+    if layers > l.max_texture_array_layers as u64 {
+        return Err(too_large(
+            "the texture layers (2 per species)",
+            layers,
+            l.max_texture_array_layers as u64,
+        ));
+    }
+    let readback = padded_bytes_per_row(ntx as u32) as u64 * g.ny as u64;
+    if readback > l.max_buffer_size {
+        return Err(too_large("the readback buffer (bytes)", readback, l.max_buffer_size));
+    }
+    Ok(())
+}

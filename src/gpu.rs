@@ -1,0 +1,98 @@
+//! The one place that asks for a GPU adapter and opens a device.
+//!
+//! Everything else borrows `&Gpu` (its `device` and `queue`); tests open their own `Gpu` and hand
+//! it in. Adapter choice honours wgpu's environment variables (`WGPU_BACKEND`,
+//! `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF`).
+
+use crate::error::GpuError;
+
+/// An open device with the facts about it that the rest of the program needs.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+}
+
+/// A short description of one adapter, for `dorsalhorn info` and output metadata.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+}
+
+impl From<&wgpu::AdapterInfo> for AdapterSummary {
+    fn from(info: &wgpu::AdapterInfo) -> Self {
+        AdapterSummary {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+        }
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+impl Gpu {
+    /// Opens the preferred adapter (high performance, env overrides honoured) with the adapter's
+    /// own limits, so that large grids are possible where the hardware allows them.
+    pub fn new() -> Result<Gpu, GpuError> {
+        let instance = instance();
+        let adapter = match pollster::block_on(wgpu::util::initialize_adapter_from_env(
+            &instance, None,
+        )) {
+            Ok(a) => a,
+            Err(_) => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::from_env()
+                    .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            }))
+            .map_err(|e| GpuError::NoAdapter { detail: e.to_string() })?,
+        };
+        Self::from_adapter(&adapter)
+    }
+
+    fn from_adapter(adapter: &wgpu::Adapter) -> Result<Gpu, GpuError> {
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("dorsalhorn"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| GpuError::Device { adapter: info.name.clone(), detail: e.to_string() })?;
+        Ok(Gpu { device, queue, info, limits })
+    }
+
+    pub fn summary(&self) -> AdapterSummary {
+        AdapterSummary::from(&self.info)
+    }
+
+    /// Waits until all submitted work is done.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback(e.to_string()))
+    }
+}
+
+/// Every adapter visible to wgpu, with its limits (for `dorsalhorn info`).
+pub fn list_adapters() -> Vec<(AdapterSummary, wgpu::Limits)> {
+    let instance = instance();
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.iter().map(|a| (AdapterSummary::from(&a.get_info()), a.limits())).collect()
+}

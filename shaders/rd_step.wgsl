@@ -5,8 +5,15 @@
 // on lavapipe, and coalesced 16-byte loads on real GPUs). Each invocation owns one texel column
 // and walks ROWS consecutive rows, reusing the rows above and below it from registers.
 //
-// This file is completed at pipeline build time by a generated header (constants NS, ROWS,
-// WG_X, VARIABLE_D) and by the model's reaction function `react` (shaders/models/*.wgsl).
+// This file is completed at pipeline build time (src/engine.rs, `step_shader_source`): a
+// generated header defines the constants NS, ROWS, WG_X and VARIABLE_D; lines between
+// `// @each_species` and `// @end` are repeated once per species with `{s}` replaced by its
+// index, and `/*LIST*/expr/*END*/` becomes `expr` for every species, comma-separated. Likewise
+// the row walk between `// @each_row` and `// @end_row` is repeated ROWS times with `{r}`
+// replaced by the row offset. Species and rows are unrolled this way, not looped: on lavapipe a
+// loop with a per-invocation exit runs under lane masks and measured 2x slower than the same
+// code straight-line (BENCHMARKS.md). The model's reaction function `react`
+// (shaders/models/*.wgsl) is appended.
 //
 // Boundaries act on neighbour *values*: no-flux clamps to the cell itself, periodic wraps, and a
 // fixed value v on a face uses the ghost 2v - c (the face holds v). In the variable-diffusivity
@@ -48,10 +55,6 @@ const Y_MAX: u32 = 3u;
 // Variable-diffusivity path only: layers 0..NS hold D, layers NS..2NS the capacity (alpha * R).
 @group(0) @binding(3) var coef: texture_2d_array<f32>;
 
-fn species_param(a: array<vec4<f32>, 4>, s: u32) -> f32 {
-    return a[s / 4u][s % 4u];
-}
-
 fn bc_val(side: u32, s: u32) -> f32 {
     return P.bc_value[side * 4u + s / 4u][s % 4u];
 }
@@ -64,102 +67,82 @@ fn load_k(layer: u32, X: u32, y: u32) -> vec4<f32> {
     return textureLoad(coef, vec2<u32>(X, y), layer, 0);
 }
 
-// Row yy = y - 1 (up = true) or y + 1 of species s at texel X, given the centre row value c.
-fn vertical_neighbour(s: u32, X: u32, y: u32, up: bool, c: vec4<f32>) -> vec4<f32> {
-    if up {
-        if y > 0u {
-            return load_c(s, X, y - 1u);
-        }
-        switch P.bc_y_min {
-            case BC_PERIODIC: { return load_c(s, X, P.ny - 1u); }
-            case BC_FIXED: { return 2.0 * bc_val(Y_MIN, s) - c; }
-            default: { return c; }
-        }
-    }
-    if y + 1u < P.ny {
-        return load_c(s, X, y + 1u);
-    }
-    switch P.bc_y_max {
-        case BC_PERIODIC: { return load_c(s, X, 0u); }
-        case BC_FIXED: { return 2.0 * bc_val(Y_MAX, s) - c; }
-        default: { return c; }
-    }
+// Component i of v without dynamic indexing (a select chain).
+fn pick(v: vec4<f32>, i: u32) -> f32 {
+    return select(select(select(v.x, v.y, i == 1u), v.z, i == 2u), v.w, i == 3u);
 }
 
-// Diffusivity row next to row y: clamped (no-flux and fixed) or wrapped (periodic).
-fn vertical_neighbour_k(layer: u32, X: u32, y: u32, up: bool, k: vec4<f32>) -> vec4<f32> {
-    if up {
-        if y > 0u {
-            return load_k(layer, X, y - 1u);
-        }
-        if P.bc_y_min == BC_PERIODIC {
-            return load_k(layer, X, P.ny - 1u);
-        }
-        return k;
-    }
-    if y + 1u < P.ny {
-        return load_k(layer, X, y + 1u);
-    }
-    if P.bc_y_max == BC_PERIODIC {
-        return load_k(layer, X, 0u);
-    }
-    return k;
+// Where the stencil of texel X in row y reaches past the grid, and what to do there. Computed
+// once per row and shared by every species. Boundary handling is branch-free on purpose: a
+// CPU rasteriser (lavapipe) runs both sides of every `if` under lane masks, so selects are
+// cheaper than branches there, and on GPUs they avoid divergence.
+struct Reach {
+    // Rows and texels read for the up/down/west/east neighbours (wrapped at periodic sides,
+    // clamped elsewhere; the clamped values are then replaced below).
+    ym: u32,
+    yp: u32,
+    xm: u32,
+    xp: u32,
+    // Ghost rules at the sides this texel touches.
+    top_fixed: bool,
+    bottom_fixed: bool,
+    left_edge: bool,
+    left_periodic: bool,
+    left_fixed: bool,
+    right_lane: vec4<bool>,
+    right_periodic: bool,
+    right_fixed: bool,
+    last_lane: u32,
 }
 
-// Value of the last real cell of row y (x = nx - 1), for periodic wrapping at x = 0.
-fn last_cell(s: u32, y: u32) -> f32 {
-    let t = load_c(s, P.last_texel, y);
-    return t[(P.nx - 1u) % 4u];
+fn reach(X: u32, y: u32) -> Reach {
+    var q: Reach;
+    let last = P.ntx - 1u;
+    let top = y == 0u;
+    let bottom = y + 1u >= P.ny;
+    q.ym = select(y - 1u, select(0u, P.ny - 1u, P.bc_y_min == BC_PERIODIC), top);
+    q.yp = select(y + 1u, select(y, 0u, P.bc_y_max == BC_PERIODIC), bottom);
+    q.xm = select(X - 1u, select(0u, last, P.bc_x_min == BC_PERIODIC), X == 0u);
+    q.xp = select(X + 1u, select(last, 0u, P.bc_x_max == BC_PERIODIC), X == last);
+    q.top_fixed = top && P.bc_y_min == BC_FIXED;
+    q.bottom_fixed = bottom && P.bc_y_max == BC_FIXED;
+    q.left_edge = X == 0u;
+    q.left_periodic = P.bc_x_min == BC_PERIODIC;
+    q.left_fixed = P.bc_x_min == BC_FIXED;
+    let xs = vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u);
+    q.right_lane = xs == vec4<u32>(P.nx - 1u);
+    q.right_periodic = P.bc_x_max == BC_PERIODIC;
+    q.right_fixed = P.bc_x_max == BC_FIXED;
+    q.last_lane = (P.nx - 1u) % 4u;
+    return q;
 }
 
-// West and east neighbours of the four cells of texel X in row y (lanes = cells).
-fn horizontal_neighbours(s: u32, X: u32, y: u32, c: vec4<f32>) -> array<vec4<f32>, 2> {
-    let l = load_c(s, select(X - 1u, 0u, X == 0u), y);
-    let r = load_c(s, min(X + 1u, P.ntx - 1u), y);
-    var west = vec4<f32>(l.w, c.x, c.y, c.z);
-    var east = vec4<f32>(c.y, c.z, c.w, r.x);
-    if X == 0u {
-        switch P.bc_x_min {
-            case BC_PERIODIC: { west.x = last_cell(s, y); }
-            case BC_FIXED: { west.x = 2.0 * bc_val(X_MIN, s) - c.x; }
-            default: { west.x = c.x; }
-        }
-    }
-    if X == P.last_texel {
-        let lane = (P.nx - 1u) % 4u;
-        var e: f32;
-        switch P.bc_x_max {
-            case BC_PERIODIC: { e = load_c(s, 0u, y).x; }
-            case BC_FIXED: { e = 2.0 * bc_val(X_MAX, s) - c[lane]; }
-            default: { e = c[lane]; }
-        }
-        east[lane] = e;
-    }
+// West and east neighbours of the cells of texel X, row y, species s: a no-flux side repeats
+// the cell, a periodic side wraps, a fixed side gives the ghost 2v - c.
+fn sides(q: Reach, s: u32, X: u32, y: u32, c: vec4<f32>) -> array<vec4<f32>, 2> {
+    let l = load_c(s, q.xm, y);
+    let r = load_c(s, q.xp, y);
+    let wx = select(select(c.x, 2.0 * bc_val(X_MIN, s) - c.x, q.left_fixed), pick(l, q.last_lane), q.left_periodic);
+    let cl = pick(c, q.last_lane);
+    let ex = select(select(cl, 2.0 * bc_val(X_MAX, s) - cl, q.right_fixed), r.x, q.right_periodic);
+    let west = vec4<f32>(select(l.w, wx, q.left_edge), c.xyz);
+    let east = select(vec4<f32>(c.yzw, r.x), vec4<f32>(ex), q.right_lane);
     return array<vec4<f32>, 2>(west, east);
 }
 
-fn horizontal_neighbours_k(layer: u32, X: u32, y: u32, k: vec4<f32>) -> array<vec4<f32>, 2> {
-    let l = load_k(layer, select(X - 1u, 0u, X == 0u), y);
-    let r = load_k(layer, min(X + 1u, P.ntx - 1u), y);
-    var west = vec4<f32>(l.w, k.x, k.y, k.z);
-    var east = vec4<f32>(k.y, k.z, k.w, r.x);
-    if X == 0u {
-        if P.bc_x_min == BC_PERIODIC {
-            let t = load_k(layer, P.last_texel, y);
-            west.x = t[(P.nx - 1u) % 4u];
-        } else {
-            west.x = k.x;
-        }
-    }
-    if X == P.last_texel {
-        let lane = (P.nx - 1u) % 4u;
-        if P.bc_x_max == BC_PERIODIC {
-            east[lane] = load_k(layer, 0u, y).x;
-        } else {
-            east[lane] = k[lane];
-        }
-    }
-    return array<vec4<f32>, 2>(west, east);
+// The same for diffusivity (layer `layer` of the coefficient texture): neighbours are clamped
+// at no-flux and fixed sides (so a boundary face gets the cell's own D) and wrapped at periodic
+// ones.
+fn k_neighbours(q: Reach, layer: u32, X: u32, y: u32, k: vec4<f32>) -> array<vec4<f32>, 4> {
+    let up = load_k(layer, X, q.ym);
+    let down = load_k(layer, X, q.yp);
+    let l = load_k(layer, q.xm, y);
+    let r = load_k(layer, q.xp, y);
+    let wx = select(k.x, pick(l, q.last_lane), q.left_periodic);
+    let ex = select(pick(k, q.last_lane), r.x, q.right_periodic);
+    let west = vec4<f32>(select(l.w, wx, q.left_edge), k.xyz);
+    let east = select(vec4<f32>(k.yzw, r.x), vec4<f32>(ex), q.right_lane);
+    return array<vec4<f32>, 4>(up, down, west, east);
 }
 
 // Harmonic mean of two diffusivities, 0 where both are 0 (inactive cells).
@@ -171,67 +154,48 @@ fn face(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
 @compute @workgroup_size(WG_X, 1, 1)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
-    if X >= P.ntx {
-        return;
-    }
     let y0 = gid.y * ROWS;
-    if y0 >= P.ny {
+    if X >= P.ntx || y0 >= P.ny {
         return;
     }
     let xs = vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u);
     let real = xs < vec4<u32>(P.nx);
 
-    var up: array<vec4<f32>, NS>;
-    var mid: array<vec4<f32>, NS>;
-    var kup: array<vec4<f32>, NS>;
-    var kmid: array<vec4<f32>, NS>;
-    for (var s = 0u; s < NS; s++) {
-        mid[s] = load_c(s, X, y0);
-        up[s] = vertical_neighbour(s, X, y0, true, mid[s]);
-        if VARIABLE_D {
-            kmid[s] = load_k(s, X, y0);
-            kup[s] = vertical_neighbour_k(s, X, y0, true, kmid[s]);
-        }
-    }
+    // Rows walked by this invocation reuse the row above and the centre row from registers.
+    let q0 = reach(X, y0);
+    // @each_species
+    var mid{s} = load_c({s}u, X, y0);
+    var up{s} = select(load_c({s}u, X, q0.ym), 2.0 * bc_val(Y_MIN, {s}u) - mid{s}, q0.top_fixed);
+    // @end
 
-    for (var r = 0u; r < ROWS; r++) {
-        let y = y0 + r;
-        if y >= P.ny {
-            break;
+    // @each_row
+    if y0 + {r}u < P.ny {
+        let y = y0 + {r}u;
+        let q = reach(X, y);
+        // @each_species
+        let c{s} = mid{s};
+        let down{s} = select(load_c({s}u, X, q.yp), 2.0 * bc_val(Y_MAX, {s}u) - c{s}, q.bottom_fixed);
+        let h{s} = sides(q, {s}u, X, y, c{s});
+        var diff{s}: vec4<f32>;
+        if VARIABLE_D {
+            let k{s} = load_k({s}u, X, y);
+            let kn{s} = k_neighbours(q, {s}u, X, y, k{s});
+            let flux{s} = face(k{s}, kn{s}[0]) * (up{s} - c{s}) + face(k{s}, kn{s}[1]) * (down{s} - c{s})
+                + face(k{s}, kn{s}[2]) * (h{s}[0] - c{s}) + face(k{s}, kn{s}[3]) * (h{s}[1] - c{s});
+            diff{s} = flux{s} * P.inv_dx2 / load_k(NS + {s}u, X, y);
+        } else {
+            // Same association as the NumPy peer: ((up + down) + west) + east - 4c.
+            let lap{s} = up{s} + down{s} + h{s}[0] + h{s}[1] - 4.0 * c{s};
+            diff{s} = P.diffusivity[{s}u / 4u][{s}u % 4u] * P.inv_dx2 * lap{s};
         }
-        var diff: array<vec4<f32>, NS>;
-        var down: array<vec4<f32>, NS>;
-        var kdown: array<vec4<f32>, NS>;
-        for (var s = 0u; s < NS; s++) {
-            let c = mid[s];
-            down[s] = vertical_neighbour(s, X, y, false, c);
-            let h = horizontal_neighbours(s, X, y, c);
-            if VARIABLE_D {
-                let k = kmid[s];
-                kdown[s] = vertical_neighbour_k(s, X, y, false, k);
-                let kh = horizontal_neighbours_k(s, X, y, k);
-                let flux = face(k, kup[s]) * (up[s] - c) + face(k, kdown[s]) * (down[s] - c)
-                    + face(k, kh[0]) * (h[0] - c) + face(k, kh[1]) * (h[1] - c);
-                let cap = load_k(NS + s, X, y);
-                diff[s] = flux * P.inv_dx2 / cap;
-            } else {
-                // Same association as the NumPy peer: ((up + down) + west) + east - 4c.
-                let lap = up[s] + down[s] + h[0] + h[1] - 4.0 * c;
-                diff[s] = species_param(P.diffusivity, s) * P.inv_dx2 * lap;
-            }
-        }
-        let rates = react(mid);
-        for (var s = 0u; s < NS; s++) {
-            let c = mid[s];
-            let rate = rates[s] - species_param(P.decay, s) * c;
-            let next = c + P.dt * (diff[s] + rate);
-            textureStore(dst, vec2<u32>(X, y), s, select(vec4<f32>(0.0), next, real));
-            up[s] = c;
-            mid[s] = down[s];
-            if VARIABLE_D {
-                kup[s] = kmid[s];
-                kmid[s] = kdown[s];
-            }
-        }
+        // @end
+        let rates = react(array<vec4<f32>, NS>(/*LIST*/c{s}/*END*/));
+        // @each_species
+        let next{s} = c{s} + P.dt * (diff{s} + (rates[{s}] - P.decay[{s}u / 4u][{s}u % 4u] * c{s}));
+        textureStore(dst, vec2<u32>(X, y), {s}u, select(vec4<f32>(0.0), next{s}, real));
+        up{s} = c{s};
+        mid{s} = down{s};
+        // @end
     }
+    // @end_row
 }

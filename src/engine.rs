@@ -61,24 +61,86 @@ impl KernelLayout {
     /// flight than a 4-row walk leaves at 256² to 512², so they get one row per invocation.
     pub fn for_adapter(info: &wgpu::AdapterInfo) -> KernelLayout {
         match info.device_type {
-            wgpu::DeviceType::Cpu => KernelLayout { rows: 4, workgroup_x: 64 },
+            wgpu::DeviceType::Cpu => KernelLayout { rows: 1, workgroup_x: 64 },
             _ => KernelLayout { rows: 1, workgroup_x: 64 },
         }
     }
 }
 
-/// The complete WGSL source of the step kernel for a problem and a layout.
+/// The complete WGSL source of the step kernel for a problem and a layout: the generated
+/// header, shaders/rd_step.wgsl with its per-species blocks unrolled, and the model's `react`.
 pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
+    let ns = problem.species.len();
     format!(
-        "// generated header\nconst NS: u32 = {}u;\nconst ROWS: u32 = {}u;\nconst WG_X: u32 = {}u;\n\
+        "// generated header\nconst NS: u32 = {ns}u;\nconst ROWS: u32 = {}u;\nconst WG_X: u32 = {}u;\n\
          const VARIABLE_D: bool = {};\n\n{}\n{}",
-        problem.species.len(),
         layout.rows,
         layout.workgroup_x,
         problem.variable_diffusivity(),
-        include_str!("../shaders/rd_step.wgsl"),
+        expand_species(&expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows), ns),
         problem.model.wgsl()
     )
+}
+
+/// Unrolls the row walk of rd_step.wgsl: lines between `// @each_row` and `// @end_row` repeat
+/// `rows` times with `{r}` replaced by the row offset.
+pub fn expand_rows(src: &str, rows: u32) -> String {
+    expand_blocks(src, "// @each_row", "// @end_row", "{r}", rows as usize)
+}
+
+fn expand_blocks(src: &str, open: &str, close: &str, token: &str, n: usize) -> String {
+    let mut out = String::with_capacity(src.len() * 2);
+    let mut block: Option<Vec<&str>> = None;
+    for line in src.lines() {
+        let t = line.trim();
+        if t == open {
+            assert!(block.is_none(), "nested `{open}`");
+            block = Some(Vec::new());
+        } else if t == close {
+            let lines = block.take().unwrap_or_else(|| panic!("`{close}` without `{open}`"));
+            for i in 0..n {
+                for l in &lines {
+                    out.push_str(&l.replace(token, &i.to_string()));
+                    out.push('\n');
+                }
+            }
+        } else if let Some(b) = block.as_mut() {
+            b.push(line);
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(block.is_none(), "`{open}` without `{close}`");
+    out
+}
+
+/// Unrolls the per-species template of rd_step.wgsl: lines between `// @each_species` and
+/// `// @end` repeat once per species with `{s}` replaced by the index, and
+/// `/*LIST*/expr/*END*/` becomes the comma-separated list of `expr` over all species.
+pub fn expand_species(src: &str, ns: usize) -> String {
+    let unrolled = expand_blocks(src, "// @each_species", "// @end", "{s}", ns);
+    let mut out = String::with_capacity(unrolled.len());
+    for line in unrolled.lines() {
+        out.push_str(&expand_lists(line, ns));
+        out.push('\n');
+    }
+    out
+}
+
+fn expand_lists(line: &str, ns: usize) -> String {
+    let mut rest = line;
+    let mut out = String::new();
+    while let Some(a) = rest.find("/*LIST*/") {
+        let b = rest[a..].find("/*END*/").expect("`/*LIST*/` without `/*END*/`") + a;
+        let expr = &rest[a + 8..b];
+        out.push_str(&rest[..a]);
+        let items: Vec<String> = (0..ns).map(|s| expr.replace("{s}", &s.to_string())).collect();
+        out.push_str(&items.join(", "));
+        rest = &rest[b + 7..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Number of texels per row for `nx` cells.

@@ -1,1 +1,243 @@
-fn main() {}
+//! The `dorsalhorn` command line: a thin layer over the library. It parses arguments, calls the
+//! library, prints the whole error chain and maps errors to exit codes (see `error::exit`).
+
+use clap::{Parser, Subcommand};
+use dorsalhorn::error::{Error, exit};
+use dorsalhorn::{bench, controller, engine, gpu, model, scenario};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "dorsalhorn", version, about = "GPU reaction–diffusion simulator of spinal dorsal-horn tissue")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const SCENARIO_HELP: &str = "Scenario: a .toml file, or a built-in name (gray_scott)";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario headless, writing fields (NPY), frames (PNG), timeseries.csv and summary.json.
+    Run {
+        #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
+        scenario: String,
+        /// Output folder (default: out/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a scenario key, e.g. --set grid.size=[200,136] --set time.steps=100.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Replace an earlier run in the output folder.
+        #[arg(long)]
+        overwrite: bool,
+        /// No progress bar and no final report.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a scenario, print it resolved, and print the stability number of each species.
+    Check {
+        #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
+        scenario: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print the GPU adapters, their backend and the limits that bound the grid size.
+    Info,
+    /// Benchmark the Gray–Scott step (species-cell-updates per second), optionally beside the
+    /// NumPy and py-pde peers run in the same invocation.
+    Bench {
+        /// Grid sides to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [256usize, 512, 1024])]
+        sizes: Vec<usize>,
+        /// Steps per timed repeat.
+        #[arg(long, default_value_t = 500)]
+        steps: u64,
+        /// Timed repeats (best is reported).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Rows walked per invocation (default: chosen for the adapter).
+        #[arg(long)]
+        rows: Option<u32>,
+        /// Workgroup width (default: chosen for the adapter).
+        #[arg(long)]
+        workgroup: Option<u32>,
+        /// Also run the peers with this Python (needs numpy and py-pde installed).
+        #[arg(long, value_name = "PYTHON")]
+        peers: Option<String>,
+        /// Folder holding gray_scott_numpy.py and gray_scott_pypde.py.
+        #[arg(long, default_value = "bench/peers")]
+        peers_dir: PathBuf,
+        /// Steps for the peers (they are slower; fewer steps keep the run short).
+        #[arg(long, default_value_t = 200)]
+        peer_steps: u64,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => std::process::exit(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<(), Error> {
+    match cmd {
+        Command::Run { scenario, out, set, overwrite, quiet } => {
+            let sc = scenario::load(&scenario, &set)?;
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+            sc.check_stability()?;
+            let gpu = gpu::Gpu::new()?;
+            if !quiet {
+                eprintln!(
+                    "dorsalhorn {}: running `{}` ({} x {} cells, {} species, {} steps) on {} ({:?})",
+                    env!("CARGO_PKG_VERSION"),
+                    sc.name,
+                    sc.problem.grid.nx,
+                    sc.problem.grid.ny,
+                    sc.problem.species.len(),
+                    sc.steps,
+                    gpu.info.name,
+                    gpu.info.backend
+                );
+            }
+            let opts = controller::RunOptions { out_dir: out_dir.clone(), overwrite, progress: !quiet };
+            let summary = controller::run(&gpu, &sc, &opts)?;
+            if !quiet {
+                eprintln!(
+                    "done: {} steps, t = {} s simulated in {:.2} s wall. Outputs in {}/ \
+                     (fields/*.npy, frames/*.png, timeseries.csv, summary.json)",
+                    summary.steps,
+                    summary.simulated_time_s,
+                    summary.wall_time_s,
+                    out_dir.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Check { scenario, set } => {
+            let sc = scenario::load(&scenario, &set)?;
+            print_check(&sc);
+            sc.check_stability()?;
+            println!("ok: the scenario is valid and its time step is stable");
+            Ok(())
+        }
+        Command::Info => {
+            let adapters = gpu::list_adapters();
+            if adapters.is_empty() {
+                return Err(dorsalhorn::error::GpuError::NoAdapter {
+                    detail: "no adapter on any backend".into(),
+                }
+                .into());
+            }
+            let chosen = gpu::Gpu::new().ok().map(|g| g.info.name);
+            for (a, l) in adapters {
+                let mark = if chosen.as_deref() == Some(a.name.as_str()) { " (default)" } else { "" };
+                println!("adapter: {}{mark}", a.name);
+                println!("  backend: {}   type: {}   driver: {} {}", a.backend, a.device_type, a.driver, a.driver_info);
+                println!(
+                    "  max_texture_dimension_2d: {}  -> largest grid {} x {} cells",
+                    l.max_texture_dimension_2d,
+                    l.max_texture_dimension_2d as u64 * 4,
+                    l.max_texture_dimension_2d
+                );
+                println!(
+                    "  max_texture_array_layers: {}  -> at most {} species",
+                    l.max_texture_array_layers,
+                    (l.max_texture_array_layers / 2).min(model::MAX_SPECIES as u32)
+                );
+                println!("  max_buffer_size: {} bytes", l.max_buffer_size);
+                println!("  max_compute_workgroup_size_x: {}", l.max_compute_workgroup_size_x);
+            }
+            Ok(())
+        }
+        Command::Bench { sizes, steps, repeats, rows, workgroup, peers, peers_dir, peer_steps } => {
+            let gpu = gpu::Gpu::new()?;
+            let mut layout = engine::KernelLayout::for_adapter(&gpu.info);
+            if let Some(r) = rows {
+                layout.rows = r.max(1);
+            }
+            if let Some(w) = workgroup {
+                layout.workgroup_x = w.max(1);
+            }
+            println!(
+                "adapter: {} ({:?}, {:?}); layout: {} rows/invocation, workgroup {}x1",
+                gpu.info.name, gpu.info.backend, gpu.info.device_type, layout.rows, layout.workgroup_x
+            );
+            println!("| N | dorsalhorn species-cell-updates/s | steps | wall s | peer | peer species-cell-updates/s | ratio |");
+            println!("|---|---|---|---|---|---|---|");
+            for n in sizes {
+                let r = bench::gray_scott(&gpu, n, steps, repeats, Some(layout))?;
+                if let Some(py) = &peers {
+                    for script in ["gray_scott_numpy.py", "gray_scott_pypde.py"] {
+                        let p = bench::run_peer(py, &peers_dir.join(script), n, peer_steps)?;
+                        println!(
+                            "| {n} | {:.3e} | {} | {:.3} | {} | {:.3e} | {:.2}x |",
+                            r.species_cell_updates_per_s,
+                            r.steps,
+                            r.wall_s,
+                            p.peer,
+                            p.species_cell_updates_per_s,
+                            r.species_cell_updates_per_s / p.species_cell_updates_per_s
+                        );
+                    }
+                } else {
+                    println!("| {n} | {:.3e} | {} | {:.3} | - | - | - |", r.species_cell_updates_per_s, r.steps, r.wall_s);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_check(sc: &scenario::Scenario) {
+    let p = &sc.problem;
+    println!("scenario: {} ({})", sc.name, sc.origin);
+    if !sc.description.is_empty() {
+        println!("  {}", sc.description);
+    }
+    println!(
+        "grid: {} x {} cells, spacing {} µm ({} x {} µm)",
+        p.grid.nx,
+        p.grid.ny,
+        p.grid.dx_um,
+        p.grid.nx as f64 * p.grid.dx_um,
+        p.grid.ny as f64 * p.grid.dx_um
+    );
+    for side in dorsalhorn::grid::Side::ALL {
+        println!("  boundary {}: {:?}", side.key(), p.grid.boundary(side));
+    }
+    println!("model: {:?}", p.model);
+    println!(
+        "time: dt = {} s, {} steps, t_end = {} s; outputs every {} steps, checks every {} steps",
+        p.dt_s,
+        sc.steps,
+        p.dt_s * sc.steps as f64,
+        sc.output.every_steps,
+        sc.checks.every_steps
+    );
+    println!("species (stability number D·dt/dx², explicit limit {}):", model::EXPLICIT_STABILITY_LIMIT);
+    for (s, nu) in p.species.iter().zip(p.stability_numbers()) {
+        let verdict = if nu > model::EXPLICIT_STABILITY_LIMIT {
+            "UNSTABLE"
+        } else if nu > 0.9 * model::EXPLICIT_STABILITY_LIMIT {
+            "stable (within 10% of the limit)"
+        } else {
+            "stable"
+        };
+        let d = match &s.diffusivity {
+            model::Diffusivity::Uniform(d) => format!("D = {d} µm²/s"),
+            model::Diffusivity::Field(_) => format!("D varies, max {} µm²/s", s.diffusivity.max()),
+        };
+        println!("  {:<12} {d}, decay {} 1/s: {nu:.4} {verdict}", s.name, s.decay_per_s);
+    }
+    println!("resolved scenario:\n{}", toml::to_string_pretty(&sc.resolved_toml).unwrap_or_default());
+}

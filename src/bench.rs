@@ -19,7 +19,10 @@ pub fn gray_scott_problem(n: usize) -> (Problem, Vec<Vec<f32>>) {
     let problem = Problem {
         grid: Grid::new(n, n, 1.0),
         species: vec![Species::new("u", 0.16), Species::new("v", 0.08)],
-        model: Model::GrayScott { feed: 0.035, kill: 0.065 },
+        model: Model::GrayScott {
+            feed: 0.035,
+            kill: 0.065,
+        },
         dt_s: 1.0,
     };
     let mut u = vec![1.0f32; n * n];

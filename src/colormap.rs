@@ -56,7 +56,10 @@ impl Colormap {
     pub fn colorize(self, field: &[f32], range: (f32, f32)) -> Vec<u8> {
         let (lo, hi) = range;
         let scale = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
-        field.iter().flat_map(|&v| self.at((v - lo) * scale)).collect()
+        field
+            .iter()
+            .flat_map(|&v| self.at((v - lo) * scale))
+            .collect()
     }
 }
 
@@ -66,45 +69,15 @@ pub fn auto_range(field: &[f32]) -> (f32, f32) {
     let (lo, hi) = field
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     if !lo.is_finite() {
         (0.0, 1.0)
     } else if hi > lo {
         (lo, hi)
     } else {
         (lo - 0.5, lo + 0.5)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_match_matplotlib() {
-        assert_eq!(Colormap::Viridis.at(0.0), [68, 1, 84]);
-        assert_eq!(Colormap::Viridis.at(1.0), [253, 231, 37]);
-        assert_eq!(Colormap::Viridis.at(-3.0), [68, 1, 84]);
-        assert_eq!(Colormap::Viridis.at(f32::NAN), NAN_COLOUR);
-    }
-
-    #[test]
-    fn viridis_lightness_increases() {
-        // Perceptual sequential map: luma rises monotonically along the map.
-        let luma = |c: [u8; 3]| 0.2126 * c[0] as f32 + 0.7152 * c[1] as f32 + 0.0722 * c[2] as f32;
-        let mut prev = -1.0;
-        for i in 0..=100 {
-            let l = luma(Colormap::Viridis.at(i as f32 / 100.0));
-            assert!(l >= prev, "luma fell at {i}");
-            prev = l;
-        }
-    }
-
-    #[test]
-    fn auto_range_handles_constant_and_nan() {
-        assert_eq!(auto_range(&[2.0, 2.0]), (1.5, 2.5));
-        assert_eq!(auto_range(&[f32::NAN]), (0.0, 1.0));
-        assert_eq!(auto_range(&[1.0, f32::NAN, 3.0]), (1.0, 3.0));
     }
 }
 
@@ -215,3 +188,35 @@ const RDBU: [[u8; 3]; 33] = [
     [124, 7, 34],
     [103, 0, 31],
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_match_matplotlib() {
+        assert_eq!(Colormap::Viridis.at(0.0), [68, 1, 84]);
+        assert_eq!(Colormap::Viridis.at(1.0), [253, 231, 37]);
+        assert_eq!(Colormap::Viridis.at(-3.0), [68, 1, 84]);
+        assert_eq!(Colormap::Viridis.at(f32::NAN), NAN_COLOUR);
+    }
+
+    #[test]
+    fn viridis_lightness_increases() {
+        // Perceptual sequential map: luma rises monotonically along the map.
+        let luma = |c: [u8; 3]| 0.2126 * c[0] as f32 + 0.7152 * c[1] as f32 + 0.0722 * c[2] as f32;
+        let mut prev = -1.0;
+        for i in 0..=100 {
+            let l = luma(Colormap::Viridis.at(i as f32 / 100.0));
+            assert!(l >= prev, "luma fell at {i}");
+            prev = l;
+        }
+    }
+
+    #[test]
+    fn auto_range_handles_constant_and_nan() {
+        assert_eq!(auto_range(&[2.0, 2.0]), (1.5, 2.5));
+        assert_eq!(auto_range(&[f32::NAN]), (0.0, 1.0));
+        assert_eq!(auto_range(&[1.0, f32::NAN, 3.0]), (1.0, 3.0));
+    }
+}

@@ -41,11 +41,7 @@ pub struct RunSummary {
 }
 
 /// Checks a snapshot for NaN/Inf (and negative values when `nonnegative`).
-pub fn check_state(
-    scenario: &Scenario,
-    fields: &[Vec<f32>],
-    step: u64,
-) -> Result<(), BlowUp> {
+pub fn check_state(scenario: &Scenario, fields: &[Vec<f32>], step: u64) -> Result<(), BlowUp> {
     let nx = scenario.problem.grid.nx;
     for (s, f) in fields.iter().enumerate() {
         let bad = f
@@ -54,9 +50,10 @@ pub fn check_state(
         if let Some(i) = bad {
             let v = f[i];
             let hint = if v.is_finite() {
-                "The concentration went negative: the time step is too large for the reaction \
-                 terms (try a smaller time.dt_s), or set checks.nonnegative = false if negative \
-                 values are meaningful here."
+                "The concentration went negative: look for a negative fixed boundary value or \
+                 initial value, or a time step too large for the reaction terms (try a smaller \
+                 time.dt_s); set checks.nonnegative = false if negative values are meaningful \
+                 here."
             } else {
                 "The solution diverged: try a smaller time.dt_s (`dorsalhorn check` prints the \
                  diffusion stability numbers)."
@@ -83,7 +80,10 @@ pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSumma
     let p = &scenario.problem;
     let (nx, ny) = (p.grid.nx, p.grid.ny);
     let names: Vec<String> = p.species.iter().map(|s| s.name.clone()).collect();
-    for (enabled, sub) in [(scenario.output.fields, "fields"), (scenario.output.frames, "frames")] {
+    for (enabled, sub) in [
+        (scenario.output.fields, "fields"),
+        (scenario.output.frames, "frames"),
+    ] {
         if enabled {
             let d = out.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create folder", &d, e))?;

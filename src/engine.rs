@@ -61,8 +61,14 @@ impl KernelLayout {
     /// flight than a 4-row walk leaves at 256² to 512², so they get one row per invocation.
     pub fn for_adapter(info: &wgpu::AdapterInfo) -> KernelLayout {
         match info.device_type {
-            wgpu::DeviceType::Cpu => KernelLayout { rows: 1, workgroup_x: 64 },
-            _ => KernelLayout { rows: 1, workgroup_x: 64 },
+            wgpu::DeviceType::Cpu => KernelLayout {
+                rows: 1,
+                workgroup_x: 64,
+            },
+            _ => KernelLayout {
+                rows: 1,
+                workgroup_x: 64,
+            },
         }
     }
 }
@@ -77,7 +83,10 @@ pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
         layout.rows,
         layout.workgroup_x,
         problem.variable_diffusivity(),
-        expand_species(&expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows), ns),
+        expand_species(
+            &expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows),
+            ns
+        ),
         problem.model.wgsl()
     )
 }
@@ -97,7 +106,9 @@ fn expand_blocks(src: &str, open: &str, close: &str, token: &str, n: usize) -> S
             assert!(block.is_none(), "nested `{open}`");
             block = Some(Vec::new());
         } else if t == close {
-            let lines = block.take().unwrap_or_else(|| panic!("`{close}` without `{open}`"));
+            let lines = block
+                .take()
+                .unwrap_or_else(|| panic!("`{close}` without `{open}`"));
             for i in 0..n {
                 for l in &lines {
                     out.push_str(&l.replace(token, &i.to_string()));
@@ -132,10 +143,15 @@ fn expand_lists(line: &str, ns: usize) -> String {
     let mut rest = line;
     let mut out = String::new();
     while let Some(a) = rest.find("/*LIST*/") {
-        let b = rest[a..].find("/*END*/").expect("`/*LIST*/` without `/*END*/`") + a;
+        let b = rest[a..]
+            .find("/*END*/")
+            .expect("`/*LIST*/` without `/*END*/`")
+            + a;
         let expr = &rest[a + 8..b];
         out.push_str(&rest[..a]);
-        let items: Vec<String> = (0..ns).map(|s| expr.replace("{s}", &s.to_string())).collect();
+        let items: Vec<String> = (0..ns)
+            .map(|s| expr.replace("{s}", &s.to_string()))
+            .collect();
         out.push_str(&items.join(", "));
         rest = &rest[b + 7..];
     }
@@ -223,18 +239,28 @@ impl Simulation {
                     Diffusivity::Field(v) => v.clone(),
                 })
                 .collect();
-            layers.extend(problem.species.iter().map(|s| {
-                s.capacity.clone().unwrap_or_else(|| vec![1.0; g.cells()])
-            }));
+            layers.extend(
+                problem
+                    .species
+                    .iter()
+                    .map(|s| s.capacity.clone().unwrap_or_else(|| vec![1.0; g.cells()])),
+            );
             layers
         } else {
             Vec::new()
         };
-        let (cw, ch, cl) =
-            if variable { (ntx, g.ny as u32, 2 * ns as u32) } else { (1, 1, 1) };
+        let (cw, ch, cl) = if variable {
+            (ntx, g.ny as u32, 2 * ns as u32)
+        } else {
+            (1, 1, 1)
+        };
         let coef = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("coefficients"),
-            size: wgpu::Extent3d { width: cw, height: ch, depth_or_array_layers: cl },
+            size: wgpu::Extent3d {
+                width: cw,
+                height: ch,
+                depth_or_array_layers: cl,
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
@@ -255,7 +281,8 @@ impl Simulation {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        gpu.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        gpu.queue
+            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
 
         let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("step layout"),
@@ -297,7 +324,10 @@ impl Simulation {
                 label: Some("step bind group"),
                 layout: &bgl,
                 entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: params_buf.as_entire_binding(),
+                    },
                     wgpu::BindGroupEntry {
                         binding: 1,
                         resource: wgpu::BindingResource::TextureView(&views[from]),
@@ -342,8 +372,11 @@ impl Simulation {
             mapped_at_creation: false,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Validation { stage: "pipeline set-up", detail: e.to_string() }
-                .into());
+            return Err(GpuError::Validation {
+                stage: "pipeline set-up",
+                detail: e.to_string(),
+            }
+            .into());
         }
 
         let mut sim = Simulation {
@@ -398,7 +431,9 @@ impl Simulation {
             let n = left.min(STEPS_PER_SUBMIT);
             let mut encoder = gpu
                 .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("steps"),
+                });
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("rd steps"),
@@ -422,12 +457,18 @@ impl Simulation {
         let g = &self.problem.grid;
         let mut encoder = gpu
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
         encoder.copy_texture_to_buffer(
             wgpu::TexelCopyTextureInfo {
                 texture: &self.state[self.current],
                 mip_level: 0,
-                origin: wgpu::Origin3d { x: 0, y: 0, z: s as u32 },
+                origin: wgpu::Origin3d {
+                    x: 0,
+                    y: 0,
+                    z: s as u32,
+                },
                 aspect: wgpu::TextureAspect::All,
             },
             wgpu::TexelCopyBufferInfo {
@@ -438,7 +479,11 @@ impl Simulation {
                     rows_per_image: Some(g.ny as u32),
                 },
             },
-            wgpu::Extent3d { width: self.ntx, height: g.ny as u32, depth_or_array_layers: 1 },
+            wgpu::Extent3d {
+                width: self.ntx,
+                height: g.ny as u32,
+                depth_or_array_layers: 1,
+            },
         );
         gpu.queue.submit([encoder.finish()]);
         let slice = self.readback.slice(..);
@@ -451,7 +496,9 @@ impl Simulation {
             .map_err(|e| GpuError::Readback(e.to_string()))?
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         let out = {
-            let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
             unpack_rows(&view, self.padded_row_bytes as usize, g.nx, g.ny)
         };
         self.readback.unmap();
@@ -460,7 +507,9 @@ impl Simulation {
 
     /// Reads every species back.
     pub fn read_all(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>, GpuError> {
-        (0..self.problem.species.len()).map(|s| self.read_species(gpu, s)).collect()
+        (0..self.problem.species.len())
+            .map(|s| self.read_species(gpu, s))
+            .collect()
     }
 }
 
@@ -522,7 +571,10 @@ pub fn unpack_rows(bytes: &[u8], padded_row_bytes: usize, nx: usize, ny: usize) 
     let mut out = Vec::with_capacity(nx * ny);
     for y in 0..ny {
         let row = &bytes[y * padded_row_bytes..y * padded_row_bytes + nx * 4];
-        out.extend(row.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        out.extend(
+            row.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
     }
     out
 }
@@ -538,7 +590,11 @@ fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize,
         wgpu::TexelCopyTextureInfo {
             texture: tex,
             mip_level: 0,
-            origin: wgpu::Origin3d { x: 0, y: 0, z: layer },
+            origin: wgpu::Origin3d {
+                x: 0,
+                y: 0,
+                z: layer,
+            },
             aspect: wgpu::TextureAspect::All,
         },
         bytemuck::cast_slice(&packed),
@@ -547,7 +603,11 @@ fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize,
             bytes_per_row: Some(ntx as u32 * 16),
             rows_per_image: Some(ny as u32),
         },
-        wgpu::Extent3d { width: ntx as u32, height: ny as u32, depth_or_array_layers: 1 },
+        wgpu::Extent3d {
+            width: ntx as u32,
+            height: ny as u32,
+            depth_or_array_layers: 1,
+        },
     );
 }
 
@@ -566,7 +626,11 @@ pub fn check_limits(gpu: &Gpu, problem: &Problem) -> Result<(), GpuError> {
     let ntx = texels_per_row(g.nx) as u64;
     let max_dim = l.max_texture_dimension_2d as u64;
     if ntx > max_dim {
-        return Err(too_large("the packed row width nx/4 (texels)", ntx, max_dim));
+        return Err(too_large(
+            "the packed row width nx/4 (texels)",
+            ntx,
+            max_dim,
+        ));
     }
     if g.ny as u64 > max_dim {
         return Err(too_large("the row count ny", g.ny as u64, max_dim));
@@ -581,7 +645,11 @@ pub fn check_limits(gpu: &Gpu, problem: &Problem) -> Result<(), GpuError> {
     }
     let readback = padded_bytes_per_row(ntx as u32) as u64 * g.ny as u64;
     if readback > l.max_buffer_size {
-        return Err(too_large("the readback buffer (bytes)", readback, l.max_buffer_size));
+        return Err(too_large(
+            "the readback buffer (bytes)",
+            readback,
+            l.max_buffer_size,
+        ));
     }
     Ok(())
 }

@@ -39,8 +39,16 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn io(context: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), path: path.into(), source }
+    pub fn io(
+        context: impl Into<String>,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            context: context.into(),
+            path: path.into(),
+            source,
+        }
     }
 
     /// The process exit code for this error.
@@ -66,7 +74,10 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     pub fn new(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        ScenarioError { origin: origin.into(), message: message.into() }
+        ScenarioError {
+            origin: origin.into(),
+            message: message.into(),
+        }
     }
 }
 

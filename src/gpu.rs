@@ -45,19 +45,22 @@ impl Gpu {
     /// own limits, so that large grids are possible where the hardware allows them.
     pub fn new() -> Result<Gpu, GpuError> {
         let instance = instance();
-        let adapter = match pollster::block_on(wgpu::util::initialize_adapter_from_env(
-            &instance, None,
-        )) {
-            Ok(a) => a,
-            Err(_) => pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::from_env()
-                    .unwrap_or(wgpu::PowerPreference::HighPerformance),
-                force_fallback_adapter: false,
-                compatible_surface: None,
-                apply_limit_buckets: false,
-            }))
-            .map_err(|e| GpuError::NoAdapter { detail: e.to_string() })?,
-        };
+        let adapter =
+            match pollster::block_on(wgpu::util::initialize_adapter_from_env(&instance, None)) {
+                Ok(a) => a,
+                Err(_) => pollster::block_on(
+                    instance.request_adapter(&wgpu::RequestAdapterOptions {
+                        power_preference: wgpu::PowerPreference::from_env()
+                            .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                        force_fallback_adapter: false,
+                        compatible_surface: None,
+                        apply_limit_buckets: false,
+                    }),
+                )
+                .map_err(|e| GpuError::NoAdapter {
+                    detail: e.to_string(),
+                })?,
+            };
         Self::from_adapter(&adapter)
     }
 
@@ -72,9 +75,17 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
-            .map_err(|e| GpuError::Device { adapter: info.name.clone(), detail: e.to_string() })?;
-        Ok(Gpu { device, queue, info, limits })
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&desc)).map_err(|e| GpuError::Device {
+                adapter: info.name.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+        })
     }
 
     pub fn summary(&self) -> AdapterSummary {
@@ -94,5 +105,8 @@ impl Gpu {
 pub fn list_adapters() -> Vec<(AdapterSummary, wgpu::Limits)> {
     let instance = instance();
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    adapters.iter().map(|a| (AdapterSummary::from(&a.get_info()), a.limits())).collect()
+    adapters
+        .iter()
+        .map(|a| (AdapterSummary::from(&a.get_info()), a.limits()))
+        .collect()
 }

@@ -71,7 +71,12 @@ impl Grid {
             nx,
             ny,
             dx_um,
-            boundary: [Boundary::NoFlux, Boundary::NoFlux, Boundary::NoFlux, Boundary::NoFlux],
+            boundary: [
+                Boundary::NoFlux,
+                Boundary::NoFlux,
+                Boundary::NoFlux,
+                Boundary::NoFlux,
+            ],
         }
     }
 

@@ -7,7 +7,11 @@ use dorsalhorn::{bench, controller, engine, gpu, model, scenario};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "dorsalhorn", version, about = "GPU reaction–diffusion simulator of spinal dorsal-horn tissue")]
+#[command(
+    name = "dorsalhorn",
+    version,
+    about = "GPU reaction–diffusion simulator of spinal dorsal-horn tissue"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -91,7 +95,13 @@ fn main() {
 
 fn dispatch(cmd: Command) -> Result<(), Error> {
     match cmd {
-        Command::Run { scenario, out, set, overwrite, quiet } => {
+        Command::Run {
+            scenario,
+            out,
+            set,
+            overwrite,
+            quiet,
+        } => {
             let sc = scenario::load(&scenario, &set)?;
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
             sc.check_stability()?;
@@ -109,7 +119,11 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     gpu.info.backend
                 );
             }
-            let opts = controller::RunOptions { out_dir: out_dir.clone(), overwrite, progress: !quiet };
+            let opts = controller::RunOptions {
+                out_dir: out_dir.clone(),
+                overwrite,
+                progress: !quiet,
+            };
             let summary = controller::run(&gpu, &sc, &opts)?;
             if !quiet {
                 eprintln!(
@@ -140,9 +154,16 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             }
             let chosen = gpu::Gpu::new().ok().map(|g| g.info.name);
             for (a, l) in adapters {
-                let mark = if chosen.as_deref() == Some(a.name.as_str()) { " (default)" } else { "" };
+                let mark = if chosen.as_deref() == Some(a.name.as_str()) {
+                    " (default)"
+                } else {
+                    ""
+                };
                 println!("adapter: {}{mark}", a.name);
-                println!("  backend: {}   type: {}   driver: {} {}", a.backend, a.device_type, a.driver, a.driver_info);
+                println!(
+                    "  backend: {}   type: {}   driver: {} {}",
+                    a.backend, a.device_type, a.driver, a.driver_info
+                );
                 println!(
                     "  max_texture_dimension_2d: {}  -> largest grid {} x {} cells",
                     l.max_texture_dimension_2d,
@@ -155,11 +176,23 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     (l.max_texture_array_layers / 2).min(model::MAX_SPECIES as u32)
                 );
                 println!("  max_buffer_size: {} bytes", l.max_buffer_size);
-                println!("  max_compute_workgroup_size_x: {}", l.max_compute_workgroup_size_x);
+                println!(
+                    "  max_compute_workgroup_size_x: {}",
+                    l.max_compute_workgroup_size_x
+                );
             }
             Ok(())
         }
-        Command::Bench { sizes, steps, repeats, rows, workgroup, peers, peers_dir, peer_steps } => {
+        Command::Bench {
+            sizes,
+            steps,
+            repeats,
+            rows,
+            workgroup,
+            peers,
+            peers_dir,
+            peer_steps,
+        } => {
             let gpu = gpu::Gpu::new()?;
             let mut layout = engine::KernelLayout::for_adapter(&gpu.info);
             if let Some(r) = rows {
@@ -170,9 +203,15 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             }
             println!(
                 "adapter: {} ({:?}, {:?}); layout: {} rows/invocation, workgroup {}x1",
-                gpu.info.name, gpu.info.backend, gpu.info.device_type, layout.rows, layout.workgroup_x
+                gpu.info.name,
+                gpu.info.backend,
+                gpu.info.device_type,
+                layout.rows,
+                layout.workgroup_x
             );
-            println!("| N | dorsalhorn species-cell-updates/s | steps | wall s | peer | peer species-cell-updates/s | ratio |");
+            println!(
+                "| N | dorsalhorn species-cell-updates/s | steps | wall s | peer | peer species-cell-updates/s | ratio |"
+            );
             println!("|---|---|---|---|---|---|---|");
             for n in sizes {
                 let r = bench::gray_scott(&gpu, n, steps, repeats, Some(layout))?;
@@ -190,7 +229,10 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                         );
                     }
                 } else {
-                    println!("| {n} | {:.3e} | {} | {:.3} | - | - | - |", r.species_cell_updates_per_s, r.steps, r.wall_s);
+                    println!(
+                        "| {n} | {:.3e} | {} | {:.3} | - | - | - |",
+                        r.species_cell_updates_per_s, r.steps, r.wall_s
+                    );
                 }
             }
             Ok(())
@@ -224,7 +266,10 @@ fn print_check(sc: &scenario::Scenario) {
         sc.output.every_steps,
         sc.checks.every_steps
     );
-    println!("species (stability number D·dt/dx², explicit limit {}):", model::EXPLICIT_STABILITY_LIMIT);
+    println!(
+        "species (stability number D·dt/dx², explicit limit {}):",
+        model::EXPLICIT_STABILITY_LIMIT
+    );
     for (s, nu) in p.species.iter().zip(p.stability_numbers()) {
         let verdict = if nu > model::EXPLICIT_STABILITY_LIMIT {
             "UNSTABLE"
@@ -237,7 +282,13 @@ fn print_check(sc: &scenario::Scenario) {
             model::Diffusivity::Uniform(d) => format!("D = {d} µm²/s"),
             model::Diffusivity::Field(_) => format!("D varies, max {} µm²/s", s.diffusivity.max()),
         };
-        println!("  {:<12} {d}, decay {} 1/s: {nu:.4} {verdict}", s.name, s.decay_per_s);
+        println!(
+            "  {:<12} {d}, decay {} 1/s: {nu:.4} {verdict}",
+            s.name, s.decay_per_s
+        );
     }
-    println!("resolved scenario:\n{}", toml::to_string_pretty(&sc.resolved_toml).unwrap_or_default());
+    println!(
+        "resolved scenario:\n{}",
+        toml::to_string_pretty(&sc.resolved_toml).unwrap_or_default()
+    );
 }

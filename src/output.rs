@@ -54,7 +54,10 @@ pub fn read_npy(bytes: &[u8]) -> Option<((usize, usize), Vec<f32>)> {
         return None;
     }
     let shape = header.split("'shape': (").nth(1)?.split(')').next()?;
-    let dims: Vec<usize> = shape.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let dims: Vec<usize> = shape
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     if dims.len() != 2 {
         return None;
     }
@@ -79,7 +82,13 @@ pub fn png_bytes(rgb: &[u8], width: usize, height: usize) -> Vec<u8> {
 }
 
 /// A field as a PNG in `colormap` over `range`, row 0 at the top.
-pub fn field_png(field: &[f32], nx: usize, ny: usize, colormap: Colormap, range: (f32, f32)) -> Vec<u8> {
+pub fn field_png(
+    field: &[f32],
+    nx: usize,
+    ny: usize,
+    colormap: Colormap,
+    range: (f32, f32),
+) -> Vec<u8> {
     png_bytes(&colormap.colorize(field, range), nx, ny)
 }
 
@@ -99,7 +108,11 @@ impl Stats {
             min = min.min(v);
             max = max.max(v);
         }
-        Stats { mean: sum / field.len() as f64, min, max }
+        Stats {
+            mean: sum / field.len() as f64,
+            min,
+            max,
+        }
     }
 }
 
@@ -122,7 +135,8 @@ impl TimeSeries {
     pub fn push(&mut self, time_s: f64, step: u64, stats: &[Stats]) -> Result<(), Error> {
         self.text.push_str(&format!("{time_s},{step}"));
         for s in stats {
-            self.text.push_str(&format!(",{:e},{:e},{:e}", s.mean, s.min, s.max));
+            self.text
+                .push_str(&format!(",{:e},{:e},{:e}", s.mean, s.min, s.max));
         }
         self.text.push('\n');
         write_atomic(&self.path, self.text.as_bytes())
@@ -136,9 +150,17 @@ pub const RUN_ENTRIES: &[&str] = &["fields", "frames", "timeseries.csv", "summar
 /// `overwrite` (then removes that run's entries), and proves it is writable.
 pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io("cannot create the output folder (choose another with --out)", dir, e)
+        Error::io(
+            "cannot create the output folder (choose another with --out)",
+            dir,
+            e,
+        )
     })?;
-    let existing: Vec<&str> = RUN_ENTRIES.iter().copied().filter(|e| dir.join(e).exists()).collect();
+    let existing: Vec<&str> = RUN_ENTRIES
+        .iter()
+        .copied()
+        .filter(|e| dir.join(e).exists())
+        .collect();
     if !existing.is_empty() {
         if !overwrite {
             return Err(Error::Output(format!(
@@ -150,7 +172,11 @@ pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
         }
         for e in existing {
             let p = dir.join(e);
-            let r = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            let r = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
             r.map_err(|err| Error::io("cannot remove the earlier run's output", &p, err))?;
         }
     }
@@ -187,7 +213,10 @@ mod tests {
         let p = dir.join("a.txt");
         write_atomic(&p, b"hello").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"hello");
-        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -18,7 +18,12 @@ pub struct Reference {
 impl Reference {
     pub fn new(problem: Problem, fields: Vec<Vec<f32>>) -> Reference {
         let scratch = fields.clone();
-        Reference { problem, fields, scratch, step: 0 }
+        Reference {
+            problem,
+            fields,
+            scratch,
+            step: 0,
+        }
     }
 
     pub fn advance(&mut self, steps: u64) {
@@ -40,16 +45,20 @@ impl Reference {
         for y in 0..ny {
             for x in 0..nx {
                 let i = y * nx + x;
-                for s in 0..ns {
-                    c[s] = self.fields[s][i];
+                for (cs, f) in c.iter_mut().zip(&self.fields) {
+                    *cs = f[i];
                 }
                 p.model.react(&c, &mut rates);
                 for s in 0..ns {
                     let f = &self.fields[s];
                     let cc = c[s];
                     let nb = |side: Side| neighbour(p, f, s, x, y, side, cc);
-                    let (up, down, west, east) =
-                        (nb(Side::YMin), nb(Side::YMax), nb(Side::XMin), nb(Side::XMax));
+                    let (up, down, west, east) = (
+                        nb(Side::YMin),
+                        nb(Side::YMax),
+                        nb(Side::XMin),
+                        nb(Side::XMax),
+                    );
                     let sp = &p.species[s];
                     let diff = if variable {
                         let k = |xx: usize, yy: usize| match &sp.diffusivity {
@@ -115,10 +124,8 @@ fn neighbour(p: &Problem, f: &[f32], s: usize, x: usize, y: usize, side: Side, c
         Side::YMin => y == 0,
         Side::YMax => y + 1 == g.ny,
     };
-    if at_edge {
-        if let Boundary::Fixed { values } = g.boundary(side) {
-            return 2.0 * values[s] - c;
-        }
+    if let (true, Boundary::Fixed { values }) = (at_edge, g.boundary(side)) {
+        return 2.0 * values[s] - c;
     }
     let (xx, yy) = neighbour_index_clamped(p, x, y, side);
     f[yy * g.nx + xx]

@@ -17,14 +17,19 @@ use std::path::Path;
 pub const FORMAT_VERSION: i64 = 1;
 
 /// Scenarios compiled into the binary: (name, TOML source).
-pub const BUILTIN: &[(&str, &str)] =
-    &[("gray_scott", include_str!("../examples/scenarios/gray_scott.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "gray_scott",
+    include_str!("../examples/scenarios/gray_scott.toml"),
+)];
 
 /// The scenario `dorsalhorn run` uses when none is given.
 pub const DEFAULT_SCENARIO: &str = "gray_scott";
 
 /// Largest grid side accepted before any device is consulted (the device check comes later).
 pub const MAX_GRID_SIDE: i64 = 65_536;
+/// Largest cell count (nx·ny) accepted: it bounds the host memory of a scenario's fields
+/// before any device is consulted.
+pub const MAX_CELLS: i64 = 1 << 26;
 /// Largest step count of one run.
 pub const MAX_STEPS: i64 = 1_000_000_000;
 
@@ -184,9 +189,8 @@ pub struct Scenario {
 pub fn load(spec: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let path = Path::new(spec);
     let (origin, text) = if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioError::new(spec, format!("cannot read the scenario file: {e}"))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
         (spec.to_string(), text)
     } else if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
         (format!("built-in scenario `{name}`"), text.to_string())
@@ -211,11 +215,12 @@ pub fn from_str(origin: &str, text: &str, overrides: &[String]) -> Result<Scenar
     for o in overrides {
         apply_override(&mut table, o)?;
     }
-    let raw: RawScenario =
-        serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
+        .map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
-            let inner = inner.trim();
+            // toml appends the enclosing table on a second line; the key path already says it.
+            let inner = inner.lines().next().unwrap_or("").trim();
             if path == "." || path.is_empty() {
                 ScenarioError::new(origin, inner.to_string())
             } else {
@@ -277,9 +282,9 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
             let close = rest
                 .find(']')
                 .ok_or_else(|| format!("unclosed `[` in key path `{path}`"))?;
-            let idx: usize = rest[1..close]
-                .parse()
-                .map_err(|_| format!("`{}` is not an index in key path `{path}`", &rest[1..close]))?;
+            let idx: usize = rest[1..close].parse().map_err(|_| {
+                format!("`{}` is not an index in key path `{path}`", &rest[1..close])
+            })?;
             out.push(Seg::Index(idx));
             rest = &rest[close + 1..];
         }
@@ -287,7 +292,12 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
     Ok(out)
 }
 
-fn set_path(cur: &mut toml::Value, segs: &[Seg], value: toml::Value, path: &str) -> Result<(), String> {
+fn set_path(
+    cur: &mut toml::Value,
+    segs: &[Seg],
+    value: toml::Value,
+    path: &str,
+) -> Result<(), String> {
     let (first, rest) = segs.split_first().expect("non-empty path");
     match (cur, first) {
         (toml::Value::Table(t), Seg::Key(k)) => {
@@ -362,11 +372,21 @@ impl Ctx<'_> {
         ScenarioError::new(self.origin, format!("key `{key}`: {msg}"))
     }
 
-    fn finite_range(&self, key: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64, ScenarioError> {
+    fn finite_range(
+        &self,
+        key: &str,
+        v: f64,
+        lo: f64,
+        hi: f64,
+        unit: &str,
+    ) -> Result<f64, ScenarioError> {
         if v.is_finite() && v >= lo && v <= hi {
             Ok(v)
         } else {
-            Err(self.err(key, format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}")))
+            Err(self.err(
+                key,
+                format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}"),
+            ))
         }
     }
 
@@ -374,7 +394,10 @@ impl Ctx<'_> {
         if v.is_finite() && v > 0.0 {
             Ok(v)
         } else {
-            Err(self.err(key, format!("{v} is not allowed: must be a finite number > 0 {unit}")))
+            Err(self.err(
+                key,
+                format!("{v} is not allowed: must be a finite number > 0 {unit}"),
+            ))
         }
     }
 
@@ -382,7 +405,10 @@ impl Ctx<'_> {
         if (lo..=hi).contains(&v) {
             Ok(v)
         } else {
-            Err(self.err(key, format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi}")))
+            Err(self.err(
+                key,
+                format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi}"),
+            ))
         }
     }
 }
@@ -404,11 +430,24 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     if raw.grid.size.len() != 2 {
         return Err(cx.err(
             "grid.size",
-            format!("{:?} must be two cell counts [nx, ny], e.g. [256, 256]", raw.grid.size),
+            format!(
+                "{:?} must be two cell counts [nx, ny], e.g. [256, 256]",
+                raw.grid.size
+            ),
         ));
     }
     let nx = cx.int_range("grid.size[0]", raw.grid.size[0], 3, MAX_GRID_SIDE)? as usize;
     let ny = cx.int_range("grid.size[1]", raw.grid.size[1], 3, MAX_GRID_SIDE)? as usize;
+    if (nx as i64) * (ny as i64) > MAX_CELLS {
+        return Err(cx.err(
+            "grid.size",
+            format!(
+                "[{nx}, {ny}] is {} cells: at most {MAX_CELLS} (2^26) are allowed; use a coarser \
+                 grid",
+                nx * ny
+            ),
+        ));
+    }
     let dx = cx.positive("grid.spacing_um", raw.grid.spacing_um, "µm")?;
 
     // Species
@@ -422,14 +461,21 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     let names: Vec<String> = raw.species.iter().map(|s| s.name.clone()).collect();
     for (i, n) in names.iter().enumerate() {
         let key = format!("species[{i}].name");
-        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if n.is_empty()
+            || !n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(cx.err(
                 &key,
                 format!("`{n}` is not allowed: use letters, digits, `_` and `-` (it names files)"),
             ));
         }
         if names[..i].contains(n) {
-            return Err(cx.err(&key, format!("`{n}` is used twice: species names must be unique")));
+            return Err(cx.err(
+                &key,
+                format!("`{n}` is used twice: species names must be unique"),
+            ));
         }
     }
 
@@ -470,14 +516,26 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     // Model
     let model = match raw.model.kind.as_str() {
         "gray_scott" => {
-            let feed = raw.model.feed.ok_or_else(|| cx.err("model.feed", "missing: gray_scott needs feed (F, 1/s)"))?;
-            let kill = raw.model.kill.ok_or_else(|| cx.err("model.kill", "missing: gray_scott needs kill (k, 1/s)"))?;
+            let feed = raw
+                .model
+                .feed
+                .ok_or_else(|| cx.err("model.feed", "missing: gray_scott needs feed (F, 1/s)"))?;
+            let kill = raw
+                .model
+                .kill
+                .ok_or_else(|| cx.err("model.kill", "missing: gray_scott needs kill (k, 1/s)"))?;
             let feed = cx.finite_range("model.feed", feed, 0.0, 1.0, "1/s")?;
             let kill = cx.finite_range("model.kill", kill, 0.0, 1.0, "1/s")?;
-            Model::GrayScott { feed: feed as f32, kill: kill as f32 }
+            Model::GrayScott {
+                feed: feed as f32,
+                kill: kill as f32,
+            }
         }
         "diffusion" => {
-            for (k, v) in [("model.feed", raw.model.feed), ("model.kill", raw.model.kill)] {
+            for (k, v) in [
+                ("model.feed", raw.model.feed),
+                ("model.kill", raw.model.kill),
+            ] {
                 if v.is_some() {
                     return Err(cx.err(k, "is not a parameter of model `diffusion` (remove it)"));
                 }
@@ -491,13 +549,14 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
             ));
         }
     };
-    if let Some(n) = model.required_species() {
-        if n != ns {
-            return Err(cx.err(
-                "species",
-                format!("model `{}` needs exactly {n} species, {ns} given", model.name()),
-            ));
-        }
+    if let Some(n) = model.required_species().filter(|&n| n != ns) {
+        return Err(cx.err(
+            "species",
+            format!(
+                "model `{}` needs exactly {n} species, {ns} given",
+                model.name()
+            ),
+        ));
     }
 
     // Species fields
@@ -506,14 +565,30 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     let mut display_range = Vec::with_capacity(ns);
     for (i, rs) in raw.species.iter().enumerate() {
         let key = |k: &str| format!("species[{i}].{k}");
-        let d = cx.finite_range(&key("diffusivity_um2_s"), rs.diffusivity_um2_s, 0.0, 1e9, "µm²/s")?;
+        let d = cx.finite_range(
+            &key("diffusivity_um2_s"),
+            rs.diffusivity_um2_s,
+            0.0,
+            1e9,
+            "µm²/s",
+        )?;
         let decay = cx.finite_range(&key("decay_per_s"), rs.decay_per_s, 0.0, 1e9, "1/s")?;
         if !rs.initial.is_finite() {
-            return Err(cx.err(&key("initial"), format!("{} is not a finite number", rs.initial)));
+            return Err(cx.err(
+                &key("initial"),
+                format!("{} is not a finite number", rs.initial),
+            ));
         }
         let mut field = vec![rs.initial as f32; nx * ny];
         for (j, p) in rs.patches.iter().enumerate() {
-            apply_patch(&cx, &key(&format!("patches[{j}]")), p, &grid, &mut field, true)?;
+            apply_patch(
+                &cx,
+                &key(&format!("patches[{j}]")),
+                p,
+                &grid,
+                &mut field,
+                true,
+            )?;
         }
         let diffusivity = if rs.diffusivity_regions.is_empty() {
             Diffusivity::Uniform(d as f32)
@@ -550,7 +625,12 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
         display_range.push(range);
     }
 
-    let problem = Problem { grid, species, model, dt_s: dt };
+    let problem = Problem {
+        grid,
+        species,
+        model,
+        dt_s: dt,
+    };
 
     // Outputs and checks
     let every = match raw.output.every_steps {
@@ -565,7 +645,10 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
                 let i = problem.species_index(n).ok_or_else(|| {
                     cx.err(
                         &format!("output.species[{j}]"),
-                        format!("`{n}` is not a species of this scenario (species: {})", names.join(", ")),
+                        format!(
+                            "`{n}` is not a species of this scenario (species: {})",
+                            names.join(", ")
+                        ),
                     )
                 })?;
                 idx.push(i);
@@ -578,7 +661,10 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
         Some(name) => crate::colormap::Colormap::from_name(name).ok_or_else(|| {
             cx.err(
                 "output.colormap",
-                format!("`{name}` is not a colormap: allowed {}", crate::colormap::Colormap::NAMES.join(", ")),
+                format!(
+                    "`{name}` is not a colormap: allowed {}",
+                    crate::colormap::Colormap::NAMES.join(", ")
+                ),
             )
         })?,
     };
@@ -611,14 +697,21 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     })
 }
 
-fn parse_boundary(cx: &Ctx, key: &str, v: &toml::Value, ns: usize) -> Result<Boundary, ScenarioError> {
-    const ALLOWED: &str =
-        "allowed \"no_flux\", \"periodic\", or { fixed = VALUE } / { fixed = [one value per species] }";
+fn parse_boundary(
+    cx: &Ctx,
+    key: &str,
+    v: &toml::Value,
+    ns: usize,
+) -> Result<Boundary, ScenarioError> {
+    const ALLOWED: &str = "allowed \"no_flux\", \"periodic\", or { fixed = VALUE } / { fixed = [one value per species] }";
     match v {
         toml::Value::String(s) => match s.as_str() {
             "no_flux" => Ok(Boundary::NoFlux),
             "periodic" => Ok(Boundary::Periodic),
-            other => Err(cx.err(key, format!("\"{other}\" is not a boundary kind: {ALLOWED}"))),
+            other => Err(cx.err(
+                key,
+                format!("\"{other}\" is not a boundary kind: {ALLOWED}"),
+            )),
         },
         toml::Value::Table(t) => {
             if let Some(extra) = t.keys().find(|k| k.as_str() != "fixed") {
@@ -630,7 +723,10 @@ fn parse_boundary(cx: &Ctx, key: &str, v: &toml::Value, ns: usize) -> Result<Bou
                 Some(toml::Value::Integer(i)) => vec![*i as f32; ns],
                 Some(toml::Value::Array(a)) => {
                     if a.len() != ns {
-                        return Err(cx.err(&fk, format!("{} values given, one per species ({ns}) needed", a.len())));
+                        return Err(cx.err(
+                            &fk,
+                            format!("{} values given, one per species ({ns}) needed", a.len()),
+                        ));
                     }
                     a.iter()
                         .map(|x| match x {
@@ -640,7 +736,12 @@ fn parse_boundary(cx: &Ctx, key: &str, v: &toml::Value, ns: usize) -> Result<Bou
                         })
                         .collect::<Result<_, _>>()?
                 }
-                Some(other) => return Err(cx.err(&fk, format!("{other} is not a number or an array of numbers"))),
+                Some(other) => {
+                    return Err(cx.err(
+                        &fk,
+                        format!("{other} is not a number or an array of numbers"),
+                    ));
+                }
                 None => return Err(cx.err(key, format!("empty table: {ALLOWED}"))),
             };
             if values.iter().any(|x| !x.is_finite()) {
@@ -664,7 +765,12 @@ fn apply_patch(
     let (nx, ny) = (grid.nx, grid.ny);
     let k = |s: &str| format!("{key}.{s}");
     let need_value = || -> Result<f32, ScenarioError> {
-        let v = p.value.ok_or_else(|| cx.err(&k("value"), format!("missing: shape \"{}\" sets `value`", p.shape)))?;
+        let v = p.value.ok_or_else(|| {
+            cx.err(
+                &k("value"),
+                format!("missing: shape \"{}\" sets `value`", p.shape),
+            )
+        })?;
         if !v.is_finite() {
             return Err(cx.err(&k("value"), format!("{v} is not finite")));
         }
@@ -673,13 +779,24 @@ fn apply_patch(
     let unused = |names: &[(&str, bool)]| -> Result<(), ScenarioError> {
         for (n, present) in names {
             if *present {
-                return Err(cx.err(&k(n), format!("is not used by shape \"{}\" (remove it)", p.shape)));
+                return Err(cx.err(
+                    &k(n),
+                    format!("is not used by shape \"{}\" (remove it)", p.shape),
+                ));
             }
         }
         Ok(())
     };
-    let cell_range = |name: &str, r: &Option<Vec<i64>>, n: usize| -> Result<(usize, usize), ScenarioError> {
-        let r = r.as_ref().ok_or_else(|| cx.err(&k(name), "missing: give [first, last] cell indices (inclusive)"))?;
+    let cell_range = |name: &str,
+                      r: &Option<Vec<i64>>,
+                      n: usize|
+     -> Result<(usize, usize), ScenarioError> {
+        let r = r.as_ref().ok_or_else(|| {
+            cx.err(
+                &k(name),
+                "missing: give [first, last] cell indices (inclusive)",
+            )
+        })?;
         if r.len() != 2 || r[0] < 0 || r[1] < r[0] || r[1] >= n as i64 {
             return Err(cx.err(
                 &k(name),
@@ -713,7 +830,12 @@ fn apply_patch(
                 ("sigma_um", p.sigma_um.is_some()),
                 ("amplitude", p.amplitude.is_some()),
             ])?;
-            let f = p.fraction.ok_or_else(|| cx.err(&k("fraction"), "missing: side as a fraction of the grid, e.g. 0.125"))?;
+            let f = p.fraction.ok_or_else(|| {
+                cx.err(
+                    &k("fraction"),
+                    "missing: side as a fraction of the grid, e.g. 0.125",
+                )
+            })?;
             let f = cx.finite_range(&k("fraction"), f, 0.0, 1.0, "")?;
             let v = need_value()?;
             let (x0, x1) = centered_span(nx, f);
@@ -723,14 +845,26 @@ fn apply_patch(
             }
         }
         "disk" | "gaussian" => {
-            unused(&[("x", p.x.is_some()), ("y", p.y.is_some()), ("fraction", p.fraction.is_some())])?;
-            let c = p.center_um.as_ref().ok_or_else(|| cx.err(&k("center_um"), "missing: [x, y] in µm"))?;
+            unused(&[
+                ("x", p.x.is_some()),
+                ("y", p.y.is_some()),
+                ("fraction", p.fraction.is_some()),
+            ])?;
+            let c = p
+                .center_um
+                .as_ref()
+                .ok_or_else(|| cx.err(&k("center_um"), "missing: [x, y] in µm"))?;
             if c.len() != 2 || !c.iter().all(|v| v.is_finite()) {
                 return Err(cx.err(&k("center_um"), format!("{c:?} must be [x, y] in µm")));
             }
             if p.shape == "disk" {
-                unused(&[("sigma_um", p.sigma_um.is_some()), ("amplitude", p.amplitude.is_some())])?;
-                let r = p.radius_um.ok_or_else(|| cx.err(&k("radius_um"), "missing: disk radius in µm"))?;
+                unused(&[
+                    ("sigma_um", p.sigma_um.is_some()),
+                    ("amplitude", p.amplitude.is_some()),
+                ])?;
+                let r = p
+                    .radius_um
+                    .ok_or_else(|| cx.err(&k("radius_um"), "missing: disk radius in µm"))?;
                 let r = cx.positive(&k("radius_um"), r, "µm")?;
                 let v = need_value()?;
                 for y in 0..ny {
@@ -745,10 +879,17 @@ fn apply_patch(
                 if !allow_gaussian {
                     return Err(cx.err(&k("shape"), "\"gaussian\" adds to a field; regions allow \"rect\", \"centered_square\", \"disk\""));
                 }
-                unused(&[("radius_um", p.radius_um.is_some()), ("value", p.value.is_some())])?;
-                let s = p.sigma_um.ok_or_else(|| cx.err(&k("sigma_um"), "missing: standard deviation in µm"))?;
+                unused(&[
+                    ("radius_um", p.radius_um.is_some()),
+                    ("value", p.value.is_some()),
+                ])?;
+                let s = p
+                    .sigma_um
+                    .ok_or_else(|| cx.err(&k("sigma_um"), "missing: standard deviation in µm"))?;
                 let s = cx.positive(&k("sigma_um"), s, "µm")?;
-                let a = p.amplitude.ok_or_else(|| cx.err(&k("amplitude"), "missing: peak value added"))?;
+                let a = p
+                    .amplitude
+                    .ok_or_else(|| cx.err(&k("amplitude"), "missing: peak value added"))?;
                 if !a.is_finite() {
                     return Err(cx.err(&k("amplitude"), format!("{a} is not finite")));
                 }
@@ -782,7 +923,9 @@ pub fn centered_span(n: usize, fraction: f64) -> (usize, usize) {
 impl Scenario {
     /// Steps at which outputs are written: every `every_steps` and the final step.
     pub fn output_steps(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = (0..=self.steps).step_by(self.output.every_steps as usize).collect();
+        let mut v: Vec<u64> = (0..=self.steps)
+            .step_by(self.output.every_steps as usize)
+            .collect();
         if v.last() != Some(&self.steps) {
             v.push(self.steps);
         }
@@ -791,7 +934,12 @@ impl Scenario {
 
     /// Refuses a time step beyond the explicit stability limit, naming the fix.
     pub fn check_stability(&self) -> Result<(), ScenarioError> {
-        for (s, nu) in self.problem.species.iter().zip(self.problem.stability_numbers()) {
+        for (s, nu) in self
+            .problem
+            .species
+            .iter()
+            .zip(self.problem.stability_numbers())
+        {
             if nu > EXPLICIT_STABILITY_LIMIT {
                 return Err(ScenarioError::new(
                     &self.origin,

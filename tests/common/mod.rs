@@ -17,7 +17,10 @@ pub fn gray_scott(nx: usize, ny: usize) -> Problem {
     Problem {
         grid: Grid::new(nx, ny, 1.0),
         species: vec![Species::new("u", 0.16), Species::new("v", 0.08)],
-        model: Model::GrayScott { feed: 0.035, kill: 0.065 },
+        model: Model::GrayScott {
+            feed: 0.035,
+            kill: 0.065,
+        },
         dt_s: 1.0,
     }
 }
@@ -38,13 +41,20 @@ pub fn gray_scott_seed(nx: usize, ny: usize, side: usize) -> Vec<Vec<f32>> {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// Σ c·capacity in f64.
 pub fn mass(field: &[f32], capacity: Option<&[f32]>) -> f64 {
     match capacity {
         None => field.iter().map(|&c| c as f64).sum(),
-        Some(cap) => field.iter().zip(cap).map(|(&c, &k)| c as f64 * k as f64).sum(),
+        Some(cap) => field
+            .iter()
+            .zip(cap)
+            .map(|(&c, &k)| c as f64 * k as f64)
+            .sum(),
     }
 }

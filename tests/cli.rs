@@ -1,0 +1,295 @@
+//! The `dorsalhorn` binary as a user runs it: outputs of a good run, exit codes and messages of
+//! bad input, a machine without an adapter, unwritable folders and numerical blow-up.
+
+use dorsalhorn::output::read_npy;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dorsalhorn"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("spawn dorsalhorn")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dorsalhorn-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+const SMALL: &[&str] = &[
+    "--set",
+    "grid.size=[70,50]",
+    "--set",
+    "time.steps=40",
+    "--set",
+    "output.every_steps=20",
+];
+
+fn small_run(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "gray_scott",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn run_writes_every_output() {
+    let out = tmp("good");
+    let o = small_run(&out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for step in [0u64, 20, 40] {
+        for s in ["u", "v"] {
+            let npy = out.join(format!("fields/{s}_{step:08}.npy"));
+            let ((ny, nx), data) = read_npy(&std::fs::read(&npy).unwrap()).expect("valid npy");
+            assert_eq!((ny, nx), (50, 70), "{}", npy.display());
+            assert!(data.iter().all(|v| v.is_finite()));
+            let png = std::fs::read(out.join(format!("frames/{s}_{step:08}.png"))).unwrap();
+            assert_eq!(&png[1..4], b"PNG");
+        }
+    }
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "time_s,step,u_mean,u_min,u_max,v_mean,v_min,v_max"
+    );
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[3].starts_with("40,40,"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["completed"], true);
+    assert_eq!(summary["steps"], 40);
+    assert_eq!(summary["resolved_scenario"]["grid"]["size"][0], 70);
+    assert!(summary["adapter"]["name"].as_str().unwrap().len() > 1);
+    // No temporary files are left behind.
+    for sub in ["", "fields", "frames"] {
+        for e in std::fs::read_dir(out.join(sub)).unwrap() {
+            let n = e.unwrap().file_name().to_string_lossy().to_string();
+            assert!(!n.contains(".tmp-"), "leftover temporary {n}");
+        }
+    }
+    // A second run into the same folder is refused unless --overwrite.
+    let again = small_run(&out, &[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("--overwrite"), "{}", stderr(&again));
+    let o = small_run(&out, &["--overwrite"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Bad scenario input: exit code 2 and a message naming the key, the value and what is allowed.
+#[test]
+fn bad_input_names_the_key() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--set", "grid.sise=[3,3]"], &["sise", "unknown field"]),
+        (
+            &["--set", "grid.size=[2,50]"],
+            &["grid.size[0]", "2", "3 ≤"],
+        ),
+        (
+            &["--set", "grid.size=\"big\""],
+            &["grid.size", "invalid type"],
+        ),
+        (
+            &["--set", "time.dt_s=2.0"],
+            &["time.dt_s", "unstable", "`u`", "dt_s ≤ 1.5625"],
+        ),
+        (
+            &["--set", "model.kind=brusselator"],
+            &["model.kind", "brusselator", "gray_scott"],
+        ),
+        (
+            &["--set", "species.u.diffusivity_um2_s=-1"],
+            &["species[0].diffusivity_um2_s", "-1"],
+        ),
+        (
+            &["--set", "species.w.initial=1"],
+            &["no entry named `w`", "u, v"],
+        ),
+        (
+            &["--set", "grid.boundary.x_min=\"periodic\""],
+            &["grid.boundary.x_max", "pairs"],
+        ),
+        (
+            &["--set", "output.colormap=jet"],
+            &["output.colormap", "viridis"],
+        ),
+        (&["--set", "format_version=7"], &["format_version", "7"]),
+        (&["--set", "nonsense"], &["KEY.PATH=VALUE"]),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["check", "gray_scott"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        for n in *needles {
+            assert!(err.contains(n), "{extra:?}: message lacks `{n}`: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn bad_scenario_file_names_the_file_and_key() {
+    let dir = tmp("badfile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    let text = std::fs::read_to_string("examples/scenarios/gray_scott.toml")
+        .unwrap()
+        .replace("kill = 0.065", "kill = 0.065\ncolour = 3");
+    std::fs::write(&f, text).unwrap();
+    let o = run(&["check", f.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.toml") && err.contains("model") && err.contains("colour"),
+        "{err}"
+    );
+    std::fs::write(&f, "format_version = 1\n[grid\n").unwrap();
+    let o = run(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not valid TOML"), "{}", stderr(&o));
+    let o = run(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a built-in scenario"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_prints_stability_numbers() {
+    let o = run(&["check", "gray_scott"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        text.contains("0.1600 stable") && text.contains("0.0800 stable"),
+        "{text}"
+    );
+    assert!(text.contains("ok: the scenario is valid"));
+}
+
+#[test]
+fn info_lists_adapters_and_limits() {
+    let o = run(&["info"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("adapter:") && text.contains("max_texture_dimension_2d"),
+        "{text}"
+    );
+}
+
+/// Without any driver the program says how to get one, with exit code 3, never a panic.
+#[test]
+fn no_adapter_is_a_clear_error() {
+    let out = tmp("noadapter");
+    let mut c = bin();
+    c.env("VK_ICD_FILENAMES", "/nonexistent.json")
+        .env("VK_DRIVER_FILES", "/nonexistent.json")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent.json")
+        .env("WGPU_BACKEND", "vulkan")
+        .args([
+            "run",
+            "gray_scott",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    let o = c.output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("no GPU adapter") && err.contains("mesa-vulkan-drivers"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn grid_beyond_device_limits_is_refused() {
+    let out = tmp("toolarge");
+    let o = run(&[
+        "run",
+        "gray_scott",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "grid.size=[8,40000]",
+        "--set",
+        "time.steps=1",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("too large for the device") && err.contains("40000"),
+        "{err}"
+    );
+    let o = run(&["check", "gray_scott", "--set", "grid.size=[60000,60000]"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("2^26"), "{}", stderr(&o));
+}
+
+#[test]
+fn unwritable_output_folder_is_a_clear_error() {
+    let o = run(&[
+        "run",
+        "gray_scott",
+        "--quiet",
+        "--out",
+        "/proc/dorsalhorn-out",
+        "--set",
+        "time.steps=1",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("/proc/dorsalhorn-out") && err.contains("--out"),
+        "{err}"
+    );
+}
+
+/// A negative fixed boundary value drives u below zero: reported with species, cell and time.
+#[test]
+fn blow_up_is_reported_with_species_place_and_time() {
+    let out = tmp("blowup");
+    let o = small_run(
+        &out,
+        &[
+            "--set",
+            "grid.boundary.x_min={fixed=-1.0}",
+            "--set",
+            "checks.every_steps=5",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("species `u`") && err.contains("x = 0") && err.contains("step 5"),
+        "{err}"
+    );
+    assert!(
+        !out.join("summary.json").exists(),
+        "a failed run must not look complete"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -1,0 +1,190 @@
+//! CPU-only shader checks: naga parses and validates every composed kernel (every model, both
+//! diffusivity paths, several layouts and species counts), every `.wgsl` file takes part in one,
+//! the workgroup size is what the layout asks for, and the Rust uniform struct matches the WGSL
+//! layout member by member.
+
+use dorsalhorn::engine::{KernelLayout, StepParams, step_shader_source};
+use dorsalhorn::grid::Grid;
+use dorsalhorn::model::{Diffusivity, MAX_SPECIES, Model, Problem, Species};
+use std::collections::BTreeSet;
+
+fn problem(model: Model, ns: usize, variable: bool) -> Problem {
+    let species = (0..ns)
+        .map(|i| {
+            let mut s = Species::new(&format!("s{i}"), 0.1);
+            if variable {
+                s.diffusivity = Diffusivity::Field(vec![0.1; 64]);
+            }
+            s
+        })
+        .collect();
+    Problem {
+        grid: Grid::new(8, 8, 1.0),
+        species,
+        model,
+        dt_s: 1.0,
+    }
+}
+
+fn compositions() -> Vec<(String, Problem, KernelLayout)> {
+    let mut v = Vec::new();
+    for variable in [false, true] {
+        for layout in [
+            KernelLayout {
+                rows: 1,
+                workgroup_x: 64,
+            },
+            KernelLayout {
+                rows: 3,
+                workgroup_x: 32,
+            },
+        ] {
+            let gs = Model::GrayScott {
+                feed: 0.035,
+                kill: 0.065,
+            };
+            v.push((
+                format!("gray_scott var={variable} {layout:?}"),
+                problem(gs, 2, variable),
+                layout,
+            ));
+            for ns in [1, 5, MAX_SPECIES] {
+                v.push((
+                    format!("diffusion ns={ns} var={variable} {layout:?}"),
+                    problem(Model::Diffusion, ns, variable),
+                    layout,
+                ));
+            }
+        }
+    }
+    v
+}
+
+fn validate(name: &str, src: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(src)
+        .unwrap_or_else(|e| panic!("{name}: WGSL parse error:\n{}", e.emit_to_string(src)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{name}: validation error: {e:?}"));
+    module
+}
+
+#[test]
+fn every_composed_kernel_validates() {
+    for (name, p, layout) in compositions() {
+        let module = validate(&name, &step_shader_source(&p, layout));
+        let ep = module
+            .entry_points
+            .iter()
+            .find(|e| e.name == "step")
+            .expect("entry point `step`");
+        assert_eq!(
+            ep.workgroup_size,
+            [layout.workgroup_x, 1, 1],
+            "{name}: workgroup size"
+        );
+    }
+}
+
+#[test]
+fn every_wgsl_file_is_used() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut files = BTreeSet::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "wgsl") {
+                files.insert(p);
+            }
+        }
+    }
+    assert!(!files.is_empty());
+    let sources: Vec<String> = compositions()
+        .iter()
+        .map(|(_, p, l)| step_shader_source(p, *l))
+        .collect();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // Every line of the file (template lines aside) must appear in one validated composition.
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                !l.contains("{s}")
+                    && !l.contains("{r}")
+                    && !l.contains("/*LIST*/")
+                    && !l.trim().starts_with("// @")
+            })
+            .collect();
+        assert!(
+            sources.iter().any(|s| {
+                let have: BTreeSet<&str> = s.lines().collect();
+                lines.iter().all(|l| have.contains(l))
+            }),
+            "{} is not part of any validated kernel",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn uniform_struct_matches_wgsl_layout() {
+    let p = problem(Model::Diffusion, 1, false);
+    let module = validate(
+        "layout",
+        &step_shader_source(
+            &p,
+            KernelLayout {
+                rows: 1,
+                workgroup_x: 64,
+            },
+        ),
+    );
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).unwrap();
+    let (handle, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some("StepParams"))
+        .unwrap();
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("StepParams is not a struct")
+    };
+    assert_eq!(
+        *span as usize,
+        std::mem::size_of::<StepParams>(),
+        "struct size"
+    );
+    assert_eq!(
+        layouter[handle].size as usize,
+        std::mem::size_of::<StepParams>()
+    );
+    let rust_offsets: &[(&str, usize)] = &[
+        ("nx", std::mem::offset_of!(StepParams, nx)),
+        ("ny", std::mem::offset_of!(StepParams, ny)),
+        ("ntx", std::mem::offset_of!(StepParams, ntx)),
+        ("last_texel", std::mem::offset_of!(StepParams, last_texel)),
+        ("bc_x_min", std::mem::offset_of!(StepParams, bc_x_min)),
+        ("bc_x_max", std::mem::offset_of!(StepParams, bc_x_max)),
+        ("bc_y_min", std::mem::offset_of!(StepParams, bc_y_min)),
+        ("bc_y_max", std::mem::offset_of!(StepParams, bc_y_max)),
+        ("dt", std::mem::offset_of!(StepParams, dt)),
+        ("inv_dx2", std::mem::offset_of!(StepParams, inv_dx2)),
+        ("_pad0", std::mem::offset_of!(StepParams, _pad0)),
+        ("_pad1", std::mem::offset_of!(StepParams, _pad1)),
+        ("model", std::mem::offset_of!(StepParams, model)),
+        ("diffusivity", std::mem::offset_of!(StepParams, diffusivity)),
+        ("decay", std::mem::offset_of!(StepParams, decay)),
+        ("bc_value", std::mem::offset_of!(StepParams, bc_value)),
+    ];
+    assert_eq!(members.len(), rust_offsets.len(), "member count");
+    for (m, (name, off)) in members.iter().zip(rust_offsets) {
+        assert_eq!(m.name.as_deref(), Some(*name), "member order");
+        assert_eq!(m.offset as usize, *off, "offset of {name}");
+    }
+}

@@ -6,7 +6,10 @@
 // and walks ROWS consecutive rows, reusing the rows above and below it from registers.
 //
 // This file is completed at pipeline build time (src/engine.rs, `step_shader_source`): a
-// generated header defines the constants NS, ROWS, WG_X and VARIABLE_D; lines between
+// generated header defines the constants NS (species), ROWS, WG_X, VARIABLE_D, the grid size
+// NX, NY, NTX (texels per row) and the boundary kinds BC_X_MIN, BC_X_MAX, BC_Y_MIN, BC_Y_MAX
+// (BC_NO_FLUX, BC_PERIODIC or BC_FIXED), so that the compiler folds away the boundary rules
+// that do not apply; the boundary values stay in the uniform block. Lines between
 // `// @each_species` and `// @end` are repeated once per species with `{s}` replaced by its
 // index, and `/*LIST*/expr/*END*/` becomes `expr` for every species, comma-separated. Likewise
 // the row walk between `// @each_row` and `// @end_row` is repeated ROWS times with `{r}`
@@ -21,14 +24,6 @@
 // with clamped neighbours the boundary face of a fixed side gets D of the cell.
 
 struct StepParams {
-    nx: u32,
-    ny: u32,
-    ntx: u32,
-    last_texel: u32,
-    bc_x_min: u32,
-    bc_x_max: u32,
-    bc_y_min: u32,
-    bc_y_max: u32,
     dt: f32,
     inv_dx2: f32,
     _pad0: f32,
@@ -97,23 +92,23 @@ struct Reach {
 
 fn reach(X: u32, y: u32) -> Reach {
     var q: Reach;
-    let last = P.ntx - 1u;
+    let last = NTX - 1u;
     let top = y == 0u;
-    let bottom = y + 1u >= P.ny;
-    q.ym = select(y - 1u, select(0u, P.ny - 1u, P.bc_y_min == BC_PERIODIC), top);
-    q.yp = select(y + 1u, select(y, 0u, P.bc_y_max == BC_PERIODIC), bottom);
-    q.xm = select(X - 1u, select(0u, last, P.bc_x_min == BC_PERIODIC), X == 0u);
-    q.xp = select(X + 1u, select(last, 0u, P.bc_x_max == BC_PERIODIC), X == last);
-    q.top_fixed = top && P.bc_y_min == BC_FIXED;
-    q.bottom_fixed = bottom && P.bc_y_max == BC_FIXED;
+    let bottom = y + 1u >= NY;
+    q.ym = select(y - 1u, select(0u, NY - 1u, BC_Y_MIN == BC_PERIODIC), top);
+    q.yp = select(y + 1u, select(y, 0u, BC_Y_MAX == BC_PERIODIC), bottom);
+    q.xm = select(X - 1u, select(0u, last, BC_X_MIN == BC_PERIODIC), X == 0u);
+    q.xp = select(X + 1u, select(last, 0u, BC_X_MAX == BC_PERIODIC), X == last);
+    q.top_fixed = top && BC_Y_MIN == BC_FIXED;
+    q.bottom_fixed = bottom && BC_Y_MAX == BC_FIXED;
     q.left_edge = X == 0u;
-    q.left_periodic = P.bc_x_min == BC_PERIODIC;
-    q.left_fixed = P.bc_x_min == BC_FIXED;
+    q.left_periodic = BC_X_MIN == BC_PERIODIC;
+    q.left_fixed = BC_X_MIN == BC_FIXED;
     let xs = vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u);
-    q.right_lane = xs == vec4<u32>(P.nx - 1u);
-    q.right_periodic = P.bc_x_max == BC_PERIODIC;
-    q.right_fixed = P.bc_x_max == BC_FIXED;
-    q.last_lane = (P.nx - 1u) % 4u;
+    q.right_lane = xs == vec4<u32>(NX - 1u);
+    q.right_periodic = BC_X_MAX == BC_PERIODIC;
+    q.right_fixed = BC_X_MAX == BC_FIXED;
+    q.last_lane = (NX - 1u) % 4u;
     return q;
 }
 
@@ -155,11 +150,11 @@ fn face(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
 fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
     let y0 = gid.y * ROWS;
-    if X >= P.ntx || y0 >= P.ny {
+    if X >= NTX || y0 >= NY {
         return;
     }
     let xs = vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u);
-    let real = xs < vec4<u32>(P.nx);
+    let real = xs < vec4<u32>(NX);
 
     // Rows walked by this invocation reuse the row above and the centre row from registers.
     let q0 = reach(X, y0);
@@ -169,7 +164,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     // @end
 
     // @each_row
-    if y0 + {r}u < P.ny {
+    if y0 + {r}u < NY {
         let y = y0 + {r}u;
         let q = reach(X, y);
         // @each_species

@@ -122,3 +122,66 @@ pub fn run_peer(python: &str, script: &Path, n: usize, steps: u64) -> Result<Pee
         line: line.to_string(),
     })
 }
+
+/// Where the peer scripts are and how to run them.
+pub struct PeerSetup<'a> {
+    pub python: &'a str,
+    pub dir: &'a Path,
+    pub steps: u64,
+    pub scripts: &'a [String],
+}
+
+/// One size of a comparison: our median rate and each peer's median rate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CompareRow {
+    pub n: usize,
+    pub ours: f64,
+    pub peers: Vec<(String, f64)>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
+}
+
+/// Alternates `rounds` measurements of the GPU step and of each peer at size n, and reports
+/// medians, so that drift of a shared machine affects both sides alike.
+pub fn compare(
+    gpu: &Gpu,
+    n: usize,
+    steps: u64,
+    repeats: usize,
+    layout: KernelLayout,
+    rounds: usize,
+    peers: Option<&PeerSetup>,
+) -> Result<CompareRow, Error> {
+    let rounds = rounds.max(1);
+    let mut ours = Vec::new();
+    let scripts: &[String] = peers.map_or(&[], |p| p.scripts);
+    let mut theirs: Vec<(String, Vec<f64>)> = Vec::new();
+    for _ in 0..rounds {
+        ours.push(gray_scott(gpu, n, steps, repeats, Some(layout))?.species_cell_updates_per_s);
+        if let Some(p) = peers {
+            for (i, script) in scripts.iter().enumerate() {
+                let r = run_peer(p.python, &p.dir.join(script), n, p.steps)?;
+                if theirs.len() <= i {
+                    theirs.push((r.peer.clone(), Vec::new()));
+                }
+                theirs[i].1.push(r.species_cell_updates_per_s);
+            }
+        }
+    }
+    Ok(CompareRow {
+        n,
+        ours: median(ours),
+        peers: theirs
+            .into_iter()
+            .map(|(name, v)| (name, median(v)))
+            .collect(),
+    })
+}

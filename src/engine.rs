@@ -15,6 +15,7 @@
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::grid::{Boundary, Side};
 use crate::model::{Diffusivity, MAX_SPECIES, Problem};
 use bytemuck::{Pod, Zeroable};
 
@@ -23,14 +24,6 @@ use bytemuck::{Pod, Zeroable};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct StepParams {
-    pub nx: u32,
-    pub ny: u32,
-    pub ntx: u32,
-    pub last_texel: u32,
-    pub bc_x_min: u32,
-    pub bc_x_max: u32,
-    pub bc_y_min: u32,
-    pub bc_y_max: u32,
     pub dt: f32,
     pub inv_dx2: f32,
     pub _pad0: f32,
@@ -76,19 +69,42 @@ impl KernelLayout {
 /// The complete WGSL source of the step kernel for a problem and a layout: the generated
 /// header, shaders/rd_step.wgsl with its per-species blocks unrolled, and the model's `react`.
 pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
+    let g = &problem.grid;
     let ns = problem.species.len();
-    format!(
-        "// generated header\nconst NS: u32 = {ns}u;\nconst ROWS: u32 = {}u;\nconst WG_X: u32 = {}u;\n\
-         const VARIABLE_D: bool = {};\n\n{}\n{}",
+    let bc = |side: Side| match g.boundary(side) {
+        Boundary::NoFlux => "BC_NO_FLUX",
+        Boundary::Periodic => "BC_PERIODIC",
+        Boundary::Fixed { .. } => "BC_FIXED",
+    };
+    let header = format!(
+        "// generated header\n\
+         const NS: u32 = {ns}u;\n\
+         const ROWS: u32 = {}u;\n\
+         const WG_X: u32 = {}u;\n\
+         const VARIABLE_D: bool = {};\n\
+         const NX: u32 = {}u;\n\
+         const NY: u32 = {}u;\n\
+         const NTX: u32 = {}u;\n\
+         const BC_X_MIN: u32 = {};\n\
+         const BC_X_MAX: u32 = {};\n\
+         const BC_Y_MIN: u32 = {};\n\
+         const BC_Y_MAX: u32 = {};\n",
         layout.rows,
         layout.workgroup_x,
         problem.variable_diffusivity(),
-        expand_species(
-            &expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows),
-            ns
-        ),
-        problem.model.wgsl()
-    )
+        g.nx,
+        g.ny,
+        texels_per_row(g.nx),
+        bc(Side::XMin),
+        bc(Side::XMax),
+        bc(Side::YMin),
+        bc(Side::YMax),
+    );
+    let body = expand_species(
+        &expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows),
+        ns,
+    );
+    format!("{header}\n{body}\n{}", problem.model.wgsl())
 }
 
 /// Unrolls the row walk of rd_step.wgsl: lines between `// @each_row` and `// @end_row` repeat
@@ -529,16 +545,7 @@ fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 /// Fills the uniform block from a problem.
 pub fn step_params(problem: &Problem) -> StepParams {
     let g = &problem.grid;
-    let ntx = texels_per_row(g.nx) as u32;
     let mut p = StepParams {
-        nx: g.nx as u32,
-        ny: g.ny as u32,
-        ntx,
-        last_texel: ((g.nx - 1) / KernelLayout::CELLS_PER_TEXEL) as u32,
-        bc_x_min: g.boundary[0].code(),
-        bc_x_max: g.boundary[1].code(),
-        bc_y_min: g.boundary[2].code(),
-        bc_y_max: g.boundary[3].code(),
         dt: problem.dt_s as f32,
         inv_dx2: (1.0 / (g.dx_um * g.dx_um)) as f32,
         model: problem.model.packed_params(),
@@ -552,7 +559,7 @@ pub fn step_params(problem: &Problem) -> StepParams {
         p.diffusivity[s / 4][s % 4] = d;
         p.decay[s / 4][s % 4] = sp.decay_per_s;
         for (side, b) in g.boundary.iter().enumerate() {
-            if let crate::grid::Boundary::Fixed { values } = b {
+            if let Boundary::Fixed { values } = b {
                 p.bc_value[side * 4 + s / 4][s % 4] = values[s];
             }
         }

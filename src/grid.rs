@@ -44,17 +44,6 @@ pub enum Boundary {
     Fixed { values: Vec<f32> },
 }
 
-impl Boundary {
-    /// Code shared with the shader (`BC_*` constants in shaders/rd_step.wgsl).
-    pub fn code(&self) -> u32 {
-        match self {
-            Boundary::NoFlux => 0,
-            Boundary::Periodic => 1,
-            Boundary::Fixed { .. } => 2,
-        }
-    }
-}
-
 /// A uniform 2-D grid of `nx × ny` square cells of side `dx_um` micrometres.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grid {

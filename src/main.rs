@@ -74,6 +74,13 @@ enum Command {
         /// Steps for the peers (they are slower; fewer steps keep the run short).
         #[arg(long, default_value_t = 200)]
         peer_steps: u64,
+        /// Peer scripts to run (in --peers-dir).
+        #[arg(long, value_delimiter = ',', default_values_t = ["gray_scott_numpy.py".to_string(), "gray_scott_pypde.py".to_string()])]
+        peer_scripts: Vec<String>,
+        /// Alternating rounds of (dorsalhorn, peers); medians are reported, since shared
+        /// machines drift between and during runs.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
 }
 
@@ -152,13 +159,12 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 }
                 .into());
             }
-            let chosen = gpu::Gpu::new().ok().map(|g| g.info.name);
+            let chosen = gpu::Gpu::new().ok().map(|g| g.summary());
             for (a, l) in adapters {
-                let mark = if chosen.as_deref() == Some(a.name.as_str()) {
-                    " (default)"
-                } else {
-                    ""
-                };
+                let is_default = chosen
+                    .as_ref()
+                    .is_some_and(|c| c.name == a.name && c.backend == a.backend);
+                let mark = if is_default { " (default)" } else { "" };
                 println!("adapter: {}{mark}", a.name);
                 println!(
                     "  backend: {}   type: {}   driver: {} {}",
@@ -192,6 +198,8 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             peers,
             peers_dir,
             peer_steps,
+            peer_scripts,
+            rounds,
         } => {
             let gpu = gpu::Gpu::new()?;
             let mut layout = engine::KernelLayout::for_adapter(&gpu.info);
@@ -209,29 +217,27 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 layout.rows,
                 layout.workgroup_x
             );
+            let peer_setup = peers.as_deref().map(|py| bench::PeerSetup {
+                python: py,
+                dir: &peers_dir,
+                steps: peer_steps,
+                scripts: &peer_scripts,
+            });
             println!(
-                "| N | dorsalhorn species-cell-updates/s | steps | wall s | peer | peer species-cell-updates/s | ratio |"
+                "| N | dorsalhorn species-cell-updates/s (median of {rounds}) | peer | peer species-cell-updates/s (median) | ratio |"
             );
-            println!("|---|---|---|---|---|---|---|");
+            println!("|---|---|---|---|---|");
             for n in sizes {
-                let r = bench::gray_scott(&gpu, n, steps, repeats, Some(layout))?;
-                if let Some(py) = &peers {
-                    for script in ["gray_scott_numpy.py", "gray_scott_pypde.py"] {
-                        let p = bench::run_peer(py, &peers_dir.join(script), n, peer_steps)?;
-                        println!(
-                            "| {n} | {:.3e} | {} | {:.3} | {} | {:.3e} | {:.2}x |",
-                            r.species_cell_updates_per_s,
-                            r.steps,
-                            r.wall_s,
-                            p.peer,
-                            p.species_cell_updates_per_s,
-                            r.species_cell_updates_per_s / p.species_cell_updates_per_s
-                        );
-                    }
-                } else {
+                let row =
+                    bench::compare(&gpu, n, steps, repeats, layout, rounds, peer_setup.as_ref())?;
+                if row.peers.is_empty() {
+                    println!("| {n} | {:.3e} | - | - | - |", row.ours);
+                }
+                for (name, rate) in &row.peers {
                     println!(
-                        "| {n} | {:.3e} | {} | {:.3} | - | - | - |",
-                        r.species_cell_updates_per_s, r.steps, r.wall_s
+                        "| {n} | {:.3e} | {name} | {rate:.3e} | {:.2}x |",
+                        row.ours,
+                        row.ours / rate
                     );
                 }
             }

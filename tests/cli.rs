@@ -293,3 +293,31 @@ fn blow_up_is_reported_with_species_place_and_time() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn bench_reports_rates() {
+    let o = run(&[
+        "bench",
+        "--sizes",
+        "64",
+        "--steps",
+        "10",
+        "--repeats",
+        "1",
+        "--rounds",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("adapter:") && text.contains("| 64 |"),
+        "{text}"
+    );
+    let rate: f64 = text
+        .lines()
+        .find(|l| l.starts_with("| 64 |"))
+        .and_then(|l| l.split('|').nth(2))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a rate in the table");
+    assert!(rate > 0.0 && rate.is_finite());
+}

@@ -165,14 +165,6 @@ fn uniform_struct_matches_wgsl_layout() {
         std::mem::size_of::<StepParams>()
     );
     let rust_offsets: &[(&str, usize)] = &[
-        ("nx", std::mem::offset_of!(StepParams, nx)),
-        ("ny", std::mem::offset_of!(StepParams, ny)),
-        ("ntx", std::mem::offset_of!(StepParams, ntx)),
-        ("last_texel", std::mem::offset_of!(StepParams, last_texel)),
-        ("bc_x_min", std::mem::offset_of!(StepParams, bc_x_min)),
-        ("bc_x_max", std::mem::offset_of!(StepParams, bc_x_max)),
-        ("bc_y_min", std::mem::offset_of!(StepParams, bc_y_min)),
-        ("bc_y_max", std::mem::offset_of!(StepParams, bc_y_max)),
         ("dt", std::mem::offset_of!(StepParams, dt)),
         ("inv_dx2", std::mem::offset_of!(StepParams, inv_dx2)),
         ("_pad0", std::mem::offset_of!(StepParams, _pad0)),

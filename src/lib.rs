@@ -16,6 +16,7 @@ pub mod gpu;
 pub mod grid;
 pub mod model;
 pub mod output;
+pub mod params;
 pub mod reference;
 pub mod scenario;
 

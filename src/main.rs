@@ -47,6 +47,13 @@ enum Command {
     },
     /// Print the GPU adapters, their backend and the limits that bound the grid size.
     Info,
+    /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
+    /// the SI value used, the evidence tag (S/L/E) and the source.
+    Params {
+        /// Markdown (the format of docs/model-parameters.md) instead of plain text.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Benchmark the Gray–Scott step (species-cell-updates per second), optionally beside the
     /// NumPy and py-pde peers run in the same invocation.
     Bench {
@@ -149,6 +156,18 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             print_check(&sc);
             sc.check_stability()?;
             println!("ok: the scenario is valid and its time step is stable");
+            Ok(())
+        }
+        Command::Params { markdown } => {
+            let table = dorsalhorn::params::ParamTable::builtin();
+            print!(
+                "{}",
+                if markdown {
+                    table.markdown()
+                } else {
+                    table.text()
+                }
+            );
             Ok(())
         }
         Command::Info => {

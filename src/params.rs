@@ -1,0 +1,352 @@
+//! The dorsal-horn model's parameter table (params/dorsal_horn.toml): every parameter with its
+//! value and unit as written in the science spec, its evidence tag ([S]/[L]/[E]), its source,
+//! and the SI value the code uses (times in s, rates in 1/s).
+//!
+//! The table is data, compiled into the binary; `dorsalhorn params` prints it and
+//! docs/model-parameters.md is generated from it (a test keeps the two in step).
+
+use crate::error::ScenarioError;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The built-in table's source text.
+pub const BUILTIN_TABLE: &str = include_str!("../params/dorsal_horn.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    format_version: i64,
+    param: Vec<RawParam>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    key: String,
+    sym: String,
+    sec: String,
+    value: f64,
+    unit: String,
+    #[serde(rename = "as", default)]
+    conversion: Option<String>,
+    tag: String,
+    src: String,
+    what: String,
+}
+
+/// How a written value becomes the SI number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// The value in its unit, converted to SI.
+    Value,
+    /// The value is a time constant τ; the parameter is 1/τ (1/s).
+    Rate,
+    /// The value is a half-life t½; the parameter is ln 2 / t½ (1/s).
+    HalfLife,
+}
+
+/// Evidence level of a parameter (MODEL.md, "Evidence tags").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    /// Checked against the source.
+    Source,
+    /// Literature value not re-checked.
+    Literature,
+    /// Modelling estimate.
+    Estimate,
+}
+
+impl Tag {
+    pub fn letter(self) -> &'static str {
+        match self {
+            Tag::Source => "S",
+            Tag::Literature => "L",
+            Tag::Estimate => "E",
+        }
+    }
+}
+
+/// One parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub key: String,
+    pub symbol: String,
+    pub section: String,
+    /// As written in the spec, in `unit`.
+    pub value: f64,
+    pub unit: String,
+    pub conversion: Conversion,
+    pub tag: Tag,
+    pub source: String,
+    pub meaning: String,
+    /// The value the code uses.
+    pub si: f64,
+    pub si_unit: String,
+}
+
+impl Param {
+    /// The value as written, e.g. `1/(6 h)` or `t½ 30 min` or `0.2 EC50/Hz`.
+    pub fn written(&self) -> String {
+        let v = fmt_num(self.value);
+        match self.conversion {
+            Conversion::Value if self.unit == "1" => v,
+            Conversion::Value => format!("{v} {}", self.unit),
+            Conversion::Rate => format!("1/({v} {})", self.unit),
+            Conversion::HalfLife => format!("ln 2/({v} {})", self.unit),
+        }
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Seconds per unit of time, for the time units the table accepts.
+fn seconds(unit: &str) -> Option<f64> {
+    match unit {
+        "s" => Some(1.0),
+        "min" => Some(60.0),
+        "h" => Some(3600.0),
+        "d" => Some(86400.0),
+        _ => None,
+    }
+}
+
+/// Units that pass through unchanged.
+const PLAIN_UNITS: &[&str] = &[
+    "1", "σ", "Hz", "Hz·s", "µm", "µm/s", "µm²/s", "µL", "nM", "mV", "mA", "g", "EC50", "EC50/Hz",
+    "1/s",
+];
+
+/// The parameter table, indexed by key.
+#[derive(Debug, Clone)]
+pub struct ParamTable {
+    pub params: Vec<Param>,
+    index: HashMap<String, usize>,
+}
+
+impl ParamTable {
+    /// The table compiled into the binary.
+    pub fn builtin() -> ParamTable {
+        Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
+            .expect("the built-in parameter table is valid (tested)")
+    }
+
+    /// Parses and checks a table: known units, S/L/E tags, a source and a meaning for every
+    /// entry, unique keys, finite values.
+    pub fn parse(origin: &str, text: &str) -> Result<ParamTable, ScenarioError> {
+        let raw: RawTable = toml::from_str(text)
+            .map_err(|e| ScenarioError::new(origin, format!("not a valid parameter table: {e}")))?;
+        if raw.format_version != 1 {
+            return Err(ScenarioError::new(origin, "format_version must be 1"));
+        }
+        let mut params = Vec::with_capacity(raw.param.len());
+        let mut index = HashMap::new();
+        for (i, r) in raw.param.into_iter().enumerate() {
+            let err =
+                |m: String| ScenarioError::new(origin, format!("param[{i}] `{}`: {m}", r.key));
+            if index.insert(r.key.clone(), i).is_some() {
+                return Err(err("duplicate key".into()));
+            }
+            let tag = match r.tag.as_str() {
+                "S" => Tag::Source,
+                "L" => Tag::Literature,
+                "E" => Tag::Estimate,
+                t => return Err(err(format!("tag `{t}` is not S, L or E"))),
+            };
+            if r.src.trim().is_empty() || r.what.trim().is_empty() {
+                return Err(err("needs a source (`src`) and a meaning (`what`)".into()));
+            }
+            if !r.value.is_finite() {
+                return Err(err(format!("value {} is not finite", r.value)));
+            }
+            let conversion = match r.conversion.as_deref() {
+                None | Some("value") => Conversion::Value,
+                Some("rate") => Conversion::Rate,
+                Some("half_life") => Conversion::HalfLife,
+                Some(c) => {
+                    return Err(err(format!(
+                        "`as = \"{c}\"`: allowed value, rate, half_life"
+                    )));
+                }
+            };
+            let (si, si_unit) = match conversion {
+                Conversion::Value => {
+                    if let Some(f) = seconds(&r.unit) {
+                        (r.value * f, "s".to_string())
+                    } else if let Some(f) = r.unit.strip_prefix("1/").and_then(seconds) {
+                        (r.value / f, "1/s".to_string())
+                    } else if PLAIN_UNITS.contains(&r.unit.as_str()) {
+                        (r.value, r.unit.clone())
+                    } else {
+                        return Err(err(format!(
+                            "unit `{}` is not known: allowed s, min, h, d, 1/s, 1/min, 1/h, 1/d, {}",
+                            r.unit,
+                            PLAIN_UNITS.join(", ")
+                        )));
+                    }
+                }
+                Conversion::Rate | Conversion::HalfLife => {
+                    let f = seconds(&r.unit).ok_or_else(|| {
+                        err(format!("`{}` is not a time unit (s, min, h, d)", r.unit))
+                    })?;
+                    if r.value <= 0.0 {
+                        return Err(err("a time constant must be > 0".into()));
+                    }
+                    let k = if conversion == Conversion::Rate {
+                        1.0
+                    } else {
+                        std::f64::consts::LN_2
+                    };
+                    (k / (r.value * f), "1/s".to_string())
+                }
+            };
+            params.push(Param {
+                key: r.key,
+                symbol: r.sym,
+                section: r.sec,
+                value: r.value,
+                unit: r.unit,
+                conversion,
+                tag,
+                source: r.src,
+                meaning: r.what,
+                si,
+                si_unit,
+            });
+        }
+        Ok(ParamTable { params, index })
+    }
+
+    /// The SI value of a parameter, or `None` for an unknown key.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.index.get(key).map(|&i| self.params[i].si)
+    }
+
+    pub fn param(&self, key: &str) -> Option<&Param> {
+        self.index.get(key).map(|&i| &self.params[i])
+    }
+
+    /// The table as Markdown, grouped by section (docs/model-parameters.md).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "# Parameters of the dorsal-horn model\n\n\
+             Generated from `params/dorsal_horn.toml` by `dorsalhorn params --markdown`; a test \
+             keeps this page equal to the table. Values are as written in the science \
+             specification (MODEL.md v0.2, section in the first column); the SI column is what \
+             the code uses. Tags: **S** checked against the source, **L** literature value not \
+             re-checked, **E** modelling estimate (a tunable default).\n",
+        );
+        let counts = |t: Tag| self.params.iter().filter(|p| p.tag == t).count();
+        out.push_str(&format!(
+            "\n{} parameters: {} S, {} L, {} E.\n",
+            self.params.len(),
+            counts(Tag::Source),
+            counts(Tag::Literature),
+            counts(Tag::Estimate)
+        ));
+        let mut section = String::new();
+        let mut ordered: Vec<&Param> = self.params.iter().collect();
+        let major = |p: &Param| {
+            p.section
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok())
+        };
+        ordered.sort_by_key(|p| major(p)); // stable: table order within a section
+        for p in ordered {
+            let major = p.section.split('.').next().unwrap_or("").to_string();
+            if major != section {
+                section = major;
+                out.push_str(&format!(
+                    "\n## MODEL.md §{section}\n\n| § | symbol | key | value | SI | tag | meaning | source |\n|---|---|---|---|---|---|---|---|\n"
+                ));
+            }
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} | {} {} | {} | {} | {} |\n",
+                p.section,
+                p.symbol,
+                p.key,
+                p.written(),
+                fmt_num(p.si),
+                p.si_unit,
+                p.tag.letter(),
+                p.meaning,
+                p.source.replace('|', "/")
+            ));
+        }
+        out
+    }
+
+    /// The table as aligned plain text (`dorsalhorn params`).
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "{:<22} {:<14} {:<20} {:<22} {:<3} {}\n",
+            "key", "symbol", "value", "SI", "tag", "meaning [source]"
+        );
+        for p in &self.params {
+            out.push_str(&format!(
+                "{:<22} {:<14} {:<20} {:<22} {:<3} {} [{}]\n",
+                p.key,
+                p.symbol,
+                p.written(),
+                format!("{} {}", fmt_num(p.si), p.si_unit),
+                p.tag.letter(),
+                p.meaning,
+                p.source
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_parses_with_sources() {
+        let t = ParamTable::builtin();
+        assert!(t.params.len() > 200, "{} parameters", t.params.len());
+        assert!(
+            t.params
+                .iter()
+                .all(|p| !p.source.is_empty() && p.si.is_finite())
+        );
+    }
+
+    /// MODEL.md "Time units": k_M+ = 1/(6 h) = 4.63 × 10⁻⁵ s⁻¹.
+    #[test]
+    fn time_units_convert_on_load() {
+        let t = ParamTable::builtin();
+        let k = t.get("k_M_plus").unwrap();
+        assert!((k - 4.63e-5).abs() < 0.005e-5, "k_M+ = {k}");
+        assert_eq!(t.param("k_M_plus").unwrap().written(), "1/(6 h)");
+        // Half-lives: TNF t½ = 30 min → ln 2/1800 s.
+        assert!((t.get("k_TNF").unwrap() - std::f64::consts::LN_2 / 1800.0).abs() < 1e-12);
+        // Plain time constants become seconds; rates stay per second.
+        assert_eq!(t.get("tau_S"), Some(12.0 * 3600.0));
+        assert_eq!(t.get("k_E_plus"), Some(0.03));
+        // MODEL.md §4.0 worked example: β_TNF = L_TNF·α_grey·k_TNF = 8.1e-5 EC50/s.
+        let beta = t.get("L_TNF").unwrap() * t.get("alpha_grey").unwrap() * t.get("k_TNF").unwrap();
+        assert!((beta - 8.1e-5).abs() < 0.05e-5, "β_TNF = {beta}");
+    }
+
+    #[test]
+    fn bad_entries_are_refused_with_the_key() {
+        let base = "format_version = 1\nparam = [{ key = \"x\", sym = \"x\", sec = \"1\", value = 1, unit = \"UNIT\", tag = \"TAG\", src = \"s\", what = \"w\" }]";
+        let e = ParamTable::parse("t", &base.replace("UNIT", "furlong").replace("TAG", "E"))
+            .unwrap_err();
+        assert!(
+            e.message.contains("`x`") && e.message.contains("furlong"),
+            "{}",
+            e.message
+        );
+        let e = ParamTable::parse("t", &base.replace("UNIT", "s").replace("TAG", "X")).unwrap_err();
+        assert!(e.message.contains("tag"), "{}", e.message);
+    }
+}

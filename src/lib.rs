@@ -7,7 +7,9 @@
 //! JSON writers) and [`bench`]. [`gpu`] is the one module that opens a device; everything else
 //! borrows it.
 
+pub mod anatomy;
 pub mod bench;
+pub mod canvas;
 pub mod colormap;
 pub mod controller;
 pub mod engine;

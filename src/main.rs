@@ -47,6 +47,19 @@ enum Command {
     },
     /// Print the GPU adapters, their backend and the limits that bound the grid size.
     Info,
+    /// Draw the labelled anatomy of the transverse section (laminae, white matter, DREZ) at a
+    /// grid spacing, as the model rasterises it.
+    Anatomy {
+        /// rat or mouse.
+        #[arg(long, default_value = "rat")]
+        species: String,
+        /// Grid spacing in µm (rat default 5; 10 is the classroom grid).
+        #[arg(long, default_value_t = 5.0)]
+        spacing_um: f64,
+        /// PNG file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
     /// the SI value used, the evidence tag (S/L/E) and the source.
     Params {
@@ -156,6 +169,38 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             print_check(&sc);
             sc.check_stability()?;
             println!("ok: the scenario is valid and its time step is stable");
+            Ok(())
+        }
+        Command::Anatomy {
+            species,
+            spacing_um,
+            out,
+        } => {
+            use dorsalhorn::anatomy::{Animal, Outline, Tissue};
+            let animal = Animal::from_name(&species).ok_or_else(|| {
+                dorsalhorn::error::ScenarioError::new(
+                    "--species",
+                    format!("`{species}` is not supported: allowed rat, mouse"),
+                )
+            })?;
+            if !(spacing_um.is_finite() && (0.5..=50.0).contains(&spacing_um)) {
+                return Err(dorsalhorn::error::ScenarioError::new(
+                    "--spacing-um",
+                    format!("{spacing_um} is out of range: allowed 0.5 ≤ spacing ≤ 50 µm"),
+                )
+                .into());
+            }
+            let outline = Outline::new(&dorsalhorn::params::ParamTable::builtin(), animal);
+            let tissue = Tissue::rasterise(outline, spacing_um);
+            dorsalhorn::output::write_atomic(&out, &tissue.figure().png())?;
+            eprintln!(
+                "wrote {} ({} anatomy, {} x {} cells at {} µm)",
+                out.display(),
+                animal.name(),
+                tissue.nx,
+                tissue.ny,
+                spacing_um
+            );
             Ok(())
         }
         Command::Params { markdown } => {

@@ -321,3 +321,37 @@ fn bench_reports_rates() {
         .expect("a rate in the table");
     assert!(rate > 0.0 && rate.is_finite());
 }
+
+#[test]
+fn anatomy_draws_a_png_and_refuses_bad_values() {
+    let out = tmp("anatomy");
+    std::fs::create_dir_all(&out).unwrap();
+    let f = out.join("rat.png");
+    let o = run(&[
+        "anatomy",
+        "--spacing-um",
+        "10",
+        "--out",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(&std::fs::read(&f).unwrap()[1..4], b"PNG");
+    let o = run(&["anatomy", "--species", "cat", "--out", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("rat, mouse"), "{}", stderr(&o));
+    let o = run(&["anatomy", "--spacing-um", "0", "--out", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("0.5 ≤ spacing"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn params_prints_the_table() {
+    let o = run(&["params"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("k_M_plus") && text.contains("1/(6 h)") && text.contains("4.63e-5 1/s"),
+        "{text}"
+    );
+}

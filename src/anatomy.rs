@@ -1,0 +1,563 @@
+//! The tissue: the parametric transverse section of the lumbar dorsal horn (MODEL.md §1.3),
+//! its region labels and the soft lamina weights of each grid cell, and the labelled anatomy
+//! figure (`dorsalhorn anatomy`).
+//!
+//! Coordinates are µm with the origin at the dorsal midline on the pia, +x lateral, +y ventral;
+//! the domain is one hemicord, x ∈ [0, Ac], y ∈ [0, yc + depth below yc]. All numbers come from
+//! the parameter table (params/dorsal_horn.toml, §1.3).
+
+use crate::canvas::Canvas;
+use crate::params::ParamTable;
+
+/// Which animal's outline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Animal {
+    Rat,
+    Mouse,
+}
+
+impl Animal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Animal::Rat => "rat",
+            Animal::Mouse => "mouse",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Animal> {
+        match s {
+            "rat" => Some(Animal::Rat),
+            "mouse" => Some(Animal::Mouse),
+            _ => None,
+        }
+    }
+}
+
+/// Region classes of §1.3: grey-matter laminae and white-matter tracts. Every grid cell gets a
+/// weight for each (the fraction of its 8 × 8 sub-samples in the class).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    Inactive = 0,
+    I,
+    IIo,
+    IIi,
+    III,
+    IV,
+    V,
+    VI,
+    VII,
+    Lissauer,
+    Dlf,
+    DorsalColumns,
+    LateralFuniculus,
+}
+
+pub const REGIONS: usize = 13;
+
+impl Region {
+    pub const ALL: [Region; REGIONS] = [
+        Region::Inactive,
+        Region::I,
+        Region::IIo,
+        Region::IIi,
+        Region::III,
+        Region::IV,
+        Region::V,
+        Region::VI,
+        Region::VII,
+        Region::Lissauer,
+        Region::Dlf,
+        Region::DorsalColumns,
+        Region::LateralFuniculus,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Region::Inactive => "outside the cord",
+            Region::I => "I",
+            Region::IIo => "IIo",
+            Region::IIi => "IIi",
+            Region::III => "III",
+            Region::IV => "IV",
+            Region::V => "V",
+            Region::VI => "VI",
+            Region::VII => "VII",
+            Region::Lissauer => "LT",
+            Region::Dlf => "DLF",
+            Region::DorsalColumns => "DC",
+            Region::LateralFuniculus => "LF",
+        }
+    }
+
+    pub fn long_name(self) -> &'static str {
+        match self {
+            Region::Inactive => "outside the cord",
+            Region::I => "lamina I",
+            Region::IIo => "lamina II outer",
+            Region::IIi => "lamina II inner",
+            Region::III => "lamina III",
+            Region::IV => "lamina IV",
+            Region::V => "lamina V",
+            Region::VI => "lamina VI",
+            Region::VII => "lamina VII",
+            Region::Lissauer => "Lissauer's tract",
+            Region::Dlf => "dorsolateral funiculus",
+            Region::DorsalColumns => "dorsal columns",
+            Region::LateralFuniculus => "lateral funiculus",
+        }
+    }
+
+    pub fn is_grey(self) -> bool {
+        matches!(
+            self,
+            Region::I
+                | Region::IIo
+                | Region::IIi
+                | Region::III
+                | Region::IV
+                | Region::V
+                | Region::VI
+                | Region::VII
+        )
+    }
+
+    pub fn is_white(self) -> bool {
+        matches!(
+            self,
+            Region::Lissauer | Region::Dlf | Region::DorsalColumns | Region::LateralFuniculus
+        )
+    }
+
+    /// Display colour (grey laminae in warm tones, white matter in cool greys).
+    pub fn colour(self) -> [u8; 3] {
+        match self {
+            Region::Inactive => [255, 255, 255],
+            Region::I => [165, 15, 21],
+            Region::IIo => [222, 45, 38],
+            Region::IIi => [251, 106, 74],
+            Region::III => [252, 146, 114],
+            Region::IV => [252, 187, 161],
+            Region::V => [254, 224, 144],
+            Region::VI => [255, 237, 190],
+            Region::VII => [255, 247, 225],
+            Region::Lissauer => [150, 180, 200],
+            Region::Dlf => [120, 150, 190],
+            Region::DorsalColumns => [190, 205, 220],
+            Region::LateralFuniculus => [210, 218, 228],
+        }
+    }
+}
+
+/// The parametric outline of §1.3 for one animal.
+#[derive(Debug, Clone)]
+pub struct Outline {
+    pub animal: Animal,
+    /// Cord ellipse: centre (0, yc_cord), semi-axes (ac, bc).
+    pub ac: f64,
+    pub bc: f64,
+    pub yc_cord: f64,
+    /// Dorsal-horn cap ellipse E0: centre (xc, yc), semi-axes (a, b).
+    pub xc: f64,
+    pub yc: f64,
+    pub a: f64,
+    pub b: f64,
+    /// Cumulative depths of the I/IIo, IIo/IIi, IIi/III and III/IV borders from the grey border.
+    pub depth: [f64; 4],
+    pub l_neck: f64,
+    /// Depths below yc of the V/VI and VI/VII borders.
+    pub v_end: f64,
+    pub vi_end: f64,
+    /// Ventral edge of the domain.
+    pub y_max: f64,
+}
+
+impl Outline {
+    pub fn new(table: &ParamTable, animal: Animal) -> Outline {
+        let p = |k: &str| {
+            let key = format!("{}_{k}", animal.name());
+            table
+                .get(&key)
+                .unwrap_or_else(|| panic!("parameter table lacks `{key}`"))
+        };
+        let yc = p("yc");
+        Outline {
+            animal,
+            ac: p("Ac"),
+            bc: p("Bc"),
+            yc_cord: p("Yc"),
+            xc: p("xc"),
+            yc,
+            a: p("A"),
+            b: p("B"),
+            depth: [p("d_I"), p("d_IIo"), p("d_IIi"), p("d_III")],
+            l_neck: p("L_neck"),
+            v_end: p("V_depth"),
+            vi_end: p("VI_depth"),
+            y_max: yc + p("domain_below_yc"),
+        }
+    }
+
+    fn in_ellipse(&self, x: f64, y: f64, a: f64, b: f64) -> bool {
+        let (u, v) = ((x - self.xc) / a, (y - self.yc) / b);
+        u * u + v * v <= 1.0
+    }
+
+    /// Half-width of the grey neck at depth y > yc.
+    pub fn neck_half_width(&self, y: f64) -> f64 {
+        self.a * (1.0 - 0.2 * ((y - self.yc) / self.l_neck).min(1.0))
+    }
+
+    /// Depth of the cap's dorsal surface (the grey border) at x, if the cap spans x.
+    pub fn cap_top(&self, x: f64) -> Option<f64> {
+        let u = (x - self.xc) / self.a;
+        (u.abs() <= 1.0).then(|| self.yc - self.b * (1.0 - u * u).sqrt())
+    }
+
+    /// Medial and lateral grey edges at depth y (§1.3: above the cap top, xc and xc + A).
+    pub fn grey_edges(&self, y: f64) -> (f64, f64) {
+        if y > self.yc {
+            let w = self.neck_half_width(y);
+            (self.xc - w, self.xc + w)
+        } else if y < self.yc - self.b {
+            (self.xc, self.xc + self.a)
+        } else {
+            let v = (y - self.yc) / self.b;
+            let w = self.a * (1.0 - v * v).max(0.0).sqrt();
+            (self.xc - w, self.xc + w)
+        }
+    }
+
+    /// The region at a point, by the first-match rules of §1.3.
+    pub fn classify(&self, x: f64, y: f64) -> Region {
+        let (u, v) = (x / self.ac, (y - self.yc_cord) / self.bc);
+        if u * u + v * v > 1.0 {
+            return Region::Inactive;
+        }
+        if y <= self.yc {
+            if self.in_ellipse(x, y, self.a, self.b) {
+                let d = &self.depth;
+                let inside = |k: usize| self.in_ellipse(x, y, self.a - d[k], self.b - d[k]);
+                return if !inside(0) {
+                    Region::I
+                } else if !inside(1) {
+                    Region::IIo
+                } else if !inside(2) {
+                    Region::IIi
+                } else if !inside(3) {
+                    Region::III
+                } else {
+                    Region::IV
+                };
+            }
+        } else if (x - self.xc).abs() < self.neck_half_width(y) {
+            let below = y - self.yc;
+            return if below < self.v_end {
+                Region::V
+            } else if below < self.vi_end {
+                Region::VI
+            } else {
+                Region::VII
+            };
+        }
+        if x >= self.xc && x <= self.xc + self.a && self.cap_top(x).is_some_and(|t| y < t) {
+            return Region::Lissauer;
+        }
+        let (med, lat) = self.grey_edges(y);
+        if x > lat && (y - self.yc).abs() <= 350.0 {
+            Region::Dlf
+        } else if x < med {
+            Region::DorsalColumns
+        } else {
+            Region::LateralFuniculus
+        }
+    }
+
+    /// Whether a pial face at lateral position x belongs to the dorsal root entry zone.
+    pub fn is_drez(&self, x: f64) -> bool {
+        x >= self.xc + 0.2 * self.a && x <= self.xc + 0.8 * self.a
+    }
+
+    /// Depth of the pia (the cord outline's dorsal surface) at x.
+    pub fn pia(&self, x: f64) -> f64 {
+        let u = (x / self.ac).min(1.0);
+        self.yc_cord - self.bc * (1.0 - u * u).sqrt()
+    }
+}
+
+/// Sub-samples per cell side for the soft weights (§1.3).
+pub const SUBSAMPLES: usize = 8;
+
+/// The outline rasterised on a grid of spacing h: per cell, the weight of every region.
+#[derive(Debug, Clone)]
+pub struct Tissue {
+    pub outline: Outline,
+    pub nx: usize,
+    pub ny: usize,
+    pub h: f64,
+    /// Per cell (row-major), the fraction of its sub-samples in each region (sums to 1).
+    pub weights: Vec<[f32; REGIONS]>,
+}
+
+impl Tissue {
+    pub fn rasterise(outline: Outline, h: f64) -> Tissue {
+        let nx = (outline.ac / h).ceil() as usize;
+        let ny = (outline.y_max / h).ceil() as usize;
+        let n = SUBSAMPLES;
+        let w = 1.0 / (n * n) as f32;
+        let mut weights = vec![[0.0f32; REGIONS]; nx * ny];
+        for (i, cell) in weights.iter_mut().enumerate() {
+            let (cx, cy) = ((i % nx) as f64 * h, (i / nx) as f64 * h);
+            for sy in 0..n {
+                for sx in 0..n {
+                    let x = cx + (sx as f64 + 0.5) * h / n as f64;
+                    let y = cy + (sy as f64 + 0.5) * h / n as f64;
+                    cell[outline.classify(x, y) as usize] += w;
+                }
+            }
+        }
+        Tissue {
+            outline,
+            nx,
+            ny,
+            h,
+            weights,
+        }
+    }
+
+    pub fn weight(&self, i: usize, r: Region) -> f32 {
+        self.weights[i][r as usize]
+    }
+
+    /// The region with the largest weight in cell i.
+    pub fn dominant(&self, i: usize) -> Region {
+        let w = &self.weights[i];
+        let k = (0..REGIONS)
+            .max_by(|&a, &b| w[a].total_cmp(&w[b]))
+            .unwrap_or(0);
+        Region::ALL[k]
+    }
+
+    /// A cell is part of the domain when most of it lies inside the cord.
+    pub fn active(&self, i: usize) -> bool {
+        self.weight(i, Region::Inactive) < 0.5
+    }
+
+    /// Area (µm²) carried by region r: Σ weight × h².
+    pub fn area(&self, r: Region) -> f64 {
+        self.weights
+            .iter()
+            .map(|w| w[r as usize] as f64)
+            .sum::<f64>()
+            * self.h
+            * self.h
+    }
+
+    /// The labelled anatomy figure: regions blended by their soft weights, lamina and tract
+    /// labels, the DREZ on the pia, a legend and a 100 µm scale bar.
+    pub fn figure(&self) -> Canvas {
+        let scale = ((900.0 / self.nx as f64).floor() as usize).max(1);
+        let (mw, mh) = (self.nx * scale, self.ny * scale);
+        let margin = 16;
+        let legend_w = 250;
+        let title_h = 34;
+        let title = format!(
+            "{} L4-L5 HEMICORD, DORSAL HORN: SPACING {} µm, {} X {} CELLS",
+            self.outline.animal.name().to_uppercase(),
+            self.h,
+            self.nx,
+            self.ny
+        );
+        let width = (mw + legend_w + 3 * margin).max(Canvas::text_width(&title, 2) + 2 * margin);
+        let mut c = Canvas::new(
+            width,
+            mh.max(13 * 22 + 40) + title_h + 2 * margin,
+            [255, 255, 255],
+        );
+        let (ox, oy) = (margin, margin + title_h);
+        for y in 0..self.ny {
+            for x in 0..self.nx {
+                let w = &self.weights[y * self.nx + x];
+                let mut rgb = [0.0f32; 3];
+                for (k, r) in Region::ALL.iter().enumerate() {
+                    for ch in 0..3 {
+                        rgb[ch] += w[k] * r.colour()[ch] as f32;
+                    }
+                }
+                let col = rgb.map(|v| v.round().clamp(0.0, 255.0) as u8);
+                c.fill_rect(ox + x * scale, oy + y * scale, scale, scale, col);
+            }
+        }
+        // Dorsal root entry zone: a dark band just outside the pia.
+        let o = &self.outline;
+        for px in 0..mw {
+            let x = (px as f64 + 0.5) / scale as f64 * self.h;
+            if o.is_drez(x) {
+                let py = (o.pia(x) / self.h * scale as f64) as usize;
+                c.fill_rect(ox + px, (oy + py).saturating_sub(4), 1, 3, [40, 40, 40]);
+            }
+        }
+        // Labels at each region's centroid.
+        for r in Region::ALL.iter().skip(1) {
+            let (mut sx, mut sy, mut sw) = (0.0, 0.0, 0.0);
+            for i in 0..self.weights.len() {
+                if self.dominant(i) == *r {
+                    sx += (i % self.nx) as f64;
+                    sy += (i / self.nx) as f64;
+                    sw += 1.0;
+                }
+            }
+            if sw < 1.0 {
+                continue;
+            }
+            let (mut lx, mut ly) = (sx / sw, sy / sw);
+            // Thin laminae: put the label at their lateral edge, where the bands are widest apart.
+            if matches!(r, Region::I | Region::IIo | Region::IIi) {
+                let (y_r, x_r) = self.label_anchor(*r);
+                lx = x_r;
+                ly = y_r;
+            }
+            let text = r.label();
+            let ts = 2;
+            let px = (ox as f64 + lx * scale as f64) as usize;
+            let py = (oy as f64 + ly * scale as f64) as usize;
+            c.text_halo(
+                px.saturating_sub(Canvas::text_width(text, ts) / 2),
+                py.saturating_sub(7),
+                text,
+                ts,
+                [0, 0, 0],
+                [255, 255, 255],
+            );
+        }
+        // Title and scale bar.
+        c.text(margin, margin, &title, 2, [0, 0, 0]);
+        let bar = (100.0 / self.h * scale as f64).round() as usize;
+        let by = oy + mh - 20;
+        c.fill_rect(ox + 10, by, bar, 4, [0, 0, 0]);
+        c.text(ox + 10, by - 18, "100 µm", 2, [0, 0, 0]);
+        // Legend.
+        let lx = ox + mw + margin;
+        for (k, r) in Region::ALL.iter().skip(1).enumerate() {
+            let y = oy + k * 22;
+            c.fill_rect(lx, y, 18, 16, r.colour());
+            c.text(lx + 26, y + 2, r.label(), 1, [0, 0, 0]);
+            c.text(lx + 56, y + 2, &r.long_name().to_uppercase(), 1, [0, 0, 0]);
+        }
+        c.fill_rect(lx, oy + 12 * 22 + 12, 18, 3, [40, 40, 40]);
+        c.text(lx + 26, oy + 12 * 22 + 8, "DREZ", 1, [0, 0, 0]);
+        c.text(
+            lx + 56,
+            oy + 12 * 22 + 8,
+            "DORSAL ROOT ENTRY ZONE",
+            1,
+            [0, 0, 0],
+        );
+        c
+    }
+
+    /// (y, x) in cells of a point inside thin lamina r near the lateral side of the cap.
+    fn label_anchor(&self, r: Region) -> (f64, f64) {
+        let o = &self.outline;
+        // Walk the cap's lateral-dorsal diagonal and take the middle of the band of r.
+        let (mut first, mut last) = (None, None);
+        for k in 0..2000 {
+            let t = k as f64 / 2000.0;
+            let x = o.xc + (0.55 + 0.1 * t) * o.a;
+            let y = o.yc - o.b + t * 0.6 * o.b;
+            if o.classify(x, y) == r {
+                first.get_or_insert((x, y));
+                last = Some((x, y));
+            }
+        }
+        let offset = match r {
+            Region::I => 0.0,
+            Region::IIo => 0.08,
+            _ => 0.16,
+        } * o.a;
+        match (first, last) {
+            (Some(a), Some(b)) => (
+                (a.1 + b.1) / 2.0 / self.h,
+                ((a.0 + b.0) / 2.0 + offset) / self.h,
+            ),
+            _ => (o.yc / self.h, o.xc / self.h),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rat() -> Outline {
+        Outline::new(&ParamTable::builtin(), Animal::Rat)
+    }
+
+    #[test]
+    fn regions_follow_the_spec_rules() {
+        let o = rat();
+        // Grey border at x = xc is at y = yc − B = 290 µm (§1.3).
+        assert_eq!(o.classify(750.0, 295.0), Region::I);
+        assert_eq!(o.classify(750.0, 285.0), Region::Lissauer);
+        assert_eq!(o.classify(750.0, 290.0 + 30.0), Region::IIo);
+        assert_eq!(o.classify(750.0, 290.0 + 100.0), Region::IIi);
+        assert_eq!(o.classify(750.0, 290.0 + 200.0), Region::III);
+        assert_eq!(o.classify(750.0, 700.0), Region::IV);
+        assert_eq!(o.classify(750.0, 830.0 + 100.0), Region::V);
+        assert_eq!(o.classify(750.0, 830.0 + 300.0), Region::VI);
+        assert_eq!(o.classify(750.0, 830.0 + 400.0), Region::VII);
+        assert_eq!(o.classify(100.0, 300.0), Region::DorsalColumns);
+        assert_eq!(o.classify(1500.0, 830.0), Region::Dlf);
+        assert_eq!(o.classify(1700.0, 50.0), Region::Inactive);
+    }
+
+    /// §1.3 check: the minimum normal distance from the cap to the pia is ≈ 104 µm (rat) and
+    /// ≈ 66 µm (mouse); no part of the cap lies outside the cord.
+    #[test]
+    fn cap_clears_the_pia() {
+        for (animal, want) in [(Animal::Rat, 104.0), (Animal::Mouse, 66.0)] {
+            let o = Outline::new(&ParamTable::builtin(), animal);
+            let mut min_d = f64::INFINITY;
+            for i in 0..=2000 {
+                let t = std::f64::consts::PI * (1.0 + i as f64 / 2000.0); // upper half of E0
+                let (x, y) = (o.xc + o.a * t.cos(), o.yc + o.b * t.sin());
+                for j in 0..=4000 {
+                    let s = std::f64::consts::PI * (1.0 + j as f64 / 4000.0);
+                    let (px, py) = (o.ac * s.cos().abs(), o.yc_cord + o.bc * s.sin());
+                    min_d = min_d.min(((x - px).powi(2) + (y - py).powi(2)).sqrt());
+                }
+            }
+            assert!(
+                (min_d - want).abs() < 3.0,
+                "{animal:?}: min distance {min_d:.1} µm, spec {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn weights_are_a_partition_of_unity_and_lamina_i_is_resolved() {
+        let t = Tissue::rasterise(rat(), 5.0);
+        assert_eq!((t.nx, t.ny), (350, 260), "§1.8: 350 × 260 cells at 5 µm");
+        for w in &t.weights {
+            let s: f32 = w.iter().sum();
+            assert!((s - 1.0).abs() < 1e-5);
+        }
+        // Lamina I (20 µm) spans ≥ 3 cells with weight ≥ 0.05 along the midline of the cap.
+        let x = (750.0 / 5.0) as usize;
+        let n = (0..t.ny)
+            .filter(|&y| t.weight(y * t.nx + x, Region::I) >= 0.05)
+            .count();
+        assert!(n >= 3, "lamina I present in {n} cells at x = xc");
+        // Areas match the analytic areas of the elliptic bands (upper half-ellipse rings).
+        let o = &t.outline;
+        let half = |d: f64| std::f64::consts::PI * (o.a - d) * (o.b - d) / 2.0;
+        let ring_i = half(0.0) - half(o.depth[0]);
+        let rel = (t.area(Region::I) - ring_i).abs() / ring_i;
+        assert!(
+            rel < 0.02,
+            "lamina I area {} vs {ring_i} ({rel:.3})",
+            t.area(Region::I)
+        );
+        let rel = (t.area(Region::IV) - half(o.depth[3])).abs() / half(o.depth[3]);
+        assert!(rel < 0.02, "lamina IV area off by {rel:.3}");
+    }
+}

@@ -21,5 +21,6 @@ pub mod output;
 pub mod params;
 pub mod reference;
 pub mod scenario;
+pub mod wellmixed;
 
 pub use error::{Error, Result};

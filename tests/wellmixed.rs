@@ -1,0 +1,216 @@
+//! The well-mixed (0-D) reaction code against the reference values of MODEL.md §8.2 and the
+//! baseline requirements of §8.1. Tolerance: "about two significant figures", taken as
+//! |got − want| ≤ 3 % of want + 0.005.
+
+use dorsalhorn::params::ParamTable;
+use dorsalhorn::wellmixed::{Input, Model, PainModel, State};
+
+fn close(what: &str, got: f64, want: f64) {
+    let tol = 0.03 * want.abs() + 0.005;
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got:.4}, §8.2 gives {want} (tolerance {tol:.4})"
+    );
+}
+
+fn baseline() -> (Model, State, Input) {
+    let mut m = Model::new(&ParamTable::builtin());
+    let s = m.calibrated_baseline();
+    let inp = m.baseline_input();
+    (m, s, inp)
+}
+
+/// §8.2 A: thresholds, rates, transmitter levels, slow states and the neuronal calibration.
+#[test]
+fn baseline_matches_8_2_a() {
+    let (m, s, inp) = baseline();
+    let f = m.fast(&s, &inp);
+    for (what, got, want) in [
+        ("θ_I", m.theta.i, 2.965),
+        ("θ_E", m.theta.e, 2.878),
+        ("θ_P", m.theta.p, 3.043),
+        ("θ_W", m.theta.w, 3.072),
+    ] {
+        assert!((got - want).abs() < 0.002, "{what}: {got} vs {want}");
+    }
+    for (what, got, want) in [
+        ("r_E", f.r_e, 2.0),
+        ("r_I", f.r_i, 4.0),
+        ("r_P", f.r_p, 2.0),
+        ("r_W", f.r_w, 3.0),
+        ("Glu", f.glu, 0.052),
+        ("Glu_C", f.glu_c, 0.037),
+        ("Gi", f.gi, 0.24),
+        ("ATP", f.atp, 0.0175),
+        ("5-HT", f.ht5, 0.3),
+        ("O_μδ", f.o_mudelta, 0.048),
+        ("O_κ", f.o_kappa, 0.067),
+        ("R_pre", f.r_pre, 0.745),
+        ("SP", s.sp, 0.017),
+        ("P", s.p, 0.015),
+        ("X4", s.x4, 0.010),
+        ("A", s.a, 0.008),
+        ("M", s.m, 0.003),
+        ("pERK", s.perk, 0.001),
+        ("N", s.n, 0.0007),
+        ("K", s.k, 1.0),
+        ("S_C", s.s_c, 1.0),
+        ("ρ_M", s.rho_m, 1.0),
+        ("TNF", s.tnf, 0.015),
+        ("IL-1β", s.il1b, 0.014),
+        ("IL-6", s.il6, 0.018),
+        ("CXCL1", s.cxcl1, 0.006),
+        ("CXCL12", s.cxcl12, 0.21),
+    ] {
+        close(what, got, want);
+    }
+    // Neuronal calibration: 10 Hz Cp test → r_P 21.2 Hz; mechanical test at falling KCC2.
+    let mut cp = inp;
+    cp.r_cp += 10.0;
+    close("r_P at 10 Hz Cp", m.fast(&s, &cp).r_p, 21.2);
+    let mut mech = inp;
+    mech.r_ab += 20.0;
+    mech.r_ad += 2.0;
+    for (k, want) in [(1.0, 0.61), (0.6, 2.4), (0.5, 3.7), (0.4, 6.1), (0.3, 9.9)] {
+        let mut sk = s;
+        sk.k = k;
+        close(
+            &format!("mechanical r_P at K = {k}"),
+            m.fast(&sk, &mech).r_p,
+            want,
+        );
+    }
+    close("R_mech", m.probe(&s, &inp, false, 1.0), 0.61);
+    close("R_heat", m.probe(&s, &inp, true, 1.0), 69.5);
+}
+
+/// §8.1: quiet rates, quiet glia and plasticity, nothing near a bound, no drift over 30 days.
+#[test]
+fn baseline_passes_8_1() {
+    let (m, s, inp) = baseline();
+    let f = m.fast(&s, &inp);
+    for r in [f.r_e, f.r_i, f.r_p, f.r_w] {
+        assert!((1.0..=5.0).contains(&r), "rate {r} Hz not quiet");
+    }
+    for (what, v) in [
+        ("N", s.n),
+        ("pERK", s.perk),
+        ("M", s.m),
+        ("P", s.p),
+        ("X4", s.x4),
+        ("A", s.a),
+        ("J", s.j),
+        ("Cx", s.cx),
+        ("COX", s.cox),
+        ("Tol", s.tol),
+        ("G_EA", s.g_ea),
+        ("Ē_seg", s.e_seg),
+        ("Ē_sup", s.e_sup),
+    ] {
+        assert!(v < 0.05, "{what} = {v} is not quiet");
+    }
+    assert!(s.k > 0.95 && (s.s_c - 1.0).abs() < 0.05 && s.rho_m < 1.05);
+    let later = m.run(&s, &inp, 30.0 * 86400.0, 20.0);
+    let (a, b) = (s, later);
+    let pairs = [
+        (a.n, b.n),
+        (a.perk, b.perk),
+        (a.s_c, b.s_c),
+        (a.m, b.m),
+        (a.p, b.p),
+        (a.x4, b.x4),
+        (a.a, b.a),
+        (a.j, b.j),
+        (a.k, b.k),
+        (a.tnf, b.tnf),
+        (a.il1b, b.il1b),
+        (a.cxcl12, b.cxcl12),
+        (a.rho_m, b.rho_m),
+        (a.mfkn, b.mfkn),
+    ];
+    let drift = pairs.iter().map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(drift < 0.01, "30-day drift {drift}");
+    assert!(drift < 1e-4, "30-day drift {drift} (§8.2: 5e-8)");
+}
+
+/// §8.2 A, V1-type selectivity: intense C input phosphorylates ERK within a minute; A-fibre
+/// input does not; 10 min of 10 Hz C induces LTP.
+#[test]
+fn perk_selectivity_8_2_a() {
+    let (m, s, inp) = baseline();
+    let mut c10 = inp;
+    c10.r_cp += 10.0;
+    let s30 = m.run(&s, &c10, 30.0, 0.5);
+    let s60 = m.run(&s30, &c10, 30.0, 0.5);
+    let s120 = m.run(&s60, &c10, 60.0, 0.5);
+    close("pERK after 30 s of 10 Hz Cp", s30.perk, 0.59);
+    close("pERK after 60 s", s60.perk, 0.83);
+    close("pERK after 2 min", s120.perk, 0.96);
+    for (what, extra) in [("Aβ 20 Hz", (20.0, 0.0)), ("Aδ 5 Hz", (0.0, 5.0))] {
+        let mut a = inp;
+        a.r_ab += extra.0;
+        a.r_ad += extra.1;
+        let s10 = m.run(&s, &a, 600.0, 0.5);
+        assert!(
+            s10.perk < 0.05 && s10.n <= 0.0015 && (s10.s_c - 1.0).abs() < 0.01,
+            "{what}: pERK {} N {} S_C {}",
+            s10.perk,
+            s10.n,
+            s10.s_c
+        );
+    }
+    let ltp = m.run(&s, &c10, 600.0, 0.5);
+    close("S_C after 10 min of 10 Hz C", ltp.s_c, 2.3);
+}
+
+/// §8.2 B: CFA for 7 days (microglia first, astrocytes later, cytokines rising; CXCL1 early).
+#[test]
+fn cfa_week_matches_8_2_b() {
+    let (m, naive, _) = baseline();
+    #[rustfmt::skip]
+    let table: [(f64, [f64; 13]); 8] = [
+        // t (d): TNF, IL-1β, IL-6, M, ρ_M, P, A, J, K, S_C, P_heat, P_mech, P_spont
+        (2.0 / 24.0, [0.033, 0.032, 0.032, 0.004, 1.00, 0.043, 0.008, 0.000, 1.00, 1.00, 1.50, 1.10, 1.27]),
+        (0.25, [0.077, 0.076, 0.077, 0.024, 1.00, 0.084, 0.010, 0.000, 1.00, 1.00, 2.33, 2.09, 3.54]),
+        (0.5, [0.13, 0.13, 0.14, 0.14, 1.00, 0.14, 0.024, 0.000, 1.00, 1.05, 2.51, 3.19, 5.36]),
+        (1.0, [0.33, 0.33, 0.36, 0.55, 1.04, 0.35, 0.11, 0.003, 1.00, 1.27, 2.56, 5.77, 8.3]),
+        (2.0, [0.47, 0.47, 0.57, 0.88, 1.34, 0.44, 0.37, 0.032, 0.97, 1.50, 2.57, 9.0, 10.8]),
+        (3.0, [0.55, 0.57, 0.69, 0.90, 1.72, 0.46, 0.56, 0.079, 0.90, 1.55, 2.57, 11.8, 11.7]),
+        (4.0, [0.65, 0.70, 0.82, 0.90, 2.10, 0.49, 0.68, 0.13, 0.77, 1.59, 2.57, 16.5, 12.7]),
+        (7.0, [0.90, 0.97, 1.08, 0.90, 2.91, 0.55, 0.83, 0.25, 0.43, 1.70, 2.57, 28.0, 14.9]),
+    ];
+    let names = [
+        "TNF", "IL-1β", "IL-6", "M", "ρ_M", "P", "A", "J", "K", "S_C", "P_heat", "P_mech",
+        "P_spont",
+    ];
+    let mut s = naive;
+    let mut t = 0.0;
+    let base_cxcl1 = naive.cxcl1;
+    for (day, want) in table {
+        let t1 = day * 86400.0;
+        s = m.run_with(&s, t, t1, 20.0, &|tt| m.pain_input(PainModel::Cfa, tt).0);
+        t = t1;
+        let (inp, gain) = m.pain_input(PainModel::Cfa, t);
+        let pi = m.pain_index(&s, &inp, gain, &naive);
+        let got = [
+            s.tnf, s.il1b, s.il6, s.m, s.rho_m, s.p, s.a, s.j, s.k, s.s_c, pi.heat, pi.mech,
+            pi.spont,
+        ];
+        for k in 0..13 {
+            close(&format!("CFA day {day:.3}: {}", names[k]), got[k], want[k]);
+        }
+        if (day - 0.25).abs() < 1e-9 {
+            close("CXCL1 fold at 6 h", s.cxcl1 / base_cxcl1, 3.9);
+            close("pERK at 6 h", s.perk, 0.82);
+            close("PWT at 6 h (g)", pi.pwt_g, 6.2);
+            close("PWL at 6 h (s)", pi.pwl_s, 3.6);
+        }
+        if (day - 3.0).abs() < 1e-9 {
+            assert!(
+                (s.cxcl1 / base_cxcl1 - 29.0).abs() < 1.5,
+                "CXCL1 fold at 3 d: {}",
+                s.cxcl1 / base_cxcl1
+            );
+        }
+    }
+}

@@ -67,6 +67,8 @@ pub struct Params {
     pub MMP9_amplitude: f64,
     pub MMP9_decay: f64,
     pub M_pro: f64,
+    pub NLX_peak: f64,
+    pub NLX_tau: f64,
     pub PWL0: f64,
     pub PWL_max: f64,
     pub PWT0: f64,
@@ -354,6 +356,14 @@ impl Params {
             M_pro: t
                 .get("M_pro")
                 .unwrap_or_else(|| panic!("parameter `M_pro` missing from the table")),
+
+            NLX_peak: t
+                .get("NLX_peak")
+                .unwrap_or_else(|| panic!("parameter `NLX_peak` missing from the table")),
+
+            NLX_tau: t
+                .get("NLX_tau")
+                .unwrap_or_else(|| panic!("parameter `NLX_tau` missing from the table")),
 
             PWL0: t
                 .get("PWL0")
@@ -942,6 +952,8 @@ pub struct Input {
     pub mmp9: f64,
     /// Model-specific EA chemokine gains (§4.9): FKN, CCL2, CXCL1, CXCL12.
     pub ea_gain: [f64; 4],
+    /// Time-varying naloxone (nM), added to `Drugs::naloxone_nm`.
+    pub naloxone_nm: f64,
 }
 
 /// Every state variable of §4.0 that the well-mixed compartment carries.
@@ -1215,9 +1227,10 @@ impl Model {
         let d = &self.drugs;
         // Occupancies (§4.5).
         let x = s.enk + s.em + s.c_end;
-        let o_raw = x / (x + 1.0 + d.naloxone_nm / pr.Ki_mudelta);
+        let nlx = d.naloxone_nm + inp.naloxone_nm;
+        let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta);
         let o_md = (1.0 - s.tol) * o_raw;
-        let o_k = s.dyn_ / (s.dyn_ + 1.0 + d.naloxone_nm / pr.Ki_kappa);
+        let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / pr.Ki_kappa);
         let drive = 1.0 + pr.descending_gain * s.e_sup;
         let ht5 = pr.c_5HT * drive;
         let ne = pr.c_NE * drive;
@@ -1773,6 +1786,97 @@ impl Model {
             pwt_g: (pr.PWT0 * mech.powf(-eta)).clamp(pr.PWT_min, pr.PWT0),
             pwl_s: (pr.PWL0 * heat.powf(-eta)).min(pr.PWL_max),
         }
+    }
+}
+
+/// One electroacupuncture session (§4.1): start (s), duration (s), frequency (Hz), intensity (mA).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EaSession {
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub frequency_hz: f64,
+    pub intensity_ma: f64,
+}
+
+/// A protocol for the well-mixed model: a pain model induced at t = 0 and EA sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Protocol {
+    pub pain: Option<PainModel>,
+    pub sessions: Vec<EaSession>,
+    /// Times (s) of naloxone 1 mg/kg i.p.: peak [NLX] at injection, exponential elimination.
+    pub naloxone_s: Vec<f64>,
+}
+
+impl Protocol {
+    /// `n` daily sessions starting on day `first_day` (at the start of the day).
+    pub fn daily_ea(
+        pain: PainModel,
+        first_day: u32,
+        n: u32,
+        frequency_hz: f64,
+        intensity_ma: f64,
+    ) -> Protocol {
+        Protocol {
+            pain: Some(pain),
+            naloxone_s: Vec::new(),
+            sessions: (0..n)
+                .map(|k| EaSession {
+                    start_s: (first_day + k) as f64 * 86400.0,
+                    duration_s: 1800.0,
+                    frequency_hz,
+                    intensity_ma,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Model {
+    /// The input of a protocol at time t (s), and the peripheral test gain.
+    pub fn protocol_input(&self, pr: &Protocol, t: f64) -> (Input, f64) {
+        let (mut inp, gain) = match pr.pain {
+            Some(m) => self.pain_input(m, t),
+            None => (self.baseline_input(), 1.0),
+        };
+        for &tn in &pr.naloxone_s {
+            if t >= tn {
+                inp.naloxone_nm += self.pr.NLX_peak * (-(t - tn) / self.pr.NLX_tau).exp();
+            }
+        }
+        for s in &pr.sessions {
+            if t >= s.start_s {
+                inp.f_last = s.frequency_hz;
+            }
+            if t >= s.start_s && t < s.start_s + s.duration_s {
+                inp.ea_on = true;
+                inp.ea_f = s.frequency_hz;
+                inp.ea_rho = recruitment(s.intensity_ma);
+            }
+        }
+        (inp, gain)
+    }
+
+    /// Integrates a protocol from t0 to t1, splitting at session boundaries; steps of 5 s
+    /// during sessions and 20 s otherwise.
+    pub fn advance(&self, s: &State, pr: &Protocol, t0: f64, t1: f64) -> State {
+        let mut cuts: Vec<f64> = pr
+            .sessions
+            .iter()
+            .flat_map(|x| [x.start_s, x.start_s + x.duration_s])
+            .chain(pr.naloxone_s.iter().copied())
+            .filter(|&c| c > t0 && c < t1)
+            .collect();
+        cuts.push(t1);
+        cuts.sort_by(f64::total_cmp);
+        let mut st = *s;
+        let mut t = t0;
+        for c in cuts {
+            let (probe, _) = self.protocol_input(pr, 0.5 * (t + c));
+            let dt = if probe.ea_on { 5.0 } else { 20.0 };
+            st = self.run_with(&st, t, c, dt, &|tt| self.protocol_input(pr, tt).0);
+            t = c;
+        }
+        st
     }
 }
 

@@ -66,6 +66,9 @@ impl KernelLayout {
     }
 }
 
+/// Stencil helpers shared by the step and RKL2 kernels.
+pub const STENCIL_WGSL: &str = include_str!("../shaders/stencil.wgsl");
+
 /// The complete WGSL source of the step kernel for a problem and a layout: the generated
 /// header, shaders/rd_step.wgsl with its per-species blocks unrolled, and the model's `react`.
 pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
@@ -104,7 +107,7 @@ pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
         &expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows),
         ns,
     );
-    format!("{header}\n{body}\n{}", problem.model.wgsl())
+    format!("{header}\n{STENCIL_WGSL}\n{body}\n{}", problem.model.wgsl())
 }
 
 /// Unrolls the row walk of rd_step.wgsl: lines between `// @each_row` and `// @end_row` repeat

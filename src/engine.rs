@@ -195,7 +195,6 @@ pub struct Simulation {
     bind_groups: [wgpu::BindGroup; 2],
     pipeline: wgpu::ComputePipeline,
     readback: wgpu::Buffer,
-    padded_row_bytes: u32,
     /// Index of the texture that holds the current state.
     current: usize,
     step: u64,
@@ -226,45 +225,17 @@ impl Simulation {
         let device = &gpu.device;
 
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let make_state = |label| {
-            device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(label),
-                size: wgpu::Extent3d {
-                    width: ntx,
-                    height: g.ny as u32,
-                    depth_or_array_layers: ns as u32,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba32Float,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING
-                    | wgpu::TextureUsages::STORAGE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC
-                    | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            })
-        };
+        let state_usage = wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::STORAGE_BINDING
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST;
+        let make_state = |label| packed_texture(gpu, label, g.nx, g.ny, ns as u32, state_usage);
         let state = [make_state("state A"), make_state("state B")];
 
         // Coefficient texture: D then capacity, per species (a 1-texel dummy when unused).
         let variable = problem.variable_diffusivity();
-        let coef_layers: Vec<Vec<f32>> = if variable {
-            let mut layers: Vec<Vec<f32>> = problem
-                .species
-                .iter()
-                .map(|s| match &s.diffusivity {
-                    Diffusivity::Uniform(d) => vec![*d; g.cells()],
-                    Diffusivity::Field(v) => v.clone(),
-                })
-                .collect();
-            layers.extend(
-                problem
-                    .species
-                    .iter()
-                    .map(|s| s.capacity.clone().unwrap_or_else(|| vec![1.0; g.cells()])),
-            );
-            layers
+        let coef_layers = if variable {
+            coefficient_layers(problem)
         } else {
             Vec::new()
         };
@@ -330,12 +301,6 @@ impl Simulation {
                 texture_entry(3),
             ],
         });
-        let array_view = |t: &wgpu::Texture| {
-            t.create_view(&wgpu::TextureViewDescriptor {
-                dimension: Some(wgpu::TextureViewDimension::D2Array),
-                ..Default::default()
-            })
-        };
         let views = [array_view(&state[0]), array_view(&state[1])];
         let coef_view = array_view(&coef);
         let make_bg = |from: usize| {
@@ -383,13 +348,7 @@ impl Simulation {
             cache: None,
         });
 
-        let padded_row_bytes = padded_bytes_per_row(ntx);
-        let readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: padded_row_bytes as u64 * g.ny as u64,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let readback = readback_buffer(gpu, g.nx, g.ny);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Validation {
                 stage: "pipeline set-up",
@@ -406,7 +365,6 @@ impl Simulation {
             bind_groups,
             pipeline,
             readback,
-            padded_row_bytes,
             current: 0,
             step: 0,
         };
@@ -474,54 +432,14 @@ impl Simulation {
     /// Reads species `s` back to the host (row-major ny × nx).
     pub fn read_species(&self, gpu: &Gpu, s: usize) -> Result<Vec<f32>, GpuError> {
         let g = &self.problem.grid;
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("readback"),
-            });
-        encoder.copy_texture_to_buffer(
-            wgpu::TexelCopyTextureInfo {
-                texture: &self.state[self.current],
-                mip_level: 0,
-                origin: wgpu::Origin3d {
-                    x: 0,
-                    y: 0,
-                    z: s as u32,
-                },
-                aspect: wgpu::TextureAspect::All,
-            },
-            wgpu::TexelCopyBufferInfo {
-                buffer: &self.readback,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(self.padded_row_bytes),
-                    rows_per_image: Some(g.ny as u32),
-                },
-            },
-            wgpu::Extent3d {
-                width: self.ntx,
-                height: g.ny as u32,
-                depth_or_array_layers: 1,
-            },
-        );
-        gpu.queue.submit([encoder.finish()]);
-        let slice = self.readback.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        gpu.wait()?;
-        rx.recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let out = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            unpack_rows(&view, self.padded_row_bytes as usize, g.nx, g.ny)
-        };
-        self.readback.unmap();
-        Ok(out)
+        read_layer(
+            gpu,
+            &self.state[self.current],
+            s as u32,
+            g.nx,
+            g.ny,
+            &self.readback,
+        )
     }
 
     /// Reads every species back.
@@ -532,7 +450,132 @@ impl Simulation {
     }
 }
 
-fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+/// The coefficient layers of a problem: D of every species (per cell), then its capacity.
+pub fn coefficient_layers(problem: &Problem) -> Vec<Vec<f32>> {
+    let cells = problem.grid.cells();
+    let mut layers: Vec<Vec<f32>> = problem
+        .species
+        .iter()
+        .map(|s| match &s.diffusivity {
+            Diffusivity::Uniform(d) => vec![*d; cells],
+            Diffusivity::Field(v) => v.clone(),
+        })
+        .collect();
+    layers.extend(
+        problem
+            .species
+            .iter()
+            .map(|s| s.capacity.clone().unwrap_or_else(|| vec![1.0; cells])),
+    );
+    layers
+}
+
+/// A MAP_READ buffer large enough for one layer of a packed nx × ny texture.
+pub fn readback_buffer(gpu: &Gpu, nx: usize, ny: usize) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: padded_bytes_per_row(texels_per_row(nx) as u32) as u64 * ny as u64,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+/// Reads one layer of a packed texture back to the host (row-major ny × nx) through `buffer`
+/// (from [`readback_buffer`]); rows are padded to 256 bytes in the copy.
+pub fn read_layer(
+    gpu: &Gpu,
+    tex: &wgpu::Texture,
+    layer: u32,
+    nx: usize,
+    ny: usize,
+    buffer: &wgpu::Buffer,
+) -> Result<Vec<f32>, GpuError> {
+    let ntx = texels_per_row(nx) as u32;
+    let padded = padded_bytes_per_row(ntx);
+    let mut encoder = gpu
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("readback"),
+        });
+    encoder.copy_texture_to_buffer(
+        wgpu::TexelCopyTextureInfo {
+            texture: tex,
+            mip_level: 0,
+            origin: wgpu::Origin3d {
+                x: 0,
+                y: 0,
+                z: layer,
+            },
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyBufferInfo {
+            buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: Some(ny as u32),
+            },
+        },
+        wgpu::Extent3d {
+            width: ntx,
+            height: ny as u32,
+            depth_or_array_layers: 1,
+        },
+    );
+    gpu.queue.submit([encoder.finish()]);
+    let slice = buffer.slice(..);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    gpu.wait()?;
+    rx.recv()
+        .map_err(|e| GpuError::Readback(e.to_string()))?
+        .map_err(|e| GpuError::Readback(e.to_string()))?;
+    let out = {
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        unpack_rows(&view, padded as usize, nx, ny)
+    };
+    buffer.unmap();
+    Ok(out)
+}
+
+/// A packed rgba32float 2-D texture array of `layers` layers for an nx × ny grid.
+pub fn packed_texture(
+    gpu: &Gpu,
+    label: &str,
+    nx: usize,
+    ny: usize,
+    layers: u32,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: texels_per_row(nx) as u32,
+            height: ny as u32,
+            depth_or_array_layers: layers,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba32Float,
+        usage,
+        view_formats: &[],
+    })
+}
+
+/// A view of all layers of a texture as a 2-D array.
+pub fn array_view(t: &wgpu::Texture) -> wgpu::TextureView {
+    t.create_view(&wgpu::TextureViewDescriptor {
+        dimension: Some(wgpu::TextureViewDimension::D2Array),
+        ..Default::default()
+    })
+}
+
+pub(crate) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
@@ -590,7 +633,7 @@ pub fn unpack_rows(bytes: &[u8], padded_row_bytes: usize, nx: usize, ny: usize) 
 }
 
 /// Writes one row-major ny × nx array into a layer of a packed texture (pad cells are 0).
-fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize, data: &[f32]) {
+pub fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize, data: &[f32]) {
     let ntx = texels_per_row(nx);
     let mut packed = vec![0.0f32; ntx * 4 * ny];
     for y in 0..ny {

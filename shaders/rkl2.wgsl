@@ -5,7 +5,7 @@
 //   Y_1   = Y_0 + μ̃_1 τ L(Y_0)
 //   Y_j   = μ_j Y_{j−1} + ν_j Y_{j−2} + (1 − μ_j − ν_j) Y_0 + μ̃_j τ L(Y_{j−1}) + γ̃_j τ L(Y_0)
 //
-// Two entry points: `operator` writes L(src) (used once per step for L(Y_0)); `stage` writes
+// Two entry points: `apply_operator` writes L(src) (used once per step for L(Y_0)); `stage` writes
 // Y_j from src = Y_{j−1}, prev2 = Y_{j−2}, y0 = Y_0 and ly0 = L(Y_0), with the stage's
 // coefficients from `S` (a dynamic-offset uniform, one entry per stage). Species are unrolled
 // by the template blocks of src/engine.rs; the generated header provides NS, WG_X, NX, NY, NTX
@@ -51,7 +51,7 @@ fn diffusion_operator(q: Reach, s: u32, X: u32, y: u32) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG_X, 1, 1)
-fn operator(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn apply_operator(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
     let y = gid.y;
     if X >= NTX || y >= NY {

@@ -20,6 +20,7 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod reference;
+pub mod rkl2;
 pub mod scenario;
 pub mod wellmixed;
 

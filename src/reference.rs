@@ -130,3 +130,31 @@ fn neighbour(p: &Problem, f: &[f32], s: usize, x: usize, y: usize, side: Side, c
     let (xx, yy) = neighbour_index_clamped(p, x, y, side);
     f[yy * g.nx + xx]
 }
+
+/// The flux-form diffusion operator L(c) = (1/a)·Σ_faces K_f (c_nb − c)/dx² of species `s`
+/// on field `f`, in the floating-point order of `diffusion_operator` in shaders/rkl2.wgsl
+/// (harmonic-mean faces, boundary ghosts as in the step kernel).
+pub fn diffusion_operator(p: &Problem, s: usize, f: &[f32], out: &mut [f32]) {
+    let g = &p.grid;
+    let nx = g.nx;
+    let inv_dx2 = (1.0 / (g.dx_um * g.dx_um)) as f32;
+    let sp = &p.species[s];
+    let k = |xx: usize, yy: usize| sp.diffusivity.at(yy * nx + xx);
+    for y in 0..g.ny {
+        for x in 0..nx {
+            let i = y * nx + x;
+            let c = f[i];
+            let nb = |side: Side| neighbour(p, f, s, x, y, side, c);
+            let kn = |side: Side| {
+                let (xx, yy) = neighbour_index_clamped(p, x, y, side);
+                k(xx, yy)
+            };
+            let kc = k(x, y);
+            let flux = face(kc, kn(Side::YMin)) * (nb(Side::YMin) - c)
+                + face(kc, kn(Side::YMax)) * (nb(Side::YMax) - c)
+                + face(kc, kn(Side::XMin)) * (nb(Side::XMin) - c)
+                + face(kc, kn(Side::XMax)) * (nb(Side::XMax) - c);
+            out[i] = flux * inv_dx2 / sp.capacity_at(i);
+        }
+    }
+}

@@ -90,6 +90,22 @@ fn every_composed_kernel_validates() {
 }
 
 #[test]
+fn rkl2_kernels_validate() {
+    for (name, p, _) in compositions() {
+        let module = validate(
+            &format!("rkl2 {name}"),
+            &dorsalhorn::rkl2::shader_source(&p, 64),
+        );
+        for entry in ["apply_operator", "stage"] {
+            assert!(
+                module.entry_points.iter().any(|e| e.name == entry),
+                "{name}: no entry point {entry}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_wgsl_file_is_used() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let mut files = BTreeSet::new();
@@ -105,10 +121,15 @@ fn every_wgsl_file_is_used() {
         }
     }
     assert!(!files.is_empty());
-    let sources: Vec<String> = compositions()
+    let mut sources: Vec<String> = compositions()
         .iter()
         .map(|(_, p, l)| step_shader_source(p, *l))
         .collect();
+    sources.extend(
+        compositions()
+            .iter()
+            .map(|(_, p, _)| dorsalhorn::rkl2::shader_source(p, 64)),
+    );
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // Every line of the file (template lines aside) must appear in one validated composition.

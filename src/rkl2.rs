@@ -1,0 +1,449 @@
+//! RKL2 super-time-stepping for diffusion (Meyer, Balsara & Aslam 2014; MODEL.md §3.2): one
+//! large step τ taken as s explicit stencil stages, stable for τ ≤ Δt_expl·(s² + s − 2)/4 with
+//! Δt_expl = dx²/(4·max D/a) the forward-Euler limit, second order in time. It handles spatially
+//! varying D and capacity a (harmonic-mean faces) and every boundary kind of the step kernel.
+//!
+//! [`Rkl2`] runs it on the GPU (shaders/rkl2.wgsl); [`Rkl2Reference`] is its plain-Rust twin.
+//! Only the diffusion part of a [`Problem`] is used (its model and decay are ignored): reactions
+//! are split off (Strang) by the caller.
+
+use crate::engine::{
+    STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species, packed_texture,
+    read_layer, readback_buffer, texels_per_row, texture_entry, write_layer,
+};
+use crate::error::{Error, GpuError};
+use crate::gpu::Gpu;
+use crate::grid::{Boundary, Side};
+use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
+use bytemuck::{Pod, Zeroable};
+
+/// Smallest stage count s ≥ 2 with (s² + s − 2)/4 ≥ τ/Δt_expl.
+pub fn stages_for(tau: f64, dt_expl: f64) -> u32 {
+    let ratio = tau / dt_expl;
+    let mut s = 2u32;
+    while ((s * s + s - 2) as f64) / 4.0 < ratio {
+        s += 1;
+    }
+    s
+}
+
+/// Per-stage coefficients (μ_j, ν_j, μ̃_j·τ, γ̃_j·τ) for j = 1..s (stage 1 written in the
+/// general form with μ = ν = μ̃ = 0 and γ̃ = μ̃_1).
+pub fn coefficients(s: u32, tau: f64) -> Vec<[f64; 4]> {
+    let b = |j: u32| {
+        if j <= 2 {
+            1.0 / 3.0
+        } else {
+            ((j * j + j - 2) as f64) / (2.0 * (j * (j + 1)) as f64)
+        }
+    };
+    let a = |j: u32| 1.0 - b(j);
+    let w1 = 4.0 / ((s * s + s - 2) as f64);
+    let mut out = vec![[0.0, 0.0, 0.0, b(1) * w1 * tau]];
+    for j in 2..=s {
+        let mu = (2 * j - 1) as f64 / j as f64 * b(j) / b(j - 1);
+        let nu = -((j - 1) as f64) / j as f64 * b(j) / b(j - 2);
+        let mu_t = mu * w1;
+        let gamma_t = -a(j - 1) * mu_t;
+        out.push([mu, nu, mu_t * tau, gamma_t * tau]);
+    }
+    out
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct DiffParams {
+    inv_dx2: f32,
+    _pad: [f32; 3],
+    bc_value: [[f32; 4]; 16],
+}
+
+/// Dynamic uniform offsets must be multiples of this (WebGPU's minimum alignment).
+const STAGE_STRIDE: u64 = 256;
+
+fn bc_code(b: &Boundary) -> &'static str {
+    match b {
+        Boundary::NoFlux => "BC_NO_FLUX",
+        Boundary::Periodic => "BC_PERIODIC",
+        Boundary::Fixed { .. } => "BC_FIXED",
+    }
+}
+
+/// The WGSL of the RKL2 kernels for a problem.
+pub fn shader_source(problem: &Problem, workgroup_x: u32) -> String {
+    let g = &problem.grid;
+    let header = format!(
+        "const NS: u32 = {}u;\nconst WG_X: u32 = {workgroup_x}u;\nconst NX: u32 = {}u;\nconst NY: u32 = {}u;\n\
+         const NTX: u32 = {}u;\nconst BC_X_MIN: u32 = {};\nconst BC_X_MAX: u32 = {};\n\
+         const BC_Y_MIN: u32 = {};\nconst BC_Y_MAX: u32 = {};\n",
+        problem.species.len(),
+        g.nx,
+        g.ny,
+        texels_per_row(g.nx),
+        bc_code(g.boundary(Side::XMin)),
+        bc_code(g.boundary(Side::XMax)),
+        bc_code(g.boundary(Side::YMin)),
+        bc_code(g.boundary(Side::YMax)),
+    );
+    format!(
+        "{header}\n{STENCIL_WGSL}\n{}",
+        expand_species(include_str!("../shaders/rkl2.wgsl"), problem.species.len())
+    )
+}
+
+/// GPU state of an RKL2 diffusion run.
+pub struct Rkl2 {
+    problem: Problem,
+    tau: f64,
+    stages: u32,
+    y0: wgpu::Texture,
+    ring: [wgpu::Texture; 3],
+    operator: wgpu::ComputePipeline,
+    stage: wgpu::ComputePipeline,
+    op_group: wgpu::BindGroup,
+    stage_groups: [wgpu::BindGroup; 3],
+    coef_group: wgpu::BindGroup,
+    readback: wgpu::Buffer,
+    steps: u64,
+}
+
+impl Rkl2 {
+    /// Builds the kernels for a step τ (s) and uploads `initial` (one row-major field per
+    /// species). The stage count follows from τ and the explicit limit.
+    pub fn new(
+        gpu: &Gpu,
+        problem: &Problem,
+        initial: &[Vec<f32>],
+        tau: f64,
+    ) -> Result<Rkl2, Error> {
+        check_limits(gpu, problem)?;
+        let g = &problem.grid;
+        let ns = problem.species.len() as u32;
+        let device = &gpu.device;
+        let dt_expl = EXPLICIT_STABILITY_LIMIT * g.dx_um * g.dx_um
+            / problem
+                .species
+                .iter()
+                .map(|s| s.max_effective_diffusivity(g.cells()) as f64)
+                .fold(1e-30, f64::max);
+        let stages = stages_for(tau, dt_expl);
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let usage = wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::STORAGE_BINDING
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST;
+        let y0 = packed_texture(gpu, "rkl2 Y0", g.nx, g.ny, ns, usage);
+        let ly0 = packed_texture(gpu, "rkl2 L(Y0)", g.nx, g.ny, ns, usage);
+        let ring = [
+            packed_texture(gpu, "rkl2 ring 0", g.nx, g.ny, ns, usage),
+            packed_texture(gpu, "rkl2 ring 1", g.nx, g.ny, ns, usage),
+            packed_texture(gpu, "rkl2 ring 2", g.nx, g.ny, ns, usage),
+        ];
+        let coef = packed_texture(
+            gpu,
+            "rkl2 coefficients",
+            g.nx,
+            g.ny,
+            2 * ns,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
+        for (layer, data) in coefficient_layers(problem).iter().enumerate() {
+            write_layer(gpu, &coef, layer as u32, g.nx, g.ny, data);
+        }
+        for (s, f) in initial.iter().enumerate() {
+            write_layer(gpu, &y0, s as u32, g.nx, g.ny, f);
+        }
+        let mut params = DiffParams {
+            inv_dx2: (1.0 / (g.dx_um * g.dx_um)) as f32,
+            ..Zeroable::zeroed()
+        };
+        for (side, b) in g.boundary.iter().enumerate() {
+            if let Boundary::Fixed { values } = b {
+                for (s, v) in values.iter().enumerate() {
+                    params.bc_value[side * 4 + s / 4][s % 4] = *v;
+                }
+            }
+        }
+        let params_buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("rkl2 params"),
+            size: std::mem::size_of::<DiffParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue
+            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        let coefs = coefficients(stages, tau);
+        let stage_buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("rkl2 stages"),
+            size: STAGE_STRIDE * stages as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        for (j, c) in coefs.iter().enumerate() {
+            let v = [c[0] as f32, c[1] as f32, c[2] as f32, c[3] as f32];
+            gpu.queue.write_buffer(
+                &stage_buf,
+                j as u64 * STAGE_STRIDE,
+                bytemuck::cast_slice(&v),
+            );
+        }
+
+        let storage = wgpu::BindGroupLayoutEntry {
+            binding: 2,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::StorageTexture {
+                access: wgpu::StorageTextureAccess::WriteOnly,
+                format: wgpu::TextureFormat::Rgba32Float,
+                view_dimension: wgpu::TextureViewDimension::D2Array,
+            },
+            count: None,
+        };
+        let uniform = |binding, dynamic| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: dynamic,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("rkl2 layout"),
+            entries: &[
+                uniform(0, false),
+                texture_entry(1),
+                storage,
+                texture_entry(3),
+                texture_entry(4),
+                texture_entry(5),
+                texture_entry(6),
+            ],
+        });
+        let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("rkl2 stage layout"),
+            entries: &[uniform(0, true)],
+        });
+        let v = |t: &wgpu::Texture| array_view(t);
+        let (vy0, vly0, vcoef) = (v(&y0), v(&ly0), v(&coef));
+        let vring = [v(&ring[0]), v(&ring[1]), v(&ring[2])];
+        let group = |src: &wgpu::TextureView,
+                     dst: &wgpu::TextureView,
+                     b4: &wgpu::TextureView,
+                     b5: &wgpu::TextureView,
+                     b6: &wgpu::TextureView| {
+            let tv = wgpu::BindingResource::TextureView;
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("rkl2 group"),
+                layout: &layout0,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: params_buf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: tv(src),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: tv(dst),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: tv(&vcoef),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: tv(b4),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 5,
+                        resource: tv(b5),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 6,
+                        resource: tv(b6),
+                    },
+                ],
+            })
+        };
+        // L(Y0): reads Y0, writes L(Y0); the unused bindings get a ring texture.
+        let op_group = group(&vy0, &vly0, &vring[1], &vring[1], &vring[1]);
+        // Stage j reads ring[(j−1)%3] and ring[(j−2)%3], writes ring[j%3].
+        let stage_groups = [0usize, 1, 2].map(|r| {
+            group(
+                &vring[(r + 2) % 3],
+                &vring[r],
+                &vy0,
+                &vly0,
+                &vring[(r + 1) % 3],
+            )
+        });
+        let coef_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("rkl2 stage coefficients"),
+            layout: &layout1,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &stage_buf,
+                    offset: 0,
+                    size: std::num::NonZeroU64::new(16),
+                }),
+            }],
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("rkl2"),
+            source: wgpu::ShaderSource::Wgsl(shader_source(problem, 64).into()),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("rkl2 pipeline layout"),
+            bind_group_layouts: &[Some(&layout0), Some(&layout1)],
+            immediate_size: 0,
+        });
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let (operator, stage) = (pipeline("apply_operator"), pipeline("stage"));
+        let readback = readback_buffer(gpu, g.nx, g.ny);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::Validation {
+                stage: "RKL2 set-up",
+                detail: e.to_string(),
+            }
+            .into());
+        }
+        Ok(Rkl2 {
+            problem: problem.clone(),
+            tau,
+            stages,
+            y0,
+            ring,
+            operator,
+            stage,
+            op_group,
+            stage_groups,
+            coef_group,
+            readback,
+            steps: 0,
+        })
+    }
+
+    /// Stages per step.
+    pub fn stages(&self) -> u32 {
+        self.stages
+    }
+
+    pub fn time_s(&self) -> f64 {
+        self.steps as f64 * self.tau
+    }
+
+    /// Advances `steps` steps of τ (one submit per step: s + 1 dispatches and two copies).
+    pub fn advance(&mut self, gpu: &Gpu, steps: u64) {
+        let g = &self.problem.grid;
+        let groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
+        let extent = wgpu::Extent3d {
+            width: texels_per_row(g.nx) as u32,
+            height: g.ny as u32,
+            depth_or_array_layers: self.problem.species.len() as u32,
+        };
+        let copy = |enc: &mut wgpu::CommandEncoder, from: &wgpu::Texture, to: &wgpu::Texture| {
+            enc.copy_texture_to_texture(from.as_image_copy(), to.as_image_copy(), extent);
+        };
+        for _ in 0..steps {
+            let mut enc = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("rkl2 step"),
+                });
+            copy(&mut enc, &self.y0, &self.ring[0]);
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("rkl2"),
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&self.operator);
+                pass.set_bind_group(0, &self.op_group, &[]);
+                pass.set_bind_group(1, &self.coef_group, &[0]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
+                pass.set_pipeline(&self.stage);
+                for j in 1..=self.stages {
+                    pass.set_bind_group(0, &self.stage_groups[(j % 3) as usize], &[]);
+                    pass.set_bind_group(
+                        1,
+                        &self.coef_group,
+                        &[((j - 1) as u64 * STAGE_STRIDE) as u32],
+                    );
+                    pass.dispatch_workgroups(groups.0, groups.1, 1);
+                }
+            }
+            copy(&mut enc, &self.ring[(self.stages % 3) as usize], &self.y0);
+            gpu.queue.submit([enc.finish()]);
+            self.steps += 1;
+        }
+    }
+
+    pub fn read_species(&self, gpu: &Gpu, s: usize) -> Result<Vec<f32>, GpuError> {
+        let g = &self.problem.grid;
+        read_layer(gpu, &self.y0, s as u32, g.nx, g.ny, &self.readback)
+    }
+}
+
+/// Plain-Rust twin of [`Rkl2`], in the same f32 arithmetic order.
+pub struct Rkl2Reference {
+    pub problem: Problem,
+    pub fields: Vec<Vec<f32>>,
+    coefs: Vec<[f32; 4]>,
+}
+
+impl Rkl2Reference {
+    pub fn new(problem: Problem, fields: Vec<Vec<f32>>, tau: f64, stages: u32) -> Rkl2Reference {
+        let coefs = coefficients(stages, tau)
+            .iter()
+            .map(|c| c.map(|x| x as f32))
+            .collect();
+        Rkl2Reference {
+            problem,
+            fields,
+            coefs,
+        }
+    }
+
+    pub fn advance(&mut self, steps: u64) {
+        let n = self.problem.grid.cells();
+        let op = |p: &Problem, s: usize, f: &[f32]| {
+            let mut out = vec![0.0f32; n];
+            crate::reference::diffusion_operator(p, s, f, &mut out);
+            out
+        };
+        for _ in 0..steps {
+            for s in 0..self.problem.species.len() {
+                let y0 = self.fields[s].clone();
+                let ly0 = op(&self.problem, s, &y0);
+                let (mut prev2, mut prev) = (y0.clone(), y0.clone());
+                for c in &self.coefs {
+                    let lp = op(&self.problem, s, &prev);
+                    let c0 = 1.0 - c[0] - c[1];
+                    let next: Vec<f32> = (0..n)
+                        .map(|i| {
+                            c[0] * prev[i]
+                                + c[1] * prev2[i]
+                                + c0 * y0[i]
+                                + c[2] * lp[i]
+                                + c[3] * ly0[i]
+                        })
+                        .collect();
+                    prev2 = std::mem::replace(&mut prev, next);
+                }
+                self.fields[s] = prev;
+            }
+        }
+    }
+}

@@ -484,12 +484,276 @@ impl Tissue {
     }
 }
 
+/// Spatial maps of §1.4–1.7 and §2.2 on a tissue grid, each row-major nx × ny.
+#[derive(Debug, Clone)]
+pub struct Maps {
+    /// Afferent termination maps T_k (§1.4), peak 1, restricted to the paw (sciatic) band.
+    pub t_cp: Vec<f32>,
+    pub t_cn: Vec<f32>,
+    pub t_ad: Vec<f32>,
+    pub t_ab: Vec<f32>,
+    /// The paw / sciatic somatotopic band (medial ⅔ of the grey mediolateral extent), 0 or 1.
+    pub band_paw: Vec<f32>,
+    /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
+    pub rho_enk: Vec<f32>,
+    pub rho_dyn: Vec<f32>,
+    pub rho_em: Vec<f32>,
+    pub rho_n: Vec<f32>,
+    /// Descending varicosity densities (§1.6), peak 1.
+    pub v_5ht: Vec<f32>,
+    pub v_ne: Vec<f32>,
+    /// ECS volume fraction α and small-molecule tortuosity λ (§2.2), weighted by region.
+    pub alpha: Vec<f32>,
+    pub lambda: Vec<f32>,
+}
+
+impl Maps {
+    /// Names of the maps, in the order of [`Maps::all`].
+    pub const NAMES: [&'static str; 13] = [
+        "T_Cp", "T_Cn", "T_Ad", "T_Ab", "band_paw", "rho_ENK", "rho_DYN", "rho_EM", "rho_N",
+        "V_5HT", "V_NE", "alpha", "lambda",
+    ];
+
+    pub fn all(&self) -> [&Vec<f32>; 13] {
+        [
+            &self.t_cp,
+            &self.t_cn,
+            &self.t_ad,
+            &self.t_ab,
+            &self.band_paw,
+            &self.rho_enk,
+            &self.rho_dyn,
+            &self.rho_em,
+            &self.rho_n,
+            &self.v_5ht,
+            &self.v_ne,
+            &self.alpha,
+            &self.lambda,
+        ]
+    }
+}
+
+fn normalise_peak(v: &mut [f32]) {
+    let m = v.iter().copied().fold(0.0f32, f32::max);
+    if m > 0.0 {
+        v.iter_mut().for_each(|x| *x /= m);
+    }
+}
+
+impl Outline {
+    /// Depth below the dorsal grey border in the cap: the d with (x, y) on the ellipse of
+    /// semi-axes (A − d, B − d) (the nested-ellipse depth of §1.3); None outside the cap.
+    pub fn cap_depth(&self, x: f64, y: f64) -> Option<f64> {
+        if y > self.yc || !self.in_ellipse(x, y, self.a, self.b) {
+            return None;
+        }
+        let (mut lo, mut hi) = (0.0, self.a.min(self.b));
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.in_ellipse(x, y, self.a - mid, self.b - mid) {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        Some(0.5 * (lo + hi))
+    }
+}
+
+impl Tissue {
+    /// The maps of §1.4–1.7 and §2.2 for this grid (decisions in docs/model.md).
+    pub fn maps(&self, table: &ParamTable) -> Maps {
+        let n = self.nx * self.ny;
+        let o = &self.outline;
+        let g = |k: &str| {
+            table
+                .get(k)
+                .unwrap_or_else(|| panic!("parameter table lacks `{k}`")) as f32
+        };
+        let (d_c, width) = match o.animal {
+            Animal::Rat => (g("Cn_depth_rat"), g("Cn_width")),
+            Animal::Mouse => (g("Cn_depth_mouse"), g("Cn_width")),
+        };
+        let w = |i: usize, r: Region| self.weights[i][r as usize];
+        let grey_w = |i: usize| {
+            Region::ALL
+                .iter()
+                .filter(|r| r.is_grey())
+                .map(|r| w(i, *r))
+                .sum::<f32>()
+        };
+        let white_w = |i: usize| {
+            Region::ALL
+                .iter()
+                .filter(|r| r.is_white())
+                .map(|r| w(i, *r))
+                .sum::<f32>()
+        };
+        let medial_edge = o.xc - o.a;
+        let band_paw: Vec<f32> = (0..n)
+            .map(|i| {
+                let x = ((i % self.nx) as f64 + 0.5) * self.h;
+                if x >= medial_edge && x <= medial_edge + 2.0 / 3.0 * 2.0 * o.a {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut t_cp: Vec<f32> = (0..n)
+            .map(|i| {
+                (w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + 0.4 * w(i, Region::IIi)
+                    + 0.15 * w(i, Region::V))
+                    * band_paw[i]
+            })
+            .collect();
+        let mut t_cn: Vec<f32> = (0..n)
+            .map(|i| {
+                let (x, y) = self.cell_centre(i);
+                let d = o.cap_depth(x, y).map_or(0.0, |d| {
+                    (-((d as f32 - d_c).powi(2)) / (2.0 * width * width)).exp()
+                });
+                d * grey_w(i) * band_paw[i]
+            })
+            .collect();
+        let mut t_ad: Vec<f32> = (0..n)
+            .map(|i| {
+                (w(i, Region::I) + 0.3 * w(i, Region::IIo) + 0.8 * w(i, Region::V)) * band_paw[i]
+            })
+            .collect();
+        let mut t_ab: Vec<f32> = (0..n)
+            .map(|i| {
+                (0.3 * w(i, Region::IIi)
+                    + w(i, Region::III)
+                    + w(i, Region::IV)
+                    + 0.6 * w(i, Region::V))
+                    * band_paw[i]
+            })
+            .collect();
+        for v in [&mut t_cp, &mut t_cn, &mut t_ad, &mut t_ab] {
+            normalise_peak(v);
+        }
+        let rho_enk = (0..n)
+            .map(|i| {
+                w(i, Region::I) + w(i, Region::IIo) + w(i, Region::IIi) + 0.5 * w(i, Region::V)
+            })
+            .collect();
+        let rho_dyn = (0..n)
+            .map(|i| w(i, Region::I) + w(i, Region::IIo) + 0.5 * w(i, Region::V))
+            .collect();
+        let rho_em = t_cp.clone();
+        let rho_n = (0..n).map(grey_w).collect();
+        let mut v_5ht: Vec<f32> = (0..n)
+            .map(|i| {
+                w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + 0.5 * w(i, Region::IIi)
+                    + 0.3 * (w(i, Region::V) + w(i, Region::VI))
+            })
+            .collect();
+        let mut v_ne: Vec<f32> = (0..n)
+            .map(|i| {
+                w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + w(i, Region::IIi)
+                    + w(i, Region::III)
+                    + w(i, Region::IV)
+            })
+            .collect();
+        normalise_peak(&mut v_5ht);
+        normalise_peak(&mut v_ne);
+        let (ag, aw, lg, lw) = (
+            g("alpha_grey"),
+            g("alpha_white"),
+            g("lambda_grey"),
+            g("lambda_white"),
+        );
+        let mix = |i: usize, grey: f32, white: f32| {
+            let (a, b) = (grey_w(i), white_w(i));
+            if a + b > 0.0 {
+                (a * grey + b * white) / (a + b)
+            } else {
+                0.0
+            }
+        };
+        let alpha = (0..n).map(|i| mix(i, ag, aw)).collect();
+        let lambda = (0..n).map(|i| mix(i, lg, lw)).collect();
+        Maps {
+            t_cp,
+            t_cn,
+            t_ad,
+            t_ab,
+            band_paw,
+            rho_enk,
+            rho_dyn,
+            rho_em,
+            rho_n,
+            v_5ht,
+            v_ne,
+            alpha,
+            lambda,
+        }
+    }
+
+    /// Centre of cell i in µm.
+    pub fn cell_centre(&self, i: usize) -> (f64, f64) {
+        (
+            ((i % self.nx) as f64 + 0.5) * self.h,
+            ((i / self.nx) as f64 + 0.5) * self.h,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rat() -> Outline {
         Outline::new(&ParamTable::builtin(), Animal::Rat)
+    }
+
+    #[test]
+    fn maps_follow_sections_1_4_to_1_7() {
+        let table = ParamTable::builtin();
+        let t = Tissue::rasterise(rat(), 5.0);
+        let m = t.maps(&table);
+        let peak = |v: &[f32]| v.iter().copied().fold(0.0f32, f32::max);
+        for (name, v) in Maps::NAMES.iter().zip(m.all()) {
+            assert_eq!(v.len(), t.nx * t.ny, "{name}");
+            assert!(v.iter().all(|x| x.is_finite() && *x >= 0.0), "{name}");
+        }
+        for v in [&m.t_cp, &m.t_cn, &m.t_ad, &m.t_ab, &m.v_5ht, &m.v_ne] {
+            assert!((peak(v) - 1.0).abs() < 1e-6);
+        }
+        // Termination laminae along the cap's axis (x = xc): Cp superficial, Aβ deep, none in
+        // the white matter above the cap.
+        let col = |y_um: f64| (y_um / 5.0) as usize * t.nx + (750.0 / 5.0) as usize;
+        assert!(
+            m.t_cp[col(300.0)] > 0.9,
+            "T_Cp in lamina I: {}",
+            m.t_cp[col(300.0)]
+        );
+        assert_eq!(m.t_ab[col(300.0)], 0.0, "no Aβ terminals in lamina I");
+        assert!(m.t_ab[col(500.0)] > 0.9, "T_Aβ in lamina III");
+        assert_eq!(m.t_cp[col(250.0)], 0.0, "no terminals in Lissauer's tract");
+        // Non-peptidergic C peaks 80 µm below the grey border (y = 290 µm at x = xc).
+        let best = (0..t.ny)
+            .max_by(|&a, &b| m.t_cn[a * t.nx + 150].total_cmp(&m.t_cn[b * t.nx + 150]))
+            .unwrap();
+        let depth = (best as f64 + 0.5) * 5.0 - 290.0;
+        assert!((depth - 80.0).abs() <= 5.0, "T_Cn peak depth {depth} µm");
+        // The paw band is the medial ⅔ of the grey extent: nothing in the lateral third.
+        let lateral = ((750.0 + 575.0 * 0.5) / 5.0) as usize;
+        assert!((0..t.ny).all(|y| m.t_cp[y * t.nx + lateral] == 0.0));
+        // α between white (0.20) and grey (0.21) values in the cord, 0 outside it.
+        for i in 0..t.nx * t.ny {
+            if t.active(i) {
+                assert!((0.199..=0.2101).contains(&m.alpha[i]), "α = {}", m.alpha[i]);
+            }
+        }
+        assert_eq!(m.alpha[t.nx - 1], 0.0, "outside the cord");
     }
 
     #[test]

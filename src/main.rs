@@ -59,6 +59,10 @@ enum Command {
         /// PNG file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Also write every spatial map (termination, density, varicosity, α, λ) as
+        /// `<name>.png` (viridis, 0 … max) and `<name>.npy` into this folder.
+        #[arg(long)]
+        maps: Option<PathBuf>,
     },
     /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
     /// the SI value used, the evidence tag (S/L/E) and the source.
@@ -175,6 +179,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             species,
             spacing_um,
             out,
+            maps,
         } => {
             use dorsalhorn::anatomy::{Animal, Outline, Tissue};
             let animal = Animal::from_name(&species).ok_or_else(|| {
@@ -193,6 +198,25 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             let outline = Outline::new(&dorsalhorn::params::ParamTable::builtin(), animal);
             let tissue = Tissue::rasterise(outline, spacing_um);
             dorsalhorn::output::write_atomic(&out, &tissue.figure().png())?;
+            if let Some(dir) = maps {
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| Error::io("cannot create the maps folder", &dir, e))?;
+                let m = tissue.maps(&dorsalhorn::params::ParamTable::builtin());
+                for (name, v) in dorsalhorn::anatomy::Maps::NAMES.iter().zip(m.all()) {
+                    let hi = v.iter().copied().fold(0.0f32, f32::max).max(1e-30);
+                    let png = dorsalhorn::output::field_png(
+                        v,
+                        tissue.nx,
+                        tissue.ny,
+                        dorsalhorn::colormap::Colormap::Viridis,
+                        (0.0, hi),
+                    );
+                    dorsalhorn::output::write_atomic(&dir.join(format!("{name}.png")), &png)?;
+                    let npy = dorsalhorn::output::npy_bytes(v, tissue.ny, tissue.nx);
+                    dorsalhorn::output::write_atomic(&dir.join(format!("{name}.npy")), &npy)?;
+                }
+                eprintln!("wrote {} maps into {}", m.all().len(), dir.display());
+            }
             eprintln!(
                 "wrote {} ({} anatomy, {} x {} cells at {} µm)",
                 out.display(),

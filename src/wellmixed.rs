@@ -954,6 +954,8 @@ pub struct Input {
     pub ea_gain: [f64; 4],
     /// Time-varying naloxone (nM), added to `Drugs::naloxone_nm`.
     pub naloxone_nm: f64,
+    /// Time-varying NMDA block, combined with `Drugs::nmda` as 1 − (1 − u)(1 − u').
+    pub u_nmda: f64,
 }
 
 /// Every state variable of §4.0 that the well-mixed compartment carries.
@@ -1394,14 +1396,16 @@ impl Model {
         let a_nk1 = h(s.sp);
         let gain = |k: usize| (1.0 + inp.ea_gain[k] * s.g_ea).max(0.0);
         // §4.4 fast plasticity.
-        let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + h(s.sp)) / 2.0 * (1.0 - d.nmda);
+        // NMDA block: the constant drug and a bolus time course combine as independent blocks.
+        let open_nmda = (1.0 - d.nmda) * (1.0 - inp.u_nmda);
+        let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + h(s.sp)) / 2.0 * open_nmda;
         let tau_n = if n_target > s.n {
             pr.tau_N_rise
         } else {
             pr.tau_N_decay
         };
         let dn = (n_target - s.n) / tau_n;
-        let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * (1.0 - d.nmda)
+        let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda
             + 0.5 * h(s.sp)
             + 0.5 * h_bdnf
             + 0.5 * h_ccl2
@@ -1413,7 +1417,7 @@ impl Model {
         let th_ltp = hill(f.glu_c * n_g, theta_ltp, 4.0)
             * (0.5 + 0.5 * a_nk1)
             * (1.0 + 0.5 * h_tnf + 0.5 * h_il1)
-            * (1.0 - d.nmda);
+            * open_nmda;
         let r_ad_ea = if inp.ea_on {
             inp.ea_f.min(pr.EA_f_max) * inp.ea_rho
         } else {
@@ -1422,7 +1426,7 @@ impl Model {
         let th_ltd = hill(r_ad_ea, pr.theta_LTD, 2.0)
             * nu(inp.ea_f)
             * hill(f.o_mudelta, 0.3, 1.0)
-            * (1.0 - d.nmda);
+            * open_nmda;
         let ds_c = pr.k_LTP * th_ltp * (pr.S_max - s.s_c)
             - pr.k_LTD * th_ltd * (s.s_c - pr.S_min)
             - (s.s_c - 1.0) / pr.tau_S;
@@ -1805,6 +1809,10 @@ pub struct Protocol {
     pub sessions: Vec<EaSession>,
     /// Times (s) of naloxone 1 mg/kg i.p.: peak [NLX] at injection, exponential elimination.
     pub naloxone_s: Vec<f64>,
+    /// Times (s) of an NMDA antagonist bolus (MK-801 0.5 mg/kg i.v.): u_NMDA = 1 at injection,
+    /// decaying with a half-life of 3 h, the long end of §6's 0.5–3 h range for systemic small
+    /// molecules (MK-801 is a long-acting, trapping blocker) [E].
+    pub nmda_block_s: Vec<f64>,
 }
 
 impl Protocol {
@@ -1819,6 +1827,7 @@ impl Protocol {
         Protocol {
             pain: Some(pain),
             naloxone_s: Vec::new(),
+            nmda_block_s: Vec::new(),
             sessions: (0..n)
                 .map(|k| EaSession {
                     start_s: (first_day + k) as f64 * 86400.0,
@@ -1838,6 +1847,12 @@ impl Model {
             Some(m) => self.pain_input(m, t),
             None => (self.baseline_input(), 1.0),
         };
+        for &tn in &pr.nmda_block_s {
+            if t >= tn {
+                let u = (-(t - tn) * std::f64::consts::LN_2 / 10800.0).exp();
+                inp.u_nmda = (inp.u_nmda + u).min(1.0);
+            }
+        }
         for &tn in &pr.naloxone_s {
             if t >= tn {
                 inp.naloxone_nm += self.pr.NLX_peak * (-(t - tn) / self.pr.NLX_tau).exp();
@@ -1864,6 +1879,7 @@ impl Model {
             .iter()
             .flat_map(|x| [x.start_s, x.start_s + x.duration_s])
             .chain(pr.naloxone_s.iter().copied())
+            .chain(pr.nmda_block_s.iter().copied())
             .filter(|&c| c > t0 && c < t1)
             .collect();
         cuts.push(t1);

@@ -34,7 +34,9 @@ pub struct Params {
     pub CFA_end: f64,
     pub CFA_end_width: f64,
     pub CFA_rise: f64,
+    pub EA_alternation: f64,
     pub EA_f_max: f64,
+    pub EA_synergy: f64,
     pub E_Cl_K0: f64,
     pub E_Cl_slope: f64,
     pub I_inj_decay: f64,
@@ -88,6 +90,7 @@ pub struct Params {
     pub a_SP: f64,
     pub a_inj: f64,
     pub a_n: f64,
+    pub bone_cancer_days: f64,
     pub c_5HT: f64,
     pub c_CCR2: f64,
     pub c_CXCR2: f64,
@@ -105,6 +108,9 @@ pub struct Params {
     pub e_mudelta: f64,
     pub eps0: f64,
     pub eta_behaviour: f64,
+    pub formalin_phase1: f64,
+    pub formalin_phase2: f64,
+    pub formalin_tau1: f64,
     pub g_5HT: f64,
     pub g_I: f64,
     pub g_II: f64,
@@ -225,9 +231,17 @@ impl Params {
                 .get("CFA_rise")
                 .unwrap_or_else(|| panic!("parameter `CFA_rise` missing from the table")),
 
+            EA_alternation: t
+                .get("EA_alternation")
+                .unwrap_or_else(|| panic!("parameter `EA_alternation` missing from the table")),
+
             EA_f_max: t
                 .get("EA_f_max")
                 .unwrap_or_else(|| panic!("parameter `EA_f_max` missing from the table")),
+
+            EA_synergy: t
+                .get("EA_synergy")
+                .unwrap_or_else(|| panic!("parameter `EA_synergy` missing from the table")),
 
             E_Cl_K0: t
                 .get("E_Cl_K0")
@@ -441,6 +455,10 @@ impl Params {
                 .get("a_n")
                 .unwrap_or_else(|| panic!("parameter `a_n` missing from the table")),
 
+            bone_cancer_days: t
+                .get("bone_cancer_days")
+                .unwrap_or_else(|| panic!("parameter `bone_cancer_days` missing from the table")),
+
             c_5HT: t
                 .get("c_5HT")
                 .unwrap_or_else(|| panic!("parameter `c_5HT` missing from the table")),
@@ -508,6 +526,18 @@ impl Params {
             eta_behaviour: t
                 .get("eta_behaviour")
                 .unwrap_or_else(|| panic!("parameter `eta_behaviour` missing from the table")),
+
+            formalin_phase1: t
+                .get("formalin_phase1")
+                .unwrap_or_else(|| panic!("parameter `formalin_phase1` missing from the table")),
+
+            formalin_phase2: t
+                .get("formalin_phase2")
+                .unwrap_or_else(|| panic!("parameter `formalin_phase2` missing from the table")),
+
+            formalin_tau1: t
+                .get("formalin_tau1")
+                .unwrap_or_else(|| panic!("parameter `formalin_tau1` missing from the table")),
 
             g_5HT: t
                 .get("g_5HT")
@@ -945,8 +975,12 @@ pub struct Input {
     pub ea_on: bool,
     pub ea_f: f64,
     pub ea_rho: f64,
-    /// Frequency of the current or most recent session (sets the peptide gains).
-    pub f_last: f64,
+    /// Peptide release gains g_ENK and g_DYN of the current or most recent session (§4.5; set
+    /// by the session's frequency and mode, §4.1).
+    pub pep_enk: f64,
+    pub pep_dyn: f64,
+    /// h_G of the current session (§4.9).
+    pub ea_hg: f64,
     /// Injury signal I_inj ∈ [0, 1] and the MMP-9 pulse.
     pub i_inj: f64,
     pub mmp9: f64,
@@ -954,6 +988,8 @@ pub struct Input {
     pub ea_gain: [f64; 4],
     /// Time-varying naloxone (nM), added to `Drugs::naloxone_nm`.
     pub naloxone_nm: f64,
+    /// Multiplier of the IL-1β source (2 in bone cancer, "IL-1β-dominated"; 0 means 1).
+    pub il1_gain: f64,
     /// Time-varying NMDA block, combined with `Drugs::nmda` as 1 − (1 − u)(1 − u').
     pub u_nmda: f64,
 }
@@ -1164,8 +1200,6 @@ pub struct Model {
     pub drugs: Drugs,
     /// Microglia → pain coupling σ_sex (1 male, 0.2 female).
     pub sigma_sex: f64,
-    /// IL-1β source multiplier (2 in bone cancer).
-    pub il1_gain: f64,
     /// Divide the chemokines' rates of change by their GAG retardation R (§2.1). Off by
     /// default: the §8.2 reference check relaxes every mediator as dX/dt = k·(L·producer − X),
     /// without R; the spatial model applies R.
@@ -1218,7 +1252,6 @@ impl Model {
             theta: Thresholds::default(),
             drugs: Drugs::default(),
             sigma_sex: 1.0,
-            il1_gain: 1.0,
             retardation: false,
         }
     }
@@ -1437,19 +1470,19 @@ impl Model {
         let eps0 = pr.eps0;
         let denk = relax(
             pr.k_ENK,
-            pr.L_ENK * (eps0 + g_enk(inp.f_last) * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0)),
+            pr.L_ENK * (eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0)),
             s.enk,
         );
         let ddyn = relax(
             pr.k_DYN,
-            pr.L_DYN * (eps0 + g_dyn(inp.f_last) * s.e_seg + 0.2 * r_c / (r_c + 2.0)),
+            pr.L_DYN * (eps0 + inp.pep_dyn * s.e_seg + 0.2 * r_c / (r_c + 2.0)),
             s.dyn_,
         );
-        let dem = relax(pr.k_EM, pr.L_EM * g_enk(inp.f_last) * s.e_seg, s.em);
+        let dem = relax(pr.k_EM, pr.L_EM * inp.pep_enk * s.e_seg, s.em);
         let tau_e = if inp.ea_on { pr.tau_E_on } else { pr.tau_E_off };
         let de_seg = (e_on * inp.ea_rho - s.e_seg) / tau_e;
         let de_sup = (e_on * inp.ea_rho - s.e_sup) / tau_e;
-        let dc_end = (pr.a_END * g_enk(inp.f_last) * s.e_sup - s.c_end) / pr.tau_END;
+        let dc_end = (pr.a_END * inp.pep_enk * s.e_sup - s.c_end) / pr.tau_END;
         let dtol = pr.k_tol * f.o_mudelta_raw * e_on * (1.0 - d.cck) - s.tol / pr.tau_tol;
         // §4.6 microglia.
         let h_fkn = h(s.sfkn) * (1.0 - d.cx3cr1) * gain(0);
@@ -1481,7 +1514,13 @@ impl Model {
         let dtnf = relax(pr.k_TNF, pr.L_TNF * (mp + 0.1 * s.a) * psi, s.tnf);
         let dil1 = relax(
             pr.k_IL1b,
-            self.il1_gain * pr.L_IL1 * (mp * (1.0 + inp.mmp9) + 0.3 * s.a * s.a) * psi,
+            if inp.il1_gain > 0.0 {
+                inp.il1_gain
+            } else {
+                1.0
+            } * pr.L_IL1
+                * (mp * (1.0 + inp.mmp9) + 0.3 * s.a * s.a)
+                * psi,
             s.il1b,
         );
         let dil6 = relax(pr.k_IL6, pr.L_IL6 * (mp + 0.5 * s.a) * psi, s.il6);
@@ -1539,7 +1578,7 @@ impl Model {
         // §4.8 KCC2 and COX-2; §4.9 EA glial memory.
         let dk = (1.0 - s.k) / pr.tau_K_rec - pr.k_BDNF * h_bdnf * s.k;
         let dcox = (s.perk * (1.0 + h_cxcl1) - s.cox) / pr.tau_COX;
-        let dg = pr.k_G * e_on * inp.ea_rho * h_g(inp.ea_f) - s.g_ea / pr.tau_G;
+        let dg = pr.k_G * e_on * inp.ea_rho * inp.ea_hg - s.g_ea / pr.tau_G;
         // Retardation R slows the GAG-binding chemokines (§2.1): ∂C/∂t scaled by 1/R.
         let (r_ccl2, r_cxcl1, r_cxcl12) = if self.retardation {
             (pr.R_CCL2, pr.R_CXCL1, pr.R_CXCL12)
@@ -1646,7 +1685,9 @@ impl Model {
             r_cn: self.pr.r_Cn_base,
             r_ad: self.pr.r_Ad_base,
             r_ab: self.pr.r_Ab_base,
-            f_last: 2.0,
+            pep_enk: g_enk(2.0),
+            pep_dyn: g_dyn(2.0),
+            ea_hg: 1.0,
             ..Input::default()
         }
     }
@@ -1702,8 +1743,10 @@ impl Model {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PainModel {
     None,
+    Formalin,
     Cfa,
     Snl,
+    BoneCancer,
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -1728,6 +1771,25 @@ impl Model {
         let mut gain = 1.0;
         match model {
             PainModel::None => {}
+            PainModel::Formalin => {
+                let t = t.max(0.0);
+                let g = sigmoid((t - 900.0) / 120.0) * sigmoid((3600.0 - t) / 300.0);
+                let r_f =
+                    pr.formalin_phase1 * (-t / pr.formalin_tau1).exp() + pr.formalin_phase2 * g;
+                inp.r_cp += 0.6 * r_f;
+                inp.r_cn += 0.4 * r_f;
+            }
+            PainModel::BoneCancer => {
+                // C input ramps linearly 0.5 → 3 Hz over days 0–14 (total C, split 0.6/0.4),
+                // I_inj ramps 0 → 1 over the same days; IL-1β source × 2.
+                let f = (t / (pr.bone_cancer_days)).clamp(0.0, 1.0);
+                let r_c = 0.5 + 2.5 * f;
+                inp.r_cp = 0.6 * r_c;
+                inp.r_cn = 0.4 * r_c;
+                inp.i_inj = f;
+                inp.il1_gain = 2.0;
+                inp.ea_gain = [-0.2, -0.3, -0.2, -0.4];
+            }
             PainModel::Cfa => {
                 let ramp = self.cfa_ramp(t);
                 let extra = (pr.CFA_C_total - pr.r_Cp_base - pr.r_Cn_base) * ramp;
@@ -1793,13 +1855,67 @@ impl Model {
     }
 }
 
-/// One electroacupuncture session (§4.1): start (s), duration (s), frequency (Hz), intensity (mA).
+/// How an EA session delivers its frequency (§4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum EaMode {
+    /// One frequency (`frequency_hz`).
+    #[default]
+    Single,
+    /// Alternating 2/100 Hz ("dense–disperse"), switching every 3 s; peptide gains constant
+    /// over the session: g_ENK = 1.4·0.5·g_ENK(2), g_DYN = 1.4·0.5·g_DYN(100).
+    Alternating,
+    /// Simultaneous 2 + 100 Hz: g_ENK = 0, g_DYN = g_DYN(100).
+    Simultaneous,
+}
+
+/// One electroacupuncture session (§4.1): start (s), duration (s), frequency (Hz, for the
+/// single mode), intensity (mA) and mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EaSession {
     pub start_s: f64,
     pub duration_s: f64,
     pub frequency_hz: f64,
     pub intensity_ma: f64,
+    pub mode: EaMode,
+}
+
+impl EaSession {
+    pub fn single(
+        start_s: f64,
+        duration_s: f64,
+        frequency_hz: f64,
+        intensity_ma: f64,
+    ) -> EaSession {
+        EaSession {
+            start_s,
+            duration_s,
+            frequency_hz,
+            intensity_ma,
+            mode: EaMode::Single,
+        }
+    }
+
+    /// (g_ENK, g_DYN) of the session (§4.1, §4.5).
+    pub fn peptide_gains(&self, synergy: f64) -> (f64, f64) {
+        match self.mode {
+            EaMode::Single => (g_enk(self.frequency_hz), g_dyn(self.frequency_hz)),
+            EaMode::Alternating => (synergy * 0.5 * g_enk(2.0), synergy * 0.5 * g_dyn(100.0)),
+            EaMode::Simultaneous => (0.0, g_dyn(100.0)),
+        }
+    }
+
+    /// Instantaneous stimulation frequency at time t within the session, and h_G.
+    pub fn frequency_at(&self, t: f64, alternation_s: f64) -> (f64, f64) {
+        match self.mode {
+            EaMode::Single => (self.frequency_hz, h_g(self.frequency_hz)),
+            EaMode::Alternating => {
+                let phase = ((t - self.start_s) / alternation_s).floor() as i64;
+                (if phase % 2 == 0 { 2.0 } else { 100.0 }, 1.0)
+            }
+            // h_G of the simultaneous mode is not given in §4.9: taken as h_G(100) [E].
+            EaMode::Simultaneous => (100.0, h_g(100.0)),
+        }
+    }
 }
 
 /// A protocol for the well-mixed model: a pain model induced at t = 0 and EA sessions.
@@ -1829,11 +1945,13 @@ impl Protocol {
             naloxone_s: Vec::new(),
             nmda_block_s: Vec::new(),
             sessions: (0..n)
-                .map(|k| EaSession {
-                    start_s: (first_day + k) as f64 * 86400.0,
-                    duration_s: 1800.0,
-                    frequency_hz,
-                    intensity_ma,
+                .map(|k| {
+                    EaSession::single(
+                        (first_day + k) as f64 * 86400.0,
+                        1800.0,
+                        frequency_hz,
+                        intensity_ma,
+                    )
                 })
                 .collect(),
         }
@@ -1860,19 +1978,19 @@ impl Model {
         }
         for s in &pr.sessions {
             if t >= s.start_s {
-                inp.f_last = s.frequency_hz;
+                (inp.pep_enk, inp.pep_dyn) = s.peptide_gains(self.pr.EA_synergy);
             }
             if t >= s.start_s && t < s.start_s + s.duration_s {
                 inp.ea_on = true;
-                inp.ea_f = s.frequency_hz;
+                (inp.ea_f, inp.ea_hg) = s.frequency_at(t, self.pr.EA_alternation);
                 inp.ea_rho = recruitment(s.intensity_ma);
             }
         }
         (inp, gain)
     }
 
-    /// Integrates a protocol from t0 to t1, splitting at session boundaries; steps of 5 s
-    /// during sessions and 20 s otherwise.
+    /// Integrates a protocol from t0 to t1, splitting at session boundaries; steps of 1 s in
+    /// alternating sessions, 5 s in other sessions and 20 s otherwise.
     pub fn advance(&self, s: &State, pr: &Protocol, t0: f64, t1: f64) -> State {
         let mut cuts: Vec<f64> = pr
             .sessions
@@ -1888,7 +2006,17 @@ impl Model {
         let mut t = t0;
         for c in cuts {
             let (probe, _) = self.protocol_input(pr, 0.5 * (t + c));
-            let dt = if probe.ea_on { 5.0 } else { 20.0 };
+            let alternating = pr.sessions.iter().any(|x| {
+                x.mode == EaMode::Alternating && x.start_s < c && x.start_s + x.duration_s > t
+            });
+            // Alternating sessions switch every 3 s: 1-s steps resolve the switching exactly.
+            let dt = if alternating {
+                1.0
+            } else if probe.ea_on {
+                5.0
+            } else {
+                20.0
+            };
             st = self.run_with(&st, t, c, dt, &|tt| self.protocol_input(pr, tt).0);
             t = c;
         }

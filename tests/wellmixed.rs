@@ -279,12 +279,7 @@ fn frequency_and_naloxone_match_8_2_d() {
     let run = |f: f64, naloxone: bool| {
         let proto = Protocol {
             pain: Some(PainModel::Cfa),
-            sessions: vec![EaSession {
-                start_s: t3,
-                duration_s: 1800.0,
-                frequency_hz: f,
-                intensity_ma: 2.0,
-            }],
+            sessions: vec![EaSession::single(t3, 1800.0, f, 2.0)],
             naloxone_s: if naloxone { vec![t3 - 600.0] } else { vec![] },
             nmda_block_s: vec![],
         };
@@ -447,12 +442,7 @@ fn snl_ea_ltd_matches_8_2_d() {
     use dorsalhorn::wellmixed::{EaSession, Protocol};
     let (m, naive, _) = baseline();
     let t7 = 7.0 * 86400.0;
-    let session = vec![EaSession {
-        start_s: t7,
-        duration_s: 1800.0,
-        frequency_hz: 2.0,
-        intensity_ma: 2.0,
-    }];
+    let session = vec![EaSession::single(t7, 1800.0, 2.0, 2.0)];
     let arms = [
         ("EA", session.clone(), vec![], vec![], [1.01, 0.54, 0.64]),
         (
@@ -501,4 +491,127 @@ fn snl_ea_ltd_matches_8_2_d() {
         );
         close(&format!("{name}: S_C 3.5 h later"), later.s_c, want[2]);
     }
+}
+
+/// Formalin (§4.1): a phase-1 C barrage, a quiet interphase and a phase-2 barrage; neuronal
+/// pERK within minutes and rapid microglial p-p38 (V1/V3-type, qualitative).
+#[test]
+fn formalin_has_two_phases_and_rapid_perk_and_p38() {
+    use dorsalhorn::wellmixed::Protocol;
+    let (m, naive, _) = baseline();
+    let f = Protocol {
+        pain: Some(PainModel::Formalin),
+        ..Protocol::default()
+    };
+    let rate = |t: f64| m.protocol_input(&f, t).0.r_cp + m.protocol_input(&f, t).0.r_cn;
+    assert!(rate(60.0) > 5.0, "phase 1: {} Hz", rate(60.0));
+    assert!(
+        rate(12.0 * 60.0) < 1.5,
+        "interphase: {} Hz",
+        rate(12.0 * 60.0)
+    );
+    assert!(rate(30.0 * 60.0) > 3.5, "phase 2: {} Hz", rate(30.0 * 60.0));
+    let s5 = m.advance(&naive, &f, 0.0, 300.0);
+    assert!(s5.perk > 0.5, "pERK 5 min after formalin: {}", s5.perk);
+    let s30 = m.advance(&s5, &f, 300.0, 1800.0);
+    assert!(
+        s30.p > 3.0 * naive.p,
+        "p-p38 30 min after formalin: {} (baseline {})",
+        s30.p,
+        naive.p
+    );
+    assert!(
+        m.fast(&s30, &m.protocol_input(&f, 1800.0).0).r_p > 3.0,
+        "phase-2 lamina I activity"
+    );
+}
+
+/// Bone cancer (§4.1): an IL-1β-dominated cytokine profile as the drive ramps over two weeks.
+#[test]
+fn bone_cancer_is_il1_dominated() {
+    use dorsalhorn::wellmixed::Protocol;
+    let (m, naive, _) = baseline();
+    let bc = Protocol {
+        pain: Some(PainModel::BoneCancer),
+        ..Protocol::default()
+    };
+    let s = m.advance(&naive, &bc, 0.0, 14.0 * 86400.0);
+    assert!(
+        s.il1b > 1.3 * s.tnf && s.il1b > 1.3 * s.il6,
+        "IL-1β {} TNF {} IL-6 {}",
+        s.il1b,
+        s.tnf,
+        s.il6
+    );
+    let (inp, gain) = m.protocol_input(&bc, 14.0 * 86400.0);
+    assert!(
+        m.pain_index(&s, &inp, gain, &naive).mech > 3.0,
+        "mechanical hypersensitivity by day 14"
+    );
+}
+
+/// EA modes (§4.1, V35): 2 Hz releases the μ/δ peptides, 100 Hz dynorphin; alternating 2/100 Hz
+/// releases both; simultaneous 2 + 100 Hz only dynorphin segmentally (its μ/δ level is that
+/// of 100 Hz: the supraspinal term of §4.5 alone).
+#[test]
+fn ea_modes_release_the_expected_peptides() {
+    use dorsalhorn::wellmixed::{EaMode, EaSession, Protocol};
+    let (m, naive, _) = baseline();
+    let at_end = |mode: EaMode, f: f64| {
+        let p = Protocol {
+            pain: None,
+            sessions: vec![EaSession {
+                start_s: 0.0,
+                duration_s: 1800.0,
+                frequency_hz: f,
+                intensity_ma: 2.0,
+                mode,
+            }],
+            ..Protocol::default()
+        };
+        let s = m.advance(&naive, &p, 0.0, 1799.0);
+        (s.enk + s.em, s.dyn_)
+    };
+    let (mu2, k2) = at_end(EaMode::Single, 2.0);
+    let (mu100, k100) = at_end(EaMode::Single, 100.0);
+    let (mu_alt, k_alt) = at_end(EaMode::Alternating, 0.0);
+    let (mu_sim, k_sim) = at_end(EaMode::Simultaneous, 0.0);
+    assert!(
+        mu2 > 3.0 * mu100 && k100 > 3.0 * k2,
+        "2 Hz: ENK+EM {mu2}, DYN {k2}; 100 Hz: {mu100}, {k100}"
+    );
+    assert!(
+        mu_alt > 2.0 * mu100 && k_alt > 2.0 * k2,
+        "alternating: ENK+EM {mu_alt}, DYN {k_alt}"
+    );
+    assert!(
+        mu_sim <= 1.05 * mu100 && mu_sim < 0.5 * mu2 && k_sim > 0.5 * k100,
+        "simultaneous: ENK+EM {mu_sim}, DYN {k_sim}"
+    );
+}
+
+/// V36: over five daily sessions in CFA, 2 Hz lowers glial activation more than 100 Hz (h_G).
+#[test]
+fn low_frequency_ea_is_more_anti_inflammatory() {
+    use dorsalhorn::wellmixed::Protocol;
+    let (m, naive, _) = baseline();
+    let run = |f: f64| {
+        m.advance(
+            &naive,
+            &Protocol::daily_ea(PainModel::Cfa, 1, 5, f, 2.0),
+            0.0,
+            5.5 * 86400.0,
+        )
+    };
+    let (s2, s100) = (run(2.0), run(100.0));
+    assert!(
+        s2.g_ea > s100.g_ea && s2.tnf < s100.tnf && s2.a < s100.a,
+        "2 Hz: G {} TNF {} A {}; 100 Hz: G {} TNF {} A {}",
+        s2.g_ea,
+        s2.tnf,
+        s2.a,
+        s100.g_ea,
+        s100.tnf,
+        s100.a
+    );
 }

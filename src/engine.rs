@@ -264,15 +264,7 @@ impl Simulation {
             }
         }
 
-        let params = step_params(problem);
-        let params_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("step params"),
-            size: std::mem::size_of::<StepParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        gpu.queue
-            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        let params_buf = uniform_buffer(gpu, "step params", &step_params(problem));
 
         let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("step layout"),
@@ -470,6 +462,46 @@ pub fn coefficient_layers(problem: &Problem) -> Vec<Vec<f32>> {
     layers
 }
 
+/// A uniform buffer holding `value`.
+pub fn uniform_buffer<T: Pod>(gpu: &Gpu, label: &str, value: &T) -> wgpu::Buffer {
+    let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: std::mem::size_of::<T>() as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    gpu.queue.write_buffer(&buf, 0, bytemuck::bytes_of(value));
+    buf
+}
+
+/// Fixed boundary values packed side-major as the kernels' `bc_value` (16 × vec4: side·4 +
+/// species/4); 0 for sides that are not fixed.
+pub fn fixed_boundary_values(grid: &crate::grid::Grid) -> [[f32; 4]; 16] {
+    let mut out = [[0.0f32; 4]; 16];
+    for (side, b) in grid.boundary.iter().enumerate() {
+        if let Boundary::Fixed { values } = b {
+            for (s, v) in values.iter().enumerate() {
+                out[side * 4 + s / 4][s % 4] = *v;
+            }
+        }
+    }
+    out
+}
+
+/// The copy location of one layer of a texture.
+fn layer_origin(tex: &wgpu::Texture, layer: u32) -> wgpu::TexelCopyTextureInfo<'_> {
+    wgpu::TexelCopyTextureInfo {
+        texture: tex,
+        mip_level: 0,
+        origin: wgpu::Origin3d {
+            x: 0,
+            y: 0,
+            z: layer,
+        },
+        aspect: wgpu::TextureAspect::All,
+    }
+}
+
 /// A MAP_READ buffer large enough for one layer of a packed nx × ny texture.
 pub fn readback_buffer(gpu: &Gpu, nx: usize, ny: usize) -> wgpu::Buffer {
     gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -498,16 +530,7 @@ pub fn read_layer(
             label: Some("readback"),
         });
     encoder.copy_texture_to_buffer(
-        wgpu::TexelCopyTextureInfo {
-            texture: tex,
-            mip_level: 0,
-            origin: wgpu::Origin3d {
-                x: 0,
-                y: 0,
-                z: layer,
-            },
-            aspect: wgpu::TextureAspect::All,
-        },
+        layer_origin(tex, layer),
         wgpu::TexelCopyBufferInfo {
             buffer,
             layout: wgpu::TexelCopyBufferLayout {
@@ -595,6 +618,7 @@ pub fn step_params(problem: &Problem) -> StepParams {
         dt: problem.dt_s as f32,
         inv_dx2: (1.0 / (g.dx_um * g.dx_um)) as f32,
         model: problem.model.packed_params(),
+        bc_value: fixed_boundary_values(g),
         ..Zeroable::zeroed()
     };
     for (s, sp) in problem.species.iter().enumerate() {
@@ -604,11 +628,6 @@ pub fn step_params(problem: &Problem) -> StepParams {
         };
         p.diffusivity[s / 4][s % 4] = d;
         p.decay[s / 4][s % 4] = sp.decay_per_s;
-        for (side, b) in g.boundary.iter().enumerate() {
-            if let Boundary::Fixed { values } = b {
-                p.bc_value[side * 4 + s / 4][s % 4] = values[s];
-            }
-        }
     }
     p
 }
@@ -640,16 +659,7 @@ pub fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: us
         packed[y * ntx * 4..y * ntx * 4 + nx].copy_from_slice(&data[y * nx..(y + 1) * nx]);
     }
     gpu.queue.write_texture(
-        wgpu::TexelCopyTextureInfo {
-            texture: tex,
-            mip_level: 0,
-            origin: wgpu::Origin3d {
-                x: 0,
-                y: 0,
-                z: layer,
-            },
-            aspect: wgpu::TextureAspect::All,
-        },
+        layer_origin(tex, layer),
         bytemuck::cast_slice(&packed),
         wgpu::TexelCopyBufferLayout {
             offset: 0,

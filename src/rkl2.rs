@@ -8,8 +8,9 @@
 //! are split off (Strang) by the caller.
 
 use crate::engine::{
-    STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species, packed_texture,
-    read_layer, readback_buffer, texels_per_row, texture_entry, write_layer,
+    STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species,
+    fixed_boundary_values, packed_texture, read_layer, readback_buffer, texels_per_row,
+    texture_entry, uniform_buffer, write_layer,
 };
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
@@ -153,25 +154,12 @@ impl Rkl2 {
         for (s, f) in initial.iter().enumerate() {
             write_layer(gpu, &y0, s as u32, g.nx, g.ny, f);
         }
-        let mut params = DiffParams {
+        let params = DiffParams {
             inv_dx2: (1.0 / (g.dx_um * g.dx_um)) as f32,
-            ..Zeroable::zeroed()
+            _pad: [0.0; 3],
+            bc_value: fixed_boundary_values(g),
         };
-        for (side, b) in g.boundary.iter().enumerate() {
-            if let Boundary::Fixed { values } = b {
-                for (s, v) in values.iter().enumerate() {
-                    params.bc_value[side * 4 + s / 4][s % 4] = *v;
-                }
-            }
-        }
-        let params_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("rkl2 params"),
-            size: std::mem::size_of::<DiffParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        gpu.queue
-            .write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+        let params_buf = uniform_buffer(gpu, "rkl2 params", &params);
         let coefs = coefficients(stages, tau);
         let stage_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("rkl2 stages"),

@@ -706,6 +706,92 @@ impl Tissue {
     }
 }
 
+/// Population presence masks (§4.3: weight ≥ 0.05 of the listed laminae) and the afferent maps
+/// seen by the columnar kernels of P and W (§4.3 "Presynaptic averaging").
+#[derive(Debug, Clone)]
+pub struct Populations {
+    /// 1 where the population is present, else 0: E (IIo–III), I (I–III), P (I), W (V).
+    pub present_e: Vec<f32>,
+    pub present_i: Vec<f32>,
+    pub present_p: Vec<f32>,
+    pub present_w: Vec<f32>,
+    /// Kernel averages of T_Cp, T_Cn, T_Aδ, T_Aβ for P (laminae I–III) and W (III–V).
+    pub t_for_p: [Vec<f32>; 4],
+    pub t_for_w: [Vec<f32>; 4],
+}
+
+impl Tissue {
+    /// Sum of the weights of `regions` in cell i.
+    pub fn weight_of(&self, i: usize, regions: &[Region]) -> f32 {
+        regions.iter().map(|r| self.weights[i][*r as usize]).sum()
+    }
+
+    /// The columnar average of `field` for a postsynaptic cell: uniform over cells within
+    /// `half_width_um` mediolaterally, weighted by the weight of `laminae` there, normalised
+    /// (§4.3). Cells whose column holds none of the laminae get 0.
+    pub fn column_average(
+        &self,
+        field: &[f32],
+        laminae: &[Region],
+        half_width_um: f64,
+    ) -> Vec<f32> {
+        let (nx, ny) = (self.nx, self.ny);
+        let reach = (half_width_um / self.h).floor() as usize;
+        // Per column x′: Σ_y w(x′, y)·f(x′, y) and Σ_y w(x′, y); the kernel spans all rows of the
+        // laminae, so the 2-D average reduces to a 1-D window over these column sums.
+        let mut num = vec![0.0f64; nx];
+        let mut den = vec![0.0f64; nx];
+        for y in 0..ny {
+            for x in 0..nx {
+                let i = y * nx + x;
+                let w = self.weight_of(i, laminae) as f64;
+                num[x] += w * field[i] as f64;
+                den[x] += w;
+            }
+        }
+        let mut out = vec![0.0f32; nx * ny];
+        for x in 0..nx {
+            let (lo, hi) = (x.saturating_sub(reach), (x + reach).min(nx - 1));
+            let (n, d): (f64, f64) =
+                (lo..=hi).fold((0.0, 0.0), |(a, b), k| (a + num[k], b + den[k]));
+            let v = if d > 0.0 { (n / d) as f32 } else { 0.0 };
+            for y in 0..ny {
+                out[y * nx + x] = v;
+            }
+        }
+        out
+    }
+
+    /// Presence masks and kernel-averaged afferent maps for the populations of §4.3.
+    pub fn populations(&self, maps: &Maps, table: &ParamTable) -> Populations {
+        let n = self.nx * self.ny;
+        let w_min = table.get("presence_weight").unwrap_or(0.05) as f32;
+        let half = table.get("column_half_width").unwrap_or(50.0);
+        let mask = |laminae: &[Region]| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    if self.weight_of(i, laminae) >= w_min {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        };
+        use Region::*;
+        let (p_lam, w_lam) = ([I, IIo, IIi, III], [III, IV, V]);
+        let ts = [&maps.t_cp, &maps.t_cn, &maps.t_ad, &maps.t_ab];
+        Populations {
+            present_e: mask(&[IIo, IIi, III]),
+            present_i: mask(&[I, IIo, IIi, III]),
+            present_p: mask(&[I]),
+            present_w: mask(&[V]),
+            t_for_p: ts.map(|t| self.column_average(t, &p_lam, half)),
+            t_for_w: ts.map(|t| self.column_average(t, &w_lam, half)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,6 +840,43 @@ mod tests {
             }
         }
         assert_eq!(m.alpha[t.nx - 1], 0.0, "outside the cord");
+    }
+
+    #[test]
+    fn populations_and_columnar_kernels() {
+        let table = ParamTable::builtin();
+        let t = Tissue::rasterise(rat(), 5.0);
+        let maps = t.maps(&table);
+        let pops = t.populations(&maps, &table);
+        let at = |x_um: f64, y_um: f64| (y_um / 5.0) as usize * t.nx + (x_um / 5.0) as usize;
+        // P only in lamina I, W only in lamina V, E not in lamina I.
+        assert_eq!(pops.present_p[at(750.0, 298.0)], 1.0);
+        assert_eq!(pops.present_p[at(750.0, 500.0)], 0.0);
+        assert_eq!(pops.present_w[at(750.0, 900.0)], 1.0);
+        assert_eq!(pops.present_e[at(750.0, 293.0)], 0.0);
+        assert_eq!(pops.present_i[at(750.0, 400.0)], 1.0);
+        // The average of a constant is that constant wherever the column holds the laminae.
+        let ones = vec![1.0f32; t.nx * t.ny];
+        let avg = t.column_average(&ones, &[Region::I, Region::IIo], 50.0);
+        assert!((avg[at(750.0, 300.0)] - 1.0).abs() < 1e-6);
+        assert_eq!(
+            avg[at(30.0, 300.0)],
+            0.0,
+            "no grey under the dorsal columns' medial edge"
+        );
+        // A lamina I projection neuron sees the deeper Aβ terminals through its columnar kernel
+        // (the allodynia circuit of §4.3), although T_Aβ is 0 in lamina I itself.
+        let i = at(750.0, 298.0);
+        assert_eq!(maps.t_ab[i], 0.0);
+        assert!(
+            pops.t_for_p[3][i] > 0.2,
+            "kernel-averaged T_Aβ for P: {}",
+            pops.t_for_p[3][i]
+        );
+        assert!(
+            pops.t_for_w[3][i] > pops.t_for_p[3][i],
+            "W's kernel (III–V) sees more Aβ than P's"
+        );
     }
 
     #[test]

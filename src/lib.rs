@@ -19,6 +19,7 @@ pub mod grid;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod reaction_gpu;
 pub mod reference;
 pub mod rkl2;
 pub mod scenario;

@@ -106,6 +106,20 @@ fn rkl2_kernels_validate() {
 }
 
 #[test]
+fn reaction_kernel_validates() {
+    let module = validate(
+        "dorsal_horn_reaction",
+        &dorsalhorn::reaction_gpu::shader_source(),
+    );
+    let ep = module
+        .entry_points
+        .iter()
+        .find(|e| e.name == "rk4_step")
+        .expect("rk4_step");
+    assert_eq!(ep.workgroup_size, [64, 1, 1]);
+}
+
+#[test]
 fn every_wgsl_file_is_used() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let mut files = BTreeSet::new();
@@ -130,6 +144,7 @@ fn every_wgsl_file_is_used() {
             .iter()
             .map(|(_, p, _)| dorsalhorn::rkl2::shader_source(p, 64)),
     );
+    sources.push(dorsalhorn::reaction_gpu::shader_source());
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // Every line of the file (template lines aside) must appear in one validated composition.

@@ -1,0 +1,88 @@
+//! The GPU reaction stage (shaders/dorsal_horn_reaction.wgsl) against the independent f64
+//! well-mixed reference (src/wellmixed.rs): cells in different physiological states and inputs
+//! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
+
+mod common;
+use common::gpu;
+use dorsalhorn::params::ParamTable;
+use dorsalhorn::reaction_gpu::ReactionCells;
+use dorsalhorn::wellmixed::{EaSession, Input, Model, PainModel, Protocol, State};
+
+#[test]
+fn gpu_reaction_stage_matches_the_f64_reference() {
+    let mut m = Model::new(&ParamTable::builtin());
+    let naive = m.calibrated_baseline();
+    let day = 86400.0;
+    let at = |proto: &Protocol, t: f64| {
+        (
+            m.advance(&naive, proto, 0.0, t),
+            m.protocol_input(proto, t).0,
+        )
+    };
+    let cfa = Protocol {
+        pain: Some(PainModel::Cfa),
+        ..Protocol::default()
+    };
+    let snl = Protocol {
+        pain: Some(PainModel::Snl),
+        ..Protocol::default()
+    };
+    let formalin = Protocol {
+        pain: Some(PainModel::Formalin),
+        ..Protocol::default()
+    };
+    let cfa_ea = Protocol {
+        sessions: vec![EaSession::single(3.0 * day, 1800.0, 2.0, 2.0)],
+        ..cfa.clone()
+    };
+    let snl_ea = Protocol {
+        sessions: vec![EaSession::single(7.0 * day, 1800.0, 100.0, 2.0)],
+        ..snl.clone()
+    };
+    let mut cells: Vec<(&str, State, Input)> = Vec::new();
+    cells.push(("baseline", naive, m.baseline_input()));
+    for (name, proto, t) in [
+        ("CFA 6 h", &cfa, 0.25 * day),
+        ("CFA 1 d", &cfa, day),
+        ("CFA d3 + 2 Hz EA", &cfa_ea, 3.0 * day + 60.0),
+        ("SNL 3 d", &snl, 3.0 * day),
+        ("SNL d7 + 100 Hz EA", &snl_ea, 7.0 * day + 60.0),
+        ("formalin 2 min", &formalin, 120.0),
+    ] {
+        let (s, i) = at(proto, t);
+        cells.push((name, s, i));
+    }
+    let mut nlx = m.baseline_input();
+    nlx.r_cp += 10.0;
+    nlx.naloxone_nm = 45.0;
+    cells.push(("10 Hz Cp + naloxone", naive, nlx));
+
+    let (dt, steps) = (5.0, 720u64);
+    let pairs: Vec<(State, Input)> = cells.iter().map(|(_, s, i)| (*s, *i)).collect();
+    let mut gpu_cells = ReactionCells::new(gpu(), &m, &pairs).unwrap();
+    gpu_cells.advance(gpu(), dt, steps);
+    let got = gpu_cells.read(gpu()).unwrap();
+    let mut worst = 0.0f64;
+    for ((name, s, i), g) in cells.iter().zip(&got) {
+        let want = m.run(s, i, dt * steps as f64, dt);
+        let w = want.to_array();
+        for k in 0..33 {
+            let err = (g[k] - w[k]).abs() / (w[k].abs() + 0.01);
+            worst = worst.max(err);
+            assert!(
+                err < 1e-3,
+                "{name}: state {k}: GPU {} vs f64 {} (relative {err:e})",
+                g[k],
+                w[k]
+            );
+        }
+        let f = m.fast(&want, i);
+        assert!(
+            (g[33] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
+            "{name}: r_I {} vs {}",
+            g[33],
+            f.r_i
+        );
+    }
+    eprintln!("worst relative difference GPU f32 vs f64: {worst:e}");
+}

@@ -289,6 +289,25 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             peer_scripts,
             rounds,
         } => {
+            let bad = |key: &str, msg: String| -> Error {
+                dorsalhorn::error::ScenarioError::new(key, msg).into()
+            };
+            if let Some(n) = sizes.iter().find(|&&n| !(8..=16384).contains(&n)) {
+                return Err(bad(
+                    "--sizes",
+                    format!("{n} is out of range: allowed 8 ≤ N ≤ 16384 cells"),
+                ));
+            }
+            if steps == 0 || peer_steps == 0 {
+                return Err(bad("--steps", "step counts must be ≥ 1".into()));
+            }
+            if rows == Some(0) || workgroup.is_some_and(|w| !(1..=256).contains(&w)) {
+                return Err(bad(
+                    "--rows/--workgroup",
+                    "allowed: rows ≥ 1, 1 ≤ workgroup ≤ 256 (the WebGPU per-workgroup limit)"
+                        .into(),
+                ));
+            }
             let gpu = gpu::Gpu::new()?;
             let mut layout = engine::KernelLayout::for_adapter(&gpu.info);
             if let Some(r) = rows {

@@ -355,3 +355,20 @@ fn params_prints_the_table() {
         "{text}"
     );
 }
+
+#[test]
+fn bench_refuses_bad_values() {
+    for (args, needle) in [
+        (&["bench", "--sizes", "0"][..], "--sizes"),
+        (&["bench", "--steps", "0"][..], "--steps"),
+        (&["bench", "--workgroup", "4096"][..], "workgroup"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(needle) && !stderr(&o).contains("panicked"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -6,6 +6,11 @@
 //! format), [`controller`] (the time loop with outputs and checks), [`output`] (NPY, PNG, CSV,
 //! JSON writers) and [`bench`]. [`gpu`] is the one module that opens a device; everything else
 //! borrows it.
+//!
+//! The dorsal-horn model (MODEL.md) so far: [`params`] (the sourced parameter table),
+//! [`anatomy`] (the tissue section, its maps and the labelled figure, drawn with [`canvas`]),
+//! [`wellmixed`] (the f64 well-mixed reference of the reaction network), [`reaction_gpu`] (the
+//! same network as a per-cell GPU stage) and [`rkl2`] (super-time-stepping diffusion).
 
 pub mod anatomy;
 pub mod bench;

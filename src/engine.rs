@@ -391,7 +391,7 @@ impl Simulation {
         }
     }
 
-    /// Records `steps` steps, submitting every [`STEPS_PER_SUBMIT`], without reading back.
+    /// Records `steps` steps, submitting every `STEPS_PER_SUBMIT` (200), without reading back.
     pub fn advance(&mut self, gpu: &Gpu, steps: u64) {
         let groups_x = self.ntx.div_ceil(self.layout.workgroup_x);
         let groups_y = (self.problem.grid.ny as u32).div_ceil(self.layout.rows);

@@ -2,7 +2,7 @@
 //!
 //! The library is split by domain noun: [`grid`] (cells, spacing, boundaries), [`model`]
 //! (reaction networks and the problem description), [`engine`] (GPU storage and the step
-//! kernel), [`reference`] (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
+//! kernel), [`reference`](mod@reference) (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
 //! format), [`controller`] (the time loop with outputs and checks), [`output`] (NPY, PNG, CSV,
 //! JSON writers) and [`bench`]. [`gpu`] is the one module that opens a device; everything else
 //! borrows it.

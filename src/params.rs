@@ -1,5 +1,5 @@
 //! The dorsal-horn model's parameter table (params/dorsal_horn.toml): every parameter with its
-//! value and unit as written in the science spec, its evidence tag ([S]/[L]/[E]), its source,
+//! value and unit as written in the science spec, its evidence tag (S, L or E), its source,
 //! and the SI value the code uses (times in s, rates in 1/s).
 //!
 //! The table is data, compiled into the binary; `dorsalhorn params` prints it and

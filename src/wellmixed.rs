@@ -2298,11 +2298,11 @@ impl EaSession {
 pub struct Protocol {
     pub pain: Option<PainModel>,
     pub sessions: Vec<EaSession>,
-    /// Times (s) of naloxone 1 mg/kg i.p.: peak [NLX] at injection, exponential elimination.
+    /// Times (s) of naloxone 1 mg/kg i.p.: peak naloxone concentration at injection, exponential elimination.
     pub naloxone_s: Vec<f64>,
     /// Times (s) of an NMDA antagonist bolus (MK-801 0.5 mg/kg i.v.): u_NMDA = 1 at injection,
     /// decaying with a half-life of 3 h, the long end of §6's 0.5–3 h range for systemic small
-    /// molecules (MK-801 is a long-acting, trapping blocker) [E].
+    /// molecules (MK-801 is a long-acting, trapping blocker); a modelling estimate.
     pub nmda_block_s: Vec<f64>,
 }
 

@@ -4,7 +4,7 @@
 //! (reaction networks and the problem description), [`engine`] (GPU storage and the step
 //! kernel), [`reference`](mod@reference) (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
 //! format), [`controller`] (the time loop with outputs and checks), [`output`] (NPY, PNG, CSV,
-//! JSON writers) and [`bench`]. [`gpu`] is the one module that opens a device; everything else
+//! JSON writers) and [`bench`](mod@bench). [`gpu`] is the one module that opens a device; everything else
 //! borrows it.
 //!
 //! The dorsal-horn model (MODEL.md) so far: [`params`] (the sourced parameter table),

@@ -224,7 +224,7 @@ impl Simulation {
         let ntx = texels_per_row(g.nx) as u32;
         let device = &gpu.device;
 
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = gpu.capture_errors();
         let state_usage = wgpu::TextureUsages::TEXTURE_BINDING
             | wgpu::TextureUsages::STORAGE_BINDING
             | wgpu::TextureUsages::COPY_SRC
@@ -269,27 +269,9 @@ impl Simulation {
         let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("step layout"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                uniform_entry(0, false),
                 texture_entry(1),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::StorageTexture {
-                        access: wgpu::StorageTextureAccess::WriteOnly,
-                        format: wgpu::TextureFormat::Rgba32Float,
-                        view_dimension: wgpu::TextureViewDimension::D2Array,
-                    },
-                    count: None,
-                },
+                storage_texture_entry(2),
                 texture_entry(3),
             ],
         });
@@ -341,13 +323,7 @@ impl Simulation {
         });
 
         let readback = readback_buffer(gpu, g.nx, g.ny);
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Validation {
-                stage: "pipeline set-up",
-                detail: e.to_string(),
-            }
-            .into());
-        }
+        gpu.validated(scope, "pipeline set-up")?;
 
         let mut sim = Simulation {
             problem: problem.clone(),
@@ -546,23 +522,9 @@ pub fn read_layer(
         },
     );
     gpu.queue.submit([encoder.finish()]);
-    let slice = buffer.slice(..);
-    let (tx, rx) = std::sync::mpsc::channel();
-    slice.map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    gpu.wait()?;
-    rx.recv()
-        .map_err(|e| GpuError::Readback(e.to_string()))?
-        .map_err(|e| GpuError::Readback(e.to_string()))?;
-    let out = {
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        unpack_rows(&view, padded as usize, nx, ny)
-    };
-    buffer.unmap();
-    Ok(out)
+    gpu.map_read(buffer, padded as u64 * ny as u64, |bytes| {
+        unpack_rows(bytes, padded as usize, nx, ny)
+    })
 }
 
 /// A packed rgba32float 2-D texture array of `layers` layers for an nx × ny grid.
@@ -598,6 +560,35 @@ pub fn array_view(t: &wgpu::Texture) -> wgpu::TextureView {
     })
 }
 
+/// Layout entry of a uniform buffer (with a dynamic offset if `dynamic`) for compute.
+pub(crate) fn uniform_entry(binding: u32, dynamic: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: dynamic,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// Layout entry of a write-only packed rgba32float texture array for compute.
+pub(crate) fn storage_texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::WriteOnly,
+            format: wgpu::TextureFormat::Rgba32Float,
+            view_dimension: wgpu::TextureViewDimension::D2Array,
+        },
+        count: None,
+    }
+}
+
+/// Layout entry of a sampled (unfiltered) packed texture array for compute.
 pub(crate) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,

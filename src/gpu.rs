@@ -92,6 +92,54 @@ impl Gpu {
         AdapterSummary::from(&self.info)
     }
 
+    /// Starts capturing validation errors of the calls that follow (see [`Gpu::validated`]).
+    pub fn capture_errors(&self) -> wgpu::ErrorScopeGuard {
+        self.device.push_error_scope(wgpu::ErrorFilter::Validation)
+    }
+
+    /// Ends a capture started by [`Gpu::capture_errors`]: a validation error becomes a typed
+    /// error naming `stage` instead of a panic.
+    pub fn validated(
+        &self,
+        scope: wgpu::ErrorScopeGuard,
+        stage: &'static str,
+    ) -> Result<(), GpuError> {
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(GpuError::Validation {
+                stage,
+                detail: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Maps the first `bytes` of a MAP_READ buffer (after submitted copies into it finish),
+    /// hands the bytes to `read` and unmaps.
+    pub fn map_read<T>(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> Result<T, GpuError> {
+        let slice = buffer.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
     /// Waits until all submitted work is done.
     pub fn wait(&self) -> Result<(), GpuError> {
         self.device

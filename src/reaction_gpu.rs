@@ -89,7 +89,7 @@ impl ReactionCells {
     pub fn new(gpu: &Gpu, model: &Model, cells: &[(State, Input)]) -> Result<ReactionCells, Error> {
         let device = &gpu.device;
         let n = cells.len();
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = gpu.capture_errors();
         let storage = |label: &str, bytes: &[u8], extra: wgpu::BufferUsages| {
             let b = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -207,13 +207,7 @@ impl ReactionCells {
                 },
             ],
         });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Validation {
-                stage: "reaction set-up",
-                detail: e.to_string(),
-            }
-            .into());
-        }
+        gpu.validated(scope, "reaction set-up")?;
         Ok(ReactionCells {
             n_cells: n,
             pipeline,
@@ -272,26 +266,12 @@ impl ReactionCells {
             });
         enc.copy_buffer_to_buffer(&self.state, 0, &self.readback, 0, bytes);
         gpu.queue.submit([enc.finish()]);
-        let slice = self.readback.slice(..bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        gpu.wait()?;
-        rx.recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let out = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let floats: &[f32] = bytemuck::cast_slice(&view);
+        gpu.map_read(&self.readback, bytes, |view| {
+            let floats: &[f32] = bytemuck::cast_slice(view);
             floats
                 .chunks_exact(STATE_STRIDE)
                 .map(|c| std::array::from_fn(|i| c[i] as f64))
                 .collect()
-        };
-        self.readback.unmap();
-        Ok(out)
+        })
     }
 }

@@ -9,8 +9,8 @@
 
 use crate::engine::{
     STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species,
-    fixed_boundary_values, packed_texture, read_layer, readback_buffer, texels_per_row,
-    texture_entry, uniform_buffer, write_layer,
+    fixed_boundary_values, packed_texture, read_layer, readback_buffer, storage_texture_entry,
+    texels_per_row, texture_entry, uniform_buffer, uniform_entry, write_layer,
 };
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
@@ -128,7 +128,7 @@ impl Rkl2 {
                 .map(|s| s.max_effective_diffusivity(g.cells()) as f64)
                 .fold(1e-30, f64::max);
         let stages = stages_for(tau, dt_expl);
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let scope = gpu.capture_errors();
         let usage = wgpu::TextureUsages::TEXTURE_BINDING
             | wgpu::TextureUsages::STORAGE_BINDING
             | wgpu::TextureUsages::COPY_SRC
@@ -176,32 +176,12 @@ impl Rkl2 {
             );
         }
 
-        let storage = wgpu::BindGroupLayoutEntry {
-            binding: 2,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::StorageTexture {
-                access: wgpu::StorageTextureAccess::WriteOnly,
-                format: wgpu::TextureFormat::Rgba32Float,
-                view_dimension: wgpu::TextureViewDimension::D2Array,
-            },
-            count: None,
-        };
-        let uniform = |binding, dynamic| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: dynamic,
-                min_binding_size: None,
-            },
-            count: None,
-        };
         let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("rkl2 layout"),
             entries: &[
-                uniform(0, false),
+                uniform_entry(0, false),
                 texture_entry(1),
-                storage,
+                storage_texture_entry(2),
                 texture_entry(3),
                 texture_entry(4),
                 texture_entry(5),
@@ -210,7 +190,7 @@ impl Rkl2 {
         });
         let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("rkl2 stage layout"),
-            entries: &[uniform(0, true)],
+            entries: &[uniform_entry(0, true)],
         });
         let v = |t: &wgpu::Texture| array_view(t);
         let (vy0, vly0, vcoef) = (v(&y0), v(&ly0), v(&coef));
@@ -301,13 +281,7 @@ impl Rkl2 {
         };
         let (operator, stage) = (pipeline("apply_operator"), pipeline("stage"));
         let readback = readback_buffer(gpu, g.nx, g.ny);
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Validation {
-                stage: "RKL2 set-up",
-                detail: e.to_string(),
-            }
-            .into());
-        }
+        gpu.validated(scope, "RKL2 set-up")?;
         Ok(Rkl2 {
             problem: problem.clone(),
             tau,

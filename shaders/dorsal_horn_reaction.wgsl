@@ -5,18 +5,51 @@
 //
 // A generated header (src/reaction_gpu.rs) defines `struct Params` with one f32 field per key of
 // the parameter table that the model uses (SI units), in the order of `wellmixed::PARAM_KEYS`.
-// Per cell: state (36 floats, the 33 states of `State::as_array` then r_I, r_E warm starts, pad)
-// and input (20 floats, the fields of `wellmixed::Input`).
+// Per cell: state (36 floats, the 33 states of `State::as_array` then r_I, r_E warm starts, pad),
+// a map (36 floats, `CellMap`: the afferent, peptide and varicosity maps the cell sees, its
+// α_grey/α and its calibrated thresholds θ) and an input (20 floats, the fields of
+// `wellmixed::Input`: per cell, or one broadcast input per sub-step in the spatial model).
+// A well-mixed compartment is the special case of the §8.2 conventions (`CellMap::well_mixed`).
+//
+// Spatial model (src/tissue.rs): with `G.transport` = 1 the 14 diffusing mediators are frozen in
+// the reaction step (the transport step relaxes them toward the targets written by
+// `write_targets`, with diffusion); the projection populations P and W, which feed no state,
+// are evaluated by `evaluate_rates` with the columnar averages of r_E and r_I (§4.3).
 
 struct Globals {
-    theta_i: f32,
-    theta_e: f32,
-    theta_p: f32,
-    theta_w: f32,
     sigma_sex: f32,
     retardation: f32,
-    dt: f32,
     n_cells: u32,
+    // 1: every cell reads inputs[Step.input]; 0: cell i reads inputs[i].
+    broadcast: u32,
+    // 1: the mediators are moved by the transport step, not here.
+    transport: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+// One sub-step: its length and the index of its broadcast input (dynamic-offset uniform).
+struct Step {
+    dt: f32,
+    input: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// What one cell sees of the tissue (§1.4–1.6, §4.2, §4.3). The well-mixed compartment of §8.2
+// has glu_ab = atp_ab = 0.3, W maps (0.15, 0.15, 0.8, 0.6, 0.6, 0.8) and 1 elsewhere.
+struct CellMap {
+    glu_cp: f32, glu_cn: f32, glu_ad: f32, glu_ab: f32,
+    ei_cp: f32, ei_cn: f32, ei_ad: f32, ei_ab: f32,
+    atp_cp: f32, atp_cn: f32, atp_ad: f32, atp_ab: f32,
+    ea_ab: f32, ea_ad: f32,
+    p_cp: f32, p_cn: f32, p_ad: f32, p_ea_ad: f32,
+    w_cp: f32, w_cn: f32, w_ad: f32, w_ab: f32, w_ea_ab: f32, w_ea_ad: f32,
+    rho_enk: f32, rho_dyn: f32, rho_em: f32,
+    v_5ht: f32, v_ne: f32,
+    band: f32, band_atp: f32, alpha_ratio: f32,
+    theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
 }
 
 struct Drugs {
@@ -40,18 +73,30 @@ struct S {
 }
 
 struct Fast {
-    r_i: f32, r_e: f32, r_p: f32, r_w: f32, glu: f32, glu_c: f32, atp: f32, o_md: f32,
-    o_raw: f32, o_k: f32, r_pre: f32,
+    r_i: f32, r_e: f32, glu: f32, glu_c: f32, atp: f32, o_md: f32, o_raw: f32, o_k: f32,
+    r_pre: f32, r_pre_a: f32, inhib_gain: f32, n_g: f32, a_nk1: f32, post_common: f32, g_cyt: f32,
+    u_i0: f32, u_e0: f32,
 }
 
 const NSTATE: u32 = 33u;
 const STRIDE: u32 = 36u;
+// The diffusing mediators' state slots (SP, ENK, DYN, EM, TNF, IL-1β, IL-6, IL-10, BDNF, CatS,
+// sFKN, CCL2, CXCL1, CXCL12), in the order of the targets and of the transport layers.
+const NMED: u32 = 14u;
+const MEDIATORS = array<u32, 14>(3u, 4u, 5u, 6u, 11u, 12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 20u);
+// Per cell in `aux`: the 14 mediator targets, then r_I, r_E, r_P, r_W (from `evaluate_rates`).
+const AUX: u32 = 18u;
 
 @group(0) @binding(0) var<storage, read> P: Params;
 @group(0) @binding(1) var<storage, read> G: Globals;
 @group(0) @binding(2) var<storage, read> D: Drugs;
 @group(0) @binding(3) var<storage, read> inputs: array<Input>;
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
+@group(0) @binding(5) var<storage, read> maps: array<CellMap>;
+@group(0) @binding(6) var<storage, read_write> aux: array<f32>;
+// Per cell: columnar averages (r_E, r_I) seen by P, then by W (§4.3).
+@group(0) @binding(7) var<storage, read> columns: array<vec4<f32>>;
+@group(1) @binding(0) var<uniform> T: Step;
 
 fn hill(c: f32, k: f32, n: f32) -> f32 {
     if c <= 0.0 {
@@ -82,15 +127,15 @@ fn unpack(v: array<f32, 35>) -> S {
         v[27], v[28], v[29], v[30], v[31], v[32], v[33], v[34]);
 }
 
-fn fast(s: S, inp: Input) -> Fast {
+fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let x = s.enk + s.em + s.c_end;
     let nlx = D.naloxone_nm + inp.naloxone_nm;
     let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta);
     let o_md = (1.0 - s.tol) * o_raw;
     let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / P.Ki_kappa);
     let drive = 1.0 + P.descending_gain * s.e_sup;
-    let ht5 = P.c_5HT * drive;
-    let ne = P.c_NE * drive;
+    let ht5 = P.c_5HT * m.v_5ht * drive;
+    let ne = P.c_NE * m.v_ne * drive;
     let o_5ht1 = h1(ht5);
     let o_a2 = h1(ne);
     let o_a1 = hill(ne, P.K_a1, 1.0);
@@ -105,97 +150,162 @@ fn fast(s: S, inp: Input) -> Fast {
     let g_chem = P.c_CCR2 * h1(s.ccl2) * (1.0 - D.ccr2) + P.c_CXCR2 * h1(s.cxcl1) * (1.0 - D.cxcr2)
         + P.c_CXCR4 * h1(s.cxcl12) * (1.0 - D.cxcr4);
     let rr = P.r_ref;
-    let rc = (inp.r_cp + inp.r_cn) / rr;
-    let rad = inp.r_ad / rr;
-    let rab = inp.r_ab / rr;
+    // Normalised afferent rates as the E and I populations of this cell see them.
+    let rc = (inp.r_cp * m.ei_cp + inp.r_cn * m.ei_cn) / rr;
+    let rad = inp.r_ad * m.ei_ad / rr;
+    let rab = inp.r_ab * m.ei_ab / rr;
     let rea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5) / rr;
     // 1. r_I by damped Picard.
-    let u_i_fixed = P.w_Ib * (rab + rea) + P.w_IC * rc + P.w_INE * o_a1;
+    let u_i_fixed = P.w_Ib * (rab + rea * m.ea_ab) + P.w_IC * rc + P.w_INE * o_a1;
     let inh_i = P.g_II * phi * g_hat / P.rmax_I;
     var r_i = s.r_i;
     for (var it = 0; it < 200; it++) {
-        let next = logistic(P.rmax_I, u_i_fixed - inh_i * r_i - G.theta_i) * (1.0 - P.chi_loss);
+        let next = logistic(P.rmax_I, u_i_fixed - inh_i * r_i - m.theta_i) * (1.0 - P.chi_loss);
         let done = abs(next - r_i) < 1e-6;
         r_i = r_i + 0.6 * (next - r_i);
         if done {
             break;
         }
     }
-    // 2. Transmitters.
+    // 2. Transmitters (the glutamate pool sees the local terminals; ATP the smoothed ones).
     let gi = P.q_I * r_i;
     let o_gb = hill(gi, 2.0, 1.0);
     let r_pre = (1.0 - P.e_mudelta * o_md) * (1.0 - P.e_kappa * o_k) * (1.0 - P.e_a2 * o_a2)
         * (1.0 - P.e_5HT1 * o_5ht1) * (1.0 - P.e_GB * o_gb);
     let r_pre_a = (1.0 - P.e_a2 * o_a2) * (1.0 - P.e_GB * o_gb);
     let kappa = (1.0 - 0.4 * s.a * s.j) * (1.0 + 0.3 * s.g_ea);
-    let glu_c = P.q_glu * (inp.r_cp + inp.r_cn) * r_pre / kappa;
-    let glu = glu_c + P.q_glu * (inp.r_ad * r_pre + inp.r_ab * 0.3 * r_pre_a) / kappa;
-    let atp = P.a_n * (inp.r_cp + inp.r_cn + inp.r_ad + 0.3 * inp.r_ab) + P.a_inj * inp.i_inj
+    let glu_c = P.q_glu * (inp.r_cp * m.glu_cp + inp.r_cn * m.glu_cn) * r_pre / kappa;
+    let glu = glu_c + P.q_glu * (inp.r_ad * m.glu_ad * r_pre + inp.r_ab * m.glu_ab * r_pre_a) / kappa;
+    let atp = P.a_n * (inp.r_cp * m.atp_cp + inp.r_cn * m.atp_cn + inp.r_ad * m.atp_ad + inp.r_ab * m.atp_ab)
+        + P.a_inj * inp.i_inj * m.band_atp
         + P.a_A * s.a * s.cx * (1.0 - D.fluorocitrate) * (1.0 - D.carbenoxolone);
     // 3. r_E by damped Picard.
     let inhib = phi * g_hat * r_i / P.rmax_I;
     let post_common = P.g_mu * o_md + P.g_a2 * o_a2 + P.g_5HT * o_5ht1;
     let u_e_fixed = ((P.w_EC * s.s_c * rc + P.w_EAd * rad) * r_pre + P.w_EAb * rab * r_pre_a) * n_g
-        + P.w_EAb * rea + P.w_EAd * rea - P.g_I * inhib - post_common + g_cyt + g_chem;
+        + P.w_EAb * rea * m.ea_ab + P.w_EAd * rea * m.ea_ad - P.g_I * inhib - post_common + g_cyt + g_chem;
     var r_e = s.r_e;
     for (var it = 0; it < 200; it++) {
-        let next = logistic(P.rmax_E, u_e_fixed + P.w_EE * r_e / P.rmax_E - G.theta_e);
+        let next = logistic(P.rmax_E, u_e_fixed + P.w_EE * r_e / P.rmax_E - m.theta_e);
         let done = abs(next - r_e) < 1e-6;
         r_e = r_e + 0.6 * (next - r_e);
         if done {
             break;
         }
     }
-    // 4. r_P and r_W.
-    let re_hat = r_e / P.rmax_E;
-    let u_p0 = (P.w_PC * s.s_c * rc + P.w_PAd * rad) * r_pre * n_g + P.w_PAd * rea + P.w_PE * re_hat
-        + P.w_NK1 * a_nk1 - P.g_PI * inhib - post_common - P.g_kappa * o_k + g_cyt + P.w_pERK * s.perk;
-    let u_w0 = ((P.w_WC * s.s_c * rc * 0.15 + P.w_WAd * rad * 0.8) * r_pre + P.w_WAb * rab * 0.6 * r_pre_a) * n_g
-        + (P.w_WAb * rea * 0.6 + P.w_WAd * rea * 0.8) + P.w_WE * re_hat - P.g_WI * inhib - post_common
-        - P.g_kappa * o_k + g_cyt + P.w_pERK * s.perk;
-    return Fast(r_i, r_e, logistic(P.rmax_P, u_p0 - G.theta_p), logistic(P.rmax_W, u_w0 - G.theta_w),
-        glu, glu_c, atp, o_md, o_raw, o_k, r_pre);
+    let u_i0 = u_i_fixed - inh_i * r_i;
+    let u_e0 = u_e_fixed + P.w_EE * r_e / P.rmax_E;
+    return Fast(r_i, r_e, glu, glu_c, atp, o_md, o_raw, o_k, r_pre, r_pre_a, phi * g_hat, n_g, a_nk1,
+        post_common, g_cyt, u_i0, u_e0);
+}
+
+// u_P and u_W without θ, given the (r_E, r_I) their columnar kernels see (§4.3).
+fn projection_drives(s: S, inp: Input, m: CellMap, f: Fast, re_p: f32, ri_p: f32, re_w: f32, ri_w: f32)
+    -> vec2<f32> {
+    let rr = P.r_ref;
+    let rea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5) / rr;
+    let rc_p = (inp.r_cp * m.p_cp + inp.r_cn * m.p_cn) / rr;
+    let rc_w = (inp.r_cp * m.w_cp + inp.r_cn * m.w_cn) / rr;
+    let u_p0 = (P.w_PC * s.s_c * rc_p + P.w_PAd * inp.r_ad * m.p_ad / rr) * f.r_pre * f.n_g
+        + P.w_PAd * rea * m.p_ea_ad + P.w_PE * re_p / P.rmax_E + P.w_NK1 * f.a_nk1
+        - P.g_PI * f.inhib_gain * ri_p / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
+        + P.w_pERK * s.perk;
+    let u_w0 = ((P.w_WC * s.s_c * rc_w + P.w_WAd * inp.r_ad * m.w_ad / rr) * f.r_pre
+        + P.w_WAb * inp.r_ab * m.w_ab / rr * f.r_pre_a) * f.n_g
+        + (P.w_WAb * rea * m.w_ea_ab + P.w_WAd * rea * m.w_ea_ad) + P.w_WE * re_w / P.rmax_E
+        - P.g_WI * f.inhib_gain * ri_w / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
+        + P.w_pERK * s.perk;
+    return vec2<f32>(u_p0, u_w0);
 }
 
 fn relax(k: f32, goal: f32, x: f32) -> f32 {
     return k * (goal - x);
 }
 
+// Production goals of the 14 mediators (the value each relaxes to, per §4.0's L convention,
+// with the source divided by α: × α_grey/α), in the order of MEDIATORS.
+fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
+    let h_tnf = h1(s.tnf) * (1.0 - D.tnf);
+    let h_il1 = h1(s.il1b) * (1.0 - D.il1r);
+    let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
+    let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
+    let r_c = inp.r_cp + inp.r_cn;
+    let psi = 1.0 / (1.0 + 2.0 * h1(s.il10)) / (1.0 + 0.5 * f.o_md);
+    let mp = G.sigma_sex * s.rho_m * s.p;
+    let il1_gain = select(1.0, inp.il1_gain, inp.il1_gain > 0.0);
+    let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
+    let a_fc = 1.0 - D.fluorocitrate;
+    var g: array<f32, 14>;
+    g[0] = P.a_SP * inp.r_cp * m.glu_cp * f.r_pre;
+    g[1] = P.L_ENK * m.rho_enk * (P.eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0));
+    g[2] = P.L_DYN * m.rho_dyn * (P.eps0 + inp.pep_dyn * s.e_seg + 0.2 * r_c / (r_c + 2.0));
+    g[3] = P.L_EM * m.rho_em * inp.pep_enk * s.e_seg;
+    g[4] = P.L_TNF * (mp + 0.1 * s.a) * psi;
+    g[5] = il1_gain * P.L_IL1 * (mp * (1.0 + inp.mmp9 * m.band) + 0.3 * s.a * s.a) * psi;
+    g[6] = P.L_IL6 * (mp + 0.5 * s.a) * psi;
+    g[7] = P.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0) + P.L_IL10_EA * s.g_ea;
+    g[8] = P.L_BDNF * G.sigma_sex * s.rho_m * s.x4 * h_p2x4 * s.p;
+    g[9] = P.L_CatS * s.rho_m * s.m * hill(f.atp, P.K_P2X7, 2.0) * (1.0 - D.cats);
+    g[10] = P.k_cat * s.cats * s.mfkn / P.k_sFKN;
+    g[11] = P.L_CCL2 * s.a * s.j * a_fc * gain.y;
+    g[12] = P.L_CXCL1 * (s.a * s.j * (0.3 + 0.7 * s.cx * (1.0 - D.carbenoxolone)) + 0.2 * h_tnf) * a_fc * gain.z;
+    g[13] = (P.L_X12_0 + P.L_X12_A * s.a * a_fc) * gain.w;
+    for (var i = 0u; i < NMED; i++) {
+        g[i] = g[i] * m.alpha_ratio;
+    }
+    return g;
+}
+
+// Clearance rates of the mediators (1/s), in the order of MEDIATORS.
+fn clearance() -> array<f32, 14> {
+    return array<f32, 14>(P.k_SP, P.k_ENK, P.k_DYN, P.k_EM, P.k_TNF, P.k_IL1b, P.k_IL6, P.k_IL10,
+        P.k_BDNF_clear, P.k_CatS, P.k_sFKN, P.k_CCL2, P.k_CXCL1, P.k_CXCL12);
+}
+
+// GAG retardation R of the mediators (§2.2), in the order of MEDIATORS.
+fn retardation() -> array<f32, 14> {
+    let on = G.retardation > 0.5;
+    return array<f32, 14>(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        select(1.0, P.R_CCL2, on), select(1.0, P.R_CXCL1, on), select(1.0, P.R_CXCL12, on));
+}
+
 // Derivatives of the 33 states (slots 0..33) and the converged r_I, r_E (slots 33, 34).
-fn rhs(v: array<f32, 35>, inp: Input) -> array<f32, 35> {
+fn rhs(v: array<f32, 35>, inp: Input, m: CellMap) -> array<f32, 35> {
     let s = unpack(v);
-    let f = fast(s, inp);
+    let f = fast(s, inp, m);
     let e_on = select(0.0, 1.0, inp.ea_on > 0.5);
     let h_tnf = h1(s.tnf) * (1.0 - D.tnf);
     let h_il1 = h1(s.il1b) * (1.0 - D.il1r);
     let h_ccl2 = h1(s.ccl2) * (1.0 - D.ccr2);
     let h_cxcl1 = h1(s.cxcl1) * (1.0 - D.cxcr2);
     let h_bdnf = h1(s.bdnf) * (1.0 - D.trkb);
-    let n_g = 1.0 + 1.5 * s.n;
-    let a_nk1 = h1(s.sp);
+    let n_g = f.n_g;
+    let a_nk1 = f.a_nk1;
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
     let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
+    let i_inj = inp.i_inj * m.band;
     var o: array<f32, 35>;
     // §4.4
     let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
-    let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + h1(s.sp)) / 2.0 * open_nmda;
+    let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + a_nk1) / 2.0 * open_nmda;
     let tau_n = select(P.tau_N_decay, P.tau_N_rise, n_target > s.n);
     o[0] = (n_target - s.n) / tau_n;
-    let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * h1(s.sp) + 0.5 * h_bdnf + 0.5 * h_ccl2
+    let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
         + 0.5 * h_cxcl1 + 0.3 * h_il1;
     o[1] = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - s.perk) * (1.0 - D.mek) - P.k_E_minus * s.perk;
     let theta_ltp = P.theta0_LTP * (1.0 - 0.4 * s.perk);
     let th_ltp = hill(f.glu_c * n_g, theta_ltp, 4.0) * (0.5 + 0.5 * a_nk1) * (1.0 + 0.5 * h_tnf + 0.5 * h_il1)
         * open_nmda;
-    let r_ad_ea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5);
+    let r_ad_ea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5) * m.ea_ad;
     let th_ltd = hill(r_ad_ea, P.theta_LTD, 2.0) * nu(inp.ea_f) * hill(f.o_md, 0.3, 1.0) * open_nmda;
     o[2] = P.k_LTP * th_ltp * (P.S_max - s.s_c) - P.k_LTD * th_ltd * (s.s_c - P.S_min) - (s.s_c - 1.0) / P.tau_S;
-    // §4.5
-    let r_c = inp.r_cp + inp.r_cn;
-    o[3] = relax(P.k_SP, P.a_SP * inp.r_cp * f.r_pre, s.sp);
-    o[4] = relax(P.k_ENK, P.L_ENK * (P.eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0)), s.enk);
-    o[5] = relax(P.k_DYN, P.L_DYN * (P.eps0 + inp.pep_dyn * s.e_seg + 0.2 * r_c / (r_c + 2.0)), s.dyn_);
-    o[6] = relax(P.k_EM, P.L_EM * inp.pep_enk * s.e_seg, s.em);
+    // §4.5–4.7: the mediators relax to their goals (divided by R for the chemokines).
+    let g = goals(s, inp, m, f);
+    let k = clearance();
+    let r = retardation();
+    for (var i = 0u; i < NMED; i++) {
+        o[MEDIATORS[i]] = k[i] * (g[i] - v[MEDIATORS[i]]) / r[i];
+    }
     let tau_e = select(P.tau_E_off, P.tau_E_on, inp.ea_on > 0.5);
     o[7] = (e_on * inp.ea_rho - s.e_seg) / tau_e;
     o[8] = (e_on * inp.ea_rho - s.e_sup) / tau_e;
@@ -203,37 +313,19 @@ fn rhs(v: array<f32, 35>, inp: Input) -> array<f32, 35> {
     o[10] = P.k_tol * f.o_raw * e_on * (1.0 - D.cck) - s.tol / P.tau_tol;
     // §4.6
     let h_fkn = h1(s.sfkn) * (1.0 - D.cx3cr1) * gain.x;
-    let d_m = h_fkn + 0.8 * hill(f.atp, P.K_P2Y12, 1.0) + 1.0 * inp.i_inj + 0.5 * h_tnf + 0.5 * h_il1 + 0.3 * h_ccl2;
+    let d_m = h_fkn + 0.8 * hill(f.atp, P.K_P2Y12, 1.0) + 1.0 * i_inj + 0.5 * h_tnf + 0.5 * h_il1 + 0.3 * h_ccl2;
     let dm = P.k_M_plus * hill(d_m, P.K_DM, 4.0) * (1.0 - s.m) * (1.0 - 0.8 * D.minocycline) * (1.0 - 0.5 * s.g_ea)
         - P.k_M_minus * (1.0 + 2.0 * h1(s.il10) + P.g_off * s.g_ea) * s.m;
     let drho = P.k_pro * max(s.m - P.M_pro, 0.0) * s.rho_m * (1.0 - s.rho_m / P.rho_max) - P.k_apo * (s.rho_m - 1.0);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
-    let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * h1(s.sp)) * (1.0 - 0.8 * D.minocycline);
+    let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * a_nk1) * (1.0 - 0.8 * D.minocycline);
     let dp = P.k_p_plus * d_p * (1.0 - s.p) * (1.0 - D.p38) - P.k_p_minus * (1.0 + 3.0 * h1(s.il10)) * s.p;
     let dx4 = P.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - D.x4_antisense) - s.x4 / P.tau_X4;
     let dy = (s.m - s.y) / P.tau_Y;
-    let psi = 1.0 / (1.0 + 2.0 * h1(s.il10)) / (1.0 + 0.5 * f.o_md);
-    let mp = G.sigma_sex * s.rho_m * s.p;
-    let il1_gain = select(1.0, inp.il1_gain, inp.il1_gain > 0.0);
-    o[11] = relax(P.k_TNF, P.L_TNF * (mp + 0.1 * s.a) * psi, s.tnf);
-    o[12] = relax(P.k_IL1b, il1_gain * P.L_IL1 * (mp * (1.0 + inp.mmp9) + 0.3 * s.a * s.a) * psi, s.il1b);
-    o[13] = relax(P.k_IL6, P.L_IL6 * (mp + 0.5 * s.a) * psi, s.il6);
-    o[14] = relax(P.k_IL10, P.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0) + P.L_IL10_EA * s.g_ea, s.il10);
-    o[15] = relax(P.k_BDNF_clear, P.L_BDNF * G.sigma_sex * s.rho_m * s.x4 * h_p2x4 * s.p, s.bdnf);
-    o[16] = relax(P.k_CatS, P.L_CatS * s.rho_m * s.m * hill(f.atp, P.K_P2X7, 2.0) * (1.0 - D.cats), s.cats);
-    o[17] = P.k_cat * s.cats * s.mfkn - P.k_sFKN * s.sfkn;
     // §4.7
-    let a_fc = 1.0 - D.fluorocitrate;
     let d_a = 1.0 * h_tnf + 0.7 * h_il1 + 0.3 * hill(f.glu, P.K_A_glu, 1.0) + 0.3 * h1(f.atp)
         + 0.3 * h1(s.cxcl12) * (1.0 - D.cxcr4);
-    let r_ccl2 = select(1.0, P.R_CCL2, G.retardation > 0.5);
-    let r_cxcl1 = select(1.0, P.R_CXCL1, G.retardation > 0.5);
-    let r_cxcl12 = select(1.0, P.R_CXCL12, G.retardation > 0.5);
-    o[18] = relax(P.k_CCL2, P.L_CCL2 * s.a * s.j * a_fc * gain.y, s.ccl2) / r_ccl2;
-    o[19] = relax(P.k_CXCL1, P.L_CXCL1 * (s.a * s.j * (0.3 + 0.7 * s.cx * (1.0 - D.carbenoxolone)) + 0.2 * h_tnf)
-        * a_fc * gain.z, s.cxcl1) / r_cxcl1;
-    o[20] = relax(P.k_CXCL12, (P.L_X12_0 + P.L_X12_A * s.a * a_fc) * gain.w, s.cxcl12) / r_cxcl12;
-    o[21] = P.m0 * (1.0 + inp.i_inj) / P.tau_mFKN - P.k_cat * s.cats * s.mfkn - s.mfkn / P.tau_mFKN;
+    o[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN - P.k_cat * s.cats * s.mfkn - s.mfkn / P.tau_mFKN;
     o[22] = dm;
     o[23] = drho;
     o[24] = dp;
@@ -247,6 +339,11 @@ fn rhs(v: array<f32, 35>, inp: Input) -> array<f32, 35> {
     o[30] = (1.0 - s.k) / P.tau_K_rec - P.k_BDNF * h_bdnf * s.k;
     o[31] = (s.perk * (1.0 + h_cxcl1) - s.cox) / P.tau_COX;
     o[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg - s.g_ea / P.tau_G;
+    if G.transport == 1u {
+        for (var i = 0u; i < NMED; i++) {
+            o[MEDIATORS[i]] = 0.0;
+        }
+    }
     o[33] = f.r_i;
     o[34] = f.r_e;
     return o;
@@ -262,31 +359,117 @@ fn stage_point(y: array<f32, 35>, k: array<f32, 35>, c: f32, warm: array<f32, 35
     return out;
 }
 
-@compute @workgroup_size(64, 1, 1)
-fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = gid.x;
-    if cell >= G.n_cells {
-        return;
-    }
+fn load_state(cell: u32) -> array<f32, 35> {
     let base = cell * STRIDE;
     var y: array<f32, 35>;
     for (var i = 0u; i < 35u; i++) {
         y[i] = state[base + i];
     }
-    let inp = inputs[cell];
-    let dt = G.dt;
-    let k1 = rhs(y, inp);
+    return y;
+}
+
+fn input_of(cell: u32) -> Input {
+    return inputs[select(cell, T.input, G.broadcast == 1u)];
+}
+
+// Inactive cells (outside the cord) carry α_grey/α = 0 and are skipped.
+fn inactive(cell: u32) -> bool {
+    return cell >= G.n_cells || maps[cell].alpha_ratio <= 0.0;
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = gid.x;
+    if inactive(cell) {
+        return;
+    }
+    let base = cell * STRIDE;
+    let y = load_state(cell);
+    let inp = input_of(cell);
+    let m = maps[cell];
+    let dt = T.dt;
+    let k1 = rhs(y, inp, m);
     // Later stages start their fixed-point solves from the first stage's rates.
     var warm = y;
     warm[33] = k1[33];
     warm[34] = k1[34];
-    let k2 = rhs(stage_point(y, k1, 0.5 * dt, warm), inp);
-    let k3 = rhs(stage_point(y, k2, 0.5 * dt, warm), inp);
-    let k4 = rhs(stage_point(y, k3, dt, warm), inp);
+    let k2 = rhs(stage_point(y, k1, 0.5 * dt, warm), inp, m);
+    let k3 = rhs(stage_point(y, k2, 0.5 * dt, warm), inp, m);
+    let k4 = rhs(stage_point(y, k3, dt, warm), inp, m);
     for (var i = 0u; i < NSTATE; i++) {
         state[base + i] = y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
     }
     state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
     state[base + 33u] = warm[33];
     state[base + 34u] = warm[34];
+}
+
+// The mediators' goals at the current state, into aux (the transport step reads them).
+@compute @workgroup_size(64, 1, 1)
+fn write_targets(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = gid.x;
+    if inactive(cell) {
+        return;
+    }
+    let y = load_state(cell);
+    let s = unpack(y);
+    let inp = input_of(cell);
+    let m = maps[cell];
+    let g = goals(s, inp, m, fast(s, inp, m));
+    for (var i = 0u; i < NMED; i++) {
+        aux[cell * AUX + i] = g[i];
+    }
+}
+
+// The fast rates at the current state and input, into aux slots 14..18: r_I, r_E, and r_P, r_W
+// from the columnar averages in `columns` (computed by the host from a previous call's r_E, r_I).
+// The state is not changed (behavioural probes run on a frozen copy, §4.11).
+@compute @workgroup_size(64, 1, 1)
+fn evaluate_rates(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = gid.x;
+    if inactive(cell) {
+        return;
+    }
+    let s = unpack(load_state(cell));
+    let inp = input_of(cell);
+    let m = maps[cell];
+    let f = fast(s, inp, m);
+    let c = columns[cell];
+    let u = projection_drives(s, inp, m, f, c.x, c.y, c.z, c.w);
+    aux[cell * AUX + 14u] = f.r_i;
+    aux[cell * AUX + 15u] = f.r_e;
+    aux[cell * AUX + 16u] = logistic(P.rmax_P, u.x - m.theta_p);
+    aux[cell * AUX + 17u] = logistic(P.rmax_W, u.y - m.theta_w);
+}
+
+fn inverse_logistic(r: f32, rmax: f32) -> f32 {
+    return -log(rmax / r - 1.0);
+}
+
+// Calibrated thresholds θ_I, θ_E, θ_P, θ_W of this cell at the current state and input (§4.3:
+// the rates equal the targets; P and W see the targets of E and I through their columns), into
+// aux slots 14..18. The same fixed-point pinning as `wellmixed::Model::calibrate`.
+@compute @workgroup_size(64, 1, 1)
+fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = gid.x;
+    if inactive(cell) {
+        return;
+    }
+    var s = unpack(load_state(cell));
+    s.r_i = P.target_rI;
+    s.r_e = P.target_rE;
+    let inp = input_of(cell);
+    var m = maps[cell];
+    for (var it = 0; it < 50; it++) {
+        let f = fast(s, inp, m);
+        let u = projection_drives(s, inp, m, f, f.r_e, f.r_i, f.r_e, f.r_i);
+        m.theta_i = f.u_i0 - inverse_logistic(P.target_rI, P.rmax_I);
+        m.theta_e = f.u_e0 - inverse_logistic(P.target_rE, P.rmax_E);
+        m.theta_p = u.x - inverse_logistic(P.target_rP, P.rmax_P);
+        m.theta_w = u.y - inverse_logistic(P.target_rW, P.rmax_W);
+    }
+    aux[cell * AUX + 14u] = m.theta_i;
+    aux[cell * AUX + 15u] = m.theta_e;
+    aux[cell * AUX + 16u] = m.theta_p;
+    aux[cell * AUX + 17u] = m.theta_w;
 }

@@ -1,26 +1,101 @@
 //! The dorsal-horn model's local reaction system on the GPU (shaders/dorsal_horn_reaction.wgsl):
-//! one invocation per cell, one RK4 step per dispatch, each cell with its own state and input.
-//! It is the reaction stage of the spatial model, checked cell by cell against the f64
-//! well-mixed reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
+//! one invocation per cell, one RK4 step per dispatch, each cell with its own state, map
+//! ([`CellMap`]: what it sees of the tissue, and its thresholds θ) and input. It is the reaction
+//! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
+//! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::wellmixed::{Input, Model, PARAM_KEYS, State};
+use crate::engine::uniform_entry;
+use crate::wellmixed::{Input, Model, PARAM_KEYS, State, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
 /// Floats per cell of state (33 states, the r_I and r_E warm starts, one pad).
 pub const STATE_STRIDE: usize = 36;
-/// Floats per cell of input.
+/// Floats per cell (or per broadcast sub-step) of input.
 pub const INPUT_STRIDE: usize = 20;
+/// Floats per cell of [`CellMap`].
+pub const MAP_STRIDE: usize = 36;
+/// Floats per cell of the kernel's auxiliary output: the 14 mediator goals, then r_I, r_E, r_P,
+/// r_W (or the four calibrated θ).
+pub const AUX_STRIDE: usize = 18;
+/// State slots of the 14 diffusing mediators, in the kernel's order (`MEDIATORS`).
+pub const MEDIATOR_SLOTS: [usize; 14] = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+/// Sub-steps (and broadcast inputs) one submit can hold.
+pub const MAX_SUBSTEPS: usize = 4096;
+/// Dynamic uniform offsets must be multiples of this.
+const SLOT: u64 = 256;
+
+/// What one cell sees of the tissue (the kernel's `CellMap`): afferent maps of its glutamate
+/// pool, of its E and I populations, of its ATP pool and of the columnar kernels of P and W;
+/// peptide source and varicosity densities; the injury band; α_grey/α (0 marks a cell outside
+/// the domain); and its thresholds θ.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct CellMap {
+    pub glu: [f32; 4],
+    pub ei: [f32; 4],
+    pub atp: [f32; 4],
+    pub ea_ab: f32,
+    pub ea_ad: f32,
+    pub p: [f32; 4],
+    pub w: [f32; 6],
+    pub rho_enk: f32,
+    pub rho_dyn: f32,
+    pub rho_em: f32,
+    pub v_5ht: f32,
+    pub v_ne: f32,
+    pub band: f32,
+    pub band_atp: f32,
+    pub alpha_ratio: f32,
+    pub theta: [f32; 4],
+}
+
+impl CellMap {
+    /// The well-mixed compartment of MODEL.md §8.2: T = 1 except T_Aβ = 0.3 in the glutamate
+    /// and ATP pool, lamina V values for W (T_C 0.15, T_Aδ 0.8, T_Aβ 0.6), every density 1.
+    pub fn well_mixed(theta: &Thresholds) -> CellMap {
+        CellMap {
+            glu: [1.0, 1.0, 1.0, 0.3],
+            ei: [1.0; 4],
+            atp: [1.0, 1.0, 1.0, 0.3],
+            ea_ab: 1.0,
+            ea_ad: 1.0,
+            p: [1.0; 4],
+            w: [0.15, 0.15, 0.8, 0.6, 0.6, 0.8],
+            rho_enk: 1.0,
+            rho_dyn: 1.0,
+            rho_em: 1.0,
+            v_5ht: 1.0,
+            v_ne: 1.0,
+            band: 1.0,
+            band_atp: 1.0,
+            alpha_ratio: 1.0,
+            theta: [theta.i as f32, theta.e as f32, theta.p as f32, theta.w as f32],
+        }
+    }
+}
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct Globals {
-    theta: [f32; 4],
     sigma_sex: f32,
     retardation: f32,
-    dt: f32,
     n_cells: u32,
+    broadcast: u32,
+    transport: u32,
+    _pad: [u32; 3],
+}
+
+/// Kernels of the reaction shader besides `rk4_step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// The 14 mediator goals into aux slots 0..14.
+    Targets,
+    /// r_I, r_E, r_P, r_W into aux slots 14..18 (P and W from the uploaded columns).
+    Rates,
+    /// Calibrated θ_I, θ_E, θ_P, θ_W into aux slots 14..18.
+    Calibrate,
 }
 
 /// The WGSL of the reaction kernel: a generated `Params` struct, then the kernel.
@@ -72,166 +147,324 @@ pub fn pack_input(i: &Input) -> [f32; INPUT_STRIDE] {
     .map(|v| v as f32)
 }
 
-/// GPU state of many independent cells.
+/// The drug occupancies in the kernel's `Drugs` order.
+fn pack_drugs(model: &Model) -> Vec<f32> {
+    let d = &model.drugs;
+    [
+        d.nmda,
+        d.mek,
+        d.trkb,
+        d.p2x4,
+        d.x4_antisense,
+        d.minocycline,
+        d.p38,
+        d.cats,
+        d.cx3cr1,
+        d.fluorocitrate,
+        d.laa,
+        d.jnk,
+        d.carbenoxolone,
+        d.cxcr4,
+        d.ccr2,
+        d.cxcr2,
+        d.il1r,
+        d.tnf,
+        d.cck,
+        d.naloxone_nm,
+    ]
+    .iter()
+    .map(|&v| v as f32)
+    .collect()
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// GPU state of many cells: the reaction kernels and their buffers.
 pub struct ReactionCells {
     n_cells: usize,
-    pipeline: wgpu::ComputePipeline,
+    broadcast: bool,
+    rk4: wgpu::ComputePipeline,
+    targets: wgpu::ComputePipeline,
+    rates: wgpu::ComputePipeline,
+    calibrate: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
-    globals: wgpu::Buffer,
-    globals_value: Globals,
+    step_group: wgpu::BindGroup,
+    steps: wgpu::Buffer,
     inputs: wgpu::Buffer,
     state: wgpu::Buffer,
+    maps: wgpu::Buffer,
+    aux: wgpu::Buffer,
+    columns: wgpu::Buffer,
     readback: wgpu::Buffer,
 }
 
 impl ReactionCells {
-    /// Uploads the model's parameters, thresholds and drugs, and one (state, input) per cell.
+    /// Well-mixed cells: each with its own state and input, the §8.2 compartment map and the
+    /// model's thresholds; every state (mediators included) evolves in the reaction step.
     pub fn new(gpu: &Gpu, model: &Model, cells: &[(State, Input)]) -> Result<ReactionCells, Error> {
+        let states: Vec<[f32; STATE_STRIDE]> = cells.iter().map(|(s, _)| pack_state(s)).collect();
+        let maps = vec![CellMap::well_mixed(&model.theta); cells.len()];
+        let inputs: Vec<Input> = cells.iter().map(|(_, i)| *i).collect();
+        let r = ReactionCells::with_maps(gpu, model, &states, &maps, false, false)?;
+        r.set_inputs(gpu, &inputs);
+        Ok(r)
+    }
+
+    /// Cells of a tissue: one state and map per cell. With `broadcast`, every cell reads the
+    /// sub-step's input (the spatial model); with `transport`, the mediators are frozen in the
+    /// reaction step (they are moved by the transport step).
+    pub fn with_maps(
+        gpu: &Gpu,
+        model: &Model,
+        states: &[[f32; STATE_STRIDE]],
+        maps: &[CellMap],
+        broadcast: bool,
+        transport: bool,
+    ) -> Result<ReactionCells, Error> {
         let device = &gpu.device;
-        let n = cells.len();
+        let n = states.len();
+        assert_eq!(maps.len(), n, "one map per cell");
         let scope = gpu.capture_errors();
-        let storage = |label: &str, bytes: &[u8], extra: wgpu::BufferUsages| {
-            let b = device.create_buffer(&wgpu::BufferDescriptor {
+        let buffer = |label: &str, size: usize, extra: wgpu::BufferUsages| {
+            device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: bytes.len().max(16) as u64,
+                size: (size as u64).max(16),
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | extra,
                 mapped_at_creation: false,
-            });
-            gpu.queue.write_buffer(&b, 0, bytes);
-            b
+            })
         };
+        let none = wgpu::BufferUsages::empty();
         let params: Vec<f32> = model.pr.values().iter().map(|&v| v as f32).collect();
-        let d = &model.drugs;
-        let drugs: Vec<f32> = [
-            d.nmda,
-            d.mek,
-            d.trkb,
-            d.p2x4,
-            d.x4_antisense,
-            d.minocycline,
-            d.p38,
-            d.cats,
-            d.cx3cr1,
-            d.fluorocitrate,
-            d.laa,
-            d.jnk,
-            d.carbenoxolone,
-            d.cxcr4,
-            d.ccr2,
-            d.cxcr2,
-            d.il1r,
-            d.tnf,
-            d.cck,
-            d.naloxone_nm,
-        ]
-        .iter()
-        .map(|&v| v as f32)
-        .collect();
-        let t = &model.theta;
-        let globals_value = Globals {
-            theta: [t.i as f32, t.e as f32, t.p as f32, t.w as f32],
+        let params_buf = buffer("reaction params", params.len() * 4, none);
+        gpu.queue
+            .write_buffer(&params_buf, 0, bytemuck::cast_slice(&params));
+        let globals = Globals {
             sigma_sex: model.sigma_sex as f32,
             retardation: if model.retardation { 1.0 } else { 0.0 },
-            dt: 1.0,
             n_cells: n as u32,
+            broadcast: broadcast as u32,
+            transport: transport as u32,
+            _pad: [0; 3],
         };
-        let inputs: Vec<f32> = cells.iter().flat_map(|(_, i)| pack_input(i)).collect();
-        let states: Vec<f32> = cells.iter().flat_map(|(s, _)| pack_state(s)).collect();
-        let params_buf = storage(
-            "reaction params",
-            bytemuck::cast_slice(&params),
-            wgpu::BufferUsages::empty(),
-        );
-        let globals = storage(
-            "reaction globals",
-            bytemuck::bytes_of(&globals_value),
-            wgpu::BufferUsages::empty(),
-        );
-        let drugs_buf = storage(
-            "reaction drugs",
-            bytemuck::cast_slice(&drugs),
-            wgpu::BufferUsages::empty(),
-        );
-        let inputs_buf = storage(
-            "reaction inputs",
-            bytemuck::cast_slice(&inputs),
-            wgpu::BufferUsages::empty(),
-        );
-        let state = storage(
+        let globals_buf = buffer("reaction globals", std::mem::size_of::<Globals>(), none);
+        gpu.queue
+            .write_buffer(&globals_buf, 0, bytemuck::bytes_of(&globals));
+        let drugs = pack_drugs(model);
+        let drugs_buf = buffer("reaction drugs", drugs.len() * 4, none);
+        gpu.queue
+            .write_buffer(&drugs_buf, 0, bytemuck::cast_slice(&drugs));
+        let n_inputs = if broadcast { MAX_SUBSTEPS } else { n };
+        let inputs = buffer("reaction inputs", n_inputs * INPUT_STRIDE * 4, none);
+        let state = buffer(
             "reaction state",
-            bytemuck::cast_slice(&states),
+            n * STATE_STRIDE * 4,
             wgpu::BufferUsages::COPY_SRC,
         );
+        gpu.queue
+            .write_buffer(&state, 0, bytemuck::cast_slice(states));
+        let maps_buf = buffer("reaction maps", n * MAP_STRIDE * 4, none);
+        gpu.queue
+            .write_buffer(&maps_buf, 0, bytemuck::cast_slice(maps));
+        let aux = buffer(
+            "reaction aux",
+            n * AUX_STRIDE * 4,
+            wgpu::BufferUsages::COPY_SRC,
+        );
+        let columns = buffer("reaction columns", n * 16, none);
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("reaction readback"),
-            size: (states.len() * 4).max(16) as u64,
+            size: ((n * STATE_STRIDE.max(AUX_STRIDE) * 4) as u64).max(16),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
+        });
+        let steps = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("reaction sub-steps"),
+            size: SLOT * MAX_SUBSTEPS as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("reaction layout"),
+            entries: &[
+                storage_entry(0, true),
+                storage_entry(1, true),
+                storage_entry(2, true),
+                storage_entry(3, true),
+                storage_entry(4, false),
+                storage_entry(5, true),
+                storage_entry(6, false),
+                storage_entry(7, true),
+            ],
+        });
+        let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("reaction step layout"),
+            entries: &[uniform_entry(0, true)],
+        });
+        let buffers = [
+            &params_buf,
+            &globals_buf,
+            &drugs_buf,
+            &inputs,
+            &state,
+            &maps_buf,
+            &aux,
+            &columns,
+        ];
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("reaction"),
+            layout: &layout0,
+            entries: &entries,
+        });
+        let step_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("reaction sub-step"),
+            layout: &layout1,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &steps,
+                    offset: 0,
+                    size: std::num::NonZeroU64::new(16),
+                }),
+            }],
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("dorsal_horn_reaction"),
             source: wgpu::ShaderSource::Wgsl(shader_source().into()),
         });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("rk4_step"),
-            layout: None,
-            module: &module,
-            entry_point: Some("rk4_step"),
-            compilation_options: Default::default(),
-            cache: None,
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("reaction pipeline layout"),
+            bind_group_layouts: &[Some(&layout0), Some(&layout1)],
+            immediate_size: 0,
         });
-        let layout = pipeline.get_bind_group_layout(0);
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("reaction"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: globals.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: drugs_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: inputs_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: state.as_entire_binding(),
-                },
-            ],
-        });
-        gpu.validated(scope, "reaction set-up")?;
-        Ok(ReactionCells {
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let out = ReactionCells {
             n_cells: n,
-            pipeline,
+            broadcast,
+            rk4: pipeline("rk4_step"),
+            targets: pipeline("write_targets"),
+            rates: pipeline("evaluate_rates"),
+            calibrate: pipeline("calibrate_thresholds"),
             bind_group,
-            globals,
-            globals_value,
-            inputs: inputs_buf,
+            step_group,
+            steps,
+            inputs,
             state,
+            maps: maps_buf,
+            aux,
+            columns,
             readback,
-        })
+        };
+        gpu.validated(scope, "reaction set-up")?;
+        Ok(out)
     }
 
-    /// Replaces every cell's input.
+    pub fn cells(&self) -> usize {
+        self.n_cells
+    }
+
+    /// Replaces the inputs: one per cell, or (broadcast) one per sub-step.
     pub fn set_inputs(&self, gpu: &Gpu, inputs: &[Input]) {
         let v: Vec<f32> = inputs.iter().flat_map(pack_input).collect();
         gpu.queue
             .write_buffer(&self.inputs, 0, bytemuck::cast_slice(&v));
     }
 
-    /// Advances every cell by `steps` RK4 steps of `dt` seconds at constant input.
-    pub fn advance(&mut self, gpu: &Gpu, dt: f64, steps: u64) {
-        self.globals_value.dt = dt as f32;
+    /// Replaces every cell's map.
+    pub fn set_maps(&self, gpu: &Gpu, maps: &[CellMap]) {
         gpu.queue
-            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_value));
+            .write_buffer(&self.maps, 0, bytemuck::cast_slice(maps));
+    }
+
+    /// Replaces every cell's state.
+    pub fn set_states(&self, gpu: &Gpu, states: &[[f32; STATE_STRIDE]]) {
+        gpu.queue
+            .write_buffer(&self.state, 0, bytemuck::cast_slice(states));
+    }
+
+    /// Per cell (r_E, r_I) seen by P, then by W, for [`Kernel::Rates`].
+    pub fn set_columns(&self, gpu: &Gpu, columns: &[[f32; 4]]) {
+        gpu.queue
+            .write_buffer(&self.columns, 0, bytemuck::cast_slice(columns));
+    }
+
+    pub fn state_buffer(&self) -> &wgpu::Buffer {
+        &self.state
+    }
+
+    pub fn aux_buffer(&self) -> &wgpu::Buffer {
+        &self.aux
+    }
+
+    fn groups(&self) -> u32 {
+        (self.n_cells as u32).div_ceil(64)
+    }
+
+    /// Writes the sub-step slots (dt, input index) for the next [`ReactionCells::encode`].
+    pub fn set_substeps(&self, gpu: &Gpu, substeps: &[(f64, u32)]) {
+        assert!(substeps.len() <= MAX_SUBSTEPS, "too many sub-steps");
+        let mut bytes = vec![0u8; substeps.len() * SLOT as usize];
+        for (k, (dt, input)) in substeps.iter().enumerate() {
+            let slot = &mut bytes[k * SLOT as usize..][..8];
+            slot[..4].copy_from_slice(&(*dt as f32).to_le_bytes());
+            slot[4..8].copy_from_slice(&input.to_le_bytes());
+        }
+        gpu.queue.write_buffer(&self.steps, 0, &bytes);
+    }
+
+    /// Records RK4 steps for sub-step slots `slots` (written by [`ReactionCells::set_substeps`]).
+    pub fn encode(&self, pass: &mut wgpu::ComputePass, slots: std::ops::Range<usize>) {
+        pass.set_pipeline(&self.rk4);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        for k in slots {
+            pass.set_bind_group(1, &self.step_group, &[(k as u64 * SLOT) as u32]);
+            pass.dispatch_workgroups(self.groups(), 1, 1);
+        }
+    }
+
+    /// Records one dispatch of `kernel` with sub-step slot `slot`'s input.
+    pub fn encode_kernel(&self, pass: &mut wgpu::ComputePass, kernel: Kernel, slot: usize) {
+        pass.set_pipeline(match kernel {
+            Kernel::Targets => &self.targets,
+            Kernel::Rates => &self.rates,
+            Kernel::Calibrate => &self.calibrate,
+        });
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.set_bind_group(1, &self.step_group, &[(slot as u64 * SLOT) as u32]);
+        pass.dispatch_workgroups(self.groups(), 1, 1);
+    }
+
+    /// Advances every cell by `steps` RK4 steps of `dt` seconds at constant input (input 0 in
+    /// broadcast mode).
+    pub fn advance(&mut self, gpu: &Gpu, dt: f64, steps: u64) {
+        self.set_substeps(gpu, &[(dt, 0)]);
         let mut left = steps;
         while left > 0 {
             let n = left.min(500);
@@ -245,10 +478,8 @@ impl ReactionCells {
                     label: Some("rk4"),
                     timestamp_writes: None,
                 });
-                pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &self.bind_group, &[]);
                 for _ in 0..n {
-                    pass.dispatch_workgroups((self.n_cells as u32).div_ceil(64), 1, 1);
+                    self.encode(&mut pass, 0..1);
                 }
             }
             gpu.queue.submit([enc.finish()]);
@@ -256,22 +487,55 @@ impl ReactionCells {
         }
     }
 
-    /// Reads every cell's state back (33 states, then r_I, r_E), as f64.
-    pub fn read(&self, gpu: &Gpu) -> Result<Vec<[f64; STATE_STRIDE]>, GpuError> {
-        let bytes = (self.n_cells * STATE_STRIDE * 4) as u64;
+    /// Runs `kernel` once with the broadcast `input` and returns aux (AUX_STRIDE per cell).
+    pub fn run_kernel(&self, gpu: &Gpu, kernel: Kernel, input: &Input) -> Result<Vec<f32>, GpuError> {
+        assert!(self.broadcast, "kernels with one input need broadcast mode");
+        self.set_inputs(gpu, &[*input]);
+        self.set_substeps(gpu, &[(0.0, 0)]);
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("reaction kernel"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("reaction kernel"),
+                timestamp_writes: None,
+            });
+            self.encode_kernel(&mut pass, kernel, 0);
+        }
+        gpu.queue.submit([enc.finish()]);
+        self.read_aux(gpu)
+    }
+
+    fn read_buffer(&self, gpu: &Gpu, src: &wgpu::Buffer, floats: usize) -> Result<Vec<f32>, GpuError> {
+        let bytes = (floats * 4) as u64;
         let mut enc = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("reaction readback"),
             });
-        enc.copy_buffer_to_buffer(&self.state, 0, &self.readback, 0, bytes);
+        enc.copy_buffer_to_buffer(src, 0, &self.readback, 0, bytes);
         gpu.queue.submit([enc.finish()]);
-        gpu.map_read(&self.readback, bytes, |view| {
-            let floats: &[f32] = bytemuck::cast_slice(view);
-            floats
-                .chunks_exact(STATE_STRIDE)
-                .map(|c| std::array::from_fn(|i| c[i] as f64))
-                .collect()
-        })
+        gpu.map_read(&self.readback, bytes, |view| bytemuck::cast_slice(view).to_vec())
+    }
+
+    /// Every cell's raw state (STATE_STRIDE floats per cell).
+    pub fn read_raw(&self, gpu: &Gpu) -> Result<Vec<f32>, GpuError> {
+        self.read_buffer(gpu, &self.state, self.n_cells * STATE_STRIDE)
+    }
+
+    /// Every cell's aux output (AUX_STRIDE floats per cell).
+    pub fn read_aux(&self, gpu: &Gpu) -> Result<Vec<f32>, GpuError> {
+        self.read_buffer(gpu, &self.aux, self.n_cells * AUX_STRIDE)
+    }
+
+    /// Reads every cell's state back (33 states, then r_I, r_E), as f64.
+    pub fn read(&self, gpu: &Gpu) -> Result<Vec<[f64; STATE_STRIDE]>, GpuError> {
+        Ok(self
+            .read_raw(gpu)?
+            .chunks_exact(STATE_STRIDE)
+            .map(|c| std::array::from_fn(|i| c[i] as f64))
+            .collect())
     }
 }

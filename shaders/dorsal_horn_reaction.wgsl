@@ -161,7 +161,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     var r_i = s.r_i;
     for (var it = 0; it < 200; it++) {
         let next = logistic(P.rmax_I, u_i_fixed - inh_i * r_i - m.theta_i) * (1.0 - P.chi_loss);
-        let done = abs(next - r_i) < 1e-6;
+        let done = abs(next - r_i) < 1e-6 * max(1.0, r_i);
         r_i = r_i + 0.6 * (next - r_i);
         if done {
             break;
@@ -187,7 +187,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     var r_e = s.r_e;
     for (var it = 0; it < 200; it++) {
         let next = logistic(P.rmax_E, u_e_fixed + P.w_EE * r_e / P.rmax_E - m.theta_e);
-        let done = abs(next - r_e) < 1e-6;
+        let done = abs(next - r_e) < 1e-6 * max(1.0, r_e);
         r_e = r_e + 0.6 * (next - r_e);
         if done {
             break;
@@ -269,8 +269,15 @@ fn retardation() -> array<f32, 14> {
         select(1.0, P.R_CCL2, on), select(1.0, P.R_CXCL1, on), select(1.0, P.R_CXCL12, on));
 }
 
-// Derivatives of the 33 states (slots 0..33) and the converged r_I, r_E (slots 33, 34).
-fn rhs(v: array<f32, 35>, inp: Input, m: CellMap) -> array<f32, 35> {
+// Every local state's derivative in production–loss form, dx/dt = a − b·x (a ≥ 0; b ≥ 0 except
+// the proliferation term of ρ_M), and the converged r_I, r_E in a[33], a[34]. The RK4 step uses
+// a − b·x; the exponential step uses the form itself (positive and stable for any step).
+struct AB {
+    a: array<f32, 35>,
+    b: array<f32, 35>,
+}
+
+fn production_loss(v: array<f32, 35>, inp: Input, m: CellMap) -> AB {
     let s = unpack(v);
     let f = fast(s, inp, m);
     let e_on = select(0.0, 1.0, inp.ea_on > 0.5);
@@ -279,74 +286,172 @@ fn rhs(v: array<f32, 35>, inp: Input, m: CellMap) -> array<f32, 35> {
     let h_ccl2 = h1(s.ccl2) * (1.0 - D.ccr2);
     let h_cxcl1 = h1(s.cxcl1) * (1.0 - D.cxcr2);
     let h_bdnf = h1(s.bdnf) * (1.0 - D.trkb);
+    let h_il10 = h1(s.il10);
     let n_g = f.n_g;
     let a_nk1 = f.a_nk1;
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
     let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
     let i_inj = inp.i_inj * m.band;
-    var o: array<f32, 35>;
+    var o: AB;
     // §4.4
     let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
     let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + a_nk1) / 2.0 * open_nmda;
     let tau_n = select(P.tau_N_decay, P.tau_N_rise, n_target > s.n);
-    o[0] = (n_target - s.n) / tau_n;
+    o.a[0] = n_target / tau_n;
+    o.b[0] = 1.0 / tau_n;
     let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
         + 0.5 * h_cxcl1 + 0.3 * h_il1;
-    o[1] = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - s.perk) * (1.0 - D.mek) - P.k_E_minus * s.perk;
+    let up_e = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - D.mek);
+    o.a[1] = up_e;
+    o.b[1] = up_e + P.k_E_minus;
     let theta_ltp = P.theta0_LTP * (1.0 - 0.4 * s.perk);
     let th_ltp = hill(f.glu_c * n_g, theta_ltp, 4.0) * (0.5 + 0.5 * a_nk1) * (1.0 + 0.5 * h_tnf + 0.5 * h_il1)
         * open_nmda;
     let r_ad_ea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5) * m.ea_ad;
     let th_ltd = hill(r_ad_ea, P.theta_LTD, 2.0) * nu(inp.ea_f) * hill(f.o_md, 0.3, 1.0) * open_nmda;
-    o[2] = P.k_LTP * th_ltp * (P.S_max - s.s_c) - P.k_LTD * th_ltd * (s.s_c - P.S_min) - (s.s_c - 1.0) / P.tau_S;
-    // §4.5–4.7: the mediators relax to their goals (divided by R for the chemokines).
-    let g = goals(s, inp, m, f);
-    let k = clearance();
-    let r = retardation();
-    for (var i = 0u; i < NMED; i++) {
-        o[MEDIATORS[i]] = k[i] * (g[i] - v[MEDIATORS[i]]) / r[i];
+    let ltp = P.k_LTP * th_ltp;
+    let ltd = P.k_LTD * th_ltd;
+    o.a[2] = ltp * P.S_max + ltd * P.S_min + 1.0 / P.tau_S;
+    o.b[2] = ltp + ltd + 1.0 / P.tau_S;
+    // §4.5–4.7: the mediators relax to their goals (divided by R for the chemokines); frozen
+    // when the transport step moves them.
+    if G.transport == 0u {
+        let g = goals(s, inp, m, f);
+        let k = clearance();
+        let r = retardation();
+        o.a[3] = k[0] * g[0];
+        o.b[3] = k[0];
+        o.a[4] = k[1] * g[1];
+        o.b[4] = k[1];
+        o.a[5] = k[2] * g[2];
+        o.b[5] = k[2];
+        o.a[6] = k[3] * g[3];
+        o.b[6] = k[3];
+        o.a[11] = k[4] * g[4];
+        o.b[11] = k[4];
+        o.a[12] = k[5] * g[5];
+        o.b[12] = k[5];
+        o.a[13] = k[6] * g[6];
+        o.b[13] = k[6];
+        o.a[14] = k[7] * g[7];
+        o.b[14] = k[7];
+        o.a[15] = k[8] * g[8];
+        o.b[15] = k[8];
+        o.a[16] = k[9] * g[9];
+        o.b[16] = k[9];
+        o.a[17] = k[10] * g[10];
+        o.b[17] = k[10];
+        o.a[18] = k[11] * g[11] / r[11];
+        o.b[18] = k[11] / r[11];
+        o.a[19] = k[12] * g[12] / r[12];
+        o.b[19] = k[12] / r[12];
+        o.a[20] = k[13] * g[13] / r[13];
+        o.b[20] = k[13] / r[13];
     }
     let tau_e = select(P.tau_E_off, P.tau_E_on, inp.ea_on > 0.5);
-    o[7] = (e_on * inp.ea_rho - s.e_seg) / tau_e;
-    o[8] = (e_on * inp.ea_rho - s.e_sup) / tau_e;
-    o[9] = (P.a_END * inp.pep_enk * s.e_sup - s.c_end) / P.tau_END;
-    o[10] = P.k_tol * f.o_raw * e_on * (1.0 - D.cck) - s.tol / P.tau_tol;
+    o.a[7] = e_on * inp.ea_rho / tau_e;
+    o.b[7] = 1.0 / tau_e;
+    o.a[8] = e_on * inp.ea_rho / tau_e;
+    o.b[8] = 1.0 / tau_e;
+    o.a[9] = P.a_END * inp.pep_enk * s.e_sup / P.tau_END;
+    o.b[9] = 1.0 / P.tau_END;
+    o.a[10] = P.k_tol * f.o_raw * e_on * (1.0 - D.cck);
+    o.b[10] = 1.0 / P.tau_tol;
     // §4.6
     let h_fkn = h1(s.sfkn) * (1.0 - D.cx3cr1) * gain.x;
     let d_m = h_fkn + 0.8 * hill(f.atp, P.K_P2Y12, 1.0) + 1.0 * i_inj + 0.5 * h_tnf + 0.5 * h_il1 + 0.3 * h_ccl2;
-    let dm = P.k_M_plus * hill(d_m, P.K_DM, 4.0) * (1.0 - s.m) * (1.0 - 0.8 * D.minocycline) * (1.0 - 0.5 * s.g_ea)
-        - P.k_M_minus * (1.0 + 2.0 * h1(s.il10) + P.g_off * s.g_ea) * s.m;
-    let drho = P.k_pro * max(s.m - P.M_pro, 0.0) * s.rho_m * (1.0 - s.rho_m / P.rho_max) - P.k_apo * (s.rho_m - 1.0);
+    let up_m = P.k_M_plus * hill(d_m, P.K_DM, 4.0) * (1.0 - 0.8 * D.minocycline) * (1.0 - 0.5 * s.g_ea);
+    o.a[22] = up_m;
+    o.b[22] = up_m + P.k_M_minus * (1.0 + 2.0 * h_il10 + P.g_off * s.g_ea);
+    // ρ_M: apoptosis toward 1 against logistic proliferation (b < 0 while it grows).
+    o.a[23] = P.k_apo;
+    o.b[23] = P.k_apo - P.k_pro * max(s.m - P.M_pro, 0.0) * (1.0 - s.rho_m / P.rho_max);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
     let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * a_nk1) * (1.0 - 0.8 * D.minocycline);
-    let dp = P.k_p_plus * d_p * (1.0 - s.p) * (1.0 - D.p38) - P.k_p_minus * (1.0 + 3.0 * h1(s.il10)) * s.p;
-    let dx4 = P.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - D.x4_antisense) - s.x4 / P.tau_X4;
-    let dy = (s.m - s.y) / P.tau_Y;
+    let up_p = P.k_p_plus * d_p * (1.0 - D.p38);
+    o.a[24] = up_p;
+    o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10);
+    let up_x4 = P.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - D.x4_antisense);
+    o.a[25] = up_x4;
+    o.b[25] = up_x4 + 1.0 / P.tau_X4;
+    o.a[26] = s.m / P.tau_Y;
+    o.b[26] = 1.0 / P.tau_Y;
     // §4.7
     let d_a = 1.0 * h_tnf + 0.7 * h_il1 + 0.3 * hill(f.glu, P.K_A_glu, 1.0) + 0.3 * h1(f.atp)
         + 0.3 * h1(s.cxcl12) * (1.0 - D.cxcr4);
-    o[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN - P.k_cat * s.cats * s.mfkn - s.mfkn / P.tau_mFKN;
-    o[22] = dm;
-    o[23] = drho;
-    o[24] = dp;
-    o[25] = dx4;
-    o[26] = dy;
-    o[27] = P.k_A_plus * hill(d_a, P.K_DA, 4.0) * (1.0 - s.a) * (1.0 - 0.9 * D.fluorocitrate) * (1.0 - 0.5 * s.g_ea)
-        - P.k_A_minus * (1.0 + P.g_off * s.g_ea) * s.a - P.k_LAA * D.laa * s.a;
-    o[28] = P.k_J_plus * s.a * h_tnf * (1.0 - s.j) * (1.0 - D.jnk) - P.k_J_minus * s.j;
-    o[29] = P.k_Cx * h_tnf * s.a * (1.0 - s.cx) - s.cx / P.tau_Cx;
+    o.a[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN;
+    o.b[21] = P.k_cat * s.cats + 1.0 / P.tau_mFKN;
+    let up_a = P.k_A_plus * hill(d_a, P.K_DA, 4.0) * (1.0 - 0.9 * D.fluorocitrate) * (1.0 - 0.5 * s.g_ea);
+    o.a[27] = up_a;
+    o.b[27] = up_a + P.k_A_minus * (1.0 + P.g_off * s.g_ea) + P.k_LAA * D.laa;
+    let up_j = P.k_J_plus * s.a * h_tnf * (1.0 - D.jnk);
+    o.a[28] = up_j;
+    o.b[28] = up_j + P.k_J_minus;
+    let up_cx = P.k_Cx * h_tnf * s.a;
+    o.a[29] = up_cx;
+    o.b[29] = up_cx + 1.0 / P.tau_Cx;
     // §4.8, §4.9
-    o[30] = (1.0 - s.k) / P.tau_K_rec - P.k_BDNF * h_bdnf * s.k;
-    o[31] = (s.perk * (1.0 + h_cxcl1) - s.cox) / P.tau_COX;
-    o[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg - s.g_ea / P.tau_G;
-    if G.transport == 1u {
-        for (var i = 0u; i < NMED; i++) {
-            o[MEDIATORS[i]] = 0.0;
-        }
-    }
-    o[33] = f.r_i;
-    o[34] = f.r_e;
+    o.a[30] = 1.0 / P.tau_K_rec;
+    o.b[30] = 1.0 / P.tau_K_rec + P.k_BDNF * h_bdnf;
+    o.a[31] = s.perk * (1.0 + h_cxcl1) / P.tau_COX;
+    o.b[31] = 1.0 / P.tau_COX;
+    o.a[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg;
+    o.b[32] = 1.0 / P.tau_G;
+    o.a[33] = f.r_i;
+    o.a[34] = f.r_e;
     return o;
+}
+
+// Derivatives of the 33 states (slots 0..33) and the converged r_I, r_E (slots 33, 34).
+fn rhs(v: array<f32, 35>, inp: Input, m: CellMap) -> array<f32, 35> {
+    let ab = production_loss(v, inp, m);
+    var o: array<f32, 35>;
+    for (var i = 0u; i < NSTATE; i++) {
+        o[i] = ab.a[i] - ab.b[i] * v[i];
+    }
+    o[33] = ab.a[33];
+    o[34] = ab.a[34];
+    return o;
+}
+
+// x(dt) of dx/dt = a − b·x with a, b frozen: x·e^{−b·dt} + a·dt·φ(b·dt), φ(z) = (1 − e^{−z})/z.
+fn exponential(x: f32, a: f32, b: f32, dt: f32) -> f32 {
+    let z = b * dt;
+    if abs(z) < 1e-3 {
+        return x * (1.0 - z + 0.5 * z * z) + a * dt * (1.0 - 0.5 * z + z * z / 6.0);
+    }
+    let e = exp(-z);
+    return x * e + a * (1.0 - e) / b;
+}
+
+// Exponential midpoint step (second order, positivity-preserving, stable for any dt): the
+// production–loss form is evaluated at the start, used for a half step, re-evaluated there and
+// used for the whole step. The spatial model's reaction sub-step (src/tissue.rs).
+@compute @workgroup_size(64, 1, 1)
+fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let cell = gid.x;
+    if inactive(cell) {
+        return;
+    }
+    let base = cell * STRIDE;
+    let y = load_state(cell);
+    let inp = input_of(cell);
+    let m = maps[cell];
+    let dt = T.dt;
+    let ab0 = production_loss(y, inp, m);
+    var mid = y;
+    for (var i = 0u; i < NSTATE; i++) {
+        mid[i] = exponential(y[i], ab0.a[i], ab0.b[i], 0.5 * dt);
+    }
+    mid[33] = ab0.a[33];
+    mid[34] = ab0.a[34];
+    let ab1 = production_loss(mid, inp, m);
+    for (var i = 0u; i < NSTATE; i++) {
+        state[base + i] = exponential(y[i], ab1.a[i], ab1.b[i], dt);
+    }
+    state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
+    state[base + 33u] = ab1.a[33];
+    state[base + 34u] = ab1.a[34];
 }
 
 fn stage_point(y: array<f32, 35>, k: array<f32, 35>, c: f32, warm: array<f32, 35>) -> array<f32, 35> {

@@ -1,7 +1,10 @@
 // RKL2 super-time-stepping diffusion (Meyer, Balsara & Aslam 2014), MODEL.md §3.2: one large
 // step τ is s explicit stages, each a stencil pass, stable for τ ≤ Δt_expl·(s² + s − 2)/4.
 //
-//   L(c)  = (1/a) Σ_faces K_f (c_nb − c) / dx²     (flux form; K_f harmonic mean of D; a capacity)
+//   L(c)  = (1/a) Σ_faces K_f (c_nb − c) / dx² + σ − κ·c
+//           (flux form; K_f harmonic mean of D; a capacity; σ ≥ 0 and κ ≥ 0 a linear source and
+//           sink per cell, frozen over the step: the spatial model's lagged production, clearance
+//           and Robin pial exchange; 0 for pure diffusion)
 //   Y_1   = Y_0 + μ̃_1 τ L(Y_0)
 //   Y_j   = μ_j Y_{j−1} + ν_j Y_{j−2} + (1 − μ_j − ν_j) Y_0 + μ̃_j τ L(Y_{j−1}) + γ̃_j τ L(Y_0)
 //
@@ -35,6 +38,8 @@ struct Stage {
 @group(0) @binding(4) var y0: texture_2d_array<f32>;
 @group(0) @binding(5) var ly0: texture_2d_array<f32>;
 @group(0) @binding(6) var prev2: texture_2d_array<f32>;
+// Layers 0..NS: σ; layers NS..2NS: κ.
+@group(0) @binding(7) var linear: texture_2d_array<f32>;
 @group(1) @binding(0) var<uniform> S: Stage;
 
 // L(src) of species s at texel X, row y.
@@ -47,7 +52,9 @@ fn diffusion_operator(q: Reach, s: u32, X: u32, y: u32) -> vec4<f32> {
     let kn = k_neighbours(q, s, X, y, k);
     let flux = face(k, kn[0]) * (up - c) + face(k, kn[1]) * (down - c) + face(k, kn[2]) * (h[0] - c)
         + face(k, kn[3]) * (h[1] - c);
-    return flux * P.inv_dx2 / load_k(NS + s, X, y);
+    let at = vec2<u32>(X, y);
+    return flux * P.inv_dx2 / load_k(NS + s, X, y) + textureLoad(linear, at, s, 0)
+        - textureLoad(linear, at, NS + s, 0) * c;
 }
 
 @compute @workgroup_size(WG_X, 1, 1)

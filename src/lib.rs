@@ -28,6 +28,8 @@ pub mod reaction_gpu;
 pub mod reference;
 pub mod rkl2;
 pub mod scenario;
+pub mod tissue;
+pub mod tissue_run;
 pub mod wellmixed;
 
 pub use error::{Error, Result};

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use dorsalhorn::error::{Error, exit};
-use dorsalhorn::{bench, controller, engine, gpu, model, scenario};
+use dorsalhorn::{bench, controller, engine, gpu, model, scenario, tissue_run};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -17,11 +17,13 @@ struct Cli {
     command: Command,
 }
 
-const SCENARIO_HELP: &str = "Scenario: a .toml file, or a built-in name (gray_scott)";
+const SCENARIO_HELP: &str =
+    "Scenario: a .toml file, or a built-in name (cfa_ea_2hz, cfa_sham, gray_scott)";
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario headless, writing fields (NPY), frames (PNG), timeseries.csv and summary.json.
+    /// Run a scenario headless, writing fields (NPY), frames (PNG), timeseries.csv and
+    /// summary.json. The default is the dorsal-horn model: rat CFA with daily 2 Hz EA.
     Run {
         #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
         scenario: String,
@@ -132,49 +134,104 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             set,
             overwrite,
             quiet,
-        } => {
-            let sc = scenario::load(&scenario, &set)?;
-            let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
-            sc.check_stability()?;
-            let gpu = gpu::Gpu::new()?;
-            if !quiet {
-                eprintln!(
-                    "dorsalhorn {}: running `{}` ({} x {} cells, {} species, {} steps) on {} ({:?})",
-                    env!("CARGO_PKG_VERSION"),
-                    sc.name,
-                    sc.problem.grid.nx,
-                    sc.problem.grid.ny,
-                    sc.problem.species.len(),
-                    sc.steps,
-                    gpu.info.name,
-                    gpu.info.backend
-                );
+        } => match load_any(&scenario, &set)? {
+            AnyScenario::Tissue(sc) => {
+                let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+                let gpu = gpu::Gpu::new()?;
+                if !quiet {
+                    eprintln!(
+                        "dorsalhorn {}: running `{}` ({} {} days, {} µm grid) on {} ({:?})",
+                        env!("CARGO_PKG_VERSION"),
+                        sc.name,
+                        sc.animal.name(),
+                        sc.duration_s / 86400.0,
+                        sc.spacing_um,
+                        gpu.info.name,
+                        gpu.info.backend
+                    );
+                    eprintln!(
+                        "  calibrating the baseline tissue ({} day(s) of settling) ...",
+                        sc.settle_s / 86400.0
+                    );
+                }
+                let opts = tissue_run::TissueRunOptions {
+                    out_dir: Some(out_dir.clone()),
+                    overwrite,
+                    progress: !quiet,
+                };
+                let run = tissue_run::run(&gpu, &sc, &opts)?;
+                if !quiet {
+                    let s = &run.summary;
+                    let r = &s.final_readout;
+                    eprintln!(
+                        "done: {:.2} days simulated in {:.1} s wall ({} transport steps, {} \
+                         reaction sub-steps).\n  at the end: P_mech {:.2} (PWT {:.1} g), P_heat \
+                         {:.2} (PWL {:.1} s), IL-1β in laminae I–II {:.3} EC50\n  outputs in \
+                         {}/ (timeseries.csv: per-lamina means and pain indices; fields/*.npy; \
+                         frames/*.png; summary.json)",
+                        s.simulated_days,
+                        s.wall_time_s,
+                        s.transport_steps,
+                        s.reaction_substeps,
+                        r.p_mech,
+                        r.pwt_g,
+                        r.p_heat,
+                        r.pwl_s,
+                        r.mean("I-II", "IL1b").unwrap_or(f64::NAN),
+                        out_dir.display()
+                    );
+                }
+                Ok(())
             }
-            let opts = controller::RunOptions {
-                out_dir: out_dir.clone(),
-                overwrite,
-                progress: !quiet,
-            };
-            let summary = controller::run(&gpu, &sc, &opts)?;
-            if !quiet {
-                eprintln!(
-                    "done: {} steps, t = {} s simulated in {:.2} s wall. Outputs in {}/ \
-                     (fields/*.npy, frames/*.png, timeseries.csv, summary.json)",
-                    summary.steps,
-                    summary.simulated_time_s,
-                    summary.wall_time_s,
-                    out_dir.display()
-                );
+            AnyScenario::Engine(sc) => {
+                let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+                sc.check_stability()?;
+                let gpu = gpu::Gpu::new()?;
+                if !quiet {
+                    eprintln!(
+                        "dorsalhorn {}: running `{}` ({} x {} cells, {} species, {} steps) on {} ({:?})",
+                        env!("CARGO_PKG_VERSION"),
+                        sc.name,
+                        sc.problem.grid.nx,
+                        sc.problem.grid.ny,
+                        sc.problem.species.len(),
+                        sc.steps,
+                        gpu.info.name,
+                        gpu.info.backend
+                    );
+                }
+                let opts = controller::RunOptions {
+                    out_dir: out_dir.clone(),
+                    overwrite,
+                    progress: !quiet,
+                };
+                let summary = controller::run(&gpu, &sc, &opts)?;
+                if !quiet {
+                    eprintln!(
+                        "done: {} steps, t = {} s simulated in {:.2} s wall. Outputs in {}/ \
+                         (fields/*.npy, frames/*.png, timeseries.csv, summary.json)",
+                        summary.steps,
+                        summary.simulated_time_s,
+                        summary.wall_time_s,
+                        out_dir.display()
+                    );
+                }
+                Ok(())
             }
-            Ok(())
-        }
-        Command::Check { scenario, set } => {
-            let sc = scenario::load(&scenario, &set)?;
-            print_check(&sc);
-            sc.check_stability()?;
-            println!("ok: the scenario is valid and its time step is stable");
-            Ok(())
-        }
+        },
+        Command::Check { scenario, set } => match load_any(&scenario, &set)? {
+            AnyScenario::Engine(sc) => {
+                print_check(&sc);
+                sc.check_stability()?;
+                println!("ok: the scenario is valid and its time step is stable");
+                Ok(())
+            }
+            AnyScenario::Tissue(sc) => {
+                print_tissue_check(&sc);
+                println!("ok: the scenario is valid");
+                Ok(())
+            }
+        },
         Command::Anatomy {
             species,
             spacing_um,
@@ -351,6 +408,93 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+enum AnyScenario {
+    Engine(Box<scenario::Scenario>),
+    Tissue(Box<tissue_run::TissueScenario>),
+}
+
+/// Loads a scenario of either kind: a file or built-in with a `[tissue]` table is a dorsal-horn
+/// scenario, anything else an engine scenario.
+fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, Error> {
+    let (origin, text) = tissue_run::read_spec(spec)?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        dorsalhorn::error::ScenarioError::new(&origin, format!("not valid TOML: {e}"))
+    })?;
+    for o in set {
+        scenario::apply_override(&mut table, o)?;
+    }
+    if tissue_run::is_tissue(&table) {
+        Ok(AnyScenario::Tissue(Box::new(tissue_run::from_table(
+            &origin, table,
+        )?)))
+    } else {
+        Ok(AnyScenario::Engine(Box::new(scenario::from_str(
+            &origin, &text, set,
+        )?)))
+    }
+}
+
+fn print_tissue_check(sc: &tissue_run::TissueScenario) {
+    use dorsalhorn::anatomy::{Outline, Tissue};
+    println!("scenario: {} ({})", sc.name, sc.origin);
+    if !sc.description.is_empty() {
+        println!("  {}", sc.description);
+    }
+    let table = dorsalhorn::params::ParamTable::builtin();
+    let t = Tissue::rasterise(Outline::new(&table, sc.animal), sc.spacing_um);
+    let active = (0..t.nx * t.ny).filter(|&i| t.active(i)).count();
+    println!(
+        "tissue: {} ({}), {} x {} cells at {} µm, {} in the domain; ventral edge {}",
+        sc.animal.name(),
+        if sc.female { "female" } else { "male" },
+        t.nx,
+        t.ny,
+        sc.spacing_um,
+        active,
+        if sc.ventral_absorbing {
+            "absorbing"
+        } else {
+            "no-flux"
+        }
+    );
+    println!(
+        "time: {} days after {} day(s) of baseline settling; transport step {} s ({} s around \
+         sessions and boluses), reaction sub-step {} s",
+        sc.duration_s / 86400.0,
+        sc.settle_s / 86400.0,
+        sc.step_s,
+        sc.session_step_s,
+        sc.reaction_substep_s
+    );
+    let p = &sc.protocol;
+    println!(
+        "pain model: {} at t = {} h",
+        p.pain.map_or("none".to_string(), |m| format!("{m:?}")),
+        p.pain_onset_s / 3600.0
+    );
+    for s in &p.sessions {
+        println!(
+            "EA session: day {:.3}, {:?} {} Hz, {} mA, {} min",
+            s.start_s / 86400.0,
+            s.mode,
+            s.frequency_hz,
+            s.intensity_ma,
+            s.duration_s / 60.0
+        );
+    }
+    for &b in &p.naloxone_s {
+        println!("naloxone bolus at {} h", b / 3600.0);
+    }
+    for &b in &p.nmda_block_s {
+        println!("MK-801 bolus at {} h", b / 3600.0);
+    }
+    println!("drugs (constant occupancies): {:?}", sc.drugs);
+    println!(
+        "resolved scenario:\n{}",
+        toml::to_string_pretty(&sc.resolved_toml).unwrap_or_default()
+    );
 }
 
 fn print_check(sc: &scenario::Scenario) {

@@ -4,9 +4,9 @@
 //! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
 //! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
 
+use crate::engine::uniform_entry;
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::engine::uniform_entry;
 use crate::wellmixed::{Input, Model, PARAM_KEYS, State, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
@@ -71,7 +71,12 @@ impl CellMap {
             band: 1.0,
             band_atp: 1.0,
             alpha_ratio: 1.0,
-            theta: [theta.i as f32, theta.e as f32, theta.p as f32, theta.w as f32],
+            theta: [
+                theta.i as f32,
+                theta.e as f32,
+                theta.p as f32,
+                theta.w as f32,
+            ],
         }
     }
 }
@@ -87,7 +92,18 @@ struct Globals {
     _pad: [u32; 3],
 }
 
-/// Kernels of the reaction shader besides `rk4_step`.
+/// How a reaction sub-step advances the local states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrator {
+    /// Classical RK4 (the well-mixed reference's scheme; needs steps below the fastest local
+    /// time constant, ≈ 20 s).
+    Rk4,
+    /// Exponential midpoint on the production–loss form dx/dt = a − b·x: second order,
+    /// positivity-preserving and stable for any step (the spatial model's scheme).
+    ExponentialMidpoint,
+}
+
+/// Kernels of the reaction shader besides the step kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
     /// The 14 mediator goals into aux slots 0..14.
@@ -195,6 +211,9 @@ pub struct ReactionCells {
     n_cells: usize,
     broadcast: bool,
     rk4: wgpu::ComputePipeline,
+    exp: wgpu::ComputePipeline,
+    drugs: wgpu::Buffer,
+    integrator: Integrator,
     targets: wgpu::ComputePipeline,
     rates: wgpu::ComputePipeline,
     calibrate: wgpu::ComputePipeline,
@@ -369,6 +388,9 @@ impl ReactionCells {
             n_cells: n,
             broadcast,
             rk4: pipeline("rk4_step"),
+            exp: pipeline("exp_step"),
+            drugs: drugs_buf,
+            integrator: Integrator::Rk4,
             targets: pipeline("write_targets"),
             rates: pipeline("evaluate_rates"),
             calibrate: pipeline("calibrate_thresholds"),
@@ -390,11 +412,22 @@ impl ReactionCells {
         self.n_cells
     }
 
+    /// Chooses the sub-step scheme (RK4 by default).
+    pub fn set_integrator(&mut self, integrator: Integrator) {
+        self.integrator = integrator;
+    }
+
     /// Replaces the inputs: one per cell, or (broadcast) one per sub-step.
     pub fn set_inputs(&self, gpu: &Gpu, inputs: &[Input]) {
         let v: Vec<f32> = inputs.iter().flat_map(pack_input).collect();
         gpu.queue
             .write_buffer(&self.inputs, 0, bytemuck::cast_slice(&v));
+    }
+
+    /// Replaces the drug occupancies with the model's.
+    pub fn set_drugs(&self, gpu: &Gpu, model: &Model) {
+        gpu.queue
+            .write_buffer(&self.drugs, 0, bytemuck::cast_slice(&pack_drugs(model)));
     }
 
     /// Replaces every cell's map.
@@ -439,9 +472,12 @@ impl ReactionCells {
         gpu.queue.write_buffer(&self.steps, 0, &bytes);
     }
 
-    /// Records RK4 steps for sub-step slots `slots` (written by [`ReactionCells::set_substeps`]).
+    /// Records sub-steps for slots `slots` (written by [`ReactionCells::set_substeps`]).
     pub fn encode(&self, pass: &mut wgpu::ComputePass, slots: std::ops::Range<usize>) {
-        pass.set_pipeline(&self.rk4);
+        pass.set_pipeline(match self.integrator {
+            Integrator::Rk4 => &self.rk4,
+            Integrator::ExponentialMidpoint => &self.exp,
+        });
         pass.set_bind_group(0, &self.bind_group, &[]);
         for k in slots {
             pass.set_bind_group(1, &self.step_group, &[(k as u64 * SLOT) as u32]);
@@ -461,7 +497,7 @@ impl ReactionCells {
         pass.dispatch_workgroups(self.groups(), 1, 1);
     }
 
-    /// Advances every cell by `steps` RK4 steps of `dt` seconds at constant input (input 0 in
+    /// Advances every cell by `steps` sub-steps of `dt` seconds at constant input (input 0 in
     /// broadcast mode).
     pub fn advance(&mut self, gpu: &Gpu, dt: f64, steps: u64) {
         self.set_substeps(gpu, &[(dt, 0)]);
@@ -488,7 +524,12 @@ impl ReactionCells {
     }
 
     /// Runs `kernel` once with the broadcast `input` and returns aux (AUX_STRIDE per cell).
-    pub fn run_kernel(&self, gpu: &Gpu, kernel: Kernel, input: &Input) -> Result<Vec<f32>, GpuError> {
+    pub fn run_kernel(
+        &self,
+        gpu: &Gpu,
+        kernel: Kernel,
+        input: &Input,
+    ) -> Result<Vec<f32>, GpuError> {
         assert!(self.broadcast, "kernels with one input need broadcast mode");
         self.set_inputs(gpu, &[*input]);
         self.set_substeps(gpu, &[(0.0, 0)]);
@@ -508,7 +549,12 @@ impl ReactionCells {
         self.read_aux(gpu)
     }
 
-    fn read_buffer(&self, gpu: &Gpu, src: &wgpu::Buffer, floats: usize) -> Result<Vec<f32>, GpuError> {
+    fn read_buffer(
+        &self,
+        gpu: &Gpu,
+        src: &wgpu::Buffer,
+        floats: usize,
+    ) -> Result<Vec<f32>, GpuError> {
         let bytes = (floats * 4) as u64;
         let mut enc = gpu
             .device
@@ -517,7 +563,9 @@ impl ReactionCells {
             });
         enc.copy_buffer_to_buffer(src, 0, &self.readback, 0, bytes);
         gpu.queue.submit([enc.finish()]);
-        gpu.map_read(&self.readback, bytes, |view| bytemuck::cast_slice(view).to_vec())
+        gpu.map_read(&self.readback, bytes, |view| {
+            bytemuck::cast_slice(view).to_vec()
+        })
     }
 
     /// Every cell's raw state (STATE_STRIDE floats per cell).

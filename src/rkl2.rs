@@ -5,7 +5,9 @@
 //!
 //! [`Rkl2`] runs it on the GPU (shaders/rkl2.wgsl); [`Rkl2Reference`] is its plain-Rust twin.
 //! Only the diffusion part of a [`Problem`] is used (its model and decay are ignored): reactions
-//! are split off (Strang) by the caller.
+//! are split off (Strang) by the caller. A linear source and sink per cell, σ − κ·c, frozen over
+//! a step, can be added (the spatial model's lagged production and clearance, §3.2 item 4); the
+//! stability bound then uses λ_max = 8·max(D/a)/dx² + max κ.
 
 use crate::engine::{
     STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species,
@@ -61,6 +63,13 @@ struct DiffParams {
 
 /// Dynamic uniform offsets must be multiples of this (WebGPU's minimum alignment).
 const STAGE_STRIDE: u64 = 256;
+/// Most stages one step may take (the stage buffer's size).
+pub const MAX_STAGES: u32 = 4096;
+
+/// Forward-Euler limit of L: 2/λ_max with λ_max = 8·max(D/a)/dx² + κ_max.
+pub fn explicit_limit(max_d_over_a: f64, dx: f64, kappa_max: f64) -> f64 {
+    2.0 / (8.0 * max_d_over_a / (dx * dx) + kappa_max).max(1e-300)
+}
 
 fn bc_code(b: &Boundary) -> &'static str {
     match b {
@@ -97,6 +106,10 @@ pub struct Rkl2 {
     problem: Problem,
     tau: f64,
     stages: u32,
+    time_s: f64,
+    max_d_over_a: f64,
+    stage_buf: wgpu::Buffer,
+    linear: wgpu::Texture,
     y0: wgpu::Texture,
     ring: [wgpu::Texture; 3],
     operator: wgpu::ComputePipeline,
@@ -121,12 +134,12 @@ impl Rkl2 {
         let g = &problem.grid;
         let ns = problem.species.len() as u32;
         let device = &gpu.device;
-        let dt_expl = EXPLICIT_STABILITY_LIMIT * g.dx_um * g.dx_um
-            / problem
-                .species
-                .iter()
-                .map(|s| s.max_effective_diffusivity(g.cells()) as f64)
-                .fold(1e-30, f64::max);
+        let max_d_over_a = problem
+            .species
+            .iter()
+            .map(|s| s.max_effective_diffusivity(g.cells()) as f64)
+            .fold(1e-30, f64::max);
+        let dt_expl = EXPLICIT_STABILITY_LIMIT * g.dx_um * g.dx_um / max_d_over_a;
         let stages = stages_for(tau, dt_expl);
         let scope = gpu.capture_errors();
         let usage = wgpu::TextureUsages::TEXTURE_BINDING
@@ -140,6 +153,16 @@ impl Rkl2 {
             packed_texture(gpu, "rkl2 ring 1", g.nx, g.ny, ns, usage),
             packed_texture(gpu, "rkl2 ring 2", g.nx, g.ny, ns, usage),
         ];
+        let linear = packed_texture(
+            gpu,
+            "rkl2 linear source and sink",
+            g.nx,
+            g.ny,
+            2 * ns,
+            wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::STORAGE_BINDING
+                | wgpu::TextureUsages::COPY_DST,
+        );
         let coef = packed_texture(
             gpu,
             "rkl2 coefficients",
@@ -160,21 +183,22 @@ impl Rkl2 {
             bc_value: fixed_boundary_values(g),
         };
         let params_buf = uniform_buffer(gpu, "rkl2 params", &params);
-        let coefs = coefficients(stages, tau);
+        if stages > MAX_STAGES {
+            return Err(Error::Scenario(crate::error::ScenarioError::new(
+                "time step",
+                format!(
+                    "an RKL2 step of {tau} s needs {stages} stages, more than {MAX_STAGES}: take \
+                 shorter steps"
+                ),
+            )));
+        }
         let stage_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("rkl2 stages"),
-            size: STAGE_STRIDE * stages as u64,
+            size: STAGE_STRIDE * MAX_STAGES as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        for (j, c) in coefs.iter().enumerate() {
-            let v = [c[0] as f32, c[1] as f32, c[2] as f32, c[3] as f32];
-            gpu.queue.write_buffer(
-                &stage_buf,
-                j as u64 * STAGE_STRIDE,
-                bytemuck::cast_slice(&v),
-            );
-        }
+        write_stages(gpu, &stage_buf, stages, tau);
 
         let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("rkl2 layout"),
@@ -186,6 +210,7 @@ impl Rkl2 {
                 texture_entry(4),
                 texture_entry(5),
                 texture_entry(6),
+                texture_entry(7),
             ],
         });
         let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -193,7 +218,7 @@ impl Rkl2 {
             entries: &[uniform_entry(0, true)],
         });
         let v = |t: &wgpu::Texture| array_view(t);
-        let (vy0, vly0, vcoef) = (v(&y0), v(&ly0), v(&coef));
+        let (vy0, vly0, vcoef, vlinear) = (v(&y0), v(&ly0), v(&coef), v(&linear));
         let vring = [v(&ring[0]), v(&ring[1]), v(&ring[2])];
         let group = |src: &wgpu::TextureView,
                      dst: &wgpu::TextureView,
@@ -232,6 +257,10 @@ impl Rkl2 {
                     wgpu::BindGroupEntry {
                         binding: 6,
                         resource: tv(b6),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 7,
+                        resource: tv(&vlinear),
                     },
                 ],
             })
@@ -286,6 +315,10 @@ impl Rkl2 {
             problem: problem.clone(),
             tau,
             stages,
+            time_s: 0.0,
+            max_d_over_a,
+            stage_buf,
+            linear,
             y0,
             ring,
             operator,
@@ -304,11 +337,61 @@ impl Rkl2 {
     }
 
     pub fn time_s(&self) -> f64 {
-        self.steps as f64 * self.tau
+        self.time_s
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Changes the step to τ with a linear sink of at most `kappa_max` (1/s): the stage count
+    /// follows from the stability bound (an error above [`MAX_STAGES`]).
+    pub fn set_step(&mut self, gpu: &Gpu, tau: f64, kappa_max: f64) -> Result<u32, Error> {
+        let dt_expl = explicit_limit(self.max_d_over_a, self.problem.grid.dx_um, kappa_max);
+        let stages = stages_for(tau, dt_expl);
+        if stages > MAX_STAGES {
+            return Err(Error::Scenario(crate::error::ScenarioError::new(
+                "time step",
+                format!(
+                    "an RKL2 step of {tau} s needs {stages} stages, more than {MAX_STAGES}: take \
+                 shorter steps"
+                ),
+            )));
+        }
+        if stages != self.stages || tau != self.tau {
+            write_stages(gpu, &self.stage_buf, stages, tau);
+            self.stages = stages;
+            self.tau = tau;
+        }
+        Ok(stages)
+    }
+
+    /// The field texture (NS layers, 4 cells per texel) that a step advances in place.
+    pub fn fields_texture(&self) -> &wgpu::Texture {
+        &self.y0
+    }
+
+    /// The σ (layers 0..NS) and κ (layers NS..2NS) texture of the linear term.
+    pub fn linear_texture(&self) -> &wgpu::Texture {
+        &self.linear
     }
 
     /// Advances `steps` steps of τ (one submit per step: s + 1 dispatches and two copies).
     pub fn advance(&mut self, gpu: &Gpu, steps: u64) {
+        for _ in 0..steps {
+            let mut enc = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("rkl2 step"),
+                });
+            self.encode_step(&mut enc);
+            gpu.queue.submit([enc.finish()]);
+        }
+    }
+
+    /// Records one step of τ into `enc`.
+    pub fn encode_step(&mut self, enc: &mut wgpu::CommandEncoder) {
         let g = &self.problem.grid;
         let groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
         let extent = wgpu::Extent3d {
@@ -319,43 +402,45 @@ impl Rkl2 {
         let copy = |enc: &mut wgpu::CommandEncoder, from: &wgpu::Texture, to: &wgpu::Texture| {
             enc.copy_texture_to_texture(from.as_image_copy(), to.as_image_copy(), extent);
         };
-        for _ in 0..steps {
-            let mut enc = gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("rkl2 step"),
-                });
-            copy(&mut enc, &self.y0, &self.ring[0]);
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("rkl2"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&self.operator);
-                pass.set_bind_group(0, &self.op_group, &[]);
-                pass.set_bind_group(1, &self.coef_group, &[0]);
+        copy(enc, &self.y0, &self.ring[0]);
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("rkl2"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.operator);
+            pass.set_bind_group(0, &self.op_group, &[]);
+            pass.set_bind_group(1, &self.coef_group, &[0]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+            pass.set_pipeline(&self.stage);
+            for j in 1..=self.stages {
+                pass.set_bind_group(0, &self.stage_groups[(j % 3) as usize], &[]);
+                pass.set_bind_group(
+                    1,
+                    &self.coef_group,
+                    &[((j - 1) as u64 * STAGE_STRIDE) as u32],
+                );
                 pass.dispatch_workgroups(groups.0, groups.1, 1);
-                pass.set_pipeline(&self.stage);
-                for j in 1..=self.stages {
-                    pass.set_bind_group(0, &self.stage_groups[(j % 3) as usize], &[]);
-                    pass.set_bind_group(
-                        1,
-                        &self.coef_group,
-                        &[((j - 1) as u64 * STAGE_STRIDE) as u32],
-                    );
-                    pass.dispatch_workgroups(groups.0, groups.1, 1);
-                }
             }
-            copy(&mut enc, &self.ring[(self.stages % 3) as usize], &self.y0);
-            gpu.queue.submit([enc.finish()]);
-            self.steps += 1;
         }
+        copy(enc, &self.ring[(self.stages % 3) as usize], &self.y0);
+        self.steps += 1;
+        self.time_s += self.tau;
     }
 
     pub fn read_species(&self, gpu: &Gpu, s: usize) -> Result<Vec<f32>, GpuError> {
         let g = &self.problem.grid;
         read_layer(gpu, &self.y0, s as u32, g.nx, g.ny, &self.readback)
     }
+}
+
+fn write_stages(gpu: &Gpu, buf: &wgpu::Buffer, stages: u32, tau: f64) {
+    let mut bytes = vec![0u8; (STAGE_STRIDE * stages as u64) as usize];
+    for (j, c) in coefficients(stages, tau).iter().enumerate() {
+        let v = [c[0] as f32, c[1] as f32, c[2] as f32, c[3] as f32];
+        bytes[j * STAGE_STRIDE as usize..][..16].copy_from_slice(bytemuck::cast_slice(&v));
+    }
+    gpu.queue.write_buffer(buf, 0, &bytes);
 }
 
 /// Plain-Rust twin of [`Rkl2`], in the same f32 arithmetic order.

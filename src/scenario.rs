@@ -23,7 +23,7 @@ pub const BUILTIN: &[(&str, &str)] = &[(
 )];
 
 /// The scenario `dorsalhorn run` uses when none is given.
-pub const DEFAULT_SCENARIO: &str = "gray_scott";
+pub const DEFAULT_SCENARIO: &str = "cfa_ea_2hz";
 
 /// Largest grid side accepted before any device is consulted (the device check comes later).
 pub const MAX_GRID_SIDE: i64 = 65_536;

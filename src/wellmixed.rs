@@ -2297,6 +2297,8 @@ impl EaSession {
 #[derive(Debug, Clone, Default)]
 pub struct Protocol {
     pub pain: Option<PainModel>,
+    /// Time (s) of the pain model's induction (0 by default); before it the input is baseline.
+    pub pain_onset_s: f64,
     pub sessions: Vec<EaSession>,
     /// Times (s) of naloxone 1 mg/kg i.p.: peak naloxone concentration at injection, exponential elimination.
     pub naloxone_s: Vec<f64>,
@@ -2317,6 +2319,7 @@ impl Protocol {
     ) -> Protocol {
         Protocol {
             pain: Some(pain),
+            pain_onset_s: 0.0,
             naloxone_s: Vec::new(),
             nmda_block_s: Vec::new(),
             sessions: (0..n)
@@ -2337,8 +2340,8 @@ impl Model {
     /// The input of a protocol at time t (s), and the peripheral test gain.
     pub fn protocol_input(&self, pr: &Protocol, t: f64) -> (Input, f64) {
         let (mut inp, gain) = match pr.pain {
-            Some(m) => self.pain_input(m, t),
-            None => (self.baseline_input(), 1.0),
+            Some(m) if t >= pr.pain_onset_s => self.pain_input(m, t - pr.pain_onset_s),
+            _ => (self.baseline_input(), 1.0),
         };
         for &tn in &pr.nmda_block_s {
             if t >= tn {

@@ -282,6 +282,7 @@ fn frequency_and_naloxone_match_8_2_d() {
             sessions: vec![EaSession::single(t3, 1800.0, f, 2.0)],
             naloxone_s: if naloxone { vec![t3 - 600.0] } else { vec![] },
             nmda_block_s: vec![],
+            pain_onset_s: 0.0,
         };
         let mut s = m.advance(&naive, &proto, 0.0, t3 - 600.0);
         let (mut peak_md, mut peak_k) = (0.0f64, 0.0f64);
@@ -467,6 +468,7 @@ fn snl_ea_ltd_matches_8_2_d() {
             sessions,
             naloxone_s,
             nmda_block_s,
+            pain_onset_s: 0.0,
         };
         let before = m.advance(&naive, &proto, 0.0, t7 - 600.0);
         let end = m.advance(&before, &proto, t7 - 600.0, t7 + 1800.0);

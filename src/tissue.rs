@@ -1,0 +1,748 @@
+//! The spatial dorsal-horn model (MODEL.md §1–§4 on the tissue grid): the reaction stage of
+//! src/reaction_gpu.rs in every cell of the section, coupled to the transport of the 14 diffusing
+//! mediators by Strang splitting (§3.2 item 5):
+//!
+//!   reaction(Δt/2) → goals → transport(Δt) → reaction(Δt/2)
+//!
+//! * **Reaction** (shaders/dorsal_horn_reaction.wgsl): classical RK4 sub-steps of every local
+//!   state per cell, with the mediators frozen (lagged, §3.2 item 4). Each cell reads its
+//!   [`CellMap`]: the afferent termination maps of its glutamate pool and of its E and I
+//!   populations, the 3 × 3-smoothed maps of its ATP pool (§2.4), the columnar-kernel maps of P
+//!   and W (§4.3), the peptide densities ρ and varicosity densities V (smoothed, §2.4), the
+//!   injury band, α_grey/α (sources are per tissue volume, divided by α) and its own thresholds θ
+//!   (§4.3, calibrated per cell so that every grey cell has the target rates at baseline).
+//! * **Transport** (src/rkl2.rs): RKL2 super-time-stepping of
+//!   α·R·∂C/∂t = ∇·(α·D*·∇C) + α·k·(goal − C) − (α/… ) Robin pial loss, i.e. per mediator the
+//!   operator L(C) = ∇·(αD*∇C)/(αR) + σ − κ·C with σ = k·goal/R and κ = (k + P_pia·g_pia)/R,
+//!   where goal is the production goal of §4.0's L convention evaluated at the midpoint of the
+//!   step. D*(x) = D_free/λ_X² · (λ_grey/λ(x))² (per-species λ scaled by the region's
+//!   small-molecule tortuosity), faces carry the harmonic mean of α·D*; the pial faces
+//!   exchange with a CSF at zero concentration (§2.5); the midline is no-flux; the ventral edge
+//!   is no-flux or absorbing. The clearance sits in the transport operator, not in the
+//!   reaction, so that short-lived peptides (t½ 30 s–2 min) relax to their diffusive
+//!   quasi-steady profile even at steps of many half-lives (the steady state of the step is
+//!   exact; deviations decay every step).
+//! * **Probes** (§4.11) evaluate the fast rates on the current state (nothing is advanced): a
+//!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
+//!   second pass gives r_P and r_W.
+
+use crate::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
+use crate::engine::{array_view, texels_per_row};
+use crate::error::{Error, GpuError};
+use crate::gpu::Gpu;
+use crate::grid::{Boundary, Grid, Side};
+use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
+use crate::params::ParamTable;
+use crate::reaction_gpu::{
+    AUX_STRIDE, CellMap, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, ReactionCells,
+    STATE_STRIDE, pack_state,
+};
+use crate::rkl2::Rkl2;
+use crate::wellmixed::{Input, Model, State};
+
+/// The 14 diffusing mediators, in transport-layer order (state slots [`MEDIATOR_SLOTS`]).
+pub const MEDIATORS: [&str; 14] = [
+    "SP", "ENK", "DYN", "EM", "TNF", "IL1b", "IL6", "IL10", "BDNF", "CatS", "sFKN", "CCL2",
+    "CXCL1", "CXCL12",
+];
+
+/// Parameter-table keys (D_free, λ, clearance, R) of each mediator.
+const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [
+    ("D_SP", "lambda_SP", "k_SP", None),
+    ("D_ENK", "lambda_ENK", "k_ENK", None),
+    ("D_DYN", "lambda_DYN", "k_DYN", None),
+    ("D_EM", "lambda_EM", "k_EM", None),
+    ("D_TNF", "lambda_TNF", "k_TNF", None),
+    ("D_IL1b", "lambda_IL1b", "k_IL1b", None),
+    ("D_IL6", "lambda_IL6", "k_IL6", None),
+    ("D_IL10", "lambda_IL10", "k_IL10", None),
+    ("D_BDNF", "lambda_BDNF", "k_BDNF_clear", None),
+    ("D_CatS", "lambda_CatS", "k_CatS", None),
+    ("D_sFKN", "lambda_sFKN", "k_sFKN", None),
+    ("D_CCL2", "lambda_CCL2", "k_CCL2", Some("R_CCL2")),
+    ("D_CXCL1", "lambda_CXCL1", "k_CXCL1", Some("R_CXCL1")),
+    ("D_CXCL12", "lambda_CXCL12", "k_CXCL12", Some("R_CXCL12")),
+];
+
+/// Names of the 33 local states in `State::to_array` order (the reaction kernel's slots).
+pub const STATE_NAMES: [&str; 33] = [
+    "N",
+    "pERK",
+    "S_C",
+    "SP",
+    "ENK",
+    "DYN",
+    "EM",
+    "E_seg",
+    "E_sup",
+    "C_csf_END",
+    "Tol",
+    "TNF",
+    "IL1b",
+    "IL6",
+    "IL10",
+    "BDNF",
+    "CatS",
+    "sFKN",
+    "CCL2",
+    "CXCL1",
+    "CXCL12",
+    "mFKN",
+    "M",
+    "rho_M",
+    "P_p38",
+    "X4",
+    "Y",
+    "A",
+    "J",
+    "Cx",
+    "K",
+    "COX",
+    "G_EA",
+];
+
+/// Names of the fast quantities reported beside the states: the rates of §4.3 and the opioid
+/// occupancies of §4.5 (O_μδ tolerance-corrected).
+pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
+
+/// The laminae (and white matter) whose means the time series reports.
+pub const REPORT_REGIONS: [(&str, &[Region]); 9] = [
+    ("I-II", &[Region::I, Region::IIo, Region::IIi]),
+    ("I", &[Region::I]),
+    ("IIo", &[Region::IIo]),
+    ("IIi", &[Region::IIi]),
+    ("III", &[Region::III]),
+    ("IV", &[Region::IV]),
+    ("V", &[Region::V]),
+    ("VI", &[Region::VI]),
+    (
+        "white",
+        &[
+            Region::Lissauer,
+            Region::Dlf,
+            Region::DorsalColumns,
+            Region::LateralFuniculus,
+        ],
+    ),
+];
+
+/// Everything static about a section on a grid: tissue, maps, per-cell maps, the transport
+/// problem and the probe weights.
+pub struct Layout {
+    pub tissue: Tissue,
+    pub maps: Maps,
+    pub pops: Populations,
+    /// Per cell; θ is filled in by [`TissueSim::calibrate`].
+    pub cell_maps: Vec<CellMap>,
+    pub active: Vec<bool>,
+    /// Per cell: pial faces / (α·h) (1/µm), 0 away from the pia.
+    pub pia: Vec<f32>,
+    /// The 14 mediators on the grid: D = α·D*, capacity α·R (inactive cells: D = 0, a = 1).
+    pub problem: Problem,
+    /// Per mediator: (clearance k in 1/s, R).
+    pub clearance: Vec<(f32, f32)>,
+    pub p_pia: f32,
+    /// Per cell: w_I inside the tested band where P is present (§4.11 probe weights).
+    pub probe_weight: Vec<f32>,
+}
+
+/// 3 × 3 smoothing of §2.4 (1/4 centre, 1/8 edges, 1/16 corners), restricted to active cells
+/// and renormalised.
+pub fn smooth3(field: &[f32], active: &[bool], nx: usize, ny: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; nx * ny];
+    for y in 0..ny {
+        for x in 0..nx {
+            let i = y * nx + x;
+            if !active[i] {
+                continue;
+            }
+            let (mut num, mut den) = (0.0f32, 0.0f32);
+            for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    let (xx, yy) = (x as i64 + dx, y as i64 + dy);
+                    if xx < 0 || yy < 0 || xx >= nx as i64 || yy >= ny as i64 {
+                        continue;
+                    }
+                    let j = yy as usize * nx + xx as usize;
+                    if !active[j] {
+                        continue;
+                    }
+                    let w = match (dx.abs(), dy.abs()) {
+                        (0, 0) => 0.25,
+                        (1, 1) => 1.0 / 16.0,
+                        _ => 0.125,
+                    };
+                    num += w * field[j];
+                    den += w;
+                }
+            }
+            out[i] = num / den;
+        }
+    }
+    out
+}
+
+impl Layout {
+    /// Rasterises the section of `animal` at `spacing_um` and derives every map.
+    pub fn new(
+        table: &ParamTable,
+        animal: Animal,
+        spacing_um: f64,
+        ventral_absorbing: bool,
+    ) -> Layout {
+        let tissue = Tissue::rasterise(Outline::new(table, animal), spacing_um);
+        let maps = tissue.maps(table);
+        let pops = tissue.populations(&maps, table);
+        let (nx, ny, h) = (tissue.nx, tissue.ny, tissue.h);
+        let n = nx * ny;
+        let get = |k: &str| {
+            table
+                .get(k)
+                .unwrap_or_else(|| panic!("parameter table lacks `{k}`")) as f32
+        };
+        let active: Vec<bool> = (0..n).map(|i| tissue.active(i)).collect();
+        let alpha_grey = get("alpha_grey");
+        let lambda_grey = get("lambda_grey");
+        let smooth = |f: &[f32]| smooth3(f, &active, nx, ny);
+        let atp = [
+            smooth(&maps.t_cp),
+            smooth(&maps.t_cn),
+            smooth(&maps.t_ad),
+            smooth(&maps.t_ab),
+        ];
+        let (v_5ht, v_ne, band_atp) = (
+            smooth(&maps.v_5ht),
+            smooth(&maps.v_ne),
+            smooth(&maps.band_paw),
+        );
+        let cell_maps: Vec<CellMap> = (0..n)
+            .map(|i| {
+                let local = [maps.t_cp[i], maps.t_cn[i], maps.t_ad[i], maps.t_ab[i]];
+                let tp = |k: usize| pops.t_for_p[k][i];
+                let tw = |k: usize| pops.t_for_w[k][i];
+                CellMap {
+                    glu: local,
+                    ei: local,
+                    atp: [atp[0][i], atp[1][i], atp[2][i], atp[3][i]],
+                    ea_ab: maps.t_ab[i],
+                    ea_ad: maps.t_ad[i],
+                    p: [tp(0), tp(1), tp(2), tp(2)],
+                    w: [tw(0), tw(1), tw(2), tw(3), tw(3), tw(2)],
+                    rho_enk: maps.rho_enk[i],
+                    rho_dyn: maps.rho_dyn[i],
+                    rho_em: maps.rho_em[i],
+                    v_5ht: v_5ht[i],
+                    v_ne: v_ne[i],
+                    band: maps.band_paw[i],
+                    band_atp: band_atp[i],
+                    alpha_ratio: if active[i] && maps.alpha[i] > 0.0 {
+                        alpha_grey / maps.alpha[i]
+                    } else {
+                        0.0
+                    },
+                    theta: [0.0; 4],
+                }
+            })
+            .collect();
+        // Pial faces: an active cell's neighbour outside the cord, or the grid's dorsal and
+        // lateral edges (the midline x = 0 is no-flux, the ventral edge is its own boundary).
+        let pia: Vec<f32> = (0..n)
+            .map(|i| {
+                if !active[i] {
+                    return 0.0;
+                }
+                let (x, y) = (i % nx, i / nx);
+                let mut faces = 0;
+                if y == 0 || !active[i - nx] {
+                    faces += 1;
+                }
+                if x + 1 == nx || !active[i + 1] {
+                    faces += 1;
+                }
+                if x > 0 && !active[i - 1] {
+                    faces += 1;
+                }
+                if y + 1 < ny && !active[i + nx] {
+                    faces += 1;
+                }
+                faces as f32 / (maps.alpha[i] * h as f32)
+            })
+            .collect();
+        let mut clearance = Vec::new();
+        let species: Vec<Species> = MEDIATORS
+            .iter()
+            .zip(SPECIES_KEYS)
+            .map(|(name, (d, lam, k, r))| {
+                let r = r.map_or(1.0, get);
+                clearance.push((get(k), r));
+                let d_star = get(d) / (get(lam) * get(lam));
+                let dfield: Vec<f32> = (0..n)
+                    .map(|i| {
+                        if active[i] {
+                            let scale = lambda_grey / maps.lambda[i];
+                            maps.alpha[i] * d_star * scale * scale
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                let capacity: Vec<f32> = (0..n)
+                    .map(|i| if active[i] { maps.alpha[i] * r } else { 1.0 })
+                    .collect();
+                Species {
+                    name: name.to_string(),
+                    diffusivity: Diffusivity::Field(dfield),
+                    decay_per_s: 0.0,
+                    capacity: Some(capacity),
+                }
+            })
+            .collect();
+        let ventral = if ventral_absorbing {
+            Boundary::Fixed {
+                values: vec![0.0; MEDIATORS.len()],
+            }
+        } else {
+            Boundary::NoFlux
+        };
+        let grid = Grid::new(nx, ny, h).with_boundary(Side::YMax, ventral);
+        let problem = Problem {
+            grid,
+            species,
+            model: EngineModel::Diffusion,
+            dt_s: 1.0,
+        };
+        let probe_weight = (0..n)
+            .map(|i| tissue.weight(i, Region::I) * maps.band_paw[i] * pops.present_p[i])
+            .collect();
+        Layout {
+            tissue,
+            maps,
+            pops,
+            cell_maps,
+            active,
+            pia,
+            problem,
+            clearance,
+            p_pia: get("P_pia"),
+            probe_weight,
+        }
+    }
+
+    pub fn cells(&self) -> usize {
+        self.tissue.nx * self.tissue.ny
+    }
+
+    /// Largest κ of the transport's linear term (1/s).
+    pub fn kappa_max(&self) -> f64 {
+        let g = self.pia.iter().copied().fold(0.0f32, f32::max);
+        self.clearance
+            .iter()
+            .map(|(k, r)| ((k + self.p_pia * g) / r) as f64)
+            .fold(0.0, f64::max)
+    }
+
+    /// Per-column averages seen by P (laminae I–III) and W (III–V) of the rates r_E, r_I, each
+    /// weighted by its population's presence and the lamina weight (§4.3).
+    pub fn columns(&self, r_e: &[f32], r_i: &[f32]) -> Vec<[f32; 4]> {
+        use Region::*;
+        let t = &self.tissue;
+        let (nx, ny) = (t.nx, t.ny);
+        let reach = (50.0 / t.h).floor() as usize;
+        let avg = |laminae: &[Region], rate: &[f32], present: &[f32]| -> Vec<f32> {
+            let mut num = vec![0.0f64; nx];
+            let mut den = vec![0.0f64; nx];
+            for i in 0..nx * ny {
+                let w = (t.weight_of(i, laminae) * present[i]) as f64;
+                num[i % nx] += w * rate[i] as f64;
+                den[i % nx] += w;
+            }
+            (0..nx)
+                .map(|x| {
+                    let (lo, hi) = (x.saturating_sub(reach), (x + reach).min(nx - 1));
+                    let (a, b) = (lo..=hi).fold((0.0, 0.0), |(a, b), k| (a + num[k], b + den[k]));
+                    if b > 0.0 { (a / b) as f32 } else { 0.0 }
+                })
+                .collect()
+        };
+        let p_lam = [I, IIo, IIi, III];
+        let w_lam = [III, IV, V];
+        let (pe, pi) = (&self.pops.present_e, &self.pops.present_i);
+        let cols = [
+            avg(&p_lam, r_e, pe),
+            avg(&p_lam, r_i, pi),
+            avg(&w_lam, r_e, pe),
+            avg(&w_lam, r_i, pi),
+        ];
+        (0..nx * ny)
+            .map(|i| {
+                let x = i % nx;
+                [cols[0][x], cols[1][x], cols[2][x], cols[3][x]]
+            })
+            .collect()
+    }
+
+    /// Per report region: the cells' weights (lamina weight; 0 outside the domain).
+    pub fn region_weights(&self) -> Vec<Vec<f32>> {
+        REPORT_REGIONS
+            .iter()
+            .map(|(_, regions)| {
+                (0..self.cells())
+                    .map(|i| {
+                        if self.active[i] {
+                            self.tissue.weight_of(i, regions)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Fast rates of every cell: r_I, r_E, r_P, r_W.
+pub struct Rates {
+    pub r_i: Vec<f32>,
+    pub r_e: Vec<f32>,
+    pub r_p: Vec<f32>,
+    pub r_w: Vec<f32>,
+}
+
+/// The probe integrals of §4.11 over lamina I in the tested band (Hz·s·µm²) and the ongoing
+/// r_P averaged with the same weights (Hz).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct ProbeResponse {
+    pub mech: f64,
+    pub heat: f64,
+    pub ongoing_r_p: f64,
+}
+
+/// The spatial model on the GPU.
+pub struct TissueSim {
+    pub layout: Layout,
+    pub model: Model,
+    reaction: ReactionCells,
+    transport: Rkl2,
+    gather: wgpu::ComputePipeline,
+    scatter: wgpu::ComputePipeline,
+    gather_group: wgpu::BindGroup,
+    scatter_group: wgpu::BindGroup,
+    pub time_s: f64,
+    /// Transport steps and reaction sub-steps taken.
+    pub transport_steps: u64,
+    pub reaction_substeps: u64,
+}
+
+fn transfer_source(layout: &Layout) -> String {
+    let g = &layout.problem.grid;
+    let slots: Vec<String> = MEDIATOR_SLOTS.iter().map(|s| format!("{s}u")).collect();
+    format!(
+        "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {}u;\n\
+         const STRIDE: u32 = {STATE_STRIDE}u;\nconst AUX: u32 = {AUX_STRIDE}u;\n\
+         const SLOTS = array<u32, {}>({});\n{}",
+        g.nx,
+        g.ny,
+        texels_per_row(g.nx),
+        MEDIATORS.len(),
+        MEDIATORS.len(),
+        slots.join(", "),
+        include_str!("../shaders/transfer.wgsl")
+    )
+}
+
+fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry { binding, resource }
+}
+
+/// The WGSL of the transfer kernels for a layout (exposed for validation tests).
+pub fn transfer_shader_source(layout: &Layout) -> String {
+    transfer_source(layout)
+}
+
+impl TissueSim {
+    /// Uploads the layout and starts every active cell from `initial` (the well-mixed
+    /// calibrated baseline); θ still has to be calibrated ([`TissueSim::calibrate`]).
+    pub fn new(
+        gpu: &Gpu,
+        layout: Layout,
+        model: Model,
+        initial: &State,
+    ) -> Result<TissueSim, Error> {
+        let n = layout.cells();
+        let packed = pack_state(initial);
+        let states: Vec<[f32; STATE_STRIDE]> = (0..n)
+            .map(|i| {
+                if layout.active[i] {
+                    packed
+                } else {
+                    [0.0; STATE_STRIDE]
+                }
+            })
+            .collect();
+        let mut m = model;
+        m.retardation = true;
+        let mut reaction =
+            ReactionCells::with_maps(gpu, &m, &states, &layout.cell_maps, true, true)?;
+        reaction.set_integrator(Integrator::ExponentialMidpoint);
+        let fields: Vec<Vec<f32>> = MEDIATOR_SLOTS
+            .iter()
+            .map(|&s| (0..n).map(|i| states[i][s]).collect())
+            .collect();
+        let mut transport = Rkl2::new(gpu, &layout.problem, &fields, 600.0)?;
+        transport.set_step(gpu, 600.0, layout.kappa_max())?;
+        let device = &gpu.device;
+        let scope = gpu.capture_errors();
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("transfer"),
+            source: wgpu::ShaderSource::Wgsl(transfer_source(&layout).into()),
+        });
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
+        let storage = |label: &str, data: &[u8]| {
+            let b = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (data.len() as u64).max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            gpu.queue.write_buffer(&b, 0, data);
+            b
+        };
+        let pia = storage("pia", bytemuck::cast_slice(&layout.pia));
+        let species: Vec<[f32; 4]> = layout
+            .clearance
+            .iter()
+            .map(|&(k, r)| [k, r, layout.p_pia, 0.0])
+            .collect();
+        let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
+        let active: Vec<f32> = layout
+            .active
+            .iter()
+            .map(|&a| if a { 1.0 } else { 0.0 })
+            .collect();
+        let active_buf = storage("active", bytemuck::cast_slice(&active));
+        let fields_view = array_view(transport.fields_texture());
+        let linear_view = array_view(transport.linear_texture());
+        let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gather"),
+            layout: &gather.get_bind_group_layout(0),
+            entries: &[
+                entry(0, reaction.state_buffer().as_entire_binding()),
+                entry(1, reaction.aux_buffer().as_entire_binding()),
+                entry(2, pia.as_entire_binding()),
+                entry(3, species_buf.as_entire_binding()),
+                entry(4, wgpu::BindingResource::TextureView(&fields_view)),
+                entry(5, wgpu::BindingResource::TextureView(&linear_view)),
+            ],
+        });
+        let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("scatter"),
+            layout: &scatter.get_bind_group_layout(0),
+            entries: &[
+                entry(6, reaction.state_buffer().as_entire_binding()),
+                entry(7, wgpu::BindingResource::TextureView(&fields_view)),
+                entry(8, active_buf.as_entire_binding()),
+            ],
+        });
+        gpu.validated(scope, "tissue transfer set-up")?;
+        Ok(TissueSim {
+            layout,
+            model: m,
+            reaction,
+            transport,
+            gather,
+            scatter,
+            gather_group,
+            scatter_group,
+            time_s: 0.0,
+            transport_steps: 0,
+            reaction_substeps: 0,
+        })
+    }
+
+    /// Sets every cell's θ so that its rates are the §4.3 targets at the current state with
+    /// `input` (§8.1: by construction in every grey cell).
+    pub fn calibrate(&mut self, gpu: &Gpu, input: &Input) -> Result<(), Error> {
+        let aux = self.reaction.run_kernel(gpu, Kernel::Calibrate, input)?;
+        for (i, m) in self.layout.cell_maps.iter_mut().enumerate() {
+            if self.layout.active[i] {
+                let a = &aux[i * AUX_STRIDE + 14..][..4];
+                m.theta = [a[0], a[1], a[2], a[3]];
+            }
+        }
+        self.reaction.set_maps(gpu, &self.layout.cell_maps);
+        Ok(())
+    }
+
+    /// Replaces the model's drugs (the parameters and thresholds stay those of the set-up).
+    pub fn set_model(&mut self, gpu: &Gpu, model: &Model) {
+        self.model.drugs = model.drugs;
+        self.reaction.set_drugs(gpu, &self.model);
+    }
+
+    /// Stages of the transport step for a step of `dt` seconds.
+    pub fn transport_stages(&mut self, gpu: &Gpu, dt: f64) -> Result<u32, Error> {
+        self.transport.set_step(gpu, dt, self.layout.kappa_max())
+    }
+
+    /// One Strang step of `dt` seconds, with reaction sub-steps of at most `substep` seconds,
+    /// the input at each sub-step's midpoint from `input_at(t)`.
+    pub fn step(
+        &mut self,
+        gpu: &Gpu,
+        dt: f64,
+        substep: f64,
+        input_at: &dyn Fn(f64) -> Input,
+    ) -> Result<(), Error> {
+        let half = 0.5 * dt;
+        let n = (half / substep - 1e-9).ceil().max(1.0) as usize;
+        if 2 * n + 1 > MAX_SUBSTEPS {
+            return Err(Error::Scenario(crate::error::ScenarioError::new(
+                "time step",
+                format!(
+                    "a step of {dt} s with reaction sub-steps of {substep} s needs {} sub-steps, \
+                     more than {MAX_SUBSTEPS}: use a shorter step",
+                    2 * n + 1
+                ),
+            )));
+        }
+        let h = half / n as f64;
+        let t0 = self.time_s;
+        let mut inputs = Vec::with_capacity(2 * n + 1);
+        let mut slots = Vec::with_capacity(2 * n + 1);
+        // Each sub-step takes the input at its midpoint (second order in the input's variation).
+        for k in 0..n {
+            inputs.push(input_at(t0 + (k as f64 + 0.5) * h));
+            slots.push((h, k as u32));
+        }
+        inputs.push(input_at(t0 + half));
+        slots.push((0.0, n as u32));
+        for k in 0..n {
+            inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
+            slots.push((h, (n + 1 + k) as u32));
+        }
+        self.transport.set_step(gpu, dt, self.layout.kappa_max())?;
+        self.reaction.set_inputs(gpu, &inputs);
+        self.reaction.set_substeps(gpu, &slots);
+        let g = &self.layout.problem.grid;
+        let texel_groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
+        let cell_groups = ((g.nx * g.ny) as u32).div_ceil(64);
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tissue step"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("reaction, first half"),
+                timestamp_writes: None,
+            });
+            self.reaction.encode(&mut pass, 0..n);
+            self.reaction.encode_kernel(&mut pass, Kernel::Targets, n);
+            pass.set_pipeline(&self.gather);
+            pass.set_bind_group(0, &self.gather_group, &[]);
+            pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
+        }
+        self.transport.encode_step(&mut enc);
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("reaction, second half"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.scatter);
+            pass.set_bind_group(0, &self.scatter_group, &[]);
+            pass.dispatch_workgroups(cell_groups, 1, 1);
+            self.reaction.encode(&mut pass, n + 1..2 * n + 1);
+        }
+        gpu.queue.submit([enc.finish()]);
+        self.time_s = t0 + dt;
+        self.transport_steps += 1;
+        self.reaction_substeps += 2 * n as u64;
+        Ok(())
+    }
+
+    /// Every cell's raw state (STATE_STRIDE floats per cell).
+    pub fn read_states(&self, gpu: &Gpu) -> Result<Vec<f32>, GpuError> {
+        self.reaction.read_raw(gpu)
+    }
+
+    /// Replaces every cell's state (STATE_STRIDE floats per cell).
+    pub fn write_states(&self, gpu: &Gpu, states: &[[f32; STATE_STRIDE]]) {
+        self.reaction.set_states(gpu, states);
+    }
+
+    /// The fast rates of every cell at the current state with `input` (nothing advances).
+    pub fn rates(&self, gpu: &Gpu, input: &Input) -> Result<Rates, GpuError> {
+        let n = self.layout.cells();
+        let first = self.reaction.run_kernel(gpu, Kernel::Rates, input)?;
+        let pick = |aux: &[f32], k: usize| -> Vec<f32> {
+            (0..n).map(|i| aux[i * AUX_STRIDE + 14 + k]).collect()
+        };
+        let (r_i, r_e) = (pick(&first, 0), pick(&first, 1));
+        self.reaction
+            .set_columns(gpu, &self.layout.columns(&r_e, &r_i));
+        let second = self.reaction.run_kernel(gpu, Kernel::Rates, input)?;
+        Ok(Rates {
+            r_i,
+            r_e,
+            r_p: pick(&second, 2),
+            r_w: pick(&second, 3),
+        })
+    }
+
+    /// The behavioural probes of §4.11 on the current state (frozen), with the protocol's
+    /// `input` (EA-pool input removed) and peripheral gain `gain`.
+    pub fn probe(&self, gpu: &Gpu, input: &Input, gain: f64) -> Result<ProbeResponse, GpuError> {
+        let pr = &self.model.pr;
+        let mut base = *input;
+        base.ea_on = false;
+        let area = self.layout.tissue.h * self.layout.tissue.h;
+        let w = &self.layout.probe_weight;
+        let integral = |r: &Rates| -> f64 {
+            w.iter()
+                .zip(&r.r_p)
+                .map(|(&w, &r)| (w * r) as f64)
+                .sum::<f64>()
+                * area
+        };
+        let ongoing = self.rates(gpu, &base)?;
+        let wsum: f64 = w.iter().map(|&x| x as f64).sum::<f64>() * area;
+        let mut mech = base;
+        mech.r_ab += pr.mech_Ab_rate;
+        mech.r_ad += gain * pr.mech_Ad_rate;
+        let r_mech = integral(&self.rates(gpu, &mech)?) * pr.mech_duration;
+        let mut heat1 = base;
+        heat1.r_cp += gain * pr.heat_Cp_rate;
+        heat1.r_ad += gain * pr.heat_Ad_rate;
+        let mut heat2 = base;
+        heat2.r_cp += gain * pr.heat_Cp_rate;
+        let r_heat = integral(&self.rates(gpu, &heat1)?)
+            + integral(&self.rates(gpu, &heat2)?) * (pr.heat_duration - 1.0);
+        Ok(ProbeResponse {
+            mech: r_mech,
+            heat: r_heat,
+            ongoing_r_p: integral(&ongoing) / wsum.max(1e-30),
+        })
+    }
+
+    /// Area of lamina I in the tested band (µm², the probe weights' integral).
+    pub fn probe_area_um2(&self) -> f64 {
+        let h = self.layout.tissue.h;
+        self.layout
+            .probe_weight
+            .iter()
+            .map(|&w| w as f64)
+            .sum::<f64>()
+            * h
+            * h
+    }
+}

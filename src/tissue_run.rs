@@ -1,0 +1,1090 @@
+//! Dorsal-horn scenarios (a TOML file with a `[tissue]` table) and their headless run: pain
+//! model, electroacupuncture sessions, drugs and boluses in, per-lamina time series with the pain
+//! indices and behaviour, field snapshots (NPY, PNG) and summary.json out.
+//!
+//! Every key is documented in docs/scenario-format.md ("Dorsal-horn scenarios"). Errors name the
+//! file, the key, the value and what is allowed; `--set key.path=value` overrides work as for
+//! engine scenarios.
+
+use crate::anatomy::Animal;
+use crate::colormap::Colormap;
+use crate::error::{BlowUp, Error, ScenarioError};
+use crate::gpu::Gpu;
+use crate::output;
+use crate::params::ParamTable;
+use crate::reaction_gpu::STATE_STRIDE;
+use crate::tissue::{Layout, ProbeResponse, RATE_NAMES, REPORT_REGIONS, STATE_NAMES, TissueSim};
+use crate::wellmixed::{Drugs, EaMode, EaSession, Model, PainModel, Protocol};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Built-in dorsal-horn scenarios: (name, TOML source).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "cfa_ea_2hz",
+        include_str!("../examples/scenarios/cfa_ea_2hz.toml"),
+    ),
+    (
+        "cfa_sham",
+        include_str!("../examples/scenarios/cfa_sham.toml"),
+    ),
+];
+
+/// Acupoints whose afferents enter the simulated L4–L5 segment through the sciatic/tibial band
+/// (§1.4: the EA band is the medial ⅔, overlapping the paw band).
+pub const ACUPOINTS: &[&str] = &["ST36", "SP6", "GB30", "BL40", "BL60", "KI3"];
+
+/// Drug names accepted in `[drugs]` (constant occupancies u ∈ [0, 1], §6), and naloxone in nM.
+pub const DRUG_KEYS: &[&str] = &[
+    "nmda",
+    "mek",
+    "trkb",
+    "p2x4",
+    "x4_antisense",
+    "minocycline",
+    "p38",
+    "cats",
+    "cx3cr1",
+    "fluorocitrate",
+    "laa",
+    "jnk",
+    "carbenoxolone",
+    "cxcr4",
+    "ccr2",
+    "cxcr2",
+    "il1r",
+    "tnf",
+    "cck",
+    "naloxone_nm",
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueScenario {
+    pub format_version: i64,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tissue: RawTissue,
+    #[serde(default)]
+    pub time: RawTissueTime,
+    #[serde(default)]
+    pub pain: RawPain,
+    #[serde(default)]
+    pub ea: Vec<RawEa>,
+    #[serde(default)]
+    pub drugs: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub bolus: Vec<RawBolus>,
+    #[serde(default)]
+    pub output: RawTissueOutput,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissue {
+    pub animal: Option<String>,
+    pub spacing_um: Option<f64>,
+    pub ventral: Option<String>,
+    pub sex: Option<String>,
+    pub pial_permeability_um_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueTime {
+    pub days: Option<f64>,
+    pub step_min: Option<f64>,
+    pub session_step_s: Option<f64>,
+    pub reaction_substep_s: Option<f64>,
+    pub settle_days: Option<f64>,
+    pub settle_step_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPain {
+    pub model: Option<String>,
+    pub onset_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEa {
+    pub points: Option<Vec<String>>,
+    pub mode: Option<String>,
+    pub frequency_hz: Option<f64>,
+    pub intensity_ma: Option<f64>,
+    pub duration_min: Option<f64>,
+    pub days: Vec<f64>,
+    pub start_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBolus {
+    pub drug: String,
+    pub at_h: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueOutput {
+    pub every_h: Option<f64>,
+    pub snapshot_every_h: Option<f64>,
+    pub fields: Option<Vec<String>>,
+    pub frames: Option<bool>,
+    pub colormap: Option<String>,
+}
+
+/// A validated dorsal-horn scenario.
+#[derive(Debug, Clone)]
+pub struct TissueScenario {
+    pub name: String,
+    pub description: String,
+    pub origin: String,
+    pub animal: Animal,
+    pub spacing_um: f64,
+    pub ventral_absorbing: bool,
+    /// P_pia (µm/s) of the Robin exchange with the CSF (§2.5).
+    pub p_pia: f64,
+    pub female: bool,
+    pub duration_s: f64,
+    pub step_s: f64,
+    pub session_step_s: f64,
+    pub reaction_substep_s: f64,
+    pub settle_s: f64,
+    pub settle_step_s: f64,
+    pub protocol: Protocol,
+    pub drugs: Drugs,
+    pub output_every_s: f64,
+    pub snapshot_every_s: f64,
+    /// Indices into STATE_NAMES (0..33) or RATE_NAMES (33..37).
+    pub fields: Vec<usize>,
+    pub frames: bool,
+    pub colormap: Colormap,
+    pub resolved_toml: toml::Table,
+}
+
+/// Whether a parsed TOML tree is a dorsal-horn scenario (it has a `[tissue]` table).
+pub fn is_tissue(table: &toml::Table) -> bool {
+    table.contains_key("tissue")
+}
+
+/// The TOML text of a scenario spec: a file path, or a built-in name of either kind.
+pub fn read_spec(spec: &str) -> Result<(String, String), ScenarioError> {
+    let path = std::path::Path::new(spec);
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
+        return Ok((spec.to_string(), text));
+    }
+    let all = BUILTIN.iter().chain(crate::scenario::BUILTIN.iter());
+    if let Some((name, text)) = all.clone().find(|(n, _)| *n == spec) {
+        return Ok((format!("built-in scenario `{name}`"), text.to_string()));
+    }
+    let names: Vec<&str> = all.map(|(n, _)| *n).collect();
+    Err(ScenarioError::new(
+        spec,
+        format!(
+            "no such file, and not a built-in scenario (built-ins: {}). Give the path of a .toml \
+             scenario file (examples in examples/scenarios/) or a built-in name.",
+            names.join(", ")
+        ),
+    ))
+}
+
+fn err(origin: &str, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
+    ScenarioError::new(origin, format!("key `{key}`: {msg}"))
+}
+
+fn range(
+    origin: &str,
+    key: &str,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    unit: &str,
+) -> Result<f64, ScenarioError> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(v)
+    } else {
+        Err(err(
+            origin,
+            key,
+            format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}"),
+        ))
+    }
+}
+
+fn choice<'a>(
+    origin: &str,
+    key: &str,
+    v: &str,
+    allowed: &[&'a str],
+) -> Result<&'a str, ScenarioError> {
+    allowed.iter().copied().find(|a| *a == v).ok_or_else(|| {
+        err(
+            origin,
+            key,
+            format!("`{v}` is not allowed: use one of {}", allowed.join(", ")),
+        )
+    })
+}
+
+/// Parses, applies overrides and resolves a dorsal-horn scenario from TOML text.
+pub fn from_str(
+    origin: &str,
+    text: &str,
+    overrides: &[String],
+) -> Result<TissueScenario, ScenarioError> {
+    let mut table: toml::Table = toml::from_str(text)
+        .map_err(|e| ScenarioError::new(origin, format!("not valid TOML: {e}")))?;
+    for o in overrides {
+        crate::scenario::apply_override(&mut table, o)?;
+    }
+    from_table(origin, table)
+}
+
+/// Resolves a parsed (and overridden) TOML tree.
+pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, ScenarioError> {
+    let raw: RawTissueScenario =
+        serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let inner = inner.lines().next().unwrap_or("").trim().to_string();
+            if path == "." || path.is_empty() {
+                ScenarioError::new(origin, inner)
+            } else {
+                ScenarioError::new(origin, format!("key `{path}`: {inner}"))
+            }
+        })?;
+    let o = origin;
+    if raw.format_version != crate::scenario::FORMAT_VERSION {
+        return Err(err(
+            o,
+            "format_version",
+            format!(
+                "{} is not supported: this build reads format_version = {}",
+                raw.format_version,
+                crate::scenario::FORMAT_VERSION
+            ),
+        ));
+    }
+    let t = &raw.tissue;
+    let animal = match choice(
+        o,
+        "tissue.animal",
+        t.animal.as_deref().unwrap_or("rat"),
+        &["rat", "mouse"],
+    )? {
+        "mouse" => Animal::Mouse,
+        _ => Animal::Rat,
+    };
+    let default_h = if animal == Animal::Rat { 5.0 } else { 3.0 };
+    let spacing_um = range(
+        o,
+        "tissue.spacing_um",
+        t.spacing_um.unwrap_or(default_h),
+        1.0,
+        100.0,
+        "µm",
+    )?;
+    let ventral_absorbing = choice(
+        o,
+        "tissue.ventral",
+        t.ventral.as_deref().unwrap_or("no_flux"),
+        &["no_flux", "absorbing"],
+    )? == "absorbing";
+    let p_pia = range(
+        o,
+        "tissue.pial_permeability_um_s",
+        t.pial_permeability_um_s
+            .unwrap_or_else(|| ParamTable::builtin().get("P_pia").unwrap_or(0.3)),
+        0.0,
+        10.0,
+        "µm/s",
+    )?;
+    let female = choice(
+        o,
+        "tissue.sex",
+        t.sex.as_deref().unwrap_or("male"),
+        &["male", "female"],
+    )? == "female";
+    let tm = &raw.time;
+    let days = range(o, "time.days", tm.days.unwrap_or(7.0), 0.001, 120.0, "d")?;
+    let step_s = 60.0
+        * range(
+            o,
+            "time.step_min",
+            tm.step_min.unwrap_or(10.0),
+            0.05,
+            60.0,
+            "min",
+        )?;
+    let session_step_s = range(
+        o,
+        "time.session_step_s",
+        tm.session_step_s.unwrap_or(60.0),
+        1.0,
+        600.0,
+        "s",
+    )?;
+    let reaction_substep_s = range(
+        o,
+        "time.reaction_substep_s",
+        tm.reaction_substep_s.unwrap_or(150.0),
+        0.5,
+        900.0,
+        "s",
+    )?;
+    let settle_s = 86400.0
+        * range(
+            o,
+            "time.settle_days",
+            tm.settle_days.unwrap_or(7.0),
+            0.0,
+            90.0,
+            "d",
+        )?;
+    let settle_step_s = 3600.0
+        * range(
+            o,
+            "time.settle_step_h",
+            tm.settle_step_h.unwrap_or(3.0),
+            0.1,
+            12.0,
+            "h",
+        )?;
+    let pain = match choice(
+        o,
+        "pain.model",
+        raw.pain.model.as_deref().unwrap_or("none"),
+        &[
+            "none",
+            "sham",
+            "cfa",
+            "formalin",
+            "snl",
+            "sni",
+            "cci",
+            "bone_cancer",
+        ],
+    )? {
+        "cfa" => Some(PainModel::Cfa),
+        "formalin" => Some(PainModel::Formalin),
+        "snl" | "sni" | "cci" => Some(PainModel::Snl),
+        "bone_cancer" => Some(PainModel::BoneCancer),
+        _ => None,
+    };
+    let duration_s = days * 86400.0;
+    let onset_s = 3600.0
+        * range(
+            o,
+            "pain.onset_h",
+            raw.pain.onset_h.unwrap_or(0.0),
+            0.0,
+            days * 24.0,
+            "h",
+        )?;
+    let mut sessions = Vec::new();
+    for (k, e) in raw.ea.iter().enumerate() {
+        let key = |f: &str| format!("ea[{k}].{f}");
+        for p in e
+            .points
+            .clone()
+            .unwrap_or_else(|| vec!["ST36".into(), "SP6".into()])
+        {
+            if !ACUPOINTS.contains(&p.as_str()) {
+                return Err(err(
+                    o,
+                    &key("points"),
+                    format!(
+                        "`{p}` is not an acupoint of the simulated L4–L5 segment: use {}",
+                        ACUPOINTS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mode_name = choice(
+            o,
+            &key("mode"),
+            e.mode.as_deref().unwrap_or("single"),
+            &["single", "alternating", "simultaneous", "manual"],
+        )?;
+        let mode = match mode_name {
+            "alternating" => EaMode::Alternating,
+            "simultaneous" => EaMode::Simultaneous,
+            _ => EaMode::Single,
+        };
+        let frequency_hz = if mode_name == "manual" {
+            2.0
+        } else {
+            range(
+                o,
+                &key("frequency_hz"),
+                e.frequency_hz.unwrap_or(2.0),
+                0.1,
+                200.0,
+                "Hz",
+            )?
+        };
+        let intensity_ma = range(
+            o,
+            &key("intensity_ma"),
+            e.intensity_ma.unwrap_or(1.0),
+            0.0,
+            10.0,
+            "mA",
+        )?;
+        let duration = 60.0
+            * range(
+                o,
+                &key("duration_min"),
+                e.duration_min.unwrap_or(30.0),
+                1.0,
+                720.0,
+                "min",
+            )?;
+        let start_h = range(o, &key("start_h"), e.start_h.unwrap_or(0.0), 0.0, 24.0, "h")?;
+        if e.days.is_empty() {
+            return Err(err(
+                o,
+                &key("days"),
+                "is empty: list the days of the sessions, e.g. [1, 2, 3, 4, 5]",
+            ));
+        }
+        for &d in &e.days {
+            let d = range(o, &key("days"), d, 0.0, days, "d (within time.days)")?;
+            let start = d * 86400.0 + start_h * 3600.0;
+            if start + duration > duration_s {
+                return Err(err(
+                    o,
+                    &key("days"),
+                    format!(
+                        "the session on day {d} ends after time.days = {days}: shorten it or run longer"
+                    ),
+                ));
+            }
+            sessions.push(EaSession {
+                start_s: start,
+                duration_s: duration,
+                frequency_hz,
+                intensity_ma,
+                mode,
+            });
+        }
+    }
+    sessions.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    for w in sessions.windows(2) {
+        if w[1].start_s < w[0].start_s + w[0].duration_s {
+            return Err(err(
+                o,
+                "ea",
+                format!(
+                    "sessions overlap at t = {:.2} h: one session at a time",
+                    w[1].start_s / 3600.0
+                ),
+            ));
+        }
+    }
+    let mut drugs = Drugs::default();
+    for (name, &v) in &raw.drugs {
+        let key = format!("drugs.{name}");
+        let name = choice(o, &key, name, DRUG_KEYS)?;
+        let v = if name == "naloxone_nm" {
+            range(o, &key, v, 0.0, 1e4, "nM")?
+        } else {
+            range(o, &key, v, 0.0, 1.0, "(occupancy)")?
+        };
+        set_drug(&mut drugs, name, v);
+    }
+    let mut naloxone_s = Vec::new();
+    let mut nmda_block_s = Vec::new();
+    for (k, b) in raw.bolus.iter().enumerate() {
+        let at = 3600.0
+            * range(
+                o,
+                &format!("bolus[{k}].at_h"),
+                b.at_h,
+                0.0,
+                days * 24.0,
+                "h",
+            )?;
+        match choice(
+            o,
+            &format!("bolus[{k}].drug"),
+            &b.drug,
+            &["naloxone", "mk801"],
+        )? {
+            "naloxone" => naloxone_s.push(at),
+            _ => nmda_block_s.push(at),
+        }
+    }
+    let out = &raw.output;
+    let output_every_s = 3600.0
+        * range(
+            o,
+            "output.every_h",
+            out.every_h.unwrap_or(2.0),
+            0.01,
+            24.0 * days.max(1.0),
+            "h",
+        )?;
+    let snapshot_every_s = 3600.0
+        * range(
+            o,
+            "output.snapshot_every_h",
+            out.snapshot_every_h.unwrap_or(24.0),
+            0.01,
+            24.0 * days.max(1.0),
+            "h",
+        )?;
+    let names: Vec<&str> = STATE_NAMES
+        .iter()
+        .chain(RATE_NAMES.iter())
+        .copied()
+        .collect();
+    let field_names = out.fields.clone().unwrap_or_else(|| {
+        ["IL1b", "TNF", "IL10", "M", "A", "ENK", "pERK", "r_P"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    let mut fields = Vec::new();
+    for f in &field_names {
+        let i = names.iter().position(|n| n == f).ok_or_else(|| {
+            err(
+                o,
+                "output.fields",
+                format!("`{f}` is not a field or state: use {}", names.join(", ")),
+            )
+        })?;
+        fields.push(i);
+    }
+    let colormap_name = out.colormap.as_deref().unwrap_or("magma");
+    let colormap = Colormap::from_name(colormap_name).ok_or_else(|| {
+        err(
+            o,
+            "output.colormap",
+            format!("`{colormap_name}` is not allowed: use viridis, magma or diverging"),
+        )
+    })?;
+    Ok(TissueScenario {
+        name: raw.name.clone().unwrap_or_else(|| "dorsal_horn".into()),
+        description: raw.description.clone().unwrap_or_default(),
+        origin: origin.to_string(),
+        animal,
+        spacing_um,
+        ventral_absorbing,
+        p_pia,
+        female,
+        duration_s,
+        step_s,
+        session_step_s,
+        reaction_substep_s,
+        settle_s,
+        settle_step_s,
+        protocol: Protocol {
+            pain,
+            pain_onset_s: onset_s,
+            sessions,
+            naloxone_s,
+            nmda_block_s,
+        },
+        drugs,
+        output_every_s,
+        snapshot_every_s,
+        fields,
+        frames: out.frames.unwrap_or(true),
+        colormap,
+        resolved_toml: table,
+    })
+}
+
+fn set_drug(d: &mut Drugs, name: &str, v: f64) {
+    let slot = match name {
+        "nmda" => &mut d.nmda,
+        "mek" => &mut d.mek,
+        "trkb" => &mut d.trkb,
+        "p2x4" => &mut d.p2x4,
+        "x4_antisense" => &mut d.x4_antisense,
+        "minocycline" => &mut d.minocycline,
+        "p38" => &mut d.p38,
+        "cats" => &mut d.cats,
+        "cx3cr1" => &mut d.cx3cr1,
+        "fluorocitrate" => &mut d.fluorocitrate,
+        "laa" => &mut d.laa,
+        "jnk" => &mut d.jnk,
+        "carbenoxolone" => &mut d.carbenoxolone,
+        "cxcr4" => &mut d.cxcr4,
+        "ccr2" => &mut d.ccr2,
+        "cxcr2" => &mut d.cxcr2,
+        "il1r" => &mut d.il1r,
+        "tnf" => &mut d.tnf,
+        "cck" => &mut d.cck,
+        _ => &mut d.naloxone_nm,
+    };
+    *slot = v;
+}
+
+/// The read-outs of one output time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Readout {
+    pub time_s: f64,
+    pub p_mech: f64,
+    pub p_heat: f64,
+    pub p_spont: f64,
+    pub pwt_g: f64,
+    pub pwl_s: f64,
+    /// Per report region (REPORT_REGIONS order): the mean of every state then every rate.
+    pub means: Vec<Vec<f64>>,
+}
+
+impl Readout {
+    /// Mean of a state or rate (by name) in a report region (by name).
+    pub fn mean(&self, region: &str, name: &str) -> Option<f64> {
+        let r = REPORT_REGIONS.iter().position(|(n, _)| *n == region)?;
+        let names: Vec<&str> = STATE_NAMES
+            .iter()
+            .chain(RATE_NAMES.iter())
+            .copied()
+            .collect();
+        let k = names.iter().position(|n| *n == name)?;
+        Some(self.means[r][k])
+    }
+}
+
+/// What a finished dorsal-horn run reports (also written to summary.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct TissueSummary {
+    pub completed: bool,
+    pub dorsalhorn_version: &'static str,
+    pub scenario_name: String,
+    pub scenario_origin: String,
+    pub adapter: crate::gpu::AdapterSummary,
+    pub grid: [usize; 2],
+    pub spacing_um: f64,
+    pub active_cells: usize,
+    pub simulated_days: f64,
+    pub wall_time_s: f64,
+    pub transport_steps: u64,
+    pub reaction_substeps: u64,
+    pub naive_probe: ProbeResponse,
+    pub final_readout: Readout,
+    pub resolved_scenario: toml::Table,
+}
+
+/// A run in memory (for tests and the validation suite): the read-outs at every output time.
+pub struct TissueRun {
+    pub summary: TissueSummary,
+    pub readouts: Vec<Readout>,
+}
+
+/// Options of a dorsal-horn run.
+#[derive(Debug, Clone)]
+pub struct TissueRunOptions {
+    /// Where to write; `None` runs in memory only.
+    pub out_dir: Option<PathBuf>,
+    pub overwrite: bool,
+    pub progress: bool,
+}
+
+/// Prepares the calibrated, settled baseline tissue for a scenario (§8.1): the well-mixed
+/// calibrated baseline in every active cell, θ calibrated per cell, `settle_s` of baseline
+/// input with transport (large steps: the baseline is near its fixed point, which both step
+/// schemes keep exactly), θ calibrated again.
+pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
+    let table = ParamTable::builtin();
+    let mut model = Model::new(&table);
+    if sc.female {
+        model.sigma_sex = table.get("sigma_sex").unwrap_or(0.2);
+    }
+    let naive = model.calibrated_baseline();
+    let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
+    layout.p_pia = sc.p_pia as f32;
+    let base = model.baseline_input();
+    let mut sim = TissueSim::new(gpu, layout, model.clone(), &naive)?;
+    sim.calibrate(gpu, &base)?;
+    let mut t = 0.0;
+    while t < sc.settle_s - 1e-6 {
+        let dt = sc.settle_step_s.min(sc.settle_s - t);
+        sim.step(gpu, dt, dt / 2.0, &|_| base)?;
+        t += dt;
+    }
+    if sc.settle_s > 0.0 {
+        sim.calibrate(gpu, &base)?;
+    }
+    sim.time_s = 0.0;
+    Ok(sim)
+}
+
+/// Checks every active cell's state for NaN/Inf or negative values.
+pub fn check_states(sim: &TissueSim, states: &[f32]) -> Result<(), BlowUp> {
+    let nx = sim.layout.tissue.nx;
+    for (i, c) in states.chunks_exact(STATE_STRIDE).enumerate() {
+        if !sim.layout.active[i] {
+            continue;
+        }
+        for (k, name) in STATE_NAMES.iter().enumerate() {
+            let v = c[k];
+            if !v.is_finite() || v < 0.0 {
+                return Err(BlowUp {
+                    species: name.to_string(),
+                    value: v,
+                    x: i % nx,
+                    y: i / nx,
+                    step: sim.transport_steps,
+                    time_s: sim.time_s,
+                    hint: "This should not happen with the positivity-preserving reaction step \
+                           and clipped transport: please report it with the scenario file. \
+                           Smaller time.step_min or time.reaction_substep_s may avoid it."
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The read-outs at the current time (probes with the protocol's input, §4.11).
+pub fn readout(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+    states: &[f32],
+) -> Result<Readout, Error> {
+    let m = &sim.model;
+    let pr = &m.pr;
+    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
+    let probe = sim.probe(gpu, &inp, gain)?;
+    let r0 = pr.R0 * sim.probe_area_um2();
+    let p_mech = (probe.mech + r0) / (naive.mech + r0);
+    let p_heat = (probe.heat + r0) / (naive.heat + r0);
+    let p_spont = probe.ongoing_r_p / naive.ongoing_r_p.max(1e-12);
+    let eta = pr.eta_behaviour;
+    let rates = sim.rates(gpu, &inp)?;
+    let weights = sim.layout.region_weights();
+    let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
+    let means = weights
+        .iter()
+        .map(|w| {
+            let total: f64 = w.iter().map(|&x| x as f64).sum::<f64>().max(1e-30);
+            let mut out = vec![0.0f64; STATE_NAMES.len() + RATE_NAMES.len()];
+            for (i, &wi) in w.iter().enumerate() {
+                if wi <= 0.0 {
+                    continue;
+                }
+                let wi = wi as f64;
+                let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
+                for (k, v) in c.iter().enumerate() {
+                    out[k] += wi * *v as f64;
+                }
+                let (o_md, o_k) = occupancies(c, nlx, pr);
+                let r = [
+                    rates.r_i[i],
+                    rates.r_e[i],
+                    rates.r_p[i],
+                    rates.r_w[i],
+                    o_md,
+                    o_k,
+                ];
+                for (k, v) in r.iter().enumerate() {
+                    out[STATE_NAMES.len() + k] += wi * *v as f64;
+                }
+            }
+            out.iter().map(|v| v / total).collect()
+        })
+        .collect();
+    Ok(Readout {
+        time_s: sim.time_s,
+        p_mech,
+        p_heat,
+        p_spont,
+        pwt_g: (pr.PWT0 * p_mech.powf(-eta)).clamp(pr.PWT_min, pr.PWT0),
+        pwl_s: (pr.PWL0 * p_heat.powf(-eta)).min(pr.PWL_max),
+        means,
+    })
+}
+
+/// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
+pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::wellmixed::Params) -> (f32, f32) {
+    let (enk, dyn_, em, c_end, tol) = (
+        c[4] as f64,
+        c[5] as f64,
+        c[6] as f64,
+        c[9] as f64,
+        c[10] as f64,
+    );
+    let x = enk + em + c_end;
+    let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta);
+    let o_k = dyn_ / (dyn_ + 1.0 + nlx / pr.Ki_kappa);
+    (((1.0 - tol) * o_raw) as f32, o_k as f32)
+}
+
+fn csv_header() -> String {
+    let mut h = String::from("time_h,day,P_mech,P_heat,P_spont,PWT_g,PWL_s");
+    for (region, _) in REPORT_REGIONS {
+        for name in STATE_NAMES.iter().chain(RATE_NAMES.iter()) {
+            h.push_str(&format!(",{name}@{region}"));
+        }
+    }
+    h.push('\n');
+    h
+}
+
+fn csv_row(r: &Readout) -> String {
+    let mut s = format!(
+        "{:.4},{:.4},{:.6},{:.6},{:.6},{:.4},{:.4}",
+        r.time_s / 3600.0,
+        r.time_s / 86400.0,
+        r.p_mech,
+        r.p_heat,
+        r.p_spont,
+        r.pwt_g,
+        r.pwl_s
+    );
+    for region in &r.means {
+        for v in region {
+            s.push_str(&format!(",{v:.6e}"));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// The transport step to take from `t` (session and bolus windows use the short step).
+fn step_at(sc: &TissueScenario, t: f64) -> f64 {
+    let p = &sc.protocol;
+    let near_session = p
+        .sessions
+        .iter()
+        .any(|s| t >= s.start_s - 1e-6 && t < s.start_s + s.duration_s + 3600.0);
+    let near_bolus = p
+        .naloxone_s
+        .iter()
+        .chain(p.nmda_block_s.iter())
+        .any(|&b| t >= b - 1e-6 && t < b + 3600.0);
+    let acute = matches!(p.pain, Some(PainModel::Formalin))
+        && t >= p.pain_onset_s - 1e-6
+        && t < p.pain_onset_s + 5400.0;
+    if near_session || near_bolus || acute {
+        sc.session_step_s.min(sc.step_s)
+    } else {
+        sc.step_s
+    }
+}
+
+/// The reaction sub-step at `t` (§3.2: 1 s while alternating 2/100 Hz switches every 3 s, 5 s
+/// in other sessions).
+fn substep_at(sc: &TissueScenario, t0: f64, t1: f64) -> f64 {
+    let mut h = sc.reaction_substep_s;
+    for s in &sc.protocol.sessions {
+        if s.start_s < t1 && s.start_s + s.duration_s > t0 {
+            h = h.min(if s.mode == EaMode::Alternating {
+                1.0
+            } else {
+                5.0
+            });
+        }
+    }
+    if matches!(sc.protocol.pain, Some(PainModel::Formalin))
+        && t1 > sc.protocol.pain_onset_s
+        && t0 < sc.protocol.pain_onset_s + 5400.0
+    {
+        h = h.min(20.0);
+    }
+    h
+}
+
+/// Runs a dorsal-horn scenario from its calibrated baseline to the end.
+pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<TissueRun, Error> {
+    if let Some(dir) = &opts.out_dir {
+        output::prepare_dir(dir, opts.overwrite)?;
+        for (enabled, sub) in [(true, "fields"), (sc.frames, "frames")] {
+            if enabled {
+                let d = dir.join(sub);
+                std::fs::create_dir_all(&d)
+                    .map_err(|e| Error::io("cannot create folder", &d, e))?;
+            }
+        }
+    }
+    let start = Instant::now();
+    let mut sim = baseline(gpu, sc)?;
+    let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
+    let mut m = sim.model.clone();
+    m.drugs = sc.drugs;
+    sim.set_model(gpu, &m);
+    let model = m;
+
+    // Event times: outputs, snapshots, protocol boundaries.
+    let mut cuts: Vec<f64> = Vec::new();
+    let mut t = 0.0;
+    while t < sc.duration_s - 1e-6 {
+        t = (t + sc.output_every_s).min(sc.duration_s);
+        cuts.push(t);
+    }
+    let p = &sc.protocol;
+    cuts.extend(
+        p.sessions
+            .iter()
+            .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
+    );
+    cuts.extend(p.naloxone_s.iter().chain(p.nmda_block_s.iter()).copied());
+    if p.pain.is_some() {
+        cuts.push(p.pain_onset_s);
+    }
+    cuts.retain(|&c| c > 1e-6 && c <= sc.duration_s + 1e-6);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+
+    let bar = if opts.progress {
+        let bar = indicatif::ProgressBar::new((sc.duration_s / 3600.0).ceil() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} h model time (eta {eta}) {msg}",
+            )
+            .expect("valid progress template"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut csv = csv_header();
+    let mut readouts = Vec::new();
+    let states = sim.read_states(gpu)?;
+    let first = readout(gpu, &sim, sc, &naive, &states)?;
+    csv.push_str(&csv_row(&first));
+    readouts.push(first);
+    let mut next_output = sc.output_every_s;
+    let mut next_snapshot = 0.0;
+    let nx = sim.layout.tissue.nx;
+    let ny = sim.layout.tissue.ny;
+    let write_snapshot = |sim: &TissueSim,
+                          states: &[f32],
+                          rates: Option<&crate::tissue::Rates>|
+     -> Result<(), Error> {
+        let Some(dir) = &opts.out_dir else {
+            return Ok(());
+        };
+        let minutes = (sim.time_s / 60.0).round() as u64;
+        for &f in &sc.fields {
+            let field: Vec<f32> = if f < STATE_NAMES.len() {
+                states.chunks_exact(STATE_STRIDE).map(|c| c[f]).collect()
+            } else {
+                let r = rates.expect("rates given when a rate field is written");
+                match f - STATE_NAMES.len() {
+                    0 => r.r_i.clone(),
+                    1 => r.r_e.clone(),
+                    2 => r.r_p.clone(),
+                    3 => r.r_w.clone(),
+                    k => {
+                        let nlx = sim.model.drugs.naloxone_nm
+                            + sim
+                                .model
+                                .protocol_input(&sc.protocol, sim.time_s)
+                                .0
+                                .naloxone_nm;
+                        states
+                            .chunks_exact(STATE_STRIDE)
+                            .map(|c| {
+                                let o = occupancies(c, nlx, &sim.model.pr);
+                                if k == 4 { o.0 } else { o.1 }
+                            })
+                            .collect()
+                    }
+                }
+            };
+            let masked: Vec<f32> = field
+                .iter()
+                .zip(&sim.layout.active)
+                .map(|(&v, &a)| if a { v } else { f32::NAN })
+                .collect();
+            let name = STATE_NAMES
+                .iter()
+                .chain(RATE_NAMES.iter())
+                .nth(f)
+                .expect("valid field");
+            let stem = format!("{name}_t{minutes:06}min");
+            output::write_atomic(
+                &dir.join("fields").join(format!("{stem}.npy")),
+                &output::npy_bytes(&masked, ny, nx),
+            )?;
+            if sc.frames {
+                let range = crate::colormap::auto_range(&masked);
+                output::write_atomic(
+                    &dir.join("frames").join(format!("{stem}.png")),
+                    &output::field_png(&masked, nx, ny, sc.colormap, range),
+                )?;
+            }
+        }
+        Ok(())
+    };
+    {
+        let rates = sim.rates(gpu, &model.protocol_input(p, 0.0).0)?;
+        write_snapshot(&sim, &states, Some(&rates))?;
+        next_snapshot += sc.snapshot_every_s;
+    }
+    for &cut in &cuts {
+        while sim.time_s < cut - 1e-6 {
+            let t0 = sim.time_s;
+            let dt = step_at(sc, t0).min(cut - t0);
+            let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
+            sim.step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
+        }
+        sim.time_s = cut;
+        if cut >= next_output - 1e-6 || cut >= sc.duration_s - 1e-6 {
+            let states = sim.read_states(gpu)?;
+            check_states(&sim, &states)?;
+            let r = readout(gpu, &sim, sc, &naive, &states)?;
+            csv.push_str(&csv_row(&r));
+            if let Some(dir) = &opts.out_dir {
+                output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
+            }
+            bar.set_message(format!(
+                "P_mech {:.2}  P_heat {:.2}  IL-1β(I–II) {:.3}",
+                r.p_mech,
+                r.p_heat,
+                r.mean("I-II", "IL1b").unwrap_or(0.0)
+            ));
+            readouts.push(r);
+            while next_output <= cut + 1e-6 {
+                next_output += sc.output_every_s;
+            }
+            if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
+                let rates = sim.rates(gpu, &model.protocol_input(p, cut).0)?;
+                write_snapshot(&sim, &states, Some(&rates))?;
+                while next_snapshot <= cut + 1e-6 {
+                    next_snapshot += sc.snapshot_every_s;
+                }
+            }
+        }
+        bar.set_position((sim.time_s / 3600.0) as u64);
+    }
+    bar.finish_and_clear();
+    let summary = TissueSummary {
+        completed: true,
+        dorsalhorn_version: env!("CARGO_PKG_VERSION"),
+        scenario_name: sc.name.clone(),
+        scenario_origin: sc.origin.clone(),
+        adapter: gpu.summary(),
+        grid: [nx, ny],
+        spacing_um: sc.spacing_um,
+        active_cells: sim.layout.active.iter().filter(|a| **a).count(),
+        simulated_days: sim.time_s / 86400.0,
+        wall_time_s: start.elapsed().as_secs_f64(),
+        transport_steps: sim.transport_steps,
+        reaction_substeps: sim.reaction_substeps,
+        naive_probe: naive,
+        final_readout: readouts.last().expect("at least one readout").clone(),
+        resolved_scenario: sc.resolved_toml.clone(),
+    };
+    if let Some(dir) = &opts.out_dir {
+        output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
+        let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+        output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    }
+    Ok(TissueRun { summary, readouts })
+}

@@ -372,3 +372,31 @@ fn bench_refuses_bad_values() {
         );
     }
 }
+
+/// The default (dorsal-horn) scenario validates and `check` describes it; bad values in a
+/// dorsal-horn scenario name the key, the value and what is allowed (exit code 2).
+#[test]
+fn dorsal_horn_scenarios_check_and_refuse_bad_values() {
+    let o = run(&["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("scenario: cfa_ea_2hz"), "{out}");
+    assert!(out.contains("EA session: day 1.417"), "{out}");
+    assert!(out.contains("pain model: Cfa"), "{out}");
+    for (set, key, allowed) in [
+        ("pain.model=arthritis", "pain.model", "cfa"),
+        ("tissue.spacing_um=0.1", "tissue.spacing_um", "1 ≤"),
+        ("ea[0].intensity_ma=-1", "ea[0].intensity_ma", "0 ≤"),
+        ("ea[0].points=[\"LI4\"]", "ea[0].points", "ST36"),
+        ("ea[0].days=[9]", "ea[0].days", "≤ 7"),
+        ("drugs.aspirin=0.5", "drugs.aspirin", "minocycline"),
+        ("drugs.minocycline=2", "drugs.minocycline", "≤ 1"),
+        ("output.fields=[\"glutamate\"]", "output.fields", "IL1b"),
+        ("tissue.colour=1", "colour", "unknown field"),
+    ] {
+        let o = run(&["check", "cfa_ea_2hz", "--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(key) && e.contains(allowed), "{set}: {e}");
+    }
+}

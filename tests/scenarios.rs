@@ -18,10 +18,26 @@ fn scenario_files() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// Engine scenarios run a few steps here; dorsal-horn scenarios (a `[tissue]` table) are
+/// validated here, and each one is run by tests/tissue.rs (a file added to examples/scenarios
+/// must be added there too: this test checks the list).
 #[test]
 fn every_example_scenario_runs() {
     for f in scenario_files() {
         let spec = f.to_str().unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        if dorsalhorn::tissue_run::is_tissue(&table) {
+            let sc = dorsalhorn::tissue_run::from_str(spec, &text, &[])
+                .unwrap_or_else(|e| panic!("{spec}: {e}"));
+            let tested = include_str!("tissue.rs");
+            assert!(
+                tested.contains(&format!("\"{}\"", sc.name)),
+                "{spec}: no test in tests/tissue.rs runs `{}`",
+                sc.name
+            );
+            continue;
+        }
         let sc = scenario::load(
             spec,
             &["time.steps=6".into(), "output.every_steps=3".into()],
@@ -45,13 +61,13 @@ fn every_example_scenario_runs() {
 
 #[test]
 fn builtins_are_the_example_files() {
-    for (name, text) in BUILTIN {
+    for (name, text) in BUILTIN.iter().chain(dorsalhorn::tissue_run::BUILTIN) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("examples/scenarios/{name}.toml"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text, "{name}");
     }
     assert!(
-        BUILTIN
+        dorsalhorn::tissue_run::BUILTIN
             .iter()
             .any(|(n, _)| *n == scenario::DEFAULT_SCENARIO)
     );

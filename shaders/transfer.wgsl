@@ -6,7 +6,8 @@
 //
 // with goal_s the production goal the reaction stage wrote into aux, k_s the clearance, R_s the
 // GAG retardation and g_pia = (pial faces)/(α·h) the Robin exchange of a pial cell with a CSF at
-// zero concentration (§2.5). A generated header gives NX, NY, NTX, NS, STRIDE, AUX and SLOTS.
+// zero concentration (§2.5). A generated header gives NX, NY, NTX, NS (the group's size), STRIDE,
+// AUX, SLOTS (the group's state slots) and MEMBERS (their indices among the 14 mediators).
 
 // Per species: (k, R, P_pia, unused).
 struct Species {
@@ -40,7 +41,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
             if x < NX {
                 let cell = y * NX + x;
                 v[q] = state_in[cell * STRIDE + SLOTS[s]];
-                sigma[q] = sp.k * aux[cell * AUX + s] / sp.r;
+                sigma[q] = sp.k * aux[cell * AUX + MEMBERS[s]] / sp.r;
                 kappa[q] = (sp.k + sp.p_pia * pia[cell]) / sp.r;
             }
         }

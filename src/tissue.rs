@@ -38,6 +38,7 @@ use crate::reaction_gpu::{
     STATE_STRIDE, pack_state,
 };
 use crate::rkl2::Rkl2;
+
 use crate::wellmixed::{Input, Model, State};
 
 /// The 14 diffusing mediators, in transport-layer order (state slots [`MEDIATOR_SLOTS`]).
@@ -139,6 +140,9 @@ pub struct Layout {
     pub pia: Vec<f32>,
     /// The 14 mediators on the grid: D = α·D*, capacity α·R (inactive cells: D = 0, a = 1).
     pub problem: Problem,
+    /// Transport groups (indices into MEDIATORS): the fast peptides and the slow cytokines and
+    /// chemokines, so that each takes only the RKL2 stages its own largest D*/R needs.
+    pub groups: Vec<Vec<usize>>,
     /// Per mediator: (clearance k in 1/s, R).
     pub clearance: Vec<(f32, f32)>,
     pub p_pia: f32,
@@ -322,6 +326,7 @@ impl Layout {
             active,
             pia,
             problem,
+            groups: vec![(0..4).collect(), (4..MEDIATORS.len()).collect()],
             clearance,
             p_pia: get("P_pia"),
             probe_weight,
@@ -332,13 +337,29 @@ impl Layout {
         self.tissue.nx * self.tissue.ny
     }
 
-    /// Largest κ of the transport's linear term (1/s).
-    pub fn kappa_max(&self) -> f64 {
+    /// Largest κ of the transport's linear term (1/s) over the mediators `members`.
+    pub fn kappa_max(&self, members: &[usize]) -> f64 {
         let g = self.pia.iter().copied().fold(0.0f32, f32::max);
-        self.clearance
+        members
             .iter()
-            .map(|(k, r)| ((k + self.p_pia * g) / r) as f64)
+            .map(|&m| {
+                let (k, r) = self.clearance[m];
+                ((k + self.p_pia * g) / r) as f64
+            })
             .fold(0.0, f64::max)
+    }
+
+    /// The transport problem of the mediators `members`.
+    pub fn group_problem(&self, members: &[usize]) -> Problem {
+        Problem {
+            grid: self.problem.grid.clone(),
+            species: members
+                .iter()
+                .map(|&m| self.problem.species[m].clone())
+                .collect(),
+            model: EngineModel::Diffusion,
+            dt_s: 1.0,
+        }
     }
 
     /// Per-column averages seen by P (laminae I–III) and W (III–V) of the rates r_E, r_I, each
@@ -422,41 +443,50 @@ pub struct TissueSim {
     pub layout: Layout,
     pub model: Model,
     reaction: ReactionCells,
-    transport: Rkl2,
-    gather: wgpu::ComputePipeline,
-    scatter: wgpu::ComputePipeline,
-    gather_group: wgpu::BindGroup,
-    scatter_group: wgpu::BindGroup,
+    transports: Vec<Transport>,
     pub time_s: f64,
     /// Transport steps and reaction sub-steps taken.
     pub transport_steps: u64,
     pub reaction_substeps: u64,
 }
 
-fn transfer_source(layout: &Layout) -> String {
-    let g = &layout.problem.grid;
-    let slots: Vec<String> = MEDIATOR_SLOTS.iter().map(|s| format!("{s}u")).collect();
-    format!(
-        "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {}u;\n\
-         const STRIDE: u32 = {STATE_STRIDE}u;\nconst AUX: u32 = {AUX_STRIDE}u;\n\
-         const SLOTS = array<u32, {}>({});\n{}",
-        g.nx,
-        g.ny,
-        texels_per_row(g.nx),
-        MEDIATORS.len(),
-        MEDIATORS.len(),
-        slots.join(", "),
-        include_str!("../shaders/transfer.wgsl")
-    )
+/// One transport group on the GPU: its RKL2 state and the kernels that move its mediators
+/// between the reaction state and the RKL2 textures.
+struct Transport {
+    members: Vec<usize>,
+    kappa_max: f64,
+    rk: Rkl2,
+    gather: wgpu::ComputePipeline,
+    scatter: wgpu::ComputePipeline,
+    gather_group: wgpu::BindGroup,
+    scatter_group: wgpu::BindGroup,
 }
 
 fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry { binding, resource }
 }
 
-/// The WGSL of the transfer kernels for a layout (exposed for validation tests).
-pub fn transfer_shader_source(layout: &Layout) -> String {
-    transfer_source(layout)
+/// The WGSL of the transfer kernels of the mediators `members` (exposed for validation tests).
+pub fn transfer_shader_source(layout: &Layout, members: &[usize]) -> String {
+    let g = &layout.problem.grid;
+    let list = |v: Vec<usize>| {
+        v.iter()
+            .map(|s| format!("{s}u"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let n = members.len();
+    format!(
+        "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {n}u;\n\
+         const STRIDE: u32 = {STATE_STRIDE}u;\nconst AUX: u32 = {AUX_STRIDE}u;\n\
+         const SLOTS = array<u32, {n}>({});\nconst MEMBERS = array<u32, {n}>({});\n{}",
+        g.nx,
+        g.ny,
+        texels_per_row(g.nx),
+        list(members.iter().map(|&m| MEDIATOR_SLOTS[m]).collect()),
+        list(members.to_vec()),
+        include_str!("../shaders/transfer.wgsl")
+    )
 }
 
 impl TissueSim {
@@ -484,29 +514,8 @@ impl TissueSim {
         let mut reaction =
             ReactionCells::with_maps(gpu, &m, &states, &layout.cell_maps, true, true)?;
         reaction.set_integrator(Integrator::ExponentialMidpoint);
-        let fields: Vec<Vec<f32>> = MEDIATOR_SLOTS
-            .iter()
-            .map(|&s| (0..n).map(|i| states[i][s]).collect())
-            .collect();
-        let mut transport = Rkl2::new(gpu, &layout.problem, &fields, 600.0)?;
-        transport.set_step(gpu, 600.0, layout.kappa_max())?;
         let device = &gpu.device;
         let scope = gpu.capture_errors();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("transfer"),
-            source: wgpu::ShaderSource::Wgsl(transfer_source(&layout).into()),
-        });
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
         let storage = |label: &str, data: &[u8]| {
             let b = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -518,51 +527,84 @@ impl TissueSim {
             b
         };
         let pia = storage("pia", bytemuck::cast_slice(&layout.pia));
-        let species: Vec<[f32; 4]> = layout
-            .clearance
-            .iter()
-            .map(|&(k, r)| [k, r, layout.p_pia, 0.0])
-            .collect();
-        let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
         let active: Vec<f32> = layout
             .active
             .iter()
             .map(|&a| if a { 1.0 } else { 0.0 })
             .collect();
         let active_buf = storage("active", bytemuck::cast_slice(&active));
-        let fields_view = array_view(transport.fields_texture());
-        let linear_view = array_view(transport.linear_texture());
-        let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gather"),
-            layout: &gather.get_bind_group_layout(0),
-            entries: &[
-                entry(0, reaction.state_buffer().as_entire_binding()),
-                entry(1, reaction.aux_buffer().as_entire_binding()),
-                entry(2, pia.as_entire_binding()),
-                entry(3, species_buf.as_entire_binding()),
-                entry(4, wgpu::BindingResource::TextureView(&fields_view)),
-                entry(5, wgpu::BindingResource::TextureView(&linear_view)),
-            ],
-        });
-        let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("scatter"),
-            layout: &scatter.get_bind_group_layout(0),
-            entries: &[
-                entry(6, reaction.state_buffer().as_entire_binding()),
-                entry(7, wgpu::BindingResource::TextureView(&fields_view)),
-                entry(8, active_buf.as_entire_binding()),
-            ],
-        });
+        let mut transports = Vec::new();
+        for members in &layout.groups {
+            let problem = layout.group_problem(members);
+            let fields: Vec<Vec<f32>> = members
+                .iter()
+                .map(|&m| (0..n).map(|i| states[i][MEDIATOR_SLOTS[m]]).collect())
+                .collect();
+            let kappa_max = layout.kappa_max(members);
+            let mut rk = Rkl2::new(gpu, &problem, &fields, 600.0)?;
+            rk.set_step(gpu, 600.0, kappa_max)?;
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("transfer"),
+                source: wgpu::ShaderSource::Wgsl(transfer_shader_source(&layout, members).into()),
+            });
+            let pipeline = |entry: &str| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+            let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
+            let species: Vec<[f32; 4]> = members
+                .iter()
+                .map(|&m| {
+                    let (k, r) = layout.clearance[m];
+                    [k, r, layout.p_pia, 0.0]
+                })
+                .collect();
+            let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
+            let fields_view = array_view(rk.fields_texture());
+            let linear_view = array_view(rk.linear_texture());
+            let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("gather"),
+                layout: &gather.get_bind_group_layout(0),
+                entries: &[
+                    entry(0, reaction.state_buffer().as_entire_binding()),
+                    entry(1, reaction.aux_buffer().as_entire_binding()),
+                    entry(2, pia.as_entire_binding()),
+                    entry(3, species_buf.as_entire_binding()),
+                    entry(4, wgpu::BindingResource::TextureView(&fields_view)),
+                    entry(5, wgpu::BindingResource::TextureView(&linear_view)),
+                ],
+            });
+            let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("scatter"),
+                layout: &scatter.get_bind_group_layout(0),
+                entries: &[
+                    entry(6, reaction.state_buffer().as_entire_binding()),
+                    entry(7, wgpu::BindingResource::TextureView(&fields_view)),
+                    entry(8, active_buf.as_entire_binding()),
+                ],
+            });
+            transports.push(Transport {
+                members: members.clone(),
+                kappa_max,
+                rk,
+                gather,
+                scatter,
+                gather_group,
+                scatter_group,
+            });
+        }
         gpu.validated(scope, "tissue transfer set-up")?;
         Ok(TissueSim {
             layout,
             model: m,
             reaction,
-            transport,
-            gather,
-            scatter,
-            gather_group,
-            scatter_group,
+            transports,
             time_s: 0.0,
             transport_steps: 0,
             reaction_substeps: 0,
@@ -589,9 +631,20 @@ impl TissueSim {
         self.reaction.set_drugs(gpu, &self.model);
     }
 
-    /// Stages of the transport step for a step of `dt` seconds.
-    pub fn transport_stages(&mut self, gpu: &Gpu, dt: f64) -> Result<u32, Error> {
-        self.transport.set_step(gpu, dt, self.layout.kappa_max())
+    /// Stages of each transport group's step for a step of `dt` seconds.
+    pub fn transport_stages(&mut self, gpu: &Gpu, dt: f64) -> Result<Vec<u32>, Error> {
+        self.transports
+            .iter_mut()
+            .map(|t| t.rk.set_step(gpu, dt, t.kappa_max))
+            .collect()
+    }
+
+    /// Names of the mediators of each transport group.
+    pub fn transport_groups(&self) -> Vec<Vec<&'static str>> {
+        self.transports
+            .iter()
+            .map(|t| t.members.iter().map(|&m| MEDIATORS[m]).collect())
+            .collect()
     }
 
     /// One Strang step of `dt` seconds, with reaction sub-steps of at most `substep` seconds,
@@ -630,7 +683,7 @@ impl TissueSim {
             inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
             slots.push((h, (n + 1 + k) as u32));
         }
-        self.transport.set_step(gpu, dt, self.layout.kappa_max())?;
+        self.transport_stages(gpu, dt)?;
         self.reaction.set_inputs(gpu, &inputs);
         self.reaction.set_substeps(gpu, &slots);
         let g = &self.layout.problem.grid;
@@ -648,19 +701,25 @@ impl TissueSim {
             });
             self.reaction.encode(&mut pass, 0..n);
             self.reaction.encode_kernel(&mut pass, Kernel::Targets, n);
-            pass.set_pipeline(&self.gather);
-            pass.set_bind_group(0, &self.gather_group, &[]);
-            pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
+            for t in &self.transports {
+                pass.set_pipeline(&t.gather);
+                pass.set_bind_group(0, &t.gather_group, &[]);
+                pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
+            }
         }
-        self.transport.encode_step(&mut enc);
+        for t in &mut self.transports {
+            t.rk.encode_step(&mut enc);
+        }
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("reaction, second half"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&self.scatter);
-            pass.set_bind_group(0, &self.scatter_group, &[]);
-            pass.dispatch_workgroups(cell_groups, 1, 1);
+            for t in &self.transports {
+                pass.set_pipeline(&t.scatter);
+                pass.set_bind_group(0, &t.scatter_group, &[]);
+                pass.dispatch_workgroups(cell_groups, 1, 1);
+            }
             self.reaction.encode(&mut pass, n + 1..2 * n + 1);
         }
         gpu.queue.submit([enc.finish()]);

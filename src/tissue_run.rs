@@ -352,7 +352,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         * range(
             o,
             "time.settle_step_h",
-            tm.settle_step_h.unwrap_or(3.0),
+            tm.settle_step_h.unwrap_or(12.0),
             0.1,
             12.0,
             "h",

@@ -24,9 +24,10 @@ struct Globals {
     broadcast: u32,
     // 1: the mediators are moved by the transport step, not here.
     transport: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // Descending drive multipliers r_RVM, r_A7 (1 intact, 0 lesioned).
+    rvm: f32,
+    a7: f32,
+    _pad: u32,
 }
 
 // One sub-step: its length and the index of its broadcast input (dynamic-offset uniform).
@@ -134,8 +135,8 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let o_md = (1.0 - s.tol) * o_raw;
     let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / P.Ki_kappa);
     let drive = 1.0 + P.descending_gain * s.e_sup;
-    let ht5 = P.c_5HT * m.v_5ht * drive;
-    let ne = P.c_NE * m.v_ne * drive;
+    let ht5 = P.c_5HT * m.v_5ht * drive * G.rvm;
+    let ne = P.c_NE * m.v_ne * drive * G.a7;
     let o_5ht1 = h1(ht5);
     let o_a2 = h1(ne);
     let o_a1 = hill(ne, P.K_a1, 1.0);

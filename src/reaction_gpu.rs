@@ -89,7 +89,9 @@ struct Globals {
     n_cells: u32,
     broadcast: u32,
     transport: u32,
-    _pad: [u32; 3],
+    rvm: f32,
+    a7: f32,
+    _pad: u32,
 }
 
 /// How a reaction sub-step advances the local states.
@@ -213,6 +215,8 @@ pub struct ReactionCells {
     rk4: wgpu::ComputePipeline,
     exp: wgpu::ComputePipeline,
     drugs: wgpu::Buffer,
+    globals: wgpu::Buffer,
+    globals_value: Globals,
     integrator: Integrator,
     targets: wgpu::ComputePipeline,
     rates: wgpu::ComputePipeline,
@@ -274,7 +278,9 @@ impl ReactionCells {
             n_cells: n as u32,
             broadcast: broadcast as u32,
             transport: transport as u32,
-            _pad: [0; 3],
+            rvm: model.rvm as f32,
+            a7: model.a7 as f32,
+            _pad: 0,
         };
         let globals_buf = buffer("reaction globals", std::mem::size_of::<Globals>(), none);
         gpu.queue
@@ -390,6 +396,8 @@ impl ReactionCells {
             rk4: pipeline("rk4_step"),
             exp: pipeline("exp_step"),
             drugs: drugs_buf,
+            globals: globals_buf,
+            globals_value: globals,
             integrator: Integrator::Rk4,
             targets: pipeline("write_targets"),
             rates: pipeline("evaluate_rates"),
@@ -424,10 +432,14 @@ impl ReactionCells {
             .write_buffer(&self.inputs, 0, bytemuck::cast_slice(&v));
     }
 
-    /// Replaces the drug occupancies with the model's.
-    pub fn set_drugs(&self, gpu: &Gpu, model: &Model) {
+    /// Replaces the drug occupancies and the descending-drive switches with the model's.
+    pub fn set_drugs(&mut self, gpu: &Gpu, model: &Model) {
         gpu.queue
             .write_buffer(&self.drugs, 0, bytemuck::cast_slice(&pack_drugs(model)));
+        self.globals_value.rvm = model.rvm as f32;
+        self.globals_value.a7 = model.a7 as f32;
+        gpu.queue
+            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_value));
     }
 
     /// Replaces every cell's map.

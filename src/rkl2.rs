@@ -340,6 +340,11 @@ impl Rkl2 {
         self.time_s
     }
 
+    /// Largest D/a over the grid (what bounds the explicit step).
+    pub fn max_d_over_a(&self) -> f64 {
+        self.max_d_over_a
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps

@@ -448,6 +448,10 @@ pub struct TissueSim {
     /// Transport steps and reaction sub-steps taken.
     pub transport_steps: u64,
     pub reaction_substeps: u64,
+    /// Species-stencil passes of the transport so far (Σ stages × species per group), and what
+    /// forward Euler at each group's stability limit would have needed for the same time.
+    pub stencil_passes: u64,
+    pub explicit_passes: f64,
 }
 
 /// One transport group on the GPU: its RKL2 state and the kernels that move its mediators
@@ -608,6 +612,8 @@ impl TissueSim {
             time_s: 0.0,
             transport_steps: 0,
             reaction_substeps: 0,
+            stencil_passes: 0,
+            explicit_passes: 0.0,
         })
     }
 
@@ -625,9 +631,12 @@ impl TissueSim {
         Ok(())
     }
 
-    /// Replaces the model's drugs (the parameters and thresholds stay those of the set-up).
+    /// Replaces the model's drugs and descending switches (the parameters and thresholds stay
+    /// those of the set-up).
     pub fn set_model(&mut self, gpu: &Gpu, model: &Model) {
         self.model.drugs = model.drugs;
+        self.model.rvm = model.rvm;
+        self.model.a7 = model.a7;
         self.reaction.set_drugs(gpu, &self.model);
     }
 
@@ -683,7 +692,14 @@ impl TissueSim {
             inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
             slots.push((h, (n + 1 + k) as u32));
         }
-        self.transport_stages(gpu, dt)?;
+        let stages = self.transport_stages(gpu, dt)?;
+        for (t, s) in self.transports.iter().zip(&stages) {
+            let size = t.members.len() as u64;
+            self.stencil_passes += (*s as u64 + 1) * size;
+            let limit =
+                crate::rkl2::explicit_limit(t.rk.max_d_over_a(), self.layout.tissue.h, t.kappa_max);
+            self.explicit_passes += (dt / limit).ceil() * size as f64;
+        }
         self.reaction.set_inputs(gpu, &inputs);
         self.reaction.set_substeps(gpu, &slots);
         let g = &self.layout.problem.grid;

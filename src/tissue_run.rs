@@ -74,6 +74,8 @@ pub struct RawTissueScenario {
     #[serde(default)]
     pub ea: Vec<RawEa>,
     #[serde(default)]
+    pub descending: RawDescending,
+    #[serde(default)]
     pub drugs: BTreeMap<String, f64>,
     #[serde(default)]
     pub bolus: Vec<RawBolus>,
@@ -121,6 +123,13 @@ pub struct RawEa {
     pub start_h: Option<f64>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDescending {
+    pub rvm_lesion: Option<bool>,
+    pub a7_lesion: Option<bool>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBolus {
@@ -158,6 +167,9 @@ pub struct TissueScenario {
     pub settle_step_s: f64,
     pub protocol: Protocol,
     pub drugs: Drugs,
+    /// Lesions of the descending pathways (RVM → 5-HT, A7 → NE), from t = 0.
+    pub rvm_lesion: bool,
+    pub a7_lesion: bool,
     pub output_every_s: f64,
     pub snapshot_every_s: f64,
     /// Indices into STATE_NAMES (0..33) or RATE_NAMES (33..37).
@@ -594,6 +606,8 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             nmda_block_s,
         },
         drugs,
+        rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
+        a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
         output_every_s,
         snapshot_every_s,
         fields,
@@ -671,6 +685,10 @@ pub struct TissueSummary {
     pub wall_time_s: f64,
     pub transport_steps: u64,
     pub reaction_substeps: u64,
+    /// Species-stencil passes of the transport (settling included) and what forward Euler at
+    /// the stability limit would need for the same model time.
+    pub stencil_passes: u64,
+    pub explicit_stencil_passes: f64,
     pub naive_probe: ProbeResponse,
     pub final_readout: Readout,
     pub resolved_scenario: toml::Table,
@@ -916,6 +934,8 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
     let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
     let mut m = sim.model.clone();
     m.drugs = sc.drugs;
+    m.rvm = if sc.rvm_lesion { 0.0 } else { 1.0 };
+    m.a7 = if sc.a7_lesion { 0.0 } else { 1.0 };
     sim.set_model(gpu, &m);
     let model = m;
 
@@ -1077,6 +1097,8 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         wall_time_s: start.elapsed().as_secs_f64(),
         transport_steps: sim.transport_steps,
         reaction_substeps: sim.reaction_substeps,
+        stencil_passes: sim.stencil_passes,
+        explicit_stencil_passes: sim.explicit_passes,
         naive_probe: naive,
         final_readout: readouts.last().expect("at least one readout").clone(),
         resolved_scenario: sc.resolved_toml.clone(),

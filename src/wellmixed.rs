@@ -1575,6 +1575,10 @@ pub struct Model {
     pub drugs: Drugs,
     /// Microglia → pain coupling σ_sex (1 male, 0.2 female).
     pub sigma_sex: f64,
+    /// Descending drive multipliers (RVM → 5-HT, A7 → NE): 1 intact, 0 after a lesion (§4.5,
+    /// r_RVM and r_A7 scaled, tonic and EA-evoked release alike).
+    pub rvm: f64,
+    pub a7: f64,
     /// Divide the chemokines' rates of change by their GAG retardation R (§2.1). Off by
     /// default: the §8.2 reference check relaxes every mediator as dX/dt = k·(L·producer − X),
     /// without R; the spatial model applies R.
@@ -1627,6 +1631,8 @@ impl Model {
             theta: Thresholds::default(),
             drugs: Drugs::default(),
             sigma_sex: 1.0,
+            rvm: 1.0,
+            a7: 1.0,
             retardation: false,
         }
     }
@@ -1642,8 +1648,8 @@ impl Model {
         let o_md = (1.0 - s.tol) * o_raw;
         let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / pr.Ki_kappa);
         let drive = 1.0 + pr.descending_gain * s.e_sup;
-        let ht5 = pr.c_5HT * drive;
-        let ne = pr.c_NE * drive;
+        let ht5 = pr.c_5HT * drive * self.rvm;
+        let ne = pr.c_NE * drive * self.a7;
         let o_5ht1 = h(ht5);
         let o_a2 = h(ne);
         let o_a1 = hill(ne, pr.K_a1, 1.0);

@@ -468,3 +468,34 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Lesioning the descending pathways (RVM and A7) removes tonic 5-HT/NE inhibition: after half a
+/// day of CFA the pain indices are higher than with the pathways intact, and the lesion is
+/// reported by `check`-visible scenario keys.
+#[test]
+fn descending_lesion_raises_the_pain_index() {
+    let run = |lesion: bool| {
+        let mut set = vec!["time.days=0.5", "time.settle_days=1", "output.every_h=6"];
+        if lesion {
+            set.extend(["descending.rvm_lesion=true", "descending.a7_lesion=true"]);
+        }
+        let sc = scenario("cfa_sham", &set);
+        assert_eq!(sc.rvm_lesion, lesion);
+        let opts = TissueRunOptions {
+            out_dir: None,
+            overwrite: false,
+            progress: false,
+        };
+        tissue_run::run(gpu(), &sc, &opts).unwrap()
+    };
+    let (intact, lesioned) = (run(false), run(true));
+    let (a, b) = (
+        intact.readouts.last().unwrap(),
+        lesioned.readouts.last().unwrap(),
+    );
+    eprintln!(
+        "P_mech intact {:.3} lesioned {:.3}; P_heat {:.3} / {:.3}",
+        a.p_mech, b.p_mech, a.p_heat, b.p_heat
+    );
+    assert!(b.p_mech > a.p_mech && b.p_heat > a.p_heat);
+}

@@ -117,6 +117,41 @@ fn reaction_kernel_validates() {
         .find(|e| e.name == "rk4_step")
         .expect("rk4_step");
     assert_eq!(ep.workgroup_size, [64, 1, 1]);
+    for entry in [
+        "exp_step",
+        "write_targets",
+        "evaluate_rates",
+        "calibrate_thresholds",
+    ] {
+        assert!(
+            module.entry_points.iter().any(|e| e.name == entry),
+            "no entry point {entry}"
+        );
+    }
+}
+
+fn transfer_sources() -> Vec<String> {
+    let layout = dorsalhorn::tissue::Layout::new(
+        &dorsalhorn::params::ParamTable::builtin(),
+        dorsalhorn::anatomy::Animal::Rat,
+        40.0,
+        false,
+    );
+    layout
+        .groups
+        .iter()
+        .map(|g| dorsalhorn::tissue::transfer_shader_source(&layout, g))
+        .collect()
+}
+
+#[test]
+fn transfer_kernels_validate() {
+    for src in transfer_sources() {
+        let module = validate("transfer", &src);
+        for entry in ["gather", "scatter"] {
+            assert!(module.entry_points.iter().any(|e| e.name == entry));
+        }
+    }
 }
 
 #[test]
@@ -145,6 +180,7 @@ fn every_wgsl_file_is_used() {
             .map(|(_, p, _)| dorsalhorn::rkl2::shader_source(p, 64)),
     );
     sources.push(dorsalhorn::reaction_gpu::shader_source());
+    sources.extend(transfer_sources());
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // Every line of the file (template lines aside) must appear in one validated composition.

@@ -503,6 +503,20 @@ impl TissueSim {
         initial: &State,
     ) -> Result<TissueSim, Error> {
         let n = layout.cells();
+        let bytes = (n * STATE_STRIDE * 4) as u64;
+        let limit =
+            (gpu.limits.max_storage_buffer_binding_size as u64).min(gpu.limits.max_buffer_size);
+        if bytes > limit {
+            return Err(GpuError::GridTooLarge {
+                nx: layout.tissue.nx as u32,
+                ny: layout.tissue.ny as u32,
+                adapter: gpu.info.name.clone(),
+                what: "the per-cell state buffer (bytes; raise tissue.spacing_um)",
+                needed: bytes,
+                limit,
+            }
+            .into());
+        }
         let packed = pack_state(initial);
         let states: Vec<[f32; STATE_STRIDE]> = (0..n)
             .map(|i| {

@@ -400,3 +400,29 @@ fn dorsal_horn_scenarios_check_and_refuse_bad_values() {
         assert!(e.contains(key) && e.contains(allowed), "{set}: {e}");
     }
 }
+
+/// A dorsal-horn grid whose per-cell state exceeds the device's storage-buffer limit is refused
+/// with exit code 3, the sizes and the key to change (lavapipe allows 128 MiB; 1 µm needs 328 MB).
+#[test]
+fn dorsal_horn_grid_beyond_device_limits_is_refused() {
+    let out = tmp("big");
+    let o = run(&[
+        "run",
+        "cfa_sham",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "tissue.spacing_um=1",
+        "--set",
+        "time.settle_days=0",
+        "--set",
+        "time.days=0.01",
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(
+        e.contains("tissue.spacing_um") && e.contains("too large"),
+        "{e}"
+    );
+}

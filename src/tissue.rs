@@ -504,8 +504,10 @@ impl TissueSim {
     ) -> Result<TissueSim, Error> {
         let n = layout.cells();
         let bytes = (n * STATE_STRIDE * 4) as u64;
-        let limit =
-            (gpu.limits.max_storage_buffer_binding_size as u64).min(gpu.limits.max_buffer_size);
+        let limit = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size);
         if bytes > limit {
             return Err(GpuError::GridTooLarge {
                 nx: layout.tissue.nx as u32,

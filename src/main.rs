@@ -492,6 +492,20 @@ fn print_tissue_check(sc: &tissue_run::TissueScenario) {
         println!("MK-801 bolus at {} h", b / 3600.0);
     }
     println!("drugs (constant occupancies): {:?}", sc.drugs);
+    for d in &sc.doses {
+        let (name, field, _, class) = tissue_run::DRUG_CATALOGUE[d.drug];
+        println!(
+            "dose: {name} ({class}; u_{field}) {:?}, u_max {}, at {} h{}",
+            d.route,
+            d.u_max,
+            d.start_s / 3600.0,
+            if d.duration_s > 0.0 {
+                format!(" for {} h", d.duration_s / 3600.0)
+            } else {
+                String::new()
+            }
+        );
+    }
     println!(
         "descending pathways: RVM {}, A7 {}",
         if sc.rvm_lesion { "lesioned" } else { "intact" },

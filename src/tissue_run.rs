@@ -80,7 +80,158 @@ pub struct RawTissueScenario {
     #[serde(default)]
     pub bolus: Vec<RawBolus>,
     #[serde(default)]
+    pub dose: Vec<RawDose>,
+    #[serde(default)]
     pub output: RawTissueOutput,
+}
+
+/// The drugs of MODEL.md §6 that act on a term the model carries as an occupancy: (name in a
+/// scenario, the `Drugs` field it sets, whether it is an antibody (intrathecal t½ 2 d), its
+/// class).
+pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
+    (
+        "mk801",
+        "nmda",
+        false,
+        "NMDA antagonist (also ketamine, AP5)",
+    ),
+    ("ketamine", "nmda", false, "NMDA antagonist"),
+    ("pd98059", "mek", false, "MEK inhibitor (also U0126)"),
+    (
+        "trkb_fc",
+        "trkb",
+        true,
+        "BDNF-TrkB block (also K252a, ANA-12)",
+    ),
+    (
+        "tnp_atp",
+        "p2x4",
+        false,
+        "P2X4 antagonist (also NP-1815-PX)",
+    ),
+    (
+        "p2x4_antisense",
+        "x4_antisense",
+        false,
+        "P2X4 expression block",
+    ),
+    (
+        "minocycline",
+        "minocycline",
+        false,
+        "microglial activation inhibitor",
+    ),
+    (
+        "sb203580",
+        "p38",
+        false,
+        "p38 inhibitor (also SD-282, skepinone)",
+    ),
+    ("lhvs", "cats", false, "cathepsin S inhibitor"),
+    (
+        "anti_cx3cr1",
+        "cx3cr1",
+        true,
+        "CX3CR1 block (antibody; AZD8797)",
+    ),
+    (
+        "fluorocitrate",
+        "fluorocitrate",
+        false,
+        "astrocytic aconitase inhibitor (τ 12 h)",
+    ),
+    ("laa", "laa", false, "L-α-aminoadipate, astroglial toxin"),
+    ("d_jnki1", "jnk", false, "JNK inhibitor (also SP600125)"),
+    (
+        "carbenoxolone",
+        "carbenoxolone",
+        false,
+        "Cx43 hemichannel block (also Gap26/27)",
+    ),
+    ("amd3100", "cxcr4", false, "CXCR4 antagonist (plerixafor)"),
+    (
+        "rs504393",
+        "ccr2",
+        false,
+        "CCR2 antagonist (also INCB3344, AZ889)",
+    ),
+    ("sb225002", "cxcr2", false, "CXCR2 antagonist"),
+    ("il1ra", "il1r", false, "IL-1R1 antagonist (anakinra)"),
+    ("etanercept", "tnf", true, "TNF neutralisation (sTNFR)"),
+    (
+        "proglumide",
+        "cck",
+        false,
+        "CCK antagonist (restores opioid tolerance)",
+    ),
+];
+
+/// One dose of a drug (§6): occupancy u(t) = u_max·v(t) with the route's time course v.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dose {
+    /// Index into DRUG_CATALOGUE.
+    pub drug: usize,
+    pub route: Route,
+    pub u_max: f64,
+    pub start_s: f64,
+    /// Infusions (pumps): length; boluses: 0.
+    pub duration_s: f64,
+}
+
+/// Administration routes and their normalised time courses v(t) (§6 default PK, rat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// v = e^{−t/τ}, τ_clear = 1 h (antibodies: t½ 2 d; fluorocitrate τ 12 h); the "uniform
+    /// intrathecal" simplification of §6 (same occupancy in every cell).
+    Intrathecal,
+    /// i.p. or i.v. small molecule: t½ 1 h (fluorocitrate τ 12 h).
+    Systemic,
+    /// Pump or infusion: v = 1 for `duration_h`.
+    Infusion,
+}
+
+impl Dose {
+    /// v(t) of this dose at time t (s).
+    pub fn level(&self, t: f64) -> f64 {
+        if t < self.start_s {
+            return 0.0;
+        }
+        let dt = t - self.start_s;
+        let (_, field, antibody, _) = DRUG_CATALOGUE[self.drug];
+        let v = match self.route {
+            Route::Infusion => {
+                if dt < self.duration_s {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            _ if field == "fluorocitrate" => (-dt / (12.0 * 3600.0)).exp(),
+            Route::Intrathecal if antibody => {
+                (-dt * std::f64::consts::LN_2 / (2.0 * 86400.0)).exp()
+            }
+            Route::Intrathecal => (-dt / 3600.0).exp(),
+            Route::Systemic => (-dt * std::f64::consts::LN_2 / 3600.0).exp(),
+        };
+        self.u_max * v
+    }
+}
+
+/// The drug occupancies at time t: the constant `[drugs]` plus every dose (repeated doses add,
+/// capped at 1).
+pub fn drugs_at(base: &Drugs, doses: &[Dose], t: f64) -> Drugs {
+    let mut d = *base;
+    for dose in doses {
+        let field = DRUG_CATALOGUE[dose.drug].1;
+        let now = get_drug(&d, field);
+        set_drug(&mut d, field, (now + dose.level(t)).min(1.0));
+    }
+    d
+}
+
+fn get_drug(d: &Drugs, name: &str) -> f64 {
+    let mut copy = *d;
+    *drug_slot(&mut copy, name)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,6 +288,17 @@ pub struct RawBolus {
     pub at_h: f64,
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDose {
+    pub drug: String,
+    pub route: Option<String>,
+    pub u_max: Option<f64>,
+    pub at_h: Option<f64>,
+    pub days: Option<Vec<f64>>,
+    pub duration_h: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTissueOutput {
@@ -167,6 +329,8 @@ pub struct TissueScenario {
     pub settle_step_s: f64,
     pub protocol: Protocol,
     pub drugs: Drugs,
+    /// Doses with route-specific time courses (§6).
+    pub doses: Vec<Dose>,
     /// Lesions of the descending pathways (RVM → 5-HT, A7 → NE), from t = 0.
     pub rvm_lesion: bool,
     pub a7_lesion: bool,
@@ -534,6 +698,82 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             _ => nmda_block_s.push(at),
         }
     }
+    let mut doses = Vec::new();
+    for (k, d) in raw.dose.iter().enumerate() {
+        let key = |f: &str| format!("dose[{k}].{f}");
+        let names: Vec<&str> = DRUG_CATALOGUE.iter().map(|c| c.0).collect();
+        let name = choice(o, &key("drug"), &d.drug, &names)?;
+        let drug = names
+            .iter()
+            .position(|n| *n == name)
+            .expect("chosen from the list");
+        let route = match choice(
+            o,
+            &key("route"),
+            d.route.as_deref().unwrap_or("intrathecal"),
+            &["intrathecal", "ip", "iv", "infusion"],
+        )? {
+            "intrathecal" => Route::Intrathecal,
+            "infusion" => Route::Infusion,
+            _ => Route::Systemic,
+        };
+        let u_max = range(
+            o,
+            &key("u_max"),
+            d.u_max.unwrap_or(1.0),
+            0.0,
+            1.0,
+            "(occupancy)",
+        )?;
+        let duration_s = match (route, d.duration_h) {
+            (Route::Infusion, Some(h)) => {
+                3600.0 * range(o, &key("duration_h"), h, 0.01, days * 24.0, "h")?
+            }
+            (Route::Infusion, None) => {
+                return Err(err(
+                    o,
+                    &key("duration_h"),
+                    "is required for an infusion (hours of pumping)",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(err(
+                    o,
+                    &key("duration_h"),
+                    "applies to route = \"infusion\" only",
+                ));
+            }
+            (_, None) => 0.0,
+        };
+        let at_h = range(
+            o,
+            &key("at_h"),
+            d.at_h.unwrap_or(0.0),
+            0.0,
+            days * 24.0,
+            "h",
+        )?;
+        let starts: Vec<f64> = match &d.days {
+            Some(list) => {
+                let mut v = Vec::new();
+                for &day in list {
+                    let day = range(o, &key("days"), day, 0.0, days, "d (within time.days)")?;
+                    v.push(day * 86400.0 + at_h * 3600.0);
+                }
+                v
+            }
+            None => vec![at_h * 3600.0],
+        };
+        for start_s in starts {
+            doses.push(Dose {
+                drug,
+                route,
+                u_max,
+                start_s,
+                duration_s,
+            });
+        }
+    }
     let out = &raw.output;
     let output_every_s = 3600.0
         * range(
@@ -606,6 +846,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             nmda_block_s,
         },
         drugs,
+        doses,
         rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
         a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
         output_every_s,
@@ -618,7 +859,12 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
 }
 
 fn set_drug(d: &mut Drugs, name: &str, v: f64) {
-    let slot = match name {
+    *drug_slot(d, name) = v;
+}
+
+/// The occupancy field of `Drugs` named `name` (a name of DRUG_KEYS).
+fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
+    match name {
         "nmda" => &mut d.nmda,
         "mek" => &mut d.mek,
         "trkb" => &mut d.trkb,
@@ -639,8 +885,7 @@ fn set_drug(d: &mut Drugs, name: &str, v: f64) {
         "tnf" => &mut d.tnf,
         "cck" => &mut d.cck,
         _ => &mut d.naloxone_nm,
-    };
-    *slot = v;
+    }
 }
 
 /// The read-outs of one output time.
@@ -953,6 +1198,11 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
             .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
     );
     cuts.extend(p.naloxone_s.iter().chain(p.nmda_block_s.iter()).copied());
+    cuts.extend(
+        sc.doses
+            .iter()
+            .flat_map(|d| [d.start_s, d.start_s + d.duration_s]),
+    );
     if p.pain.is_some() {
         cuts.push(p.pain_onset_s);
     }
@@ -1052,6 +1302,12 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
             let t0 = sim.time_s;
             let dt = step_at(sc, t0).min(cut - t0);
             let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
+            if !sc.doses.is_empty() {
+                // Occupancies of the doses at the step's midpoint, constant over the step.
+                let mut m = sim.model.clone();
+                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt);
+                sim.set_model(gpu, &m);
+            }
             sim.step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
         }
         sim.time_s = cut;
@@ -1109,4 +1365,46 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     }
     Ok(TissueRun { summary, readouts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dose(name: &str, route: Route) -> Dose {
+        Dose {
+            drug: DRUG_CATALOGUE.iter().position(|c| c.0 == name).unwrap(),
+            route,
+            u_max: 0.8,
+            start_s: 3600.0,
+            duration_s: 7200.0,
+        }
+    }
+
+    #[test]
+    fn dose_time_courses_follow_section_6() {
+        let ip = dose("minocycline", Route::Systemic);
+        assert_eq!(ip.level(0.0), 0.0);
+        assert!((ip.level(3600.0) - 0.8).abs() < 1e-12);
+        assert!((ip.level(7200.0) - 0.4).abs() < 1e-12, "t½ 1 h");
+        let it = dose("minocycline", Route::Intrathecal);
+        assert!(
+            (it.level(7200.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12,
+            "τ_clear 1 h"
+        );
+        let ab = dose("etanercept", Route::Intrathecal);
+        assert!(
+            (ab.level(3600.0 + 2.0 * 86400.0) - 0.4).abs() < 1e-12,
+            "antibody t½ 2 d"
+        );
+        let fc = dose("fluorocitrate", Route::Intrathecal);
+        assert!((fc.level(3600.0 + 12.0 * 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12);
+        let pump = dose("sb203580", Route::Infusion);
+        assert_eq!(pump.level(3600.0 + 7100.0), 0.8);
+        assert_eq!(pump.level(3600.0 + 7300.0), 0.0);
+        // Repeated doses add, capped at 1; they set the catalogue's occupancy field.
+        let d = drugs_at(&Drugs::default(), &[ip, ip], 3600.0);
+        assert_eq!(d.minocycline, 1.0);
+        assert_eq!(drugs_at(&Drugs::default(), &[pump], 5000.0).p38, 0.8);
+    }
 }

@@ -499,3 +499,33 @@ fn descending_lesion_raises_the_pain_index() {
     );
     assert!(b.p_mech > a.p_mech && b.p_heat > a.p_heat);
 }
+
+/// A daily i.p. minocycline regimen (§6: (1 − 0.8·u) on microglial activation, t½ 1 h) lowers
+/// microglial activation in laminae I–II under CFA against the untreated run.
+#[test]
+fn minocycline_regimen_lowers_microglial_activation() {
+    let run = |dosed: bool| {
+        let mut set = vec!["time.days=2", "time.settle_days=1", "output.every_h=12"];
+        if dosed {
+            set.push(
+                "dose=[{drug=\"minocycline\", route=\"ip\", u_max=1.0, at_h=0.0, days=[0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75]}]",
+            );
+        }
+        let sc = scenario("cfa_sham", &set);
+        assert_eq!(sc.doses.len(), if dosed { 8 } else { 0 });
+        let opts = TissueRunOptions {
+            out_dir: None,
+            overwrite: false,
+            progress: false,
+        };
+        tissue_run::run(gpu(), &sc, &opts).unwrap()
+    };
+    let (plain, dosed) = (run(false), run(true));
+    let m = |r: &tissue_run::TissueRun| r.readouts.last().unwrap().mean("I-II", "M").unwrap();
+    eprintln!(
+        "M in laminae I-II after 2 days: untreated {:.4}, minocycline {:.4}",
+        m(&plain),
+        m(&dosed)
+    );
+    assert!(m(&dosed) < 0.8 * m(&plain));
+}

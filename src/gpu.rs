@@ -92,6 +92,25 @@ impl Gpu {
         AdapterSummary::from(&self.info)
     }
 
+    /// A compute pipeline for entry point `entry` of `module` (`layout: None` derives the
+    /// layout from the shader).
+    pub fn compute_pipeline(
+        &self,
+        layout: Option<&wgpu::PipelineLayout>,
+        module: &wgpu::ShaderModule,
+        entry: &str,
+    ) -> wgpu::ComputePipeline {
+        self.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout,
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+    }
+
     /// Starts capturing validation errors of the calls that follow (see [`Gpu::validated`]).
     pub fn capture_errors(&self) -> wgpu::ErrorScopeGuard {
         self.device.push_error_scope(wgpu::ErrorFilter::Validation)

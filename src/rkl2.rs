@@ -183,15 +183,7 @@ impl Rkl2 {
             bc_value: fixed_boundary_values(g),
         };
         let params_buf = uniform_buffer(gpu, "rkl2 params", &params);
-        if stages > MAX_STAGES {
-            return Err(Error::Scenario(crate::error::ScenarioError::new(
-                "time step",
-                format!(
-                    "an RKL2 step of {tau} s needs {stages} stages, more than {MAX_STAGES}: take \
-                 shorter steps"
-                ),
-            )));
-        }
+        check_stages(tau, stages)?;
         let stage_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("rkl2 stages"),
             size: STAGE_STRIDE * MAX_STAGES as u64,
@@ -298,16 +290,7 @@ impl Rkl2 {
             bind_group_layouts: &[Some(&layout0), Some(&layout1)],
             immediate_size: 0,
         });
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
+        let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
         let (operator, stage) = (pipeline("apply_operator"), pipeline("stage"));
         let readback = readback_buffer(gpu, g.nx, g.ny);
         gpu.validated(scope, "RKL2 set-up")?;
@@ -355,15 +338,7 @@ impl Rkl2 {
     pub fn set_step(&mut self, gpu: &Gpu, tau: f64, kappa_max: f64) -> Result<u32, Error> {
         let dt_expl = explicit_limit(self.max_d_over_a, self.problem.grid.dx_um, kappa_max);
         let stages = stages_for(tau, dt_expl);
-        if stages > MAX_STAGES {
-            return Err(Error::Scenario(crate::error::ScenarioError::new(
-                "time step",
-                format!(
-                    "an RKL2 step of {tau} s needs {stages} stages, more than {MAX_STAGES}: take \
-                 shorter steps"
-                ),
-            )));
-        }
+        check_stages(tau, stages)?;
         if stages != self.stages || tau != self.tau {
             write_stages(gpu, &self.stage_buf, stages, tau);
             self.stages = stages;
@@ -437,6 +412,20 @@ impl Rkl2 {
         let g = &self.problem.grid;
         read_layer(gpu, &self.y0, s as u32, g.nx, g.ny, &self.readback)
     }
+}
+
+/// Refuses a step that needs more stages than the stage buffer holds.
+fn check_stages(tau: f64, stages: u32) -> Result<(), Error> {
+    if stages > MAX_STAGES {
+        return Err(Error::Scenario(crate::error::ScenarioError::new(
+            "time step",
+            format!(
+                "an RKL2 step of {tau} s needs {stages} stages, more than {MAX_STAGES}: take \
+                 shorter steps"
+            ),
+        )));
+    }
+    Ok(())
 }
 
 fn write_stages(gpu: &Gpu, buf: &wgpu::Buffer, stages: u32, tau: f64) {

@@ -187,25 +187,32 @@ pub struct Scenario {
 
 /// Loads a scenario by path, or by built-in name when no such file exists.
 pub fn load(spec: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let (origin, text) = read_spec(spec)?;
+    from_str(&origin, &text, overrides)
+}
+
+/// The origin and TOML text of a scenario spec: a file path, or the name of a built-in scenario
+/// of either kind (engine or dorsal-horn).
+pub fn read_spec(spec: &str) -> Result<(String, String), ScenarioError> {
     let path = Path::new(spec);
-    let (origin, text) = if path.exists() {
+    if path.exists() {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
-        (spec.to_string(), text)
-    } else if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
-        (format!("built-in scenario `{name}`"), text.to_string())
-    } else {
-        let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-        return Err(ScenarioError::new(
-            spec,
-            format!(
-                "no such file, and not a built-in scenario (built-ins: {}). Give the path of a \
-                 .toml scenario file (examples in examples/scenarios/) or a built-in name.",
-                names.join(", ")
-            ),
-        ));
-    };
-    from_str(&origin, &text, overrides)
+        return Ok((spec.to_string(), text));
+    }
+    let all = BUILTIN.iter().chain(crate::tissue_run::BUILTIN.iter());
+    if let Some((name, text)) = all.clone().find(|(n, _)| *n == spec) {
+        return Ok((format!("built-in scenario `{name}`"), text.to_string()));
+    }
+    let names: Vec<&str> = all.map(|(n, _)| *n).collect();
+    Err(ScenarioError::new(
+        spec,
+        format!(
+            "no such file, and not a built-in scenario (built-ins: {}). Give the path of a .toml \
+             scenario file (examples in examples/scenarios/) or a built-in name.",
+            names.join(", ")
+        ),
+    ))
 }
 
 /// Parses, applies overrides and resolves a scenario from TOML text.
@@ -215,19 +222,27 @@ pub fn from_str(origin: &str, text: &str, overrides: &[String]) -> Result<Scenar
     for o in overrides {
         apply_override(&mut table, o)?;
     }
-    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            // toml appends the enclosing table on a second line; the key path already says it.
-            let inner = inner.lines().next().unwrap_or("").trim();
-            if path == "." || path.is_empty() {
-                ScenarioError::new(origin, inner.to_string())
-            } else {
-                ScenarioError::new(origin, format!("key `{path}`: {inner}"))
-            }
-        })?;
+    let raw: RawScenario = deserialize(origin, &table)?;
     resolve(origin, raw, table)
+}
+
+/// Deserialises a (merged) TOML tree into a raw scenario type; an error names the origin and
+/// the key path (unknown keys included).
+pub fn deserialize<T: serde::de::DeserializeOwned>(
+    origin: &str,
+    table: &toml::Table,
+) -> Result<T, ScenarioError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // toml appends the enclosing table on a second line; the key path already says it.
+        let inner = inner.lines().next().unwrap_or("").trim();
+        if path == "." || path.is_empty() {
+            ScenarioError::new(origin, inner.to_string())
+        } else {
+            ScenarioError::new(origin, format!("key `{path}`: {inner}"))
+        }
+    })
 }
 
 /// Applies one `key.path=value` override to the raw tree. The value is read as a TOML value;

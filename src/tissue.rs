@@ -4,24 +4,26 @@
 //!
 //!   reaction(Δt/2) → goals → transport(Δt) → reaction(Δt/2)
 //!
-//! * **Reaction** (shaders/dorsal_horn_reaction.wgsl): classical RK4 sub-steps of every local
-//!   state per cell, with the mediators frozen (lagged, §3.2 item 4). Each cell reads its
+//! * **Reaction** (shaders/dorsal_horn_reaction.wgsl): exponential-midpoint sub-steps of every
+//!   local state per cell (positivity-preserving, stable for any sub-step), with the mediators
+//!   frozen (lagged, §3.2 item 4). Each cell reads its
 //!   [`CellMap`]: the afferent termination maps of its glutamate pool and of its E and I
 //!   populations, the 3 × 3-smoothed maps of its ATP pool (§2.4), the columnar-kernel maps of P
 //!   and W (§4.3), the peptide densities ρ and varicosity densities V (smoothed, §2.4), the
 //!   injury band, α_grey/α (sources are per tissue volume, divided by α) and its own thresholds θ
 //!   (§4.3, calibrated per cell so that every grey cell has the target rates at baseline).
 //! * **Transport** (src/rkl2.rs): RKL2 super-time-stepping of
-//!   α·R·∂C/∂t = ∇·(α·D*·∇C) + α·k·(goal − C) − (α/… ) Robin pial loss, i.e. per mediator the
-//!   operator L(C) = ∇·(αD*∇C)/(αR) + σ − κ·C with σ = k·goal/R and κ = (k + P_pia·g_pia)/R,
-//!   where goal is the production goal of §4.0's L convention evaluated at the midpoint of the
+//!   α·R·∂C/∂t = ∇·(α·D*·∇C) + α·k·(goal − C) − α·P_pia·g_pia·C (the Robin pial loss), i.e. per
+//!   mediator the operator L(C) = ∇·(αD*∇C)/(αR) + σ − κ·C with σ = k·goal/R and
+//!   κ = (k + P_pia·g_pia)/R, where goal is the production goal of §4.0's L convention evaluated at the midpoint of the
 //!   step. D*(x) = D_free/λ_X² · (λ_grey/λ(x))² (per-species λ scaled by the region's
 //!   small-molecule tortuosity), faces carry the harmonic mean of α·D*; the pial faces
 //!   exchange with a CSF at zero concentration (§2.5); the midline is no-flux; the ventral edge
 //!   is no-flux or absorbing. The clearance sits in the transport operator, not in the
 //!   reaction, so that short-lived peptides (t½ 30 s–2 min) relax to their diffusive
 //!   quasi-steady profile even at steps of many half-lives (the steady state of the step is
-//!   exact; deviations decay every step).
+//!   exact; deviations decay every step). Two groups (the peptides; the cytokines and
+//!   chemokines) take the stage counts of their own largest D*/R.
 //! * **Probes** (§4.11) evaluate the fast rates on the current state (nothing is advanced): a
 //!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
 //!   second pass gives r_P and r_W.
@@ -567,16 +569,7 @@ impl TissueSim {
                 label: Some("transfer"),
                 source: wgpu::ShaderSource::Wgsl(transfer_shader_source(&layout, members).into()),
             });
-            let pipeline = |entry: &str| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            };
+            let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
             let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
             let species: Vec<[f32; 4]> = members
                 .iter()

@@ -348,28 +348,7 @@ pub fn is_tissue(table: &toml::Table) -> bool {
     table.contains_key("tissue")
 }
 
-/// The TOML text of a scenario spec: a file path, or a built-in name of either kind.
-pub fn read_spec(spec: &str) -> Result<(String, String), ScenarioError> {
-    let path = std::path::Path::new(spec);
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
-        return Ok((spec.to_string(), text));
-    }
-    let all = BUILTIN.iter().chain(crate::scenario::BUILTIN.iter());
-    if let Some((name, text)) = all.clone().find(|(n, _)| *n == spec) {
-        return Ok((format!("built-in scenario `{name}`"), text.to_string()));
-    }
-    let names: Vec<&str> = all.map(|(n, _)| *n).collect();
-    Err(ScenarioError::new(
-        spec,
-        format!(
-            "no such file, and not a built-in scenario (built-ins: {}). Give the path of a .toml \
-             scenario file (examples in examples/scenarios/) or a built-in name.",
-            names.join(", ")
-        ),
-    ))
-}
+pub use crate::scenario::read_spec;
 
 fn err(origin: &str, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
     ScenarioError::new(origin, format!("key `{key}`: {msg}"))
@@ -425,17 +404,7 @@ pub fn from_str(
 
 /// Resolves a parsed (and overridden) TOML tree.
 pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, ScenarioError> {
-    let raw: RawTissueScenario =
-        serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            let inner = inner.lines().next().unwrap_or("").trim().to_string();
-            if path == "." || path.is_empty() {
-                ScenarioError::new(origin, inner)
-            } else {
-                ScenarioError::new(origin, format!("key `{path}`: {inner}"))
-            }
-        })?;
+    let raw: RawTissueScenario = crate::scenario::deserialize(origin, &table)?;
     let o = origin;
     if raw.format_version != crate::scenario::FORMAT_VERSION {
         return Err(err(

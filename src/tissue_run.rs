@@ -1236,10 +1236,20 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
                     }
                 }
             };
-            let masked: Vec<f32> = field
-                .iter()
-                .zip(&sim.layout.active)
-                .map(|(&v, &a)| if a { v } else { f32::NAN })
+            // Outside the cord, and for a population's rate where it is absent (§4.3), NaN.
+            let pops = &sim.layout.pops;
+            let present = match f.checked_sub(STATE_NAMES.len()) {
+                Some(0) => Some(&pops.present_i),
+                Some(1) => Some(&pops.present_e),
+                Some(2) => Some(&pops.present_p),
+                Some(3) => Some(&pops.present_w),
+                _ => None,
+            };
+            let masked: Vec<f32> = (0..field.len())
+                .map(|i| {
+                    let here = sim.layout.active[i] && present.is_none_or(|p| p[i] > 0.0);
+                    if here { field[i] } else { f32::NAN }
+                })
                 .collect();
             let name = STATE_NAMES
                 .iter()

@@ -452,6 +452,14 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
         assert_eq!((nx, ny), (44, 33));
         assert!(data.iter().any(|v| v.is_finite() && *v > 0.0));
         assert!(d.join("frames").join("IL1b_t004320min.png").exists());
+        // Rates are written only where their population is present (r_P: lamina I).
+        let npy = std::fs::read(d.join("fields").join("r_P_t004320min.npy")).unwrap();
+        let (_, r_p) = dorsalhorn::output::read_npy(&npy).unwrap();
+        let finite = r_p.iter().filter(|v| v.is_finite()).count();
+        assert!(
+            finite > 10 && finite < r_p.len() / 10,
+            "r_P cells written: {finite}"
+        );
     }
     eprintln!(
         "day 3, laminae I-II, sham / EA: IL-1β {:.4} / {:.4}, M {:.4} / {:.4}, IL-10 {:.2e} / {:.2e}, P_mech {:.2} / {:.2}, P_heat {:.2} / {:.2}",

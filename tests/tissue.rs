@@ -73,6 +73,28 @@ fn uniform_tissue_follows_the_well_mixed_reference() {
     eprintln!("uniform tissue vs well-mixed after 1 d of CFA: worst relative {worst:.2e}");
 }
 
+/// The model (calibrated well-mixed thresholds) and a tissue at H started from its calibrated
+/// baseline with θ calibrated per cell (no settling).
+fn calibrated_tissue() -> (Model, TissueSim) {
+    let table = ParamTable::builtin();
+    let mut m = Model::new(&table);
+    let naive = m.calibrated_baseline();
+    let layout = Layout::new(&table, Animal::Rat, H, false);
+    let base = m.baseline_input();
+    let mut sim = TissueSim::new(gpu(), layout, m.clone(), &naive).unwrap();
+    sim.calibrate(gpu(), &base).unwrap();
+    (m, sim)
+}
+
+/// Every cell's state, in the form `TissueSim::write_states` takes back.
+fn snapshot(sim: &TissueSim) -> Vec<[f32; STATE_STRIDE]> {
+    sim.read_states(gpu())
+        .unwrap()
+        .chunks_exact(STATE_STRIDE)
+        .map(|c| c.try_into().unwrap())
+        .collect()
+}
+
 fn scenario(name: &str, extra: &[&str]) -> tissue_run::TissueScenario {
     let (origin, text) = tissue_run::read_spec(name).unwrap();
     let mut set: Vec<String> = vec![format!("tissue.spacing_um={H}")];
@@ -225,30 +247,20 @@ fn peptides_and_cytokines(sim: &TissueSim, st: &[f32]) -> Vec<(usize, usize, f32
 /// (relative to the field's maximum).
 #[test]
 fn quasi_steady_peptides_match_a_resolved_run() {
-    let table = ParamTable::builtin();
-    let mut m = Model::new(&table);
-    let naive = m.calibrated_baseline();
-    let layout = Layout::new(&table, Animal::Rat, H, false);
-    let base = m.baseline_input();
-    let mut sim = TissueSim::new(gpu(), layout, m.clone(), &naive).unwrap();
-    sim.calibrate(gpu(), &base).unwrap();
+    let (m, mut sim) = calibrated_tissue();
     let pr = cfa();
     for _ in 0..144 {
         sim.step(gpu(), 600.0, 150.0, &|t| m.protocol_input(&pr, t).0)
             .unwrap();
     }
-    let start = sim.read_states(gpu()).unwrap();
+    let start = snapshot(&sim);
     let t0 = sim.time_s;
     for _ in 0..6 {
         sim.step(gpu(), 600.0, 150.0, &|t| m.protocol_input(&pr, t).0)
             .unwrap();
     }
     let coarse = sim.read_states(gpu()).unwrap();
-    let starts: Vec<[f32; STATE_STRIDE]> = start
-        .chunks_exact(STATE_STRIDE)
-        .map(|c| c.try_into().unwrap())
-        .collect();
-    sim.write_states(gpu(), &starts);
+    sim.write_states(gpu(), &start);
     sim.time_s = t0;
     for _ in 0..360 {
         sim.step(gpu(), 10.0, 5.0, &|t| m.protocol_input(&pr, t).0)
@@ -285,19 +297,8 @@ fn quasi_steady_peptides_match_a_resolved_run() {
 /// step (600 s) is within 3 % of the 300 s run, relative to each state's largest value.
 #[test]
 fn converges_under_step_halving() {
-    let table = ParamTable::builtin();
-    let mut m = Model::new(&table);
-    let naive = m.calibrated_baseline();
-    let layout = Layout::new(&table, Animal::Rat, H, false);
-    let base = m.baseline_input();
-    let mut sim = TissueSim::new(gpu(), layout, m.clone(), &naive).unwrap();
-    sim.calibrate(gpu(), &base).unwrap();
-    let start: Vec<[f32; STATE_STRIDE]> = sim
-        .read_states(gpu())
-        .unwrap()
-        .chunks_exact(STATE_STRIDE)
-        .map(|c| c.try_into().unwrap())
-        .collect();
+    let (m, mut sim) = calibrated_tissue();
+    let start = snapshot(&sim);
     let pr = cfa();
     let mut runs = Vec::new();
     for dt in [2400.0, 1200.0, 600.0, 300.0] {

@@ -36,6 +36,13 @@ pub enum Error {
     },
     #[error("{0}")]
     Output(String),
+    /// No window can be opened (no display server, or it refused the window).
+    #[error(
+        "cannot open a window: {detail}.\n`dorsalhorn view` needs a display (an X11 server: \
+         DISPLAY must be set). Without one, run the scenario headless with \
+         `dorsalhorn run {scenario}`, or start a virtual display: `xvfb-run -a dorsalhorn view {scenario}`"
+    )]
+    NoDisplay { detail: String, scenario: String },
 }
 
 impl Error {
@@ -57,7 +64,7 @@ impl Error {
             Error::Scenario(_) => exit::INPUT,
             Error::Gpu(_) => exit::GPU,
             Error::BlowUp(_) => exit::NUMERICS,
-            Error::Io { .. } | Error::Output(_) => exit::RUNTIME,
+            Error::Io { .. } | Error::Output(_) | Error::NoDisplay { .. } => exit::RUNTIME,
         }
     }
 }

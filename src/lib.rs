@@ -10,7 +10,8 @@
 //! The dorsal-horn model (MODEL.md) so far: [`params`] (the sourced parameter table),
 //! [`anatomy`] (the tissue section, its maps and the labelled figure, drawn with [`canvas`]),
 //! [`wellmixed`] (the f64 well-mixed reference of the reaction network), [`reaction_gpu`] (the
-//! same network as a per-cell GPU stage) and [`rkl2`] (super-time-stepping diffusion).
+//! same network as a per-cell GPU stage), [`rkl2`] (super-time-stepping diffusion), [`tissue`]
+//! and [`tissue_run`] (the spatial model and its scenarios) and [`view`] (the live window).
 
 pub mod anatomy;
 pub mod bench;
@@ -30,6 +31,7 @@ pub mod rkl2;
 pub mod scenario;
 pub mod tissue;
 pub mod tissue_run;
+pub mod view;
 pub mod wellmixed;
 
 pub use error::{Error, Result};

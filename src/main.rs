@@ -47,6 +47,45 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Open a live window on a dorsal-horn scenario: fields in colour with colorbars, scale bar
+    /// and lamina outlines; play, pause, step and speed; start EA, apply drugs, trigger a pain
+    /// model; click to place probes, plot them and the pain index, export CSV and screenshots.
+    /// Needs a display (X11); without one, use `dorsalhorn run`.
+    View {
+        #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
+        scenario: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Fields of the panels: 1, 2 or 4 of the states and rates (`dorsalhorn check` lists
+        /// them), e.g. --fields IL1b,M,ENK,r_P.
+        #[arg(long, value_delimiter = ',', default_values_t = ["IL1b".to_string(), "M".to_string(), "ENK".to_string(), "r_P".to_string()])]
+        fields: Vec<String>,
+        /// viridis, magma or diverging (default: the scenario's output.colormap).
+        #[arg(long)]
+        colormap: Option<String>,
+        /// Start with the lamina outlines hidden.
+        #[arg(long)]
+        no_outlines: bool,
+        /// Model hours per second of wall time while playing.
+        #[arg(long, default_value_t = 2.0)]
+        speed_h: f64,
+        /// Window size in pixels, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1400x900")]
+        size: String,
+        /// Folder for screenshots, probe CSVs and the saved scenario (default out/view).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Scripted mode: draw this many frames, then exit (for tests and benchmarks).
+        #[arg(long)]
+        frames: Option<u64>,
+        /// Scripted mode: transport steps per frame (waited for, so the run is deterministic).
+        #[arg(long, default_value_t = 1)]
+        steps_per_frame: u64,
+        /// Scripted mode: write a PNG of the window after the last frame (and a JSON beside it
+        /// with the panels' pixel rectangles, ranges, frame rate and time to first frame).
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+    },
     /// Print the GPU adapters, their backend and the limits that bound the grid size.
     Info,
     /// Draw the labelled anatomy of the transverse section (laminae, white matter, DREZ) at a
@@ -220,6 +259,105 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 Ok(())
             }
         },
+        Command::View {
+            scenario,
+            set,
+            fields,
+            colormap,
+            no_outlines,
+            speed_h,
+            size,
+            out,
+            frames,
+            steps_per_frame,
+            screenshot,
+        } => {
+            let sc = match load_any(&scenario, &set)? {
+                AnyScenario::Tissue(sc) => *sc,
+                AnyScenario::Engine(sc) => {
+                    return Err(dorsalhorn::error::ScenarioError::new(
+                        &sc.origin,
+                        "is an engine (Gray–Scott) scenario: `dorsalhorn view` shows dorsal-horn                          scenarios (with a [tissue] table), e.g. cfa_ea_2hz; run this one with                          `dorsalhorn run`",
+                    )
+                    .into());
+                }
+            };
+            let bad = |key: &str, msg: String| -> Error {
+                dorsalhorn::error::ScenarioError::new(key, msg).into()
+            };
+            if ![1, 2, 4].contains(&fields.len()) {
+                return Err(bad(
+                    "--fields",
+                    format!("{} fields given: give 1, 2 or 4", fields.len()),
+                ));
+            }
+            let mut field_idx = Vec::new();
+            for f in &fields {
+                field_idx.push(dorsalhorn::view::field_index(f).ok_or_else(|| {
+                    let names: Vec<&str> = (0..dorsalhorn::view::FIELDS)
+                        .map(tissue_run::field_name)
+                        .collect();
+                    bad(
+                        "--fields",
+                        format!("`{f}` is not a field: use {}", names.join(", ")),
+                    )
+                })?);
+            }
+            let colormap = match colormap {
+                None => sc.colormap,
+                Some(c) => dorsalhorn::colormap::Colormap::from_name(&c).ok_or_else(|| {
+                    bad(
+                        "--colormap",
+                        format!("`{c}` is not allowed: use viridis, magma or diverging"),
+                    )
+                })?,
+            };
+            if !(speed_h.is_finite() && (1.0 / 60.0..=96.0).contains(&speed_h)) {
+                return Err(bad(
+                    "--speed-h",
+                    format!("{speed_h} is out of range: allowed 1/60 … 96 model hours per second"),
+                ));
+            }
+            let parsed: Option<[u32; 2]> = size
+                .split_once(['x', 'X'])
+                .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]));
+            let size = match parsed {
+                Some([w, h]) if (320..=8192).contains(&w) && (240..=8192).contains(&h) => [w, h],
+                _ => {
+                    return Err(bad(
+                        "--size",
+                        format!(
+                            "`{size}` is not WIDTHxHEIGHT with 320 ≤ WIDTH, 240 ≤ HEIGHT ≤ 8192, e.g. 1400x900"
+                        ),
+                    ));
+                }
+            };
+            if frames == Some(0) {
+                return Err(bad("--frames", "0: give at least 1 frame".into()));
+            }
+            if screenshot.is_some() && frames.is_none() {
+                return Err(bad(
+                    "--screenshot",
+                    "needs --frames N (scripted mode); in the window press S for a screenshot"
+                        .into(),
+                ));
+            }
+            let script = frames.map(|frames| dorsalhorn::view::Script {
+                frames,
+                steps_per_frame,
+                screenshot,
+            });
+            dorsalhorn::view::view(dorsalhorn::view::ViewOptions {
+                scenario: sc,
+                fields: field_idx,
+                colormap,
+                outlines: !no_outlines,
+                out_dir: out.unwrap_or_else(|| PathBuf::from("out").join("view")),
+                size,
+                speed: speed_h * 3600.0,
+                script,
+            })
+        }
         Command::Check { scenario, set } => match load_any(&scenario, &set)? {
             AnyScenario::Engine(sc) => {
                 print_check(&sc);

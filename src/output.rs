@@ -190,6 +190,26 @@ pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// Prepares a folder that collects files over time (screenshots, CSV exports of the viewer):
+/// creates it and proves it is writable; nothing in it is removed.
+pub fn prepare_dir_keep(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            "cannot create the output folder (choose another with --out)",
+            dir,
+            e,
+        )
+    })?;
+    write_atomic(&dir.join(".write-test"), b"ok").map_err(|_| {
+        Error::Output(format!(
+            "output folder {} is not writable: check its permissions or choose another with --out",
+            dir.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(dir.join(".write-test"));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

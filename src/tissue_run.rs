@@ -928,6 +928,15 @@ pub struct TissueRunOptions {
 /// input with transport (large steps: the baseline is near its fixed point, which both step
 /// schemes keep exactly), θ calibrated again.
 pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
+    baseline_with_progress(gpu, sc, &mut |_| {})
+}
+
+/// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step.
+pub fn baseline_with_progress(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    progress: &mut dyn FnMut(f64),
+) -> Result<TissueSim, Error> {
     let table = ParamTable::builtin();
     let mut model = Model::new(&table);
     if sc.female {
@@ -940,16 +949,178 @@ pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
     let mut sim = TissueSim::new(gpu, layout, model.clone(), &naive)?;
     sim.calibrate(gpu, &base)?;
     let mut t = 0.0;
+    progress(0.0);
     while t < sc.settle_s - 1e-6 {
         let dt = sc.settle_step_s.min(sc.settle_s - t);
         sim.step(gpu, dt, dt / 2.0, &|_| base)?;
         t += dt;
+        progress(t / sc.settle_s);
     }
     if sc.settle_s > 0.0 {
         sim.calibrate(gpu, &base)?;
     }
     sim.time_s = 0.0;
     Ok(sim)
+}
+
+/// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`] drives it to
+/// the end; `dorsalhorn view` drives it a few steps per frame and may add events (EA sessions,
+/// doses, a pain model) at a future time with [`Stepper::set_scenario`]. The steps depend only
+/// on the scenario, never on how they are grouped, so a viewing replays exactly in batch from
+/// the scenario the view exports.
+pub struct Stepper {
+    pub sc: TissueScenario,
+    pub sim: TissueSim,
+    /// The probe response of the naive baseline (the denominator of the pain indices).
+    pub naive: ProbeResponse,
+    /// The model with the scenario's constant drugs and lesions (doses are applied per step).
+    model: Model,
+    /// Times the loop stops at (outputs, protocol boundaries), ascending, all after `time_s`.
+    cuts: Vec<f64>,
+    next_output: f64,
+    /// Read-outs at t = 0 and at every output time reached so far.
+    pub readouts: Vec<Readout>,
+}
+
+/// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
+/// doses and the pain onset.
+fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
+    let mut cuts: Vec<f64> = Vec::new();
+    let mut t = 0.0;
+    while t < sc.duration_s - 1e-6 {
+        t = (t + sc.output_every_s).min(sc.duration_s);
+        cuts.push(t);
+    }
+    let p = &sc.protocol;
+    cuts.extend(
+        p.sessions
+            .iter()
+            .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
+    );
+    cuts.extend(p.naloxone_s.iter().chain(p.nmda_block_s.iter()).copied());
+    cuts.extend(
+        sc.doses
+            .iter()
+            .flat_map(|d| [d.start_s, d.start_s + d.duration_s]),
+    );
+    if p.pain.is_some() {
+        cuts.push(p.pain_onset_s);
+    }
+    cuts.retain(|&c| c > after + 1e-6 && c <= sc.duration_s + 1e-6);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    cuts
+}
+
+impl Stepper {
+    /// Settles the baseline of `sc` (reporting the settled fraction) and takes the first
+    /// read-out.
+    pub fn new(
+        gpu: &Gpu,
+        sc: TissueScenario,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Stepper, Error> {
+        let sim = baseline_with_progress(gpu, &sc, progress)?;
+        Stepper::from_baseline(gpu, sc, sim)
+    }
+
+    /// Starts from a settled baseline (`sim` at t = 0, e.g. restored with
+    /// [`TissueSim::write_states`] for a reset).
+    pub fn from_baseline(gpu: &Gpu, sc: TissueScenario, sim: TissueSim) -> Result<Stepper, Error> {
+        let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
+        let mut st = Stepper {
+            model: sim.model.clone(),
+            cuts: Vec::new(),
+            next_output: sc.output_every_s,
+            readouts: Vec::new(),
+            sc,
+            sim,
+            naive,
+        };
+        st.apply_scenario(gpu);
+        let states = st.sim.read_states(gpu)?;
+        let first = readout(gpu, &st.sim, &st.sc, &st.naive, &states)?;
+        st.readouts.push(first);
+        Ok(st)
+    }
+
+    fn apply_scenario(&mut self, gpu: &Gpu) {
+        let mut m = self.sim.model.clone();
+        m.drugs = self.sc.drugs;
+        m.rvm = if self.sc.rvm_lesion { 0.0 } else { 1.0 };
+        m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
+        self.sim.set_model(gpu, &m);
+        self.model = m;
+        self.cuts = cuts_after(&self.sc, self.sim.time_s);
+    }
+
+    /// Replaces the scenario mid-run, e.g. with an event added by the viewer. The tissue and
+    /// time keys must not change, and added events must lie after the current time (the past
+    /// is not re-run); the caller checks both.
+    pub fn set_scenario(&mut self, gpu: &Gpu, sc: TissueScenario) {
+        self.sc = sc;
+        self.apply_scenario(gpu);
+    }
+
+    /// Gives back the tissue (for a reset: write the baseline states, then
+    /// [`Stepper::from_baseline`]).
+    pub fn into_sim(self) -> TissueSim {
+        self.sim
+    }
+
+    /// The model time (s).
+    pub fn time_s(&self) -> f64 {
+        self.sim.time_s
+    }
+
+    /// Whether the scenario's end has been reached.
+    pub fn finished(&self) -> bool {
+        self.cuts.is_empty()
+    }
+
+    /// The model with the scenario's constant drugs and lesions, as used for the input.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Takes one transport step (shortened to end at the next cut). At an output time it reads
+    /// the states, checks them for blow-up, takes a read-out and returns the states.
+    pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>, Error> {
+        let Some(&cut) = self.cuts.first() else {
+            return Ok(None);
+        };
+        let sc = &self.sc;
+        let t0 = self.sim.time_s;
+        if t0 < cut - 1e-6 {
+            let dt = step_at(sc, t0).min(cut - t0);
+            let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
+            if !sc.doses.is_empty() {
+                // Occupancies of the doses at the step's midpoint, constant over the step.
+                let mut m = self.sim.model.clone();
+                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt);
+                self.sim.set_model(gpu, &m);
+            }
+            let (model, p) = (&self.model, &sc.protocol);
+            self.sim
+                .step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
+        }
+        if self.sim.time_s < cut - 1e-6 {
+            return Ok(None);
+        }
+        self.sim.time_s = cut;
+        self.cuts.remove(0);
+        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 {
+            let states = self.sim.read_states(gpu)?;
+            check_states(&self.sim, &states)?;
+            let r = readout(gpu, &self.sim, &self.sc, &self.naive, &states)?;
+            self.readouts.push(r);
+            while self.next_output <= cut + 1e-6 {
+                self.next_output += self.sc.output_every_s;
+            }
+            return Ok(Some(states));
+        }
+        Ok(None)
+    }
 }
 
 /// Checks every active cell's state for NaN/Inf or negative values.
@@ -988,14 +1159,9 @@ pub fn readout(
     naive: &ProbeResponse,
     states: &[f32],
 ) -> Result<Readout, Error> {
-    let m = &sim.model;
-    let pr = &m.pr;
-    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
-    let probe = sim.probe(gpu, &inp, gain)?;
-    let r0 = pr.R0 * sim.probe_area_um2();
-    let p_mech = (probe.mech + r0) / (naive.mech + r0);
-    let p_heat = (probe.heat + r0) / (naive.heat + r0);
-    let p_spont = probe.ongoing_r_p / naive.ongoing_r_p.max(1e-12);
+    let pr = &sim.model.pr;
+    let inp = sim.model.protocol_input(&sc.protocol, sim.time_s).0;
+    let (p_mech, p_heat, p_spont) = pain_indices(gpu, sim, sc, naive)?;
     let eta = pr.eta_behaviour;
     let rates = sim.rates(gpu, &inp)?;
     let weights = sim.layout.region_weights();
@@ -1039,6 +1205,53 @@ pub fn readout(
         pwl_s: (pr.PWL0 * p_heat.powf(-eta)).min(pr.PWL_max),
         means,
     })
+}
+
+/// The pain indices (P_mech, P_heat, P_spont) of §4.11 at the current time: the probe
+/// responses with the protocol's input relative to the naive baseline's.
+pub fn pain_indices(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+) -> Result<(f64, f64, f64), Error> {
+    let m = &sim.model;
+    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
+    let probe = sim.probe(gpu, &inp, gain)?;
+    let r0 = m.pr.R0 * sim.probe_area_um2();
+    Ok((
+        (probe.mech + r0) / (naive.mech + r0),
+        (probe.heat + r0) / (naive.heat + r0),
+        probe.ongoing_r_p / naive.ongoing_r_p.max(1e-12),
+    ))
+}
+
+/// Every state then every rate (STATE_NAMES then RATE_NAMES order) of cell `i`; a population's
+/// rate is NaN where it is absent, and everything is NaN outside the cord.
+pub fn cell_values(
+    sim: &TissueSim,
+    states: &[f32],
+    rates: &crate::tissue::Rates,
+    naloxone_nm: f64,
+    i: usize,
+) -> Vec<f32> {
+    if !sim.layout.active.get(i).copied().unwrap_or(false) {
+        return vec![f32::NAN; STATE_NAMES.len() + RATE_NAMES.len()];
+    }
+    let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
+    let pops = &sim.layout.pops;
+    let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
+    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model.pr);
+    let mut out = c.to_vec();
+    out.extend([
+        rate(&rates.r_i, &pops.present_i),
+        rate(&rates.r_e, &pops.present_e),
+        rate(&rates.r_p, &pops.present_p),
+        rate(&rates.r_w, &pops.present_w),
+        o_md,
+        o_k,
+    ]);
+    out
 }
 
 /// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
@@ -1144,40 +1357,7 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         }
     }
     let start = Instant::now();
-    let mut sim = baseline(gpu, sc)?;
-    let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
-    let mut m = sim.model.clone();
-    m.drugs = sc.drugs;
-    m.rvm = if sc.rvm_lesion { 0.0 } else { 1.0 };
-    m.a7 = if sc.a7_lesion { 0.0 } else { 1.0 };
-    sim.set_model(gpu, &m);
-    let model = m;
-
-    // Event times: outputs, snapshots, protocol boundaries.
-    let mut cuts: Vec<f64> = Vec::new();
-    let mut t = 0.0;
-    while t < sc.duration_s - 1e-6 {
-        t = (t + sc.output_every_s).min(sc.duration_s);
-        cuts.push(t);
-    }
-    let p = &sc.protocol;
-    cuts.extend(
-        p.sessions
-            .iter()
-            .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
-    );
-    cuts.extend(p.naloxone_s.iter().chain(p.nmda_block_s.iter()).copied());
-    cuts.extend(
-        sc.doses
-            .iter()
-            .flat_map(|d| [d.start_s, d.start_s + d.duration_s]),
-    );
-    if p.pain.is_some() {
-        cuts.push(p.pain_onset_s);
-    }
-    cuts.retain(|&c| c > 1e-6 && c <= sc.duration_s + 1e-6);
-    cuts.sort_by(f64::total_cmp);
-    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    let mut st = Stepper::new(gpu, sc.clone(), &mut |_| {})?;
 
     let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new((sc.duration_s / 3600.0).ceil() as u64);
@@ -1192,71 +1372,25 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         indicatif::ProgressBar::hidden()
     };
     let mut csv = csv_header();
-    let mut readouts = Vec::new();
-    let states = sim.read_states(gpu)?;
-    let first = readout(gpu, &sim, sc, &naive, &states)?;
-    csv.push_str(&csv_row(&first));
-    readouts.push(first);
-    let mut next_output = sc.output_every_s;
+    csv.push_str(&csv_row(&st.readouts[0]));
     let mut next_snapshot = 0.0;
-    let nx = sim.layout.tissue.nx;
-    let ny = sim.layout.tissue.ny;
-    let write_snapshot = |sim: &TissueSim,
-                          states: &[f32],
-                          rates: Option<&crate::tissue::Rates>|
-     -> Result<(), Error> {
+    let nx = st.sim.layout.tissue.nx;
+    let ny = st.sim.layout.tissue.ny;
+    let write_snapshot = |st: &Stepper, states: &[f32]| -> Result<(), Error> {
         let Some(dir) = &opts.out_dir else {
             return Ok(());
         };
+        let sim = &st.sim;
+        let input = st.model().protocol_input(&sc.protocol, sim.time_s).0;
+        let rates = if sc.fields.iter().any(|&f| f >= STATE_NAMES.len()) {
+            Some(sim.rates(gpu, &input)?)
+        } else {
+            None
+        };
         let minutes = (sim.time_s / 60.0).round() as u64;
         for &f in &sc.fields {
-            let field: Vec<f32> = if f < STATE_NAMES.len() {
-                states.chunks_exact(STATE_STRIDE).map(|c| c[f]).collect()
-            } else {
-                let r = rates.expect("rates given when a rate field is written");
-                match f - STATE_NAMES.len() {
-                    0 => r.r_i.clone(),
-                    1 => r.r_e.clone(),
-                    2 => r.r_p.clone(),
-                    3 => r.r_w.clone(),
-                    k => {
-                        let nlx = sim.model.drugs.naloxone_nm
-                            + sim
-                                .model
-                                .protocol_input(&sc.protocol, sim.time_s)
-                                .0
-                                .naloxone_nm;
-                        states
-                            .chunks_exact(STATE_STRIDE)
-                            .map(|c| {
-                                let o = occupancies(c, nlx, &sim.model.pr);
-                                if k == 4 { o.0 } else { o.1 }
-                            })
-                            .collect()
-                    }
-                }
-            };
-            // Outside the cord, and for a population's rate where it is absent (§4.3), NaN.
-            let pops = &sim.layout.pops;
-            let present = match f.checked_sub(STATE_NAMES.len()) {
-                Some(0) => Some(&pops.present_i),
-                Some(1) => Some(&pops.present_e),
-                Some(2) => Some(&pops.present_p),
-                Some(3) => Some(&pops.present_w),
-                _ => None,
-            };
-            let masked: Vec<f32> = (0..field.len())
-                .map(|i| {
-                    let here = sim.layout.active[i] && present.is_none_or(|p| p[i] > 0.0);
-                    if here { field[i] } else { f32::NAN }
-                })
-                .collect();
-            let name = STATE_NAMES
-                .iter()
-                .chain(RATE_NAMES.iter())
-                .nth(f)
-                .expect("valid field");
-            let stem = format!("{name}_t{minutes:06}min");
+            let masked = field_values(sim, states, rates.as_ref(), input.naloxone_nm, f);
+            let stem = format!("{}_t{minutes:06}min", field_name(f));
             output::write_atomic(
                 &dir.join("fields").join(format!("{stem}.npy")),
                 &output::npy_bytes(&masked, ny, nx),
@@ -1272,29 +1406,15 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         Ok(())
     };
     {
-        let rates = sim.rates(gpu, &model.protocol_input(p, 0.0).0)?;
-        write_snapshot(&sim, &states, Some(&rates))?;
+        let states = st.sim.read_states(gpu)?;
+        write_snapshot(&st, &states)?;
         next_snapshot += sc.snapshot_every_s;
     }
-    for &cut in &cuts {
-        while sim.time_s < cut - 1e-6 {
-            let t0 = sim.time_s;
-            let dt = step_at(sc, t0).min(cut - t0);
-            let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
-            if !sc.doses.is_empty() {
-                // Occupancies of the doses at the step's midpoint, constant over the step.
-                let mut m = sim.model.clone();
-                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt);
-                sim.set_model(gpu, &m);
-            }
-            sim.step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
-        }
-        sim.time_s = cut;
-        if cut >= next_output - 1e-6 || cut >= sc.duration_s - 1e-6 {
-            let states = sim.read_states(gpu)?;
-            check_states(&sim, &states)?;
-            let r = readout(gpu, &sim, sc, &naive, &states)?;
-            csv.push_str(&csv_row(&r));
+    while !st.finished() {
+        if let Some(states) = st.step(gpu)? {
+            let cut = st.time_s();
+            let r = st.readouts.last().expect("a read-out was just taken");
+            csv.push_str(&csv_row(r));
             if let Some(dir) = &opts.out_dir {
                 output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
             }
@@ -1304,21 +1424,17 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
                 r.p_heat,
                 r.mean("I-II", "IL1b").unwrap_or(0.0)
             ));
-            readouts.push(r);
-            while next_output <= cut + 1e-6 {
-                next_output += sc.output_every_s;
-            }
             if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
-                let rates = sim.rates(gpu, &model.protocol_input(p, cut).0)?;
-                write_snapshot(&sim, &states, Some(&rates))?;
+                write_snapshot(&st, &states)?;
                 while next_snapshot <= cut + 1e-6 {
                     next_snapshot += sc.snapshot_every_s;
                 }
             }
         }
-        bar.set_position((sim.time_s / 3600.0) as u64);
+        bar.set_position((st.time_s() / 3600.0) as u64);
     }
     bar.finish_and_clear();
+    let sim = &st.sim;
     let summary = TissueSummary {
         completed: true,
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
@@ -1334,8 +1450,8 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         reaction_substeps: sim.reaction_substeps,
         stencil_passes: sim.stencil_passes,
         explicit_stencil_passes: sim.explicit_passes,
-        naive_probe: naive,
-        final_readout: readouts.last().expect("at least one readout").clone(),
+        naive_probe: st.naive,
+        final_readout: st.readouts.last().expect("at least one readout").clone(),
         resolved_scenario: sc.resolved_toml.clone(),
     };
     if let Some(dir) = &opts.out_dir {
@@ -1343,7 +1459,69 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     }
-    Ok(TissueRun { summary, readouts })
+    Ok(TissueRun {
+        summary,
+        readouts: st.readouts,
+    })
+}
+
+/// The name of field `f` (an index into STATE_NAMES then RATE_NAMES).
+pub fn field_name(f: usize) -> &'static str {
+    STATE_NAMES
+        .iter()
+        .chain(RATE_NAMES.iter())
+        .nth(f)
+        .copied()
+        .unwrap_or("?")
+}
+
+/// The values of field `f` in every cell of the grid, as written to NPY and drawn: NaN outside
+/// the cord and, for a population's rate, where that population is absent (§4.3). Rate fields
+/// need `rates`; O_μδ and O_κ use `naloxone_nm` of the input beside the constant drugs.
+pub fn field_values(
+    sim: &TissueSim,
+    states: &[f32],
+    rates: Option<&crate::tissue::Rates>,
+    naloxone_nm: f64,
+    f: usize,
+) -> Vec<f32> {
+    let n = sim.layout.active.len();
+    let field: Vec<f32> = if f < STATE_NAMES.len() {
+        states.chunks_exact(STATE_STRIDE).map(|c| c[f]).collect()
+    } else {
+        let k = f - STATE_NAMES.len();
+        match (k, rates) {
+            (0, Some(r)) => r.r_i.clone(),
+            (1, Some(r)) => r.r_e.clone(),
+            (2, Some(r)) => r.r_p.clone(),
+            (3, Some(r)) => r.r_w.clone(),
+            (4 | 5, _) => {
+                let nlx = sim.model.drugs.naloxone_nm + naloxone_nm;
+                states
+                    .chunks_exact(STATE_STRIDE)
+                    .map(|c| {
+                        let o = occupancies(c, nlx, &sim.model.pr);
+                        if k == 4 { o.0 } else { o.1 }
+                    })
+                    .collect()
+            }
+            _ => vec![f32::NAN; n],
+        }
+    };
+    let pops = &sim.layout.pops;
+    let present = match f.checked_sub(STATE_NAMES.len()) {
+        Some(0) => Some(&pops.present_i),
+        Some(1) => Some(&pops.present_e),
+        Some(2) => Some(&pops.present_p),
+        Some(3) => Some(&pops.present_w),
+        _ => None,
+    };
+    (0..n)
+        .map(|i| {
+            let here = sim.layout.active[i] && present.is_none_or(|p| p[i] > 0.0);
+            if here { field[i] } else { f32::NAN }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -66,6 +66,9 @@ enum Command {
         /// Start with the lamina outlines hidden.
         #[arg(long)]
         no_outlines: bool,
+        /// Start paused (Space plays).
+        #[arg(long)]
+        paused: bool,
         /// Model hours per second of wall time while playing.
         #[arg(long, default_value_t = 2.0)]
         speed_h: f64,
@@ -78,7 +81,8 @@ enum Command {
         /// Scripted mode: draw this many frames, then exit (for tests and benchmarks).
         #[arg(long)]
         frames: Option<u64>,
-        /// Scripted mode: transport steps per frame (waited for, so the run is deterministic).
+        /// Scripted mode: transport steps per frame, waited for so the run is deterministic;
+        /// 0 plays freely at --speed-h as in the window (for frame-rate benchmarks).
         #[arg(long, default_value_t = 1)]
         steps_per_frame: u64,
         /// Scripted mode: write a PNG of the window after the last frame (and a JSON beside it
@@ -265,6 +269,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             fields,
             colormap,
             no_outlines,
+            paused,
             speed_h,
             size,
             out,
@@ -277,7 +282,9 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 AnyScenario::Engine(sc) => {
                     return Err(dorsalhorn::error::ScenarioError::new(
                         &sc.origin,
-                        "is an engine (Gray–Scott) scenario: `dorsalhorn view` shows dorsal-horn                          scenarios (with a [tissue] table), e.g. cfa_ea_2hz; run this one with                          `dorsalhorn run`",
+                        "is an engine (Gray–Scott) scenario: `dorsalhorn view` shows dorsal-horn \
+                         scenarios (with a [tissue] table), e.g. cfa_ea_2hz; run this one with \
+                         `dorsalhorn run`",
                     )
                     .into());
                 }
@@ -348,10 +355,12 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 screenshot,
             });
             dorsalhorn::view::view(dorsalhorn::view::ViewOptions {
+                spec: scenario,
                 scenario: sc,
                 fields: field_idx,
                 colormap,
                 outlines: !no_outlines,
+                paused,
                 out_dir: out.unwrap_or_else(|| PathBuf::from("out").join("view")),
                 size,
                 speed: speed_h * 3600.0,

@@ -52,6 +52,20 @@ impl Colormap {
         std::array::from_fn(|c| (a[c] as f32 + f * (b[c] as f32 - a[c] as f32)).round() as u8)
     }
 
+    /// The automatic display range of `field` in this map: the finite min and max
+    /// ([`auto_range`]), made symmetric about 0 for the diverging map so that white is zero.
+    /// Both the PNG frames and the live window use it.
+    pub fn auto_range(self, field: &[f32]) -> (f32, f32) {
+        let (lo, hi) = auto_range(field);
+        match self {
+            Colormap::Diverging => {
+                let m = lo.abs().max(hi.abs());
+                (-m, m)
+            }
+            _ => (lo, hi),
+        }
+    }
+
     /// RGB pixels (row-major, 3 bytes each) of `field` mapped over `range` = (low, high).
     pub fn colorize(self, field: &[f32], range: (f32, f32)) -> Vec<u8> {
         let (lo, hi) = range;
@@ -211,6 +225,12 @@ mod tests {
             assert!(l >= prev, "luma fell at {i}");
             prev = l;
         }
+    }
+
+    #[test]
+    fn diverging_range_is_centred_on_zero() {
+        assert_eq!(Colormap::Diverging.auto_range(&[-1.0, 3.0]), (-3.0, 3.0));
+        assert_eq!(Colormap::Viridis.auto_range(&[-1.0, 3.0]), (-1.0, 3.0));
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSumma
                 }
                 if scenario.output.frames {
                     let range = scenario.output.display_range[s]
-                        .unwrap_or_else(|| crate::colormap::auto_range(&fields[s]));
+                        .unwrap_or_else(|| scenario.output.colormap.auto_range(&fields[s]));
                     output::write_atomic(
                         &out.join("frames").join(format!("{stem}.png")),
                         &output::field_png(&fields[s], nx, ny, scenario.output.colormap, range),

@@ -628,6 +628,19 @@ impl TissueSim {
 
     /// Sets every cell's θ so that its rates are the §4.3 targets at the current state with
     /// `input` (§8.1: by construction in every grey cell).
+    /// The calibrated thresholds θ of every cell (zeros outside the cord).
+    pub fn thetas(&self) -> Vec<[f32; 4]> {
+        self.layout.cell_maps.iter().map(|m| m.theta).collect()
+    }
+
+    /// Sets every cell's θ (from [`TissueSim::thetas`] of the same layout).
+    pub fn set_thetas(&mut self, gpu: &Gpu, thetas: &[[f32; 4]]) {
+        for (m, t) in self.layout.cell_maps.iter_mut().zip(thetas) {
+            m.theta = *t;
+        }
+        self.reaction.set_maps(gpu, &self.layout.cell_maps);
+    }
+
     pub fn calibrate(&mut self, gpu: &Gpu, input: &Input) -> Result<(), Error> {
         let aux = self.reaction.run_kernel(gpu, Kernel::Calibrate, input)?;
         for (i, m) in self.layout.cell_maps.iter_mut().enumerate() {

@@ -928,14 +928,15 @@ pub struct TissueRunOptions {
 /// input with transport (large steps: the baseline is near its fixed point, which both step
 /// schemes keep exactly), θ calibrated again.
 pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
-    baseline_with_progress(gpu, sc, &mut |_| {})
+    baseline_with_progress(gpu, sc, &mut |_| true)
 }
 
-/// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step.
+/// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step;
+/// when it returns false the settling stops with an error (the window was closed).
 pub fn baseline_with_progress(
     gpu: &Gpu,
     sc: &TissueScenario,
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<TissueSim, Error> {
     let table = ParamTable::builtin();
     let mut model = Model::new(&table);
@@ -949,18 +950,159 @@ pub fn baseline_with_progress(
     let mut sim = TissueSim::new(gpu, layout, model.clone(), &naive)?;
     sim.calibrate(gpu, &base)?;
     let mut t = 0.0;
-    progress(0.0);
+    let cancelled = || Error::Output("the baseline settling was cancelled".into());
+    if !progress(0.0) {
+        return Err(cancelled());
+    }
     while t < sc.settle_s - 1e-6 {
         let dt = sc.settle_step_s.min(sc.settle_s - t);
         sim.step(gpu, dt, dt / 2.0, &|_| base)?;
         t += dt;
-        progress(t / sc.settle_s);
+        if !progress(t / sc.settle_s) {
+            return Err(cancelled());
+        }
     }
     if sc.settle_s > 0.0 {
         sim.calibrate(gpu, &base)?;
     }
     sim.time_s = 0.0;
     Ok(sim)
+}
+
+/// A settled baseline kept on disk, so that a second `dorsalhorn view` of the same tissue shows
+/// its fields at once instead of settling again (minutes on the software driver). The file holds
+/// the exact bits of the states and θ, so a cached baseline is bit-identical to a fresh one; its
+/// name is a hash of everything the baseline depends on: the program version, the parameter
+/// table, the tissue keys, the settling keys and the adapter.
+pub struct BaselineCache {
+    dir: PathBuf,
+}
+
+const CACHE_MAGIC: &[u8; 8] = b"DHBASE01";
+
+impl BaselineCache {
+    /// `$DORSALHORN_CACHE_DIR`, else `$XDG_CACHE_HOME/dorsalhorn`, else `~/.cache/dorsalhorn`;
+    /// `None` if none is known or `DORSALHORN_CACHE_DIR` is `off`.
+    pub fn from_env() -> Option<BaselineCache> {
+        let dir = match std::env::var_os("DORSALHORN_CACHE_DIR") {
+            Some(d) if d == "off" => return None,
+            Some(d) => PathBuf::from(d),
+            None => match std::env::var_os("XDG_CACHE_HOME") {
+                Some(d) if !d.is_empty() => PathBuf::from(d).join("dorsalhorn"),
+                _ => PathBuf::from(std::env::var_os("HOME")?)
+                    .join(".cache")
+                    .join("dorsalhorn"),
+            },
+        };
+        Some(BaselineCache { dir })
+    }
+
+    /// A cache in `dir`.
+    pub fn at(dir: &std::path::Path) -> BaselineCache {
+        BaselineCache {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, gpu: &Gpu, sc: &TissueScenario) -> PathBuf {
+        use std::hash::{Hash, Hasher};
+        // FNV-1a over a text key: stable across runs and builds (unlike std's RandomState).
+        let key = format!(
+            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            env!("CARGO_PKG_VERSION"),
+            ParamTable::builtin().markdown(),
+            sc.animal,
+            sc.spacing_um,
+            sc.ventral_absorbing,
+            sc.p_pia,
+            sc.female,
+            sc.settle_s,
+            sc.settle_step_s,
+            gpu.info.name,
+            gpu.info.driver,
+            gpu.info.driver_info,
+        );
+        struct Fnv(u64);
+        impl Hasher for Fnv {
+            fn finish(&self) -> u64 {
+                self.0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                for b in bytes {
+                    self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100000001b3);
+                }
+            }
+        }
+        let mut h = Fnv(0xcbf29ce484222325);
+        key.hash(&mut h);
+        self.dir.join(format!("baseline-{:016x}.bin", h.finish()))
+    }
+
+    /// The cached baseline of `sc`, if there is one that fits this layout.
+    pub fn load(&self, gpu: &Gpu, sc: &TissueScenario) -> Option<(Vec<f32>, Vec<[f32; 4]>)> {
+        let bytes = std::fs::read(self.path(gpu, sc)).ok()?;
+        let rest = bytes.strip_prefix(CACHE_MAGIC)?;
+        let (n_states, rest) = rest.split_at_checked(8)?;
+        let n_states = u64::from_le_bytes(n_states.try_into().ok()?) as usize;
+        let (states, thetas) = rest.split_at_checked(n_states.checked_mul(4)?)?;
+        let f = |b: &[u8]| -> Vec<f32> {
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        };
+        let thetas: Vec<[f32; 4]> = f(thetas)
+            .chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        Some((f(states), thetas))
+    }
+
+    /// Stores a settled baseline (atomically; a failure only costs the next start its speed).
+    pub fn store(&self, gpu: &Gpu, sc: &TissueScenario, sim: &TissueSim) -> Result<(), Error> {
+        let states = sim.read_states(gpu)?;
+        let mut bytes = CACHE_MAGIC.to_vec();
+        bytes.extend((states.len() as u64).to_le_bytes());
+        bytes.extend(states.iter().flat_map(|v| v.to_le_bytes()));
+        bytes.extend(sim.thetas().iter().flatten().flat_map(|v| v.to_le_bytes()));
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::io("cannot create the cache folder", &self.dir, e))?;
+        output::write_atomic(&self.path(gpu, sc), &bytes)
+    }
+}
+
+/// The settled baseline of `sc`, from `cache` when it holds it (bit-identical to settling
+/// again), else settled now (reporting progress) and stored there. Returns whether it came
+/// from the cache.
+pub fn cached_baseline(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    cache: Option<&BaselineCache>,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<(TissueSim, bool), Error> {
+    if let Some(c) = cache
+        && let Some((states, thetas)) = c.load(gpu, sc)
+    {
+        let table = ParamTable::builtin();
+        let mut model = Model::new(&table);
+        if sc.female {
+            model.sigma_sex = table.get("sigma_sex").unwrap_or(0.2);
+        }
+        let naive = model.calibrated_baseline();
+        let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
+        layout.p_pia = sc.p_pia as f32;
+        if states.len() == layout.cells() * STATE_STRIDE && thetas.len() == layout.cells() {
+            let mut sim = TissueSim::new(gpu, layout, model, &naive)?;
+            sim.set_thetas(gpu, &thetas);
+            let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&states);
+            sim.write_states(gpu, rows);
+            return Ok((sim, true));
+        }
+    }
+    let sim = baseline_with_progress(gpu, sc, progress)?;
+    if let Some(c) = cache {
+        let _ = c.store(gpu, sc, &sim);
+    }
+    Ok((sim, false))
 }
 
 /// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`] drives it to
@@ -1018,7 +1160,7 @@ impl Stepper {
     pub fn new(
         gpu: &Gpu,
         sc: TissueScenario,
-        progress: &mut dyn FnMut(f64),
+        progress: &mut dyn FnMut(f64) -> bool,
     ) -> Result<Stepper, Error> {
         let sim = baseline_with_progress(gpu, &sc, progress)?;
         Stepper::from_baseline(gpu, sc, sim)
@@ -1357,7 +1499,7 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         }
     }
     let start = Instant::now();
-    let mut st = Stepper::new(gpu, sc.clone(), &mut |_| {})?;
+    let mut st = Stepper::new(gpu, sc.clone(), &mut |_| true)?;
 
     let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new((sc.duration_s / 3600.0).ceil() as u64);
@@ -1396,7 +1538,7 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
                 &output::npy_bytes(&masked, ny, nx),
             )?;
             if sc.frames {
-                let range = crate::colormap::auto_range(&masked);
+                let range = sc.colormap.auto_range(&masked);
                 output::write_atomic(
                     &dir.join("frames").join(format!("{stem}.png")),
                     &output::field_png(&masked, nx, ny, sc.colormap, range),

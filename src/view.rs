@@ -11,7 +11,7 @@
 //! Field images are coloured by [`crate::colormap`] on the CPU, the same code and the same
 //! pixels as the PNG frames of `dorsalhorn run`.
 
-use crate::colormap::{Colormap, auto_range};
+use crate::colormap::Colormap;
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::output;
@@ -385,12 +385,17 @@ fn spawn_sim(
                 Err(e) => return send(FromSim::Failed(error_chain(&e))),
             };
             let mut last = Instant::now();
-            let stepper = Stepper::new(&gpu, sc, &mut |f| {
+            let cache = tissue_run::BaselineCache::from_env();
+            // Settling stops when the window has gone (the progress message cannot be sent).
+            let baseline = tissue_run::cached_baseline(&gpu, &sc, cache.as_ref(), &mut |f| {
                 if last.elapsed() > Duration::from_millis(100) || f >= 1.0 {
-                    send(FromSim::Progress(f));
                     last = Instant::now();
+                    let _ = wake.send_event(());
+                    return from_tx.send(FromSim::Progress(f)).is_ok();
                 }
+                true
             });
+            let stepper = baseline.and_then(|(sim, _)| Stepper::from_baseline(&gpu, sc, sim));
             let stepper = match stepper {
                 Ok(s) => s,
                 Err(e) => return send(FromSim::Failed(error_chain(&e))),
@@ -535,6 +540,11 @@ struct App {
     first_field_frame_s: Option<f64>,
     /// When egui wants the next frame (animations, tooltips), if it does.
     next_repaint: Option<Instant>,
+    /// Scripted mode: seconds spent building the UI (CPU: layout, colouring, tessellation) and
+    /// drawing it (GPU submit, present and wait), over `timed_frames` frames.
+    cpu_s: f64,
+    draw_s: f64,
+    timed_frames: u64,
     fatal: Option<Error>,
 }
 
@@ -620,6 +630,9 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
         script_started: None,
         first_field_frame_s: None,
         next_repaint: None,
+        cpu_s: 0.0,
+        draw_s: 0.0,
+        timed_frames: 0,
         fatal: None,
     };
     let result = event_loop.run_app(&mut app);
@@ -768,6 +781,15 @@ impl App {
             }
             FromSim::Edited(Err(msg)) => {
                 ui.status = msg;
+                // A session that could not be added cannot be stopped either.
+                let n = ui
+                    .toml
+                    .get("ea")
+                    .and_then(|v| v.as_array())
+                    .map_or(0, |a| a.len());
+                if ui.live_ea.is_some_and(|(i, _)| i >= n) {
+                    ui.live_ea = None;
+                }
             }
             FromSim::Failed(msg) => {
                 ui.playing = false;
@@ -1048,6 +1070,7 @@ impl App {
         let Some(mut gfx) = self.gfx.take() else {
             return;
         };
+        let t_ui = Instant::now();
         let raw = gfx.egui_state.take_egui_input(&gfx.window);
         let ctx = self.ctx.clone();
         let full = ctx.run_ui(raw, |ui| self.build_ui(ui));
@@ -1067,7 +1090,14 @@ impl App {
                 .then(|| s.screenshot.clone())
                 .flatten()
         });
-        if let Err(e) = render(&mut gfx, &jobs, &full.textures_delta, ppp, shot.as_deref()) {
+        let t_draw = Instant::now();
+        let result = render(&mut gfx, &jobs, &full.textures_delta, ppp, shot.as_deref());
+        if self.script_started.is_some() && shot.is_none() {
+            self.cpu_s += (t_draw - t_ui).as_secs_f64();
+            self.draw_s += t_draw.elapsed().as_secs_f64();
+            self.timed_frames += 1;
+        }
+        if let Err(e) = result {
             self.ui.status = e.to_string();
             if self.opts.script.is_some() {
                 self.fatal = Some(e);
@@ -1154,6 +1184,8 @@ impl App {
             "first_frame_s": self.first_frame_s,
             "first_field_frame_s": self.first_field_frame_s,
             "frames_per_s": fps,
+            "ui_cpu_ms_per_frame": 1e3 * self.cpu_s / self.timed_frames.max(1) as f64,
+            "draw_ms_per_frame": 1e3 * self.draw_s / self.timed_frames.max(1) as f64,
             "grid": self.ui.geometry.as_ref().map(|g| [g.nx, g.ny]),
             "spacing_um": self.ui.geometry.as_ref().map(|g| g.h_um),
             "window_px": self.gfx.as_ref().map(|g| [g.config.width, g.config.height]),
@@ -1768,14 +1800,7 @@ impl App {
             return None;
         }
         if p.auto {
-            p.range = match p.colormap {
-                Colormap::Diverging => {
-                    let (lo, hi) = auto_range(&p.values);
-                    let m = lo.abs().max(hi.abs());
-                    (-m, m)
-                }
-                _ => auto_range(&p.values),
-            };
+            p.range = p.colormap.auto_range(&p.values);
         }
         if p.texture.is_none() {
             let rgb = p.colormap.colorize(&p.values, p.range);

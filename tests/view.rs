@@ -106,6 +106,7 @@ fn window_screenshot_matches_the_batch_frames() {
         .arg(&shots)
         .env("DISPLAY", &x.display)
         .env("XDG_RUNTIME_DIR", xdg())
+        .env("DORSALHORN_CACHE_DIR", shots.join("cache"))
         .env_remove("WAYLAND_DISPLAY")
         .output()
         .unwrap();

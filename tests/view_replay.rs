@@ -136,3 +136,54 @@ fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
         "after a reset the scenario replays exactly"
     );
 }
+
+/// The viewer keeps the settled baseline on disk; a cached baseline must be the fresh one, bit
+/// for bit, and step identically.
+#[test]
+fn a_cached_baseline_is_the_settled_baseline() {
+    let gpu = gpu();
+    let sc = fixture(&[]);
+    let dir = std::env::temp_dir().join(format!("dorsalhorn-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = tissue_run::BaselineCache::at(&dir);
+    let (fresh, from_cache) =
+        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+    assert!(!from_cache, "an empty cache settles");
+    let (cached, from_cache) =
+        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+    assert!(from_cache, "the second start reads the cache");
+    assert_eq!(
+        fresh.read_states(gpu).unwrap(),
+        cached.read_states(gpu).unwrap()
+    );
+    assert_eq!(fresh.thetas(), cached.thetas());
+    let mut a = Stepper::from_baseline(gpu, sc.clone(), fresh).unwrap();
+    let mut b = Stepper::from_baseline(gpu, sc.clone(), cached).unwrap();
+    for _ in 0..6 {
+        a.step(gpu).unwrap();
+        b.step(gpu).unwrap();
+    }
+    assert_eq!(
+        a.sim.read_states(gpu).unwrap(),
+        b.sim.read_states(gpu).unwrap()
+    );
+    // Another tissue (a different spacing) does not hit this entry.
+    let other = fixture(&["tissue.spacing_um=50"]);
+    let (_, from_cache) =
+        tissue_run::cached_baseline(gpu, &other, Some(&cache), &mut |_| true).unwrap();
+    assert!(
+        !from_cache,
+        "a different grid must not reuse the cached baseline"
+    );
+    // A damaged file is ignored (settles again), never trusted.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes.truncate(bytes.len() / 2);
+        std::fs::write(&p, bytes).unwrap();
+    }
+    let (_, from_cache) =
+        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+    assert!(!from_cache, "a truncated cache file must not be used");
+    let _ = std::fs::remove_dir_all(&dir);
+}

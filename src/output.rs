@@ -149,13 +149,7 @@ pub const RUN_ENTRIES: &[&str] = &["fields", "frames", "timeseries.csv", "summar
 /// Prepares an output folder: creates it, refuses one holding an earlier run unless
 /// `overwrite` (then removes that run's entries), and proves it is writable.
 pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::io(
-            "cannot create the output folder (choose another with --out)",
-            dir,
-            e,
-        )
-    })?;
+    create_dir(dir)?;
     let existing: Vec<&str> = RUN_ENTRIES
         .iter()
         .copied()
@@ -180,26 +174,27 @@ pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
             r.map_err(|err| Error::io("cannot remove the earlier run's output", &p, err))?;
         }
     }
-    write_atomic(&dir.join(".write-test"), b"ok").map_err(|_| {
-        Error::Output(format!(
-            "output folder {} is not writable: check its permissions or choose another with --out",
-            dir.display()
-        ))
-    })?;
-    let _ = std::fs::remove_file(dir.join(".write-test"));
-    Ok(())
+    prove_writable(dir)
 }
 
 /// Prepares a folder that collects files over time (screenshots, CSV exports of the viewer):
 /// creates it and proves it is writable; nothing in it is removed.
 pub fn prepare_dir_keep(dir: &Path) -> Result<(), Error> {
+    create_dir(dir)?;
+    prove_writable(dir)
+}
+
+fn create_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::io(
             "cannot create the output folder (choose another with --out)",
             dir,
             e,
         )
-    })?;
+    })
+}
+
+fn prove_writable(dir: &Path) -> Result<(), Error> {
     write_atomic(&dir.join(".write-test"), b"ok").map_err(|_| {
         Error::Output(format!(
             "output folder {} is not writable: check its permissions or choose another with --out",

@@ -931,13 +931,9 @@ pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
     baseline_with_progress(gpu, sc, &mut |_| true)
 }
 
-/// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step;
-/// when it returns false the settling stops with an error (the window was closed).
-pub fn baseline_with_progress(
-    gpu: &Gpu,
-    sc: &TissueScenario,
-    progress: &mut dyn FnMut(f64) -> bool,
-) -> Result<TissueSim, Error> {
+/// The tissue of `sc` with the model of its sex, every cell at the well-mixed calibrated
+/// baseline and θ not yet calibrated.
+fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
     let table = ParamTable::builtin();
     let mut model = Model::new(&table);
     if sc.female {
@@ -946,8 +942,18 @@ pub fn baseline_with_progress(
     let naive = model.calibrated_baseline();
     let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
     layout.p_pia = sc.p_pia as f32;
-    let base = model.baseline_input();
-    let mut sim = TissueSim::new(gpu, layout, model.clone(), &naive)?;
+    TissueSim::new(gpu, layout, model, &naive)
+}
+
+/// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step;
+/// when it returns false the settling stops with an error (the window was closed).
+pub fn baseline_with_progress(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<TissueSim, Error> {
+    let mut sim = uncalibrated_tissue(gpu, sc)?;
+    let base = sim.model.baseline_input();
     sim.calibrate(gpu, &base)?;
     let mut t = 0.0;
     let cancelled = || Error::Output("the baseline settling was cancelled".into());
@@ -1082,16 +1088,9 @@ pub fn cached_baseline(
     if let Some(c) = cache
         && let Some((states, thetas)) = c.load(gpu, sc)
     {
-        let table = ParamTable::builtin();
-        let mut model = Model::new(&table);
-        if sc.female {
-            model.sigma_sex = table.get("sigma_sex").unwrap_or(0.2);
-        }
-        let naive = model.calibrated_baseline();
-        let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
-        layout.p_pia = sc.p_pia as f32;
-        if states.len() == layout.cells() * STATE_STRIDE && thetas.len() == layout.cells() {
-            let mut sim = TissueSim::new(gpu, layout, model, &naive)?;
+        let mut sim = uncalibrated_tissue(gpu, sc)?;
+        let cells = sim.layout.cells();
+        if states.len() == cells * STATE_STRIDE && thetas.len() == cells {
             sim.set_thetas(gpu, &thetas);
             let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&states);
             sim.write_states(gpu, rows);

@@ -114,9 +114,11 @@ pub struct ViewOptions {
 // ---------------------------------------------------------------------------------------------
 // The simulation thread.
 
-/// An edit of the scenario, applied by the simulation thread at its own current time (s): it
-/// returns the new TOML and the validated scenario, or a message for the user.
-type Edit = Box<dyn FnOnce(f64) -> Result<(toml::Table, TissueScenario), String> + Send>;
+/// An edit of the scenario, applied by the simulation thread to the scenario it is running (its
+/// TOML) at its own current time (s): it returns the new TOML and the validated scenario, or a
+/// message for the user.
+type Edit =
+    Box<dyn FnOnce(toml::Table, f64) -> Result<(toml::Table, TissueScenario), String> + Send>;
 
 enum ToSim {
     /// Take this many more steps.
@@ -278,7 +280,7 @@ impl SimThread {
                 let Some(st) = self.stepper.as_mut() else {
                     return;
                 };
-                match edit(st.time_s()) {
+                match edit(st.sc.resolved_toml.clone(), st.time_s()) {
                     Ok((table, sc)) => {
                         st.set_scenario(&self.gpu, sc);
                         self.send(FromSim::Edited(Ok(table)));
@@ -503,8 +505,8 @@ struct UiState {
     ea_freq: f64,
     ea_ma: f64,
     ea_minutes: f64,
-    /// Index in the TOML `ea` array of the session started from the window, and its start (s).
-    live_ea: Option<(usize, f64)>,
+    /// Index in the TOML `ea` array of the session started from the window.
+    live_ea: Option<usize>,
     drug: usize,
     route: usize,
     u_max: f64,
@@ -558,11 +560,10 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
     event_loop.set_control_flow(ControlFlow::Wait);
     let (to_sim, from_sim, sim_done) = spawn_sim(opts.scenario.clone(), event_loop.create_proxy());
     let n = opts.fields.len();
-    let panels = opts
-        .fields
-        .iter()
-        .map(|&field| Panel {
-            field,
+    // Four panels always exist; those beyond --fields start on IL1b, M, ENK and r_P.
+    let panels = (0..4)
+        .map(|k| Panel {
+            field: opts.fields.get(k).copied().unwrap_or([12, 22, 4, 35][k]),
             colormap: opts.colormap,
             auto: true,
             range: (0.0, 1.0),
@@ -570,15 +571,6 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
             values: Vec::new(),
             rect_px: [0.0; 4],
         })
-        .chain((n..4).map(|k| Panel {
-            field: [12, 22, 4, 35][k],
-            colormap: opts.colormap,
-            auto: true,
-            range: (0.0, 1.0),
-            texture: None,
-            values: Vec::new(),
-            rect_px: [0.0; 4],
-        }))
         .collect();
     let toml = opts.scenario.resolved_toml.clone();
     let mut app = App {
@@ -787,7 +779,7 @@ impl App {
                     .get("ea")
                     .and_then(|v| v.as_array())
                     .map_or(0, |a| a.len());
-                if ui.live_ea.is_some_and(|(i, _)| i >= n) {
+                if ui.live_ea.is_some_and(|i| i >= n) {
                     ui.live_ea = None;
                 }
             }
@@ -833,10 +825,8 @@ impl App {
         &mut self,
         f: impl FnOnce(&mut toml::Table, f64) -> Result<(), String> + Send + 'static,
     ) {
-        let table = self.ui.toml.clone();
         let origin = self.ui.origin.clone();
-        let edit: Edit = Box::new(move |now| {
-            let mut t = table;
+        let edit: Edit = Box::new(move |mut t, now| {
             f(&mut t, now)?;
             let sc = tissue_run::from_table(&origin, t.clone()).map_err(|e| e.to_string())?;
             Ok((t, sc))
@@ -857,53 +847,21 @@ impl App {
             .get("ea")
             .and_then(|v| v.as_array())
             .map_or(0, |a| a.len());
-        let now = self.ui.snap.as_ref().map_or(0.0, |s| s.time_s);
-        self.ui.live_ea = Some((index, next_minute(now)));
+        self.ui.live_ea = Some(index);
         self.ui.status = format!("EA {mode} {freq:.1} Hz {ma:.1} mA for {minutes:.0} min");
         self.edit(move |t, now| {
-            let at = next_minute(now);
-            let day = (at / 86400.0).floor();
-            let mut e = toml::Table::new();
-            e.insert(
-                "points".into(),
-                toml::Value::Array(vec!["ST36".into(), "SP6".into()]),
-            );
-            e.insert("mode".into(), mode.into());
-            if mode != "manual" {
-                e.insert("frequency_hz".into(), freq.into());
-            }
-            e.insert("intensity_ma".into(), ma.into());
-            e.insert("duration_min".into(), minutes.round().max(1.0).into());
-            e.insert("days".into(), toml::Value::Array(vec![day.into()]));
-            e.insert("start_h".into(), ((at - day * 86400.0) / 3600.0).into());
-            push_array(t, "ea", e);
+            add_ea(t, now, mode, freq, ma, minutes);
             Ok(())
         });
     }
 
     fn stop_ea(&mut self) {
-        let Some((index, start)) = self.ui.live_ea.take() else {
+        let Some(index) = self.ui.live_ea.take() else {
             self.ui.status = "no session started from the window is running".into();
             return;
         };
         self.ui.status = "EA stopped".into();
-        self.edit(move |t, now| {
-            let minutes = ((now - start) / 60.0).floor() + 1.0;
-            let e = t
-                .get_mut("ea")
-                .and_then(|v| v.as_array_mut())
-                .and_then(|a| a.get_mut(index))
-                .and_then(|v| v.as_table_mut())
-                .ok_or("the session is no longer in the scenario")?;
-            let planned = e
-                .get("duration_min")
-                .and_then(|v| v.as_float())
-                .unwrap_or(30.0);
-            if minutes < planned {
-                e.insert("duration_min".into(), minutes.max(1.0).into());
-            }
-            Ok(())
-        });
+        self.edit(move |t, now| stop_ea(t, index, now));
     }
 
     fn apply_drug(&mut self) {
@@ -1997,6 +1955,62 @@ fn no_display_detail(msg: &str) -> String {
     msg.trim_end_matches('.').to_string()
 }
 
+/// Adds an EA session at ST36 + SP6 starting at the next whole minute after `now` (s).
+fn add_ea(t: &mut toml::Table, now: f64, mode: &str, freq: f64, ma: f64, minutes: f64) {
+    let at = next_minute(now);
+    let day = (at / 86400.0).floor();
+    let mut e = toml::Table::new();
+    e.insert(
+        "points".into(),
+        toml::Value::Array(vec!["ST36".into(), "SP6".into()]),
+    );
+    e.insert("mode".into(), mode.into());
+    if mode != "manual" {
+        e.insert("frequency_hz".into(), freq.into());
+    }
+    e.insert("intensity_ma".into(), ma.into());
+    e.insert("duration_min".into(), minutes.round().max(1.0).into());
+    e.insert("days".into(), toml::Value::Array(vec![day.into()]));
+    e.insert("start_h".into(), ((at - day * 86400.0) / 3600.0).into());
+    push_array(t, "ea", e);
+}
+
+/// Ends session `index` of the `ea` array at its first whole minute after `now` (s), or
+/// removes it if it has not begun.
+fn stop_ea(t: &mut toml::Table, index: usize, now: f64) -> Result<(), String> {
+    let sessions = t
+        .get_mut("ea")
+        .and_then(|v| v.as_array_mut())
+        .ok_or("the session is no longer in the scenario")?;
+    let e = sessions
+        .get_mut(index)
+        .and_then(|v| v.as_table_mut())
+        .ok_or("the session is no longer in the scenario")?;
+    let num = |k: &str| {
+        e.get(k)
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+    };
+    let day = e
+        .get("days")
+        .and_then(|d| d.as_array())
+        .and_then(|d| d.first())
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        .unwrap_or(0.0);
+    let start = day * 86400.0 + num("start_h").unwrap_or(0.0) * 3600.0;
+    let planned = num("duration_min").unwrap_or(30.0);
+    if now < start {
+        // Not begun yet: cancel it.
+        sessions.remove(index);
+        return Ok(());
+    }
+    // End at the first whole minute of the session after now.
+    let minutes = ((now - start) / 60.0).floor() + 1.0;
+    if minutes < planned {
+        e.insert("duration_min".into(), minutes.into());
+    }
+    Ok(())
+}
+
 fn push_array(t: &mut toml::Table, key: &str, item: toml::Table) {
     let entry = t
         .entry(key.to_string())
@@ -2053,6 +2067,9 @@ fn fmt_num(v: f32) -> String {
 
 /// A colorbar tick: enough significant digits that ticks `span` apart read differently.
 fn fmt_tick(v: f32, span: f32) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
     let a = v.abs().max(span.abs());
     if a == 0.0 || !a.is_finite() {
         return fmt_num(v);
@@ -2364,6 +2381,7 @@ mod tests {
         assert_ne!(t[0], t[1], "{t:?}");
         assert_ne!(t[1], t[2], "{t:?}");
         assert_eq!(fmt_tick(0.5, 1.0), "0.500");
+        assert_eq!(fmt_tick(0.0, 2.0), "0");
     }
 
     #[test]
@@ -2372,6 +2390,47 @@ mod tests {
         assert_eq!(next_minute(600.0), 660.0);
         assert_eq!(next_minute(659.5), 720.0);
         assert!(next_minute(12345.6) > 12345.6);
+    }
+
+    #[test]
+    fn a_session_started_then_stopped_in_the_window_is_a_valid_scenario_entry() {
+        let (origin, text) = tissue_run::read_spec("cfa_sham").unwrap();
+        let base: toml::Table = toml::from_str(&text).unwrap();
+        let n0 = base
+            .get("ea")
+            .and_then(|v| v.as_array())
+            .map_or(0, |a| a.len());
+        let sessions = |t: &toml::Table| tissue_run::from_table(&origin, t.clone()).unwrap();
+        // Started at t = 50 min 30 s: it begins at 51 min; stopped at 58 min 20 s it ends at 59.
+        let mut t = base.clone();
+        add_ea(&mut t, 3030.0, "single", 2.0, 1.0, 30.0);
+        let s = sessions(&t).protocol.sessions;
+        let new = s
+            .iter()
+            .find(|s| (s.start_s - 3060.0).abs() < 1e-6)
+            .unwrap();
+        assert_eq!(new.duration_s, 1800.0);
+        stop_ea(&mut t, n0, 3500.0).unwrap();
+        let s = sessions(&t).protocol.sessions;
+        let new = s
+            .iter()
+            .find(|s| (s.start_s - 3060.0).abs() < 1e-6)
+            .unwrap();
+        assert_eq!(new.duration_s, 480.0);
+        assert!(new.start_s + new.duration_s > 3500.0, "it ends after now");
+        // Stopped before it began: removed.
+        let mut t = base.clone();
+        add_ea(&mut t, 3030.0, "single", 2.0, 1.0, 30.0);
+        stop_ea(&mut t, n0, 3040.0).unwrap();
+        assert_eq!(
+            sessions(&t).protocol.sessions.len(),
+            sessions(&base).protocol.sessions.len()
+        );
+        // A session a day later is stated with its day.
+        let mut t = base.clone();
+        add_ea(&mut t, 86400.0 + 600.0, "alternating", 2.0, 1.0, 20.0);
+        let s = sessions(&t).protocol.sessions;
+        assert!(s.iter().any(|s| (s.start_s - 87060.0).abs() < 1e-6));
     }
 
     #[test]

@@ -31,6 +31,15 @@ impl Colormap {
         }
     }
 
+    /// The name `from_name` reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Colormap::Viridis => "viridis",
+            Colormap::Magma => "magma",
+            Colormap::Diverging => "diverging",
+        }
+    }
+
     fn table(self) -> &'static [[u8; 3]; 33] {
         match self {
             Colormap::Viridis => &VIRIDIS,
@@ -224,6 +233,13 @@ mod tests {
             let l = luma(Colormap::Viridis.at(i as f32 / 100.0));
             assert!(l >= prev, "luma fell at {i}");
             prev = l;
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for name in Colormap::NAMES {
+            assert_eq!(Colormap::from_name(name).unwrap().name(), *name);
         }
     }
 

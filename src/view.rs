@@ -1401,7 +1401,7 @@ impl App {
                     }
                     egui::ComboBox::from_id_salt("cmap")
                         .width(80.0)
-                        .selected_text(cmap_name(p.colormap))
+                        .selected_text(p.colormap.name())
                         .show_ui(ui, |ui| {
                             for name in Colormap::NAMES {
                                 let c = Colormap::from_name(name).expect("listed name");
@@ -1986,15 +1986,14 @@ fn stop_ea(t: &mut toml::Table, index: usize, now: f64) -> Result<(), String> {
         .get_mut(index)
         .and_then(|v| v.as_table_mut())
         .ok_or("the session is no longer in the scenario")?;
-    let num = |k: &str| {
-        e.get(k)
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
-    };
+    // TOML numbers may be written as integers (days = [1]) or floats.
+    let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+    let num = |k: &str| e.get(k).and_then(number);
     let day = e
         .get("days")
         .and_then(|d| d.as_array())
         .and_then(|d| d.first())
-        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        .and_then(number)
         .unwrap_or(0.0);
     let start = day * 86400.0 + num("start_h").unwrap_or(0.0) * 3600.0;
     let planned = num("duration_min").unwrap_or(30.0);
@@ -2024,14 +2023,6 @@ fn push_array(t: &mut toml::Table, key: &str, item: toml::Table) {
 /// so they lie ahead of the simulation and at a time a scenario file can state.
 fn next_minute(now: f64) -> f64 {
     ((now + 1.0) / 60.0).floor() * 60.0 + 60.0
-}
-
-fn cmap_name(c: Colormap) -> &'static str {
-    match c {
-        Colormap::Viridis => "viridis",
-        Colormap::Magma => "magma",
-        Colormap::Diverging => "diverging",
-    }
 }
 
 /// "day 2, 10:30 (t = 34.50 h)".

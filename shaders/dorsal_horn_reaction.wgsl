@@ -57,6 +57,7 @@ struct Drugs {
     nmda: f32, mek: f32, trkb: f32, p2x4: f32, x4_antisense: f32, minocycline: f32, p38: f32,
     cats: f32, cx3cr1: f32, fluorocitrate: f32, laa: f32, jnk: f32, carbenoxolone: f32,
     cxcr4: f32, ccr2: f32, cxcr2: f32, il1r: f32, tnf: f32, cck: f32, naloxone_nm: f32,
+    il10_block: f32, il10_exo: f32, _pad0: f32, _pad1: f32,
 }
 
 struct Input {
@@ -231,7 +232,7 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
     let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
     let r_c = inp.r_cp + inp.r_cn;
-    let psi = 1.0 / (1.0 + 2.0 * h1(s.il10)) / (1.0 + 0.5 * f.o_md);
+    let psi = 1.0 / (1.0 + 2.0 * h1(s.il10) * (1.0 - D.il10_block)) / (1.0 + 0.5 * f.o_md);
     let mp = G.sigma_sex * s.rho_m * s.p;
     let il1_gain = select(1.0, inp.il1_gain, inp.il1_gain > 0.0);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
@@ -244,7 +245,7 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     g[4] = P.L_TNF * (mp + 0.1 * s.a) * psi;
     g[5] = il1_gain * P.L_IL1 * (mp * (1.0 + inp.mmp9 * m.band) + 0.3 * s.a * s.a) * psi;
     g[6] = P.L_IL6 * (mp + 0.5 * s.a) * psi;
-    g[7] = P.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0) + P.L_IL10_EA * s.g_ea;
+    g[7] = P.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0) + P.L_IL10_EA * s.g_ea + D.il10_exo;
     g[8] = P.L_BDNF * G.sigma_sex * s.rho_m * s.x4 * h_p2x4 * s.p;
     g[9] = P.L_CatS * s.rho_m * s.m * hill(f.atp, P.K_P2X7, 2.0) * (1.0 - D.cats);
     g[10] = P.k_cat * s.cats * s.mfkn / P.k_sFKN;
@@ -287,7 +288,7 @@ fn production_loss(v: array<f32, 35>, inp: Input, m: CellMap) -> AB {
     let h_ccl2 = h1(s.ccl2) * (1.0 - D.ccr2);
     let h_cxcl1 = h1(s.cxcl1) * (1.0 - D.cxcr2);
     let h_bdnf = h1(s.bdnf) * (1.0 - D.trkb);
-    let h_il10 = h1(s.il10);
+    let h_il10 = h1(s.il10) * (1.0 - D.il10_block);
     let n_g = f.n_g;
     let a_nk1 = f.a_nk1;
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);

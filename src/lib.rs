@@ -31,6 +31,7 @@ pub mod rkl2;
 pub mod scenario;
 pub mod tissue;
 pub mod tissue_run;
+pub mod validate;
 pub mod view;
 pub mod wellmixed;
 

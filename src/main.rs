@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use dorsalhorn::error::{Error, exit};
-use dorsalhorn::{bench, controller, engine, gpu, model, scenario, tissue_run};
+use dorsalhorn::{bench, controller, engine, gpu, model, scenario, tissue_run, validate};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -90,6 +90,35 @@ enum Command {
         #[arg(long)]
         screenshot: Option<PathBuf>,
     },
+    /// Run the validation suite: the published findings of MODEL.md §5 (validation/V*.toml),
+    /// the analytic cases and the §8.1 baseline checks. Prints a table and writes
+    /// validation.md, validation.json, one SVG figure per finding and each arm's time series.
+    /// Exits 0 whether or not findings reproduce; non-zero only on errors.
+    Validate {
+        /// Findings and groups to run, comma-separated: IDs (V12), `analytic`, `baseline`,
+        /// `findings` (all findings) or `quick` (the CI subset). Default: everything.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// `classroom` (40 µm: every finding in about an hour without a GPU), `default`
+        /// (10 µm, the grid of `dorsalhorn run`), or a spacing in µm.
+        #[arg(long, default_value = "classroom")]
+        grid: String,
+        /// Output folder (default out/validation).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an earlier report in the output folder.
+        #[arg(long)]
+        overwrite: bool,
+        /// Folder of the finding files (default: ./validation, else the one shipped with the source).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// List the findings (ID, protocol, model days, quick) and exit.
+        #[arg(long)]
+        list: bool,
+        /// No progress output.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Print the GPU adapters, their backend and the limits that bound the grid size.
     Info,
     /// Draw the labelled anatomy of the transverse section (laminae, white matter, DREZ) at a
@@ -170,6 +199,14 @@ fn main() {
 }
 
 fn dispatch(cmd: Command) -> Result<(), Error> {
+    // A bad DORSALHORN_PARAM_SET is an input error, reported before anything runs.
+    if dorsalhorn::params::ParamTable::with_overrides()?.is_some() {
+        let var = dorsalhorn::params::PARAM_SET_VAR;
+        eprintln!(
+            "note: {var}={}: the model runs with these edited parameters",
+            std::env::var(var).unwrap_or_default()
+        );
+    }
     match cmd {
         Command::Run {
             scenario,
@@ -442,6 +479,82 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     table.text()
                 }
             );
+            Ok(())
+        }
+        Command::Validate {
+            only,
+            grid,
+            out,
+            overwrite,
+            dir,
+            list,
+            quiet,
+        } => {
+            let (grid_name, spacing_um) = match validate::GRIDS.iter().find(|g| g.0 == grid) {
+                Some(&(n, s)) => (n.to_string(), s),
+                None => match grid.parse::<f64>() {
+                    Ok(s) if (1.0..=100.0).contains(&s) => (format!("{s} µm"), s),
+                    _ => {
+                        return Err(Error::Scenario(dorsalhorn::error::ScenarioError::new(
+                            "--grid",
+                            format!(
+                                "`{grid}` is not a grid: use classroom (40 µm), default (10 µm) \
+                                 or a spacing in µm from 1 to 100"
+                            ),
+                        )));
+                    }
+                },
+            };
+            let dir = dir.unwrap_or_else(validate::default_dir);
+            let findings = validate::load(&dir, spacing_um)?;
+            if list {
+                for f in &findings {
+                    println!(
+                        "{:<4} {:<5} {:>5.1} d  {:<28} {}",
+                        f.id,
+                        if f.quick { "quick" } else { "" },
+                        f.days(),
+                        f.protocol,
+                        f.finding
+                    );
+                }
+                return Ok(());
+            }
+            let (findings, analytic, baseline) = validate::select(findings, &only)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("out").join("validation"));
+            let gpu = gpu::Gpu::new()?;
+            let command = std::iter::once("dorsalhorn".to_string())
+                .chain(std::env::args().skip(1))
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !quiet {
+                eprintln!(
+                    "dorsalhorn {}: validating {} finding(s){}{} on the {grid_name} grid ({spacing_um} µm) on {} ({:?})",
+                    env!("CARGO_PKG_VERSION"),
+                    findings.len(),
+                    if analytic { " + analytic" } else { "" },
+                    if baseline { " + baseline" } else { "" },
+                    gpu.info.name,
+                    gpu.info.backend
+                );
+            }
+            let opts = validate::Options {
+                only,
+                grid_name,
+                spacing_um,
+                dir,
+                out: Some(out.clone()),
+                overwrite,
+                progress: !quiet,
+            };
+            let report = validate::run(&gpu, &findings, analytic, baseline, &opts, &command)?;
+            print!("{}", validate::table(&report));
+            if !quiet {
+                eprintln!(
+                    "  report in {}/validation.md (figures/, arms/, validation.json)",
+                    out.display()
+                );
+            }
             Ok(())
         }
         Command::Info => {

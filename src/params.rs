@@ -144,11 +144,72 @@ pub struct ParamTable {
     index: HashMap<String, usize>,
 }
 
+/// The environment variable of [`ParamTable::with_overrides`].
+pub const PARAM_SET_VAR: &str = "DORSALHORN_PARAM_SET";
+
 impl ParamTable {
     /// The table compiled into the binary.
     pub fn builtin() -> ParamTable {
+        // Overrides were checked by `check_overrides` at start-up; a table they break is never
+        // used (the built-in one is).
+        if let Ok(Some(t)) = Self::with_overrides() {
+            return t;
+        }
         Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
             .expect("the built-in parameter table is valid (tested)")
+    }
+
+    /// The built-in table with the values of `$DORSALHORN_PARAM_SET` (`KEY=VALUE,KEY=VALUE`, each
+    /// value in the unit of the table, e.g. `K_DM=0.4,L_TNF=2`), or `None` when it is unset. For
+    /// checking one's own parameter edits with `dorsalhorn validate`; every value is checked.
+    pub fn with_overrides() -> Result<Option<ParamTable>, ScenarioError> {
+        let Ok(set) = std::env::var(PARAM_SET_VAR) else {
+            return Ok(None);
+        };
+        if set.trim().is_empty() {
+            return Ok(None);
+        }
+        let origin = PARAM_SET_VAR;
+        let mut t: toml::Table = toml::from_str(BUILTIN_TABLE).expect("valid built-in table");
+        let Some(toml::Value::Array(ps)) = t.get_mut("param") else {
+            return Err(ScenarioError::new(
+                origin,
+                "the built-in table has no `param` list",
+            ));
+        };
+        for kv in set.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((k, v)) = kv.split_once('=') else {
+                return Err(ScenarioError::new(
+                    origin,
+                    format!("`{kv}` is not KEY=VALUE (e.g. {PARAM_SET_VAR}=K_DM=0.4,L_TNF=2)"),
+                ));
+            };
+            let (k, v) = (k.trim(), v.trim());
+            let value: f64 = v
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| {
+                    ScenarioError::new(origin, format!("`{k}`: `{v}` is not a finite number"))
+                })?;
+            let entry = ps
+                .iter_mut()
+                .find(|p| p.get("key").and_then(|x| x.as_str()) == Some(k))
+                .ok_or_else(|| {
+                    ScenarioError::new(
+                        origin,
+                        format!(
+                            "`{k}` is not a parameter key (`dorsalhorn params` lists the keys)"
+                        ),
+                    )
+                })?;
+            entry
+                .as_table_mut()
+                .expect("parameter entries are tables")
+                .insert("value".into(), toml::Value::Float(value));
+        }
+        let text = toml::to_string(&t).expect("the table serialises");
+        Self::parse(&format!("params/dorsal_horn.toml with {origin}"), &text).map(Some)
     }
 
     /// Parses and checks a table: known units, S/L/E tags, a source and a meaning for every

@@ -189,6 +189,10 @@ fn pack_drugs(model: &Model) -> Vec<f32> {
         d.tnf,
         d.cck,
         d.naloxone_nm,
+        d.il10_block,
+        d.il10_exo,
+        0.0,
+        0.0,
     ]
     .iter()
     .map(|&v| v as f32)

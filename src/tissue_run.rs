@@ -34,7 +34,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 
 /// Acupoints whose afferents enter the simulated L4–L5 segment through the sciatic/tibial band
 /// (§1.4: the EA band is the medial ⅔, overlapping the paw band).
-pub const ACUPOINTS: &[&str] = &["ST36", "SP6", "GB30", "BL40", "BL60", "KI3"];
+pub const ACUPOINTS: &[&str] = &["ST36", "SP6", "GB30", "GB34", "BL40", "BL60", "KI3"];
 
 /// Drug names accepted in `[drugs]` (constant occupancies u ∈ [0, 1], §6), and naloxone in nM.
 pub const DRUG_KEYS: &[&str] = &[
@@ -58,6 +58,8 @@ pub const DRUG_KEYS: &[&str] = &[
     "tnf",
     "cck",
     "naloxone_nm",
+    "il10_block",
+    "il10_exo",
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -163,6 +165,18 @@ pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
         "cck",
         false,
         "CCK antagonist (restores opioid tolerance)",
+    ),
+    (
+        "anti_il10",
+        "il10_block",
+        true,
+        "IL-10 neutralising antibody",
+    ),
+    (
+        "il10",
+        "il10_exo",
+        false,
+        "exogenous IL-10 (protein: intrathecal; pDNA: infusion), u EC50",
     ),
 ];
 
@@ -853,6 +867,8 @@ fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
         "il1r" => &mut d.il1r,
         "tnf" => &mut d.tnf,
         "cck" => &mut d.cck,
+        "il10_block" => &mut d.il10_block,
+        "il10_exo" => &mut d.il10_exo,
         _ => &mut d.naloxone_nm,
     }
 }
@@ -975,6 +991,25 @@ pub fn baseline_with_progress(
     Ok(sim)
 }
 
+/// The tissue of `sc` with the given states and θ (a settled baseline kept in memory or on
+/// disk), or `None` when their sizes do not fit the layout.
+pub fn tissue_from_states(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    states: &[f32],
+    thetas: &[[f32; 4]],
+) -> Result<Option<TissueSim>, Error> {
+    let mut sim = uncalibrated_tissue(gpu, sc)?;
+    let cells = sim.layout.cells();
+    if states.len() != cells * STATE_STRIDE || thetas.len() != cells {
+        return Ok(None);
+    }
+    sim.set_thetas(gpu, thetas);
+    let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(states);
+    sim.write_states(gpu, rows);
+    Ok(Some(sim))
+}
+
 /// A settled baseline kept on disk, so that a second `dorsalhorn view` of the same tissue shows
 /// its fields at once instead of settling again (minutes on the software driver). The file holds
 /// the exact bits of the states and θ, so a cached baseline is bit-identical to a fresh one; its
@@ -1087,15 +1122,9 @@ pub fn cached_baseline(
 ) -> Result<(TissueSim, bool), Error> {
     if let Some(c) = cache
         && let Some((states, thetas)) = c.load(gpu, sc)
+        && let Some(sim) = tissue_from_states(gpu, sc, &states, &thetas)?
     {
-        let mut sim = uncalibrated_tissue(gpu, sc)?;
-        let cells = sim.layout.cells();
-        if states.len() == cells * STATE_STRIDE && thetas.len() == cells {
-            sim.set_thetas(gpu, &thetas);
-            let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&states);
-            sim.write_states(gpu, rows);
-            return Ok((sim, true));
-        }
+        return Ok((sim, true));
     }
     let sim = baseline_with_progress(gpu, sc, progress)?;
     if let Some(c) = cache {

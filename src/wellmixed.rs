@@ -1336,6 +1336,10 @@ pub struct Drugs {
     pub cck: f64,
     /// Naloxone concentration in nM (competitive, §4.5).
     pub naloxone_nm: f64,
+    /// IL-10 neutralisation (anti-IL-10 antibody): (1 − u) on every H(IL-10) term.
+    pub il10_block: f64,
+    /// Exogenous IL-10 (protein or pDNA, §6): u EC50 added to the IL-10 production goal.
+    pub il10_exo: f64,
 }
 
 /// Afferent and EA input at one instant (rates in Hz).
@@ -1878,18 +1882,20 @@ impl Model {
             * (1.0 - s.m)
             * (1.0 - 0.8 * d.minocycline)
             * (1.0 - 0.5 * s.g_ea)
-            - pr.k_M_minus * (1.0 + 2.0 * h(s.il10) + pr.g_off * s.g_ea) * s.m;
+            - pr.k_M_minus
+                * (1.0 + 2.0 * h(s.il10) * (1.0 - d.il10_block) + pr.g_off * s.g_ea)
+                * s.m;
         let drho = pr.k_pro * (s.m - pr.M_pro).max(0.0) * s.rho_m * (1.0 - s.rho_m / pr.rho_max)
             - pr.k_apo * (s.rho_m - 1.0);
         let h_p2x4 = hill(f.atp, pr.K_P2X4, 1.0) * (1.0 - d.p2x4);
         let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * h(s.sp))
             * (1.0 - 0.8 * d.minocycline);
         let dp = pr.k_p_plus * d_p * (1.0 - s.p) * (1.0 - d.p38)
-            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10)) * s.p;
+            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block)) * s.p;
         let dx4 = pr.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - d.x4_antisense)
             - s.x4 / pr.tau_X4;
         let dy = (s.m - s.y) / pr.tau_Y;
-        let psi = 1.0 / (1.0 + 2.0 * h(s.il10)) / (1.0 + 0.5 * f.o_mudelta);
+        let psi = 1.0 / (1.0 + 2.0 * h(s.il10) * (1.0 - d.il10_block)) / (1.0 + 0.5 * f.o_mudelta);
         let sig = self.sigma_sex;
         let mp = sig * s.rho_m * s.p;
         let dtnf = relax(pr.k_TNF, pr.L_TNF * (mp + 0.1 * s.a) * psi, s.tnf);
@@ -1918,7 +1924,8 @@ impl Model {
         let dil10 = relax(
             pr.k_IL10,
             pr.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0)
-                + pr.L_IL10_EA * s.g_ea,
+                + pr.L_IL10_EA * s.g_ea
+                + d.il10_exo,
             s.il10,
         );
         let k_cat = pr.k_cat;

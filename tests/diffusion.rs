@@ -8,37 +8,8 @@ use dorsalhorn::engine::Simulation;
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
 
-/// Spreads a Gaussian of width `sigma0` (µm) with D = 1 µm²/s for `t` s on a square domain of
-/// side `l` µm with spacing `dx`, and returns max |numeric − exact| / peak.
 fn gaussian_error(l: f64, dx: f64, sigma0: f64, t: f64) -> f64 {
-    let n = (l / dx).round() as usize;
-    let d = 1.0;
-    let dt = 0.2 * dx * dx / d;
-    let steps = (t / dt).round() as u64;
-    let grid = Grid::new(n, n, dx);
-    let problem = Problem {
-        grid: grid.clone(),
-        species: vec![Species::new("c", d as f32)],
-        model: Model::Diffusion,
-        dt_s: dt,
-    };
-    let (cx, cy) = (l / 2.0, l / 2.0);
-    let profile = |s2: f64, amp: f64| -> Vec<f32> {
-        (0..n * n)
-            .map(|i| {
-                let (x, y) = grid.centre_um(i % n, i / n);
-                (amp * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * s2)).exp()) as f32
-            })
-            .collect()
-    };
-    let init = profile(sigma0 * sigma0, 1.0);
-    let mut sim = Simulation::new(gpu(), &problem, &[init]).unwrap();
-    sim.advance(gpu(), steps);
-    let got = sim.read_species(gpu(), 0).unwrap();
-    let t_done = steps as f64 * dt;
-    let s2 = sigma0 * sigma0 + 2.0 * d * t_done;
-    let exact = profile(s2, sigma0 * sigma0 / s2);
-    max_abs_diff(&got, &exact) as f64
+    dorsalhorn::validate::groups::gaussian_error(gpu(), l, dx, sigma0, t).unwrap()
 }
 
 #[test]

@@ -212,17 +212,7 @@ fn steady_profile_around_a_point_source_is_k0() {
     eprintln!("K0 profile: worst relative deviation {worst:.2e}");
 }
 
-/// K0 by its integral representation ∫_0^∞ e^{−x·cosh t} dt (trapezoid, converges fast).
-fn bessel_k0(x: f64) -> f64 {
-    let (dt, mut s) = (1e-3, 0.0);
-    let mut t = 0.0f64;
-    while t < 20.0 {
-        let w = if t == 0.0 { 0.5 } else { 1.0 };
-        s += w * (-x * t.cosh()).exp();
-        t += dt;
-    }
-    s * dt
-}
+use dorsalhorn::validate::groups::bessel_k0;
 
 fn peptides_and_cytokines(sim: &TissueSim, st: &[f32]) -> Vec<(usize, usize, f32)> {
     let mut out = Vec::new();

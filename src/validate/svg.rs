@@ -1,0 +1,227 @@
+//! One SVG figure per finding: a panel per compared quantity (at most four) with the time
+//! courses of the arms its checks compare, the compared time points (dashed) and windows
+//! (shaded) marked. SVG keeps the figures sharp, small and free of a font or plotting
+//! dependency, and GitHub and browsers show them inline.
+
+use super::{Finding, Measure, Quantity, Runs, When, series};
+
+const W: f64 = 760.0;
+const PANEL_H: f64 = 220.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 180.0;
+const TOP: f64 = 40.0;
+const GAP: f64 = 46.0;
+const COLOURS: [&str; 8] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+struct Panel {
+    name: String,
+    quantity: Quantity,
+    arms: Vec<String>,
+    marks: Vec<When>,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let span = (hi - lo).max(1e-12);
+    let raw = span / n as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| span / s <= n as f64)
+        .unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + 1e-9 * step {
+        out.push(if t.abs() < 1e-12 * step { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+fn label(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e4).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn collect_measure(p: &mut Vec<Panel>, m: &Measure) {
+    let i = match p.iter().position(|x| x.name == m.quantity_name) {
+        Some(i) => i,
+        None => {
+            p.push(Panel {
+                name: m.quantity_name.clone(),
+                quantity: m.quantity.clone(),
+                arms: Vec::new(),
+                marks: Vec::new(),
+            });
+            p.len() - 1
+        }
+    };
+    for a in [Some(&m.arm), m.control.as_ref(), m.blocked.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if !p[i].arms.contains(a) {
+            p[i].arms.push(a.clone());
+        }
+    }
+    if !p[i].marks.contains(&m.when) {
+        p[i].marks.push(m.when);
+    }
+    if let Some(per) = &m.per {
+        collect_measure(p, per);
+    }
+}
+
+/// The figure of one finding.
+pub fn figure(f: &Finding, runs: &Runs) -> String {
+    let mut panels: Vec<Panel> = Vec::new();
+    for c in &f.checks {
+        for (a, b) in &c.pairs {
+            collect_measure(&mut panels, a);
+            if let Some(b) = b {
+                collect_measure(&mut panels, b);
+            }
+        }
+    }
+    panels.truncate(4);
+    let h = TOP + panels.len() as f64 * (PANEL_H + GAP) + 10.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    s.push_str(&format!(
+        "<text x=\"{LEFT}\" y=\"22\" font-size=\"14\" font-weight=\"bold\">{}: {}</text>\n",
+        esc(&f.id),
+        esc(&super::short(&f.finding, 90))
+    ));
+    let arm_colour = |name: &str| {
+        let i = f.arms.iter().position(|a| a.name == name).unwrap_or(0);
+        COLOURS[i % COLOURS.len()]
+    };
+    let arm_label = |name: &str| {
+        f.arms
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.label.clone())
+            .unwrap_or_else(|| name.to_string())
+    };
+    for (pi, p) in panels.iter().enumerate() {
+        let y0 = TOP + pi as f64 * (PANEL_H + GAP);
+        let (x1, y1) = (W - RIGHT, y0 + PANEL_H);
+        let data: Vec<(String, Vec<(f64, f64)>)> = p
+            .arms
+            .iter()
+            .filter(|a| runs.arms.contains_key(*a))
+            .map(|a| (a.clone(), series(runs, a, &p.quantity)))
+            .collect();
+        let tmax = data
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|x| x.0))
+            .fold(0.0f64, f64::max)
+            .max(1e-6);
+        let days = tmax > 72.0;
+        let tu = if days { 24.0 } else { 1.0 };
+        let vals = data
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|x| x.1))
+            .filter(|v| v.is_finite());
+        let (mut lo, mut hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if hi - lo < 1e-12 * hi.abs().max(1e-12) {
+            (lo, hi) = (lo - 0.5 * lo.abs().max(1e-6), hi + 0.5 * hi.abs().max(1e-6));
+        }
+        let pad = 0.05 * (hi - lo);
+        let (lo, hi) = (lo - pad, hi + pad);
+        let sx = |t: f64| LEFT + (t / tmax).clamp(0.0, 1.0) * (x1 - LEFT);
+        let sy = |v: f64| y1 - (v - lo) / (hi - lo) * PANEL_H;
+        for m in &p.marks {
+            match *m {
+                When::At(t) if t.is_finite() => s.push_str(&format!(
+                    "<line x1=\"{x:.1}\" y1=\"{y0}\" x2=\"{x:.1}\" y2=\"{y1}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
+                    x = sx(t)
+                )),
+                When::Window(a, b) => s.push_str(&format!(
+                    "<rect x=\"{:.1}\" y=\"{y0}\" width=\"{:.1}\" height=\"{PANEL_H}\" fill=\"#f0e68c\" fill-opacity=\"0.45\"/>\n",
+                    sx(a),
+                    (sx(b) - sx(a)).max(1.0)
+                )),
+                _ => {}
+            }
+        }
+        s.push_str(&format!(
+            "<rect x=\"{LEFT}\" y=\"{y0}\" width=\"{}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"black\"/>\n",
+            x1 - LEFT
+        ));
+        for t in nice_ticks(lo, hi, 5) {
+            let y = sy(t);
+            s.push_str(&format!(
+                "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"black\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+                LEFT - 4.0,
+                LEFT - 6.0,
+                y + 4.0,
+                label(t)
+            ));
+        }
+        for t in nice_ticks(0.0, tmax / tu, 8) {
+            let x = sx(t * tu);
+            s.push_str(&format!(
+                "<line x1=\"{x:.1}\" y1=\"{y1}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"black\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                y1 + 4.0,
+                y1 + 16.0,
+                label(t)
+            ));
+        }
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">time ({})</text>\n",
+            0.5 * (LEFT + x1),
+            y1 + 31.0,
+            if days { "days" } else { "hours" }
+        ));
+        s.push_str(&format!(
+            "<text x=\"{LEFT}\" y=\"{}\" font-weight=\"bold\">{}</text>\n",
+            y0 - 6.0,
+            esc(&p.name)
+        ));
+        for (k, (arm, ser)) in data.iter().enumerate() {
+            let pts: Vec<String> = ser
+                .iter()
+                .filter(|x| x.1.is_finite())
+                .map(|&(t, v)| format!("{:.1},{:.1}", sx(t), sy(v)))
+                .collect();
+            let c = arm_colour(arm);
+            s.push_str(&format!(
+                "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.8\" points=\"{}\"/>\n",
+                pts.join(" ")
+            ));
+            let ly = y0 + 14.0 + 18.0 * k as f64;
+            s.push_str(&format!(
+                "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"3\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+                x1 + 10.0,
+                x1 + 30.0,
+                x1 + 35.0,
+                ly + 4.0,
+                esc(&super::short(&arm_label(arm), 22))
+            ));
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}

@@ -1,0 +1,164 @@
+//! `dorsalhorn validate`: every finding of MODEL.md §5 is in the suite and resolves; bad
+//! finding files and options are refused with the file, key and fix; and the fast subset
+//! (`quick`: findings that finish in minutes on the classroom grid) still reproduces, with its
+//! report, figures and time series written.
+
+mod common;
+use common::gpu;
+use dorsalhorn::validate::{self, Options};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn suite() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("validation")
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dorsalhorn"))
+}
+
+/// The IDs of the MODEL.md §5 table (V17–V19, V22, V32, V34 and V38 are not in the spec).
+const SPEC_IDS: [&str; 32] = [
+    "V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8", "V9", "V10", "V11", "V12", "V13", "V14", "V15",
+    "V16", "V20", "V21", "V23", "V24", "V25", "V26", "V27", "V28", "V29", "V30", "V31", "V33",
+    "V35", "V36", "V37", "V39",
+];
+
+#[test]
+fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
+    let findings = validate::load(&suite(), 40.0).unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, SPEC_IDS, "the suite's findings, in order");
+    for f in &findings {
+        assert!(!f.arms.is_empty() && !f.source.is_empty(), "{}", f.id);
+        assert!(
+            f.arms.iter().all(|a| a.scenario.spacing_um == 40.0),
+            "{}: the grid comes from --grid",
+            f.id
+        );
+    }
+    let quick: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.quick)
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(quick, ["V1", "V12", "V31", "V35"]);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const GOOD: &str = r#"
+id = "V1"
+finding = "f"
+source = "s"
+[arms.a]
+scenario = "arms/naive.toml"
+[[check]]
+what = "w"
+kind = "higher"
+quantity = "M@I-II"
+arm = "a"
+than = "a"
+at_h = [1.0]
+"#;
+
+#[test]
+fn bad_finding_files_name_the_file_key_and_fix() {
+    let dir = std::env::temp_dir().join(format!("dh_validate_bad_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("arms")).unwrap();
+    std::fs::copy(suite().join("arms/naive.toml"), dir.join("arms/naive.toml")).unwrap();
+    write(&dir, "V1.toml", GOOD);
+    assert!(validate::load(&dir, 40.0).is_ok());
+    for (edit, want) in [
+        (("kind = \"higher\"", "kind = \"bigger\""), "check[0].kind"),
+        (("than = \"a\"", "than = \"b\""), "arm `b` is not defined"),
+        (("M@I-II", "M@X"), "`X` in `M@X` is not a region"),
+        (("at_h = [1.0]", "window_h = [5.0, 1.0]"), "check[0].at_h"),
+        (("source = \"s\"", "source = \"s\"\ncolour = 1"), "colour"),
+        (("arms/naive.toml", "arms/none.toml"), "arms.a.scenario"),
+        (
+            (
+                "[arms.a]\n",
+                "[arms.a]\nwith = { time = { days = -1.0 } }\n",
+            ),
+            "time.days",
+        ),
+    ] {
+        write(&dir, "V1.toml", &GOOD.replace(edit.0, edit.1));
+        let e = validate::load(&dir, 40.0).unwrap_err().to_string();
+        assert!(e.contains("V1.toml"), "names the file: {e}");
+        assert!(e.contains(want), "{edit:?}: {e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_options_exit_2_with_the_allowed_values() {
+    for (args, want) in [
+        (vec!["--grid", "huge"], "classroom (40 µm), default (10 µm)"),
+        (vec!["--only", "V99"], "neither a finding nor a group"),
+        (
+            vec!["--dir", "/nonexistent/dh"],
+            "cannot read the validation folder",
+        ),
+    ] {
+        let out = bin().arg("validate").args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = bin()
+        .arg("params")
+        .env("DORSALHORN_PARAM_SET", "K_DM=oops")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`K_DM`: `oops` is not a finite number"));
+}
+
+/// The CI subset on the classroom grid: each of its findings still reproduces (a failure names
+/// the finding and what it measured), and the report, figures and arm time series are written.
+#[test]
+fn quick_findings_reproduce_on_the_classroom_grid() {
+    let findings = validate::load(&suite(), 40.0).unwrap();
+    let (findings, analytic, baseline) =
+        validate::select(findings, &["quick".to_string()]).unwrap();
+    assert!(!analytic && !baseline);
+    let out = std::env::temp_dir().join(format!("dh_validate_quick_{}", std::process::id()));
+    let opts = Options {
+        only: vec!["quick".into()],
+        grid_name: "classroom".into(),
+        spacing_um: 40.0,
+        dir: suite(),
+        out: Some(out.clone()),
+        overwrite: true,
+        progress: false,
+    };
+    let report = validate::run(gpu(), &findings, false, false, &opts, "test").unwrap();
+    eprint!("{}", validate::table(&report));
+    for f in &report.findings {
+        let failed: Vec<String> = f
+            .checks
+            .iter()
+            .filter(|c| !c.pass)
+            .map(|c| format!("{}: {}", c.what, c.measured.join("; ")))
+            .collect();
+        assert!(f.reproduced, "{} no longer reproduces: {failed:?}", f.id);
+        assert!(out.join(format!("figures/{}.svg", f.id)).is_file());
+        for a in &f.arms {
+            let csv = std::fs::read_to_string(out.join(&a.csv)).unwrap();
+            assert!(csv.lines().count() > 3, "{}", a.csv);
+        }
+    }
+    let md = std::fs::read_to_string(out.join("validation.md")).unwrap();
+    assert!(md.contains("4 of 4 findings reproduced"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 4);
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -98,18 +98,11 @@ pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSumma
     events.sort_unstable();
     events.dedup();
 
-    let bar = if opts.progress {
-        let bar = indicatif::ProgressBar::new(scenario.steps);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps ({per_sec}, eta {eta}) {msg}",
-            )
-            .expect("valid progress template"),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::output::progress_bar(
+        opts.progress,
+        scenario.steps,
+        "steps ({per_sec}, eta {eta})",
+    );
     let mut series = TimeSeries::new(out.join("timeseries.csv"), &names);
     let mut last_stats = Vec::new();
     for &event in &events {

@@ -511,11 +511,11 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 for f in &findings {
                     println!(
                         "{:<4} {:<5} {:>5.1} d  {:<28} {}",
-                        f.id,
+                        f.about.id,
                         if f.quick { "quick" } else { "" },
                         f.days(),
-                        f.protocol,
-                        f.finding
+                        f.about.protocol,
+                        f.about.finding
                     );
                 }
                 return Ok(());

@@ -205,6 +205,22 @@ fn prove_writable(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// A progress bar on stderr (hidden when `show` is false): spinner, elapsed time, bar,
+/// `pos/len` followed by `what` (e.g. "h model time (eta {eta})"), then the message.
+pub fn progress_bar(show: bool, len: u64, what: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what} {{msg}}"
+        ))
+        .expect("valid progress template"),
+    );
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

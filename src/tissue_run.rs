@@ -1529,18 +1529,11 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
     let start = Instant::now();
     let mut st = Stepper::new(gpu, sc.clone(), &mut |_| true)?;
 
-    let bar = if opts.progress {
-        let bar = indicatif::ProgressBar::new((sc.duration_s / 3600.0).ceil() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} h model time (eta {eta}) {msg}",
-            )
-            .expect("valid progress template"),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = output::progress_bar(
+        opts.progress,
+        (sc.duration_s / 3600.0).ceil() as u64,
+        "h model time (eta {eta})",
+    );
     let mut csv = csv_header();
     csv.push_str(&csv_row(&st.readouts[0]));
     let mut next_snapshot = 0.0;

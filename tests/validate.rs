@@ -27,20 +27,24 @@ const SPEC_IDS: [&str; 32] = [
 #[test]
 fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
     let findings = validate::load(&suite(), 40.0).unwrap();
-    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    let ids: Vec<&str> = findings.iter().map(|f| f.about.id.as_str()).collect();
     assert_eq!(ids, SPEC_IDS, "the suite's findings, in order");
     for f in &findings {
-        assert!(!f.arms.is_empty() && !f.source.is_empty(), "{}", f.id);
+        assert!(
+            !f.arms.is_empty() && !f.about.source.is_empty(),
+            "{}",
+            f.about.id
+        );
         assert!(
             f.arms.iter().all(|a| a.scenario.spacing_um == 40.0),
             "{}: the grid comes from --grid",
-            f.id
+            f.about.id
         );
     }
     let quick: Vec<&str> = findings
         .iter()
         .filter(|f| f.quick)
-        .map(|f| f.id.as_str())
+        .map(|f| f.about.id.as_str())
         .collect();
     assert_eq!(quick, ["V1", "V12", "V31", "V35"]);
 }
@@ -147,8 +151,12 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
             .filter(|c| !c.pass)
             .map(|c| format!("{}: {}", c.what, c.measured.join("; ")))
             .collect();
-        assert!(f.reproduced, "{} no longer reproduces: {failed:?}", f.id);
-        assert!(out.join(format!("figures/{}.svg", f.id)).is_file());
+        assert!(
+            f.reproduced,
+            "{} no longer reproduces: {failed:?}",
+            f.about.id
+        );
+        assert!(out.join(format!("figures/{}.svg", f.about.id)).is_file());
         for a in &f.arms {
             let csv = std::fs::read_to_string(out.join(&a.csv)).unwrap();
             assert!(csv.lines().count() > 3, "{}", a.csv);
@@ -160,5 +168,43 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
         serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
             .unwrap();
     assert_eq!(json["findings"].as_array().unwrap().len(), 4);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// `dorsalhorn validate --only baseline` end to end: MODEL.md §8.1 on the settled classroom
+/// tissue and the well-mixed compartment; every check passes and the report names them.
+#[test]
+fn baseline_group_passes_from_the_command_line() {
+    let out = std::env::temp_dir().join(format!("dh_validate_base_{}", std::process::id()));
+    let run = bin()
+        .args([
+            "validate",
+            "--only",
+            "baseline",
+            "--quiet",
+            "--overwrite",
+            "--out",
+        ])
+        .arg(&out)
+        .env("DORSALHORN_CACHE_DIR", "off")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{table}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for id in ["B1", "B2", "B3", "B4", "B5", "B6", "B7"] {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id}: {table}"));
+        assert!(line.trim_end().ends_with("yes"), "{line}");
+    }
+    assert!(table.contains("7 of 7 group checks pass"), "{table}");
+    let md = std::fs::read_to_string(out.join("validation.md")).unwrap();
+    assert!(md.contains("MODEL.md §8.1"), "{md}");
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -380,56 +380,11 @@ fn snl_three_weeks_matches_8_2_e() {
 #[test]
 fn baseline_is_stable_with_the_8_2_slowest_mode() {
     let (m, s, inp) = baseline();
-    let norm = |a: &State| {
-        let d = [
-            a.m - s.m,
-            a.p - s.p,
-            a.x4 - s.x4,
-            a.a - s.a,
-            a.j - s.j,
-            a.cx - s.cx,
-            a.k - s.k,
-            a.tnf - s.tnf,
-            a.il1b - s.il1b,
-            a.cxcl12 - s.cxcl12,
-            a.rho_m - s.rho_m,
-            a.perk - s.perk,
-            a.s_c - s.s_c,
-            a.g_ea - s.g_ea,
-            a.y - s.y,
-            a.il10 - s.il10,
-            a.cats - s.cats,
-            a.cox - s.cox,
-        ];
-        d.iter().map(|x| x * x).sum::<f64>().sqrt()
-    };
-    let mut p = s;
-    for v in [
-        &mut p.m,
-        &mut p.p,
-        &mut p.x4,
-        &mut p.a,
-        &mut p.j,
-        &mut p.cx,
-        &mut p.tnf,
-        &mut p.il1b,
-        &mut p.y,
-        &mut p.cats,
-    ] {
-        *v += 0.01;
-    }
-    p.k -= 0.01;
-    p.rho_m += 0.01;
-    let n0 = norm(&p);
-    let day = 86400.0;
-    let p60 = m.run(&p, &inp, 60.0 * day, 20.0);
-    let p90 = m.run(&p60, &inp, 30.0 * day, 20.0);
-    let (n60, n90) = (norm(&p60), norm(&p90));
+    let (n0, n60, n90, rate) = dorsalhorn::validate::groups::perturbation_decay(&m, &s, &inp);
     assert!(
         n60 < 0.2 * n0 && n90 < n60,
         "perturbation does not decay: {n0:e} → {n60:e} → {n90:e}"
     );
-    let rate = (n90 / n60).ln() / (30.0 * day);
     assert!(
         rate < 0.0 && (rate - (-7.6e-7)).abs() < 0.25 * 7.6e-7,
         "slowest decay rate {rate:e} s⁻¹ (§8.2: −7.6e-7)"

@@ -253,17 +253,23 @@ pub struct Arm {
     key: String,
 }
 
-/// A finding of MODEL.md §5 as loaded from its file.
-#[derive(Debug, Clone)]
-pub struct Finding {
+/// What a finding is (its file's descriptive keys), shared by the loaded finding and its result.
+#[derive(Debug, Clone, Serialize)]
+pub struct About {
     pub id: String,
     pub finding: String,
     pub source: String,
     pub protocol: String,
-    pub quick: bool,
     pub not_modelled: Vec<String>,
     pub note: Option<String>,
     pub when_not_reproduced: Option<String>,
+}
+
+/// A finding of MODEL.md §5 as loaded from its file.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub about: About,
+    pub quick: bool,
     pub file: PathBuf,
     pub arms: Vec<Arm>,
     checks: Vec<Check>,
@@ -469,14 +475,16 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
         return Err(ferr(file, "a finding needs at least one [[check]]"));
     }
     Ok(Finding {
-        id: raw.id,
-        finding: raw.finding,
-        source: raw.source,
-        protocol: raw.protocol,
+        about: About {
+            id: raw.id,
+            finding: raw.finding,
+            source: raw.source,
+            protocol: raw.protocol,
+            not_modelled: raw.not_modelled,
+            note: raw.note,
+            when_not_reproduced: raw.when_not_reproduced,
+        },
         quick: raw.quick,
-        not_modelled: raw.not_modelled,
-        note: raw.note,
-        when_not_reproduced: raw.when_not_reproduced,
         file: file.to_path_buf(),
         arms,
         checks,
@@ -1000,15 +1008,10 @@ pub struct Options {
 /// The outcome of one finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingResult {
-    pub id: String,
-    pub finding: String,
-    pub source: String,
-    pub protocol: String,
+    #[serde(flatten)]
+    pub about: About,
     pub reproduced: bool,
     pub checks: Vec<CheckResult>,
-    pub not_modelled: Vec<String>,
-    pub note: Option<String>,
-    pub when_not_reproduced: Option<String>,
     pub arms: Vec<ArmInfo>,
     pub wall_s: f64,
 }
@@ -1076,10 +1079,13 @@ pub fn select(
                     *k |= f.quick;
                 }
             }
-            id => match findings.iter().position(|f| f.id.eq_ignore_ascii_case(id)) {
+            id => match findings
+                .iter()
+                .position(|f| f.about.id.eq_ignore_ascii_case(id))
+            {
                 Some(i) => keep[i] = true,
                 None => {
-                    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+                    let ids: Vec<&str> = findings.iter().map(|f| f.about.id.as_str()).collect();
                     return Err(Error::Scenario(ScenarioError::new(
                         "--only",
                         format!(
@@ -1231,25 +1237,19 @@ pub fn run(
                 unique.push((
                     a.key.clone(),
                     a.scenario.clone(),
-                    format!("{}:{}", f.id, a.name),
+                    format!("{}:{}", f.about.id, a.name),
                 ));
             }
         }
     }
     let total_s: f64 = unique.iter().map(|u| u.1.duration_s).sum();
-    let bar = if opts.progress && !unique.is_empty() {
-        let bar = indicatif::ProgressBar::new((total_s / 3600.0).ceil() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} h model time (eta {eta}) {msg}",
-            )
-            .expect("valid progress template"),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::output::progress_bar(
+        opts.progress && !unique.is_empty(),
+        (total_s / 3600.0).ceil() as u64,
+        "h model time (eta {eta})",
+    );
     let mut results: Vec<(String, Result<Vec<Readout>, String>, f64)> = Vec::new();
+    let mut first_blowup: Option<crate::error::BlowUp> = None;
     let mut done_s = 0.0;
     for (i, (key, sc, label)) in unique.iter().enumerate() {
         bar.set_message(format!("arm {}/{}: {label}", i + 1, unique.len()));
@@ -1257,7 +1257,11 @@ pub fn run(
         let r = match run_arm(gpu, &mut baselines, sc, &bar, done_s) {
             Ok(r) => Ok(r),
             // A blow-up is reported against the finding; anything else (GPU, I/O) stops the run.
-            Err(Error::BlowUp(b)) => Err(b.to_string()),
+            Err(Error::BlowUp(b)) => {
+                let text = b.to_string();
+                first_blowup.get_or_insert(b);
+                Err(text)
+            }
             Err(e) => return Err(e),
         };
         done_s += sc.duration_s;
@@ -1303,12 +1307,12 @@ pub fn run(
                 base: a.base.clone(),
                 changes: a.changes.clone(),
                 days: a.scenario.duration_s / 86400.0,
-                csv: format!("arms/{}_{}.csv", f.id, a.name),
+                csv: format!("arms/{}_{}.csv", f.about.id, a.name),
             });
         }
         let checks = match &failed {
             Some(e) => {
-                errors.push(format!("{}: {e}", f.id));
+                errors.push(format!("{}: {e}", f.about.id));
                 vec![CheckResult {
                     what: "the arms run to their end".into(),
                     criterion: "no numerical blow-up".into(),
@@ -1326,7 +1330,7 @@ pub fn run(
         };
         if let (Some(out), None) = (&opts.out, &failed) {
             for a in &f.arms {
-                let path = out.join(format!("arms/{}_{}.csv", f.id, a.name));
+                let path = out.join(format!("arms/{}_{}.csv", f.about.id, a.name));
                 crate::output::write_atomic(
                     &path,
                     csv_of(arms[&a.name], &phi, &f.quantity_names()).as_bytes(),
@@ -1338,20 +1342,14 @@ pub fn run(
             };
             let fig = svg::figure(f, &runs);
             crate::output::write_atomic(
-                &out.join(format!("figures/{}.svg", f.id)),
+                &out.join(format!("figures/{}.svg", f.about.id)),
                 fig.as_bytes(),
             )?;
         }
         out_findings.push(FindingResult {
-            id: f.id.clone(),
-            finding: f.finding.clone(),
-            source: f.source.clone(),
-            protocol: f.protocol.clone(),
+            about: f.about.clone(),
             reproduced: failed.is_none() && checks.iter().all(|c| c.pass),
             checks,
-            not_modelled: f.not_modelled.clone(),
-            note: f.note.clone(),
-            when_not_reproduced: f.when_not_reproduced.clone(),
             arms: infos,
             wall_s: wall,
         });
@@ -1374,11 +1372,15 @@ pub fn run(
         crate::output::write_atomic(&out.join("validation.md"), markdown(&report).as_bytes())?;
     }
     if !errors.is_empty() {
-        return Err(Error::Output(format!(
-            "the validation could not evaluate {} finding(s) (the table and files were written): {}",
+        eprintln!(
+            "error: {} finding(s) could not be evaluated (the report was written): {}",
             errors.len(),
             errors.join("; ")
-        )));
+        );
+        if let Some(b) = first_blowup {
+            return Err(Error::BlowUp(b));
+        }
+        return Err(Error::Output(errors.join("; ")));
     }
     Ok(report)
 }
@@ -1442,9 +1444,9 @@ pub fn table(r: &Report) -> String {
             let passed = f.checks.iter().filter(|c| c.pass).count();
             out.push_str(&format!(
                 "{}  {}  {}  {}  {}\n",
-                pad(&f.id, 4),
-                pad(&f.finding, 44),
-                pad(&f.source, 22),
+                pad(&f.about.id, 4),
+                pad(&f.about.finding, 44),
+                pad(&f.about.source, 22),
                 pad(&m, 38),
                 if f.reproduced {
                     "yes".to_string()
@@ -1488,7 +1490,7 @@ pub fn markdown(r: &Report) -> String {
     if !r.findings.is_empty() {
         let n = r.findings.len();
         s.push_str(&format!(
-            "**{} of {n} findings reproduced ({:.0} %).** A finding is reproduced when every one of its checks passes. Parts of a finding that the model does not carry are listed as *not modelled* and are not judged.\n\n",
+            "**{} of {n} findings reproduced ({:.0} %).** A finding is reproduced when every one of its checks passes. Parts of a finding that the model does not carry are listed as *not modelled* and are not judged. The finding files are in `validation/`; the format, the measures and the reasoning behind the criteria are in [validation-format.md](validation-format.md). Each finding's figure shows the compared arms, with the compared times dashed and the windows shaded.\n\n",
             r.reproduced(),
             100.0 * r.reproduced() as f64 / n as f64
         ));
@@ -1496,14 +1498,14 @@ pub fn markdown(r: &Report) -> String {
         for f in &r.findings {
             s.push_str(&format!(
                 "| [{id}](#{lid}) | {} | {} | {} | {} | {}/{} |\n",
-                md_escape(&f.finding),
-                md_escape(&f.protocol),
-                md_escape(&f.source),
+                md_escape(&f.about.finding),
+                md_escape(&f.about.protocol),
+                md_escape(&f.about.source),
                 if f.reproduced { "yes" } else { "**no**" },
                 f.checks.iter().filter(|c| c.pass).count(),
                 f.checks.len(),
-                id = f.id,
-                lid = f.id.to_lowercase()
+                id = f.about.id,
+                lid = f.about.id.to_lowercase()
             ));
         }
         let failing: Vec<&FindingResult> = r.findings.iter().filter(|f| !f.reproduced).collect();
@@ -1518,11 +1520,11 @@ pub fn markdown(r: &Report) -> String {
                     .collect();
                 s.push_str(&format!(
                     "- **{}** ({}): fails {}.",
-                    f.id,
-                    md_escape(&f.finding),
+                    f.about.id,
+                    md_escape(&f.about.finding),
                     bad.join("; ")
                 ));
-                if let Some(w) = &f.when_not_reproduced {
+                if let Some(w) = &f.about.when_not_reproduced {
                     s.push_str(&format!(" {}", md_escape(w)));
                 }
                 s.push('\n');
@@ -1544,15 +1546,15 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     for f in &r.findings {
-        s.push_str(&format!("\n## {}\n\n", f.id));
+        s.push_str(&format!("\n## {}\n\n", f.about.id));
         s.push_str(&format!(
             "**{}** ({}). Source: {}. Reproduced: **{}**.\n\n",
-            md_escape(&f.finding),
-            md_escape(&f.protocol),
-            md_escape(&f.source),
+            md_escape(&f.about.finding),
+            md_escape(&f.about.protocol),
+            md_escape(&f.about.source),
             if f.reproduced { "yes" } else { "no" }
         ));
-        if let Some(n) = &f.note {
+        if let Some(n) = &f.about.note {
             s.push_str(&format!("{}\n\n", n.trim()));
         }
         s.push_str("| check | measured | criterion | pass |\n|---|---|---|---|\n");
@@ -1565,14 +1567,14 @@ pub fn markdown(r: &Report) -> String {
                 if c.pass { "yes" } else { "**no**" }
             ));
         }
-        if !f.not_modelled.is_empty() {
+        if !f.about.not_modelled.is_empty() {
             s.push_str(&format!(
                 "\nNot modelled (not judged): {}.\n",
-                f.not_modelled.join("; ")
+                f.about.not_modelled.join("; ")
             ));
         }
         if !f.reproduced
-            && let Some(w) = &f.when_not_reproduced
+            && let Some(w) = &f.about.when_not_reproduced
         {
             s.push_str(&format!("\nWhy it fails: {}\n", w.trim()));
         }
@@ -1602,7 +1604,10 @@ pub fn markdown(r: &Report) -> String {
             })
             .collect();
         s.push_str(&arms.join("; "));
-        s.push_str(&format!(".\n\n![{}](figures/{}.svg)\n", f.id, f.id));
+        s.push_str(&format!(
+            ".\n\n![{}](figures/{}.svg)\n",
+            f.about.id, f.about.id
+        ));
     }
     s
 }

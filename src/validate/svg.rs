@@ -9,7 +9,7 @@ const W: f64 = 760.0;
 const PANEL_H: f64 = 220.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 180.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 56.0;
 const GAP: f64 = 46.0;
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -105,8 +105,8 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
     );
     s.push_str(&format!(
         "<text x=\"{LEFT}\" y=\"22\" font-size=\"14\" font-weight=\"bold\">{}: {}</text>\n",
-        esc(&f.id),
-        esc(&super::short(&f.finding, 90))
+        esc(&f.about.id),
+        esc(&super::short(&f.about.finding, 80))
     ));
     let arm_colour = |name: &str| {
         let i = f.arms.iter().position(|a| a.name == name).unwrap_or(0);
@@ -133,11 +133,34 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
             .flat_map(|(_, s)| s.iter().map(|x| x.0))
             .fold(0.0f64, f64::max)
             .max(1e-6);
-        let days = tmax > 72.0;
+        // Show the compared times with half their extent either side (the whole run when the
+        // marks span most of it), so that a 30-min window on day 3 is not a sliver.
+        let (mut lo_t, mut hi_t) = (f64::INFINITY, f64::NEG_INFINITY);
+        for m in &p.marks {
+            match *m {
+                When::At(t) if t.is_finite() => (lo_t, hi_t) = (lo_t.min(t), hi_t.max(t)),
+                When::Window(a, b) => (lo_t, hi_t) = (lo_t.min(a), hi_t.max(b)),
+                _ => {}
+            }
+        }
+        let (xa, xb) = if lo_t.is_finite() {
+            let pad = 0.5 * (hi_t - lo_t).max(1.0);
+            ((lo_t - pad).max(0.0), (hi_t + pad).min(tmax))
+        } else {
+            (0.0, tmax)
+        };
+        let (xa, xb) = if xb - xa > 0.6 * tmax {
+            (0.0, tmax)
+        } else {
+            (xa, xb)
+        };
+        let span = (xb - xa).max(1e-6);
+        let days = span > 72.0;
         let tu = if days { 24.0 } else { 1.0 };
+        let visible = |t: f64| t >= xa - 1e-9 && t <= xb + 1e-9;
         let vals = data
             .iter()
-            .flat_map(|(_, s)| s.iter().map(|x| x.1))
+            .flat_map(|(_, s)| s.iter().filter(|x| visible(x.0)).map(|x| x.1))
             .filter(|v| v.is_finite());
         let (mut lo, mut hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
@@ -150,7 +173,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
         }
         let pad = 0.05 * (hi - lo);
         let (lo, hi) = (lo - pad, hi + pad);
-        let sx = |t: f64| LEFT + (t / tmax).clamp(0.0, 1.0) * (x1 - LEFT);
+        let sx = |t: f64| LEFT + ((t - xa) / span).clamp(0.0, 1.0) * (x1 - LEFT);
         let sy = |v: f64| y1 - (v - lo) / (hi - lo) * PANEL_H;
         for m in &p.marks {
             match *m {
@@ -180,7 +203,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
                 label(t)
             ));
         }
-        for t in nice_ticks(0.0, tmax / tu, 8) {
+        for t in nice_ticks(xa / tu, xb / tu, 8) {
             let x = sx(t * tu);
             s.push_str(&format!(
                 "<line x1=\"{x:.1}\" y1=\"{y1}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"black\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
@@ -203,7 +226,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
         for (k, (arm, ser)) in data.iter().enumerate() {
             let pts: Vec<String> = ser
                 .iter()
-                .filter(|x| x.1.is_finite())
+                .filter(|x| x.1.is_finite() && visible(x.0))
                 .map(|&(t, v)| format!("{:.1},{:.1}", sx(t), sy(v)))
                 .collect();
             let c = arm_colour(arm);

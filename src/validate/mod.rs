@@ -430,20 +430,12 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
         let mut t: toml::Table = toml::from_str(&base_text)
             .map_err(|e| ferr(&base_path, format!("not valid TOML: {e}")))?;
         merge(&mut t, &a.with);
-        let mut tissue = t
-            .get("tissue")
-            .and_then(|v| v.as_table())
-            .cloned()
-            .unwrap_or_default();
-        tissue.insert("spacing_um".into(), toml::Value::Float(spacing_um));
-        t.insert("tissue".into(), toml::Value::Table(tissue));
-        let mut out = t
-            .get("output")
-            .and_then(|v| v.as_table())
-            .cloned()
-            .unwrap_or_default();
-        out.insert("frames".into(), toml::Value::Boolean(false));
-        t.insert("output".into(), toml::Value::Table(out));
+        // The grid comes from --grid, and validation writes no frames.
+        let forced: toml::Table = toml::from_str(&format!(
+            "tissue = {{ spacing_um = {spacing_um:?} }}\noutput = {{ frames = false }}"
+        ))
+        .expect("valid forced keys");
+        merge(&mut t, &forced);
         t.insert(
             "name".into(),
             toml::Value::String(format!("{}_{name}", raw.id)),

@@ -539,10 +539,8 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 );
             }
             let opts = validate::Options {
-                only,
                 grid_name,
                 spacing_um,
-                dir,
                 out: Some(out.clone()),
                 overwrite,
                 progress: !quiet,

@@ -134,10 +134,8 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
     assert!(!analytic && !baseline);
     let out = std::env::temp_dir().join(format!("dh_validate_quick_{}", std::process::id()));
     let opts = Options {
-        only: vec!["quick".into()],
         grid_name: "classroom".into(),
         spacing_um: 40.0,
-        dir: suite(),
         out: Some(out.clone()),
         overwrite: true,
         progress: false,

@@ -658,7 +658,7 @@ fn resolve_check(file: &Path, i: usize, c: &RawCheck, arms: &[&str]) -> Result<C
                 };
                 let l = measure(l, "larger", when)?;
                 let s = measure(s, "smaller", when)?;
-                if l.when.eq(&When::At(f64::NAN)) || matches!(l.when, When::At(t) if t.is_nan()) {
+                if matches!(l.when, When::At(t) if t.is_nan()) {
                     return Err(ferr(
                         file,
                         format!("key `{}`: give it `at_h` or `window_h`", key("larger")),
@@ -983,15 +983,12 @@ fn evaluate(runs: &Runs, c: &Check) -> CheckResult {
 // Running the suite
 // ------------------------------------------------------------------------------------------
 
-/// What `dorsalhorn validate` runs.
+/// How `dorsalhorn validate` runs what [`select`] chose.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Finding IDs (`V12`) and group names (`analytic`, `baseline`, `findings`, `quick`); empty
-    /// runs everything.
-    pub only: Vec<String>,
+    /// `classroom`, `default` or the spacing, for the report.
     pub grid_name: String,
     pub spacing_um: f64,
-    pub dir: PathBuf,
     pub out: Option<PathBuf>,
     pub overwrite: bool,
     pub progress: bool,

@@ -1299,6 +1299,7 @@ pub fn run(
                 csv: format!("arms/{}_{}.csv", f.about.id, a.name),
             });
         }
+        let runs = Runs { arms, phi };
         let checks = match &failed {
             Some(e) => {
                 errors.push(format!("{}: {e}", f.about.id));
@@ -1309,30 +1310,19 @@ pub fn run(
                     pass: false,
                 }]
             }
-            None => {
-                let runs = Runs {
-                    arms: arms.clone(),
-                    phi,
-                };
-                f.checks.iter().map(|c| evaluate(&runs, c)).collect()
-            }
+            None => f.checks.iter().map(|c| evaluate(&runs, c)).collect(),
         };
         if let (Some(out), None) = (&opts.out, &failed) {
             for a in &f.arms {
                 let path = out.join(format!("arms/{}_{}.csv", f.about.id, a.name));
                 crate::output::write_atomic(
                     &path,
-                    csv_of(arms[&a.name], &phi, &f.quantity_names()).as_bytes(),
+                    csv_of(runs.arms[&a.name], &phi, &f.quantity_names()).as_bytes(),
                 )?;
             }
-            let runs = Runs {
-                arms: arms.clone(),
-                phi,
-            };
-            let fig = svg::figure(f, &runs);
             crate::output::write_atomic(
                 &out.join(format!("figures/{}.svg", f.about.id)),
-                fig.as_bytes(),
+                svg::figure(f, &runs).as_bytes(),
             )?;
         }
         out_findings.push(FindingResult {
@@ -1621,6 +1611,18 @@ mod tests {
             .collect()
     }
 
+    /// The runs of named arms, with the §4.3 chloride constants of a typical table.
+    fn runs_of<'a>(arms: &[(&str, &'a [Readout])]) -> Runs<'a> {
+        Runs {
+            arms: arms.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            phi: PhiCl {
+                v_rest: -65.0,
+                e0: -40.0,
+                slope: -30.0,
+            },
+        }
+    }
+
     #[test]
     fn statistics_of_a_series() {
         let s = [(0.0, 1.0), (1.0, 3.0), (2.0, 5.0), (3.0, 4.0), (4.0, 4.0)];
@@ -1651,17 +1653,7 @@ mod tests {
         let c = readouts(&[(0.0, 1.0), (10.0, 3.0)]);
         let t = readouts(&[(0.0, 1.0), (10.0, 2.0)]);
         let b = readouts(&[(0.0, 1.0), (10.0, 2.5)]);
-        let runs = Runs {
-            arms: [("c", &c), ("t", &t), ("b", &b)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.as_slice()))
-                .collect(),
-            phi: PhiCl {
-                v_rest: -65.0,
-                e0: -40.0,
-                slope: -30.0,
-            },
-        };
+        let runs = runs_of(&[("c", &c), ("t", &t), ("b", &b)]);
         let m = Measure {
             arm: "t".into(),
             control: Some("c".into()),
@@ -1682,13 +1674,7 @@ mod tests {
         assert!((eval(&runs, &mb) - 0.5).abs() < 1e-12);
         // With no change in the control the relief is undefined, and a check on it fails.
         let flat = readouts(&[(0.0, 1.0), (10.0, 1.0)]);
-        let runs2 = Runs {
-            arms: [("c", &flat), ("t", &t)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.as_slice()))
-                .collect(),
-            phi: runs.phi,
-        };
+        let runs2 = runs_of(&[("c", &flat), ("t", &t)]);
         assert!(eval(&runs2, &m).is_nan());
         let check = Check {
             what: "x".into(),
@@ -1705,17 +1691,7 @@ mod tests {
         // φ_Cl-like values: −0.204 is higher than −0.266 by 23 % of 0.266.
         let a = readouts(&[(0.0, 1.0), (10.0, -0.204)]);
         let b = readouts(&[(0.0, 1.0), (10.0, -0.266)]);
-        let runs = Runs {
-            arms: [("a", &a), ("b", &b)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.as_slice()))
-                .collect(),
-            phi: PhiCl {
-                v_rest: -65.0,
-                e0: -40.0,
-                slope: -30.0,
-            },
-        };
+        let runs = runs_of(&[("a", &a), ("b", &b)]);
         let m = |arm: &str| Measure {
             arm: arm.into(),
             control: None,

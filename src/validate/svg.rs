@@ -22,6 +22,31 @@ struct Panel {
     marks: Vec<When>,
 }
 
+/// Splits `text` at spaces into lines of at most `width` characters (a longer word gets its own
+/// line); lines beyond `max_lines` are dropped and the last kept line ends in "…".
+fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let last = lines.last_mut().expect("max_lines > 0");
+        *last = format!("{}…", super::short(last, width.saturating_sub(1)));
+    }
+    lines.into_iter().map(|l| super::short(&l, width)).collect()
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -99,15 +124,20 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
         }
     }
     panels.truncate(4);
-    let h = TOP + panels.len() as f64 * (PANEL_H + GAP) + 10.0;
+    let title = wrap(&format!("{}: {}", f.about.id, f.about.finding), 84, 3);
+    let top = TOP + 17.0 * (title.len() as f64 - 1.0);
+    let h = top + panels.len() as f64 * (PANEL_H + GAP) + 10.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
-    s.push_str(&format!(
-        "<text x=\"{LEFT}\" y=\"22\" font-size=\"14\" font-weight=\"bold\">{}: {}</text>\n",
-        esc(&f.about.id),
-        esc(&super::short(&f.about.finding, 80))
-    ));
+    for (i, line) in title.iter().enumerate() {
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{}</text>\n",
+            LEFT - 60.0,
+            22.0 + 17.0 * i as f64,
+            esc(line)
+        ));
+    }
     let arm_colour = |name: &str| {
         let i = f.arms.iter().position(|a| a.name == name).unwrap_or(0);
         COLOURS[i % COLOURS.len()]
@@ -120,7 +150,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
             .unwrap_or_else(|| name.to_string())
     };
     for (pi, p) in panels.iter().enumerate() {
-        let y0 = TOP + pi as f64 * (PANEL_H + GAP);
+        let y0 = top + pi as f64 * (PANEL_H + GAP);
         let (x1, y1) = (W - RIGHT, y0 + PANEL_H);
         let data: Vec<(String, Vec<(f64, f64)>)> = p
             .arms
@@ -223,7 +253,8 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
             y0 - 6.0,
             esc(&p.name)
         ));
-        for (k, (arm, ser)) in data.iter().enumerate() {
+        let mut ly = y0 + 14.0;
+        for (arm, ser) in &data {
             let pts: Vec<String> = ser
                 .iter()
                 .filter(|x| x.1.is_finite() && visible(x.0))
@@ -234,17 +265,49 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
                 "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.8\" points=\"{}\"/>\n",
                 pts.join(" ")
             ));
-            let ly = y0 + 14.0 + 18.0 * k as f64;
             s.push_str(&format!(
-                "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"3\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+                "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"3\"/>\n",
                 x1 + 10.0,
                 x1 + 30.0,
-                x1 + 35.0,
-                ly + 4.0,
-                esc(&super::short(&arm_label(arm), 22))
             ));
+            for line in wrap(&arm_label(arm), 22, 3) {
+                s.push_str(&format!(
+                    "<text x=\"{}\" y=\"{}\">{}</text>\n",
+                    x1 + 35.0,
+                    ly + 4.0,
+                    esc(&line)
+                ));
+                ly += 14.0;
+            }
+            ly += 4.0;
         }
     }
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_splits_at_spaces_and_marks_what_it_drops() {
+        assert_eq!(
+            wrap("AMD3100 from d7, u 0.3", 22, 3),
+            ["AMD3100 from d7, u 0.3"]
+        );
+        assert_eq!(
+            wrap("CCI + anti-CX3CR1 daily from d0", 22, 3),
+            ["CCI + anti-CX3CR1", "daily from d0"]
+        );
+        let long = wrap("one two three four five six seven", 9, 2);
+        assert_eq!(long.len(), 2);
+        assert_eq!(long[0], "one two");
+        assert!(
+            long[1].ends_with('…') && long[1].chars().count() <= 9,
+            "{long:?}"
+        );
+        // A word longer than the width is cut rather than overflowing.
+        assert!(wrap("supercalifragilistic", 8, 2)[0].chars().count() <= 8);
+    }
 }

@@ -32,6 +32,17 @@ struct RawParam {
     tag: String,
     src: String,
     what: String,
+    /// The spec's value where the table's value was calibrated away from it (`src` says why).
+    #[serde(default)]
+    spec: Option<RawSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    value: f64,
+    /// Defaults to the entry's unit.
+    unit: Option<String>,
 }
 
 /// How a written value becomes the SI number.
@@ -82,17 +93,78 @@ pub struct Param {
     /// The value the code uses.
     pub si: f64,
     pub si_unit: String,
+    /// The science spec's value (in its own unit, with its SI value) where this entry was
+    /// calibrated against the validation suite; `source` gives the reason.
+    pub spec: Option<SpecValue>,
+}
+
+/// The spec's value of a calibrated parameter.
+#[derive(Debug, Clone)]
+pub struct SpecValue {
+    pub value: f64,
+    pub unit: String,
+    pub si: f64,
 }
 
 impl Param {
     /// The value as written, e.g. `1/(6 h)` or `t½ 30 min` or `0.2 EC50/Hz`.
     pub fn written(&self) -> String {
-        let v = fmt_num(self.value);
-        match self.conversion {
-            Conversion::Value if self.unit == "1" => v,
-            Conversion::Value => format!("{v} {}", self.unit),
-            Conversion::Rate => format!("1/({v} {})", self.unit),
-            Conversion::HalfLife => format!("ln 2/({v} {})", self.unit),
+        written(self.value, &self.unit, self.conversion)
+    }
+
+    /// The value as written, followed by the spec's value for a calibrated parameter, e.g.
+    /// `2 h (spec 2 d)`.
+    pub fn written_with_spec(&self) -> String {
+        match &self.spec {
+            Some(sv) => format!(
+                "{} (spec {})",
+                self.written(),
+                written(sv.value, &sv.unit, self.conversion)
+            ),
+            None => self.written(),
+        }
+    }
+}
+
+fn written(value: f64, unit: &str, conversion: Conversion) -> String {
+    let v = fmt_num(value);
+    match conversion {
+        Conversion::Value if unit == "1" => v,
+        Conversion::Value => format!("{v} {unit}"),
+        Conversion::Rate => format!("1/({v} {unit})"),
+        Conversion::HalfLife => format!("ln 2/({v} {unit})"),
+    }
+}
+
+/// The SI value and unit of a value written in `unit` with `conversion`, or why it has none.
+fn to_si(value: f64, unit: &str, conversion: Conversion) -> Result<(f64, String), String> {
+    match conversion {
+        Conversion::Value => {
+            if let Some(f) = seconds(unit) {
+                Ok((value * f, "s".to_string()))
+            } else if let Some(f) = unit.strip_prefix("1/").and_then(seconds) {
+                Ok((value / f, "1/s".to_string()))
+            } else if PLAIN_UNITS.contains(&unit) {
+                Ok((value, unit.to_string()))
+            } else {
+                Err(format!(
+                    "unit `{unit}` is not known: allowed s, min, h, d, 1/s, 1/min, 1/h, 1/d, {}",
+                    PLAIN_UNITS.join(", ")
+                ))
+            }
+        }
+        Conversion::Rate | Conversion::HalfLife => {
+            let f = seconds(unit)
+                .ok_or_else(|| format!("`{unit}` is not a time unit (s, min, h, d)"))?;
+            if value <= 0.0 {
+                return Err("a time constant must be > 0".into());
+            }
+            let k = if conversion == Conversion::Rate {
+                1.0
+            } else {
+                std::f64::consts::LN_2
+            };
+            Ok((k / (value * f), "1/s".to_string()))
         }
     }
 }
@@ -250,35 +322,23 @@ impl ParamTable {
                     )));
                 }
             };
-            let (si, si_unit) = match conversion {
-                Conversion::Value => {
-                    if let Some(f) = seconds(&r.unit) {
-                        (r.value * f, "s".to_string())
-                    } else if let Some(f) = r.unit.strip_prefix("1/").and_then(seconds) {
-                        (r.value / f, "1/s".to_string())
-                    } else if PLAIN_UNITS.contains(&r.unit.as_str()) {
-                        (r.value, r.unit.clone())
-                    } else {
+            let (si, si_unit) = to_si(r.value, &r.unit, conversion).map_err(err)?;
+            let spec = match &r.spec {
+                None => None,
+                Some(sp) => {
+                    let unit = sp.unit.clone().unwrap_or_else(|| r.unit.clone());
+                    let (spec_si, spec_unit) = to_si(sp.value, &unit, conversion)
+                        .map_err(|m| err(format!("`spec`: {m}")))?;
+                    if spec_unit != si_unit {
                         return Err(err(format!(
-                            "unit `{}` is not known: allowed s, min, h, d, 1/s, 1/min, 1/h, 1/d, {}",
-                            r.unit,
-                            PLAIN_UNITS.join(", ")
+                            "`spec` is in {spec_unit}, the value in {si_unit}: use a unit of the same kind"
                         )));
                     }
-                }
-                Conversion::Rate | Conversion::HalfLife => {
-                    let f = seconds(&r.unit).ok_or_else(|| {
-                        err(format!("`{}` is not a time unit (s, min, h, d)", r.unit))
-                    })?;
-                    if r.value <= 0.0 {
-                        return Err(err("a time constant must be > 0".into()));
-                    }
-                    let k = if conversion == Conversion::Rate {
-                        1.0
-                    } else {
-                        std::f64::consts::LN_2
-                    };
-                    (k / (r.value * f), "1/s".to_string())
+                    Some(SpecValue {
+                        value: sp.value,
+                        unit,
+                        si: spec_si,
+                    })
                 }
             };
             params.push(Param {
@@ -293,9 +353,30 @@ impl ParamTable {
                 meaning: r.what,
                 si,
                 si_unit,
+                spec,
             });
         }
         Ok(ParamTable { params, index })
+    }
+
+    /// The table with every calibrated entry set back to the science spec's value: the
+    /// parameter set of MODEL.md, whose §8.2 reference numbers the well-mixed tests reproduce.
+    pub fn spec_set() -> ParamTable {
+        let mut t = Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
+            .expect("the built-in parameter table is valid (tested)");
+        for p in &mut t.params {
+            if let Some(sv) = p.spec.take() {
+                p.value = sv.value;
+                p.unit = sv.unit;
+                p.si = sv.si;
+            }
+        }
+        t
+    }
+
+    /// The entries calibrated away from the spec's value.
+    pub fn calibrated(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| p.spec.is_some())
     }
 
     /// The SI value of a parameter, or `None` for an unknown key.
@@ -315,7 +396,9 @@ impl ParamTable {
              keeps this page equal to the table. Values are as written in the science \
              specification (MODEL.md v0.2, section in the first column); the SI column is what \
              the code uses. Tags: **S** checked against the source, **L** literature value not \
-             re-checked, **E** modelling estimate (a tunable default).\n",
+             re-checked, **E** modelling estimate (a tunable default). Where a value was \
+             calibrated against the validation suite (`dorsalhorn validate`), the spec's value \
+             follows it in brackets and the source column gives the reason.\n",
         );
         let counts = |t: Tag| self.params.iter().filter(|p| p.tag == t).count();
         out.push_str(&format!(
@@ -325,6 +408,17 @@ impl ParamTable {
             counts(Tag::Literature),
             counts(Tag::Estimate)
         ));
+        let calibrated: Vec<String> = self
+            .calibrated()
+            .map(|p| format!("{} (`{}`)", p.symbol, p.key))
+            .collect();
+        if !calibrated.is_empty() {
+            out.push_str(&format!(
+                "\nCalibrated away from the spec ({}): {}.\n",
+                calibrated.len(),
+                calibrated.join(", ")
+            ));
+        }
         let mut section = String::new();
         let mut ordered: Vec<&Param> = self.params.iter().collect();
         let major = |p: &Param| {
@@ -347,7 +441,7 @@ impl ParamTable {
                 p.section,
                 p.symbol,
                 p.key,
-                p.written(),
+                p.written_with_spec(),
                 fmt_num(p.si),
                 p.si_unit,
                 p.tag.letter(),
@@ -361,15 +455,15 @@ impl ParamTable {
     /// The table as aligned plain text (`dorsalhorn params`).
     pub fn text(&self) -> String {
         let mut out = format!(
-            "{:<22} {:<14} {:<20} {:<22} {:<3} {}\n",
+            "{:<22} {:<14} {:<27} {:<22} {:<3} {}\n",
             "key", "symbol", "value", "SI", "tag", "meaning [source]"
         );
         for p in &self.params {
             out.push_str(&format!(
-                "{:<22} {:<14} {:<20} {:<22} {:<3} {} [{}]\n",
+                "{:<22} {:<14} {:<27} {:<22} {:<3} {} [{}]\n",
                 p.key,
                 p.symbol,
-                p.written(),
+                p.written_with_spec(),
                 format!("{} {}", fmt_num(p.si), p.si_unit),
                 p.tag.letter(),
                 p.meaning,
@@ -424,5 +518,49 @@ mod tests {
         );
         let e = ParamTable::parse("t", &base.replace("UNIT", "s").replace("TAG", "X")).unwrap_err();
         assert!(e.message.contains("tag"), "{}", e.message);
+        let spec = |sp: &str| {
+            base.replace("UNIT", "h")
+                .replace("TAG", "E")
+                .replace(" }]", &format!(", spec = {sp} }}]"))
+        };
+        let e = ParamTable::parse("t", &spec("{ value = 2, unit = \"nM\" }")).unwrap_err();
+        assert!(
+            e.message.contains("`x`") && e.message.contains("spec"),
+            "{}",
+            e.message
+        );
+        let t = ParamTable::parse("t", &spec("{ value = 2, unit = \"d\" }")).unwrap();
+        assert_eq!(t.param("x").unwrap().written_with_spec(), "1 h (spec 2 d)");
+    }
+
+    /// Calibrated entries keep the spec's value beside their own, and `spec_set` restores it.
+    #[test]
+    fn calibrated_entries_carry_the_spec_value() {
+        let t = ParamTable::parse("params/dorsal_horn.toml", BUILTIN_TABLE).unwrap();
+        let s = ParamTable::spec_set();
+        let keys: Vec<&str> = t.calibrated().map(|p| p.key.as_str()).collect();
+        assert!(
+            keys.contains(&"tau_K_rec") && keys.contains(&"k_BDNF"),
+            "{keys:?}"
+        );
+        for p in &t.params {
+            let q = s.param(&p.key).unwrap();
+            match &p.spec {
+                Some(sv) => {
+                    assert_ne!(p.si, q.si, "{}", p.key);
+                    assert_eq!(q.si, sv.si, "{}", p.key);
+                    assert!(
+                        p.tag == Tag::Estimate,
+                        "{}: a calibrated value is an estimate",
+                        p.key
+                    );
+                }
+                None => assert_eq!(p.si, q.si, "{}", p.key),
+            }
+        }
+        // MODEL.md §4.8: τ_K,rec = 2 d, k_BDNF = 1/(6 h).
+        assert_eq!(s.get("tau_K_rec"), Some(2.0 * 86400.0));
+        assert!((s.get("k_BDNF").unwrap() - 1.0 / 21600.0).abs() < 1e-15);
+        assert!(s.calibrated().next().is_none());
     }
 }

@@ -12,6 +12,7 @@
 //! dilution of the afferent input), so this ranks levers; `dorsalhorn validate` judges them.
 
 use dorsalhorn::params::ParamTable;
+use dorsalhorn::tissue_run::drug_slot;
 use dorsalhorn::wellmixed::{Drugs, Model, PainModel, Protocol, State};
 
 const BLOCKERS: [&str; 14] = [
@@ -33,23 +34,7 @@ const BLOCKERS: [&str; 14] = [
 
 fn with(name: &str) -> Drugs {
     let mut d = Drugs::default();
-    let slot = match name {
-        "cx3cr1" => &mut d.cx3cr1,
-        "ccr2" => &mut d.ccr2,
-        "cxcr2" => &mut d.cxcr2,
-        "jnk" => &mut d.jnk,
-        "cats" => &mut d.cats,
-        "cxcr4" => &mut d.cxcr4,
-        "p2x4" => &mut d.p2x4,
-        "p38" => &mut d.p38,
-        "minocycline" => &mut d.minocycline,
-        "tnf" => &mut d.tnf,
-        "il1r" => &mut d.il1r,
-        "mek" => &mut d.mek,
-        "trkb" => &mut d.trkb,
-        _ => &mut d.fluorocitrate,
-    };
-    *slot = 1.0;
+    *drug_slot(&mut d, name) = 1.0;
     d
 }
 

@@ -845,8 +845,9 @@ fn set_drug(d: &mut Drugs, name: &str, v: f64) {
     *drug_slot(d, name) = v;
 }
 
-/// The occupancy field of `Drugs` named `name` (a name of DRUG_KEYS).
-fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
+/// The occupancy field of `Drugs` named `name` (a name of DRUG_KEYS; any other name gives the
+/// naloxone concentration).
+pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
     match name {
         "nmda" => &mut d.nmda,
         "mek" => &mut d.mek,

@@ -227,6 +227,11 @@ impl ParamTable {
         if let Ok(Some(t)) = Self::with_overrides() {
             return t;
         }
+        Self::compiled()
+    }
+
+    /// The table compiled into the binary, without `$DORSALHORN_PARAM_SET`.
+    fn compiled() -> ParamTable {
         Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
             .expect("the built-in parameter table is valid (tested)")
     }
@@ -362,8 +367,7 @@ impl ParamTable {
     /// The table with every calibrated entry set back to the science spec's value: the
     /// parameter set of MODEL.md, whose §8.2 reference numbers the well-mixed tests reproduce.
     pub fn spec_set() -> ParamTable {
-        let mut t = Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
-            .expect("the built-in parameter table is valid (tested)");
+        let mut t = Self::compiled();
         for p in &mut t.params {
             if let Some(sv) = p.spec.take() {
                 p.value = sv.value;

@@ -594,15 +594,11 @@ fn trkb_block_restores_kcc2_within_hours() {
         let (mut m, naive, _) = baseline_of(table);
         let t7 = 7.0 * 86400.0;
         let s7 = m.advance(&naive, &snl, 0.0, t7);
+        let (inp, gain) = m.protocol_input(&snl, t7);
+        let p0 = m.pain_index(&s7, &inp, gain, &naive).mech;
         m.drugs.trkb = 1.0;
         let s = m.advance(&s7, &snl, t7, t7 + 3.0 * 3600.0);
         let (inp, gain) = m.protocol_input(&snl, t7 + 3.0 * 3600.0);
-        let p0 = {
-            let mut m0 = m.clone();
-            m0.drugs.trkb = 0.0;
-            let (i0, g0) = m0.protocol_input(&snl, t7);
-            m0.pain_index(&s7, &i0, g0, &naive).mech
-        };
         let p3 = m.pain_index(&s, &inp, gain, &naive).mech;
         (s7.k, s.k, p0, p3)
     };

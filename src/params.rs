@@ -378,6 +378,23 @@ impl ParamTable {
         t
     }
 
+    /// This table with the named calibrated entries set back to the spec's value (the others
+    /// as they are), to see what one calibration does on its own. Keys that are not calibrated
+    /// are left unchanged.
+    pub fn with_spec_values(&self, keys: &[&str]) -> ParamTable {
+        let mut t = self.clone();
+        for p in &mut t.params {
+            if keys.contains(&p.key.as_str())
+                && let Some(sv) = p.spec.take()
+            {
+                p.value = sv.value;
+                p.unit = sv.unit;
+                p.si = sv.si;
+            }
+        }
+        t
+    }
+
     /// The entries calibrated away from the spec's value.
     pub fn calibrated(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.spec.is_some())

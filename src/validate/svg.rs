@@ -11,6 +11,9 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 180.0;
 const TOP: f64 = 56.0;
 const GAP: f64 = 46.0;
+/// Characters per legend line: the legend text has RIGHT − 35 = 145 px at the default 12 px
+/// sans-serif, whose digits and capitals are about 7 px wide.
+const LEGEND_CHARS: usize = 20;
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -270,7 +273,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
                 x1 + 10.0,
                 x1 + 30.0,
             ));
-            for line in wrap(&arm_label(arm), 22, 3) {
+            for line in wrap(&arm_label(arm), LEGEND_CHARS, 3) {
                 s.push_str(&format!(
                     "<text x=\"{}\" y=\"{}\">{}</text>\n",
                     x1 + 35.0,
@@ -293,8 +296,8 @@ mod tests {
     #[test]
     fn wrap_splits_at_spaces_and_marks_what_it_drops() {
         assert_eq!(
-            wrap("AMD3100 from d7, u 0.3", 22, 3),
-            ["AMD3100 from d7, u 0.3"]
+            wrap("AMD3100 from d7, u 0.3", super::LEGEND_CHARS, 3),
+            ["AMD3100 from d7, u", "0.3"]
         );
         assert_eq!(
             wrap("CCI + anti-CX3CR1 daily from d0", 22, 3),

@@ -112,6 +112,15 @@ impl Param {
         written(self.value, &self.unit, self.conversion)
     }
 
+    /// Sets a calibrated entry back to the spec's value (a no-op for the others).
+    fn restore_spec(&mut self) {
+        if let Some(sv) = self.spec.take() {
+            self.value = sv.value;
+            self.unit = sv.unit;
+            self.si = sv.si;
+        }
+    }
+
     /// The value as written, followed by the spec's value for a calibrated parameter, e.g.
     /// `2 h (spec 2 d)`.
     pub fn written_with_spec(&self) -> String {
@@ -368,13 +377,7 @@ impl ParamTable {
     /// parameter set of MODEL.md, whose §8.2 reference numbers the well-mixed tests reproduce.
     pub fn spec_set() -> ParamTable {
         let mut t = Self::compiled();
-        for p in &mut t.params {
-            if let Some(sv) = p.spec.take() {
-                p.value = sv.value;
-                p.unit = sv.unit;
-                p.si = sv.si;
-            }
-        }
+        t.params.iter_mut().for_each(Param::restore_spec);
         t
     }
 
@@ -383,15 +386,10 @@ impl ParamTable {
     /// are left unchanged.
     pub fn with_spec_values(&self, keys: &[&str]) -> ParamTable {
         let mut t = self.clone();
-        for p in &mut t.params {
-            if keys.contains(&p.key.as_str())
-                && let Some(sv) = p.spec.take()
-            {
-                p.value = sv.value;
-                p.unit = sv.unit;
-                p.si = sv.si;
-            }
-        }
+        t.params
+            .iter_mut()
+            .filter(|p| keys.contains(&p.key.as_str()))
+            .for_each(Param::restore_spec);
         t
     }
 

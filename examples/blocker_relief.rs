@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release --example blocker_relief -- snl
 //! DORSALHORN_PARAM_SET=K_DM=1.0 cargo run --release --example blocker_relief -- cfa
+//! cargo run --release --example blocker_relief -- snl course   # the drug-free course, daily to d21
 //! ```
 //!
 //! The well-mixed compartment is stronger than the tissue's laminae I–II means (no spatial
@@ -72,6 +73,26 @@ fn main() {
         pain: Some(pain),
         ..Default::default()
     };
+    if std::env::args().nth(2).as_deref() == Some("course") {
+        // The drug-free time course, daily to day 21.
+        let dt = 86400.0;
+        let mut s = naive;
+        println!(
+            "{:>4} {:>7} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>6}",
+            "day", "P_mech", "M", "rho", "P", "X4", "K", "pERK", "IL10"
+        );
+        for i in 1..=21 {
+            let (t0, t1) = ((i - 1) as f64 * dt, i as f64 * dt);
+            s = m.advance(&s, &pr, t0, t1);
+            let (inp, gain) = m.protocol_input(&pr, t1);
+            let mech = m.pain_index(&s, &inp, gain, &naive).mech;
+            println!(
+                "{i:>4} {mech:>7.2} {:>5.2} {:>5.2} {:>5.3} {:>5.2} {:>5.2} {:>5.2} {:>6.3}",
+                s.m, s.rho_m, s.p, s.x4, s.k, s.perk, s.il10
+            );
+        }
+        return;
+    }
     let ctl = run(&m, &naive, &pr);
     let at7 = |r: &[[f64; 6]]| r[27];
     let c = at7(&ctl);

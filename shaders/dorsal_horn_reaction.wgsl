@@ -5,7 +5,7 @@
 //
 // A generated header (src/reaction_gpu.rs) defines `struct Params` with one f32 field per key of
 // the parameter table that the model uses (SI units), in the order of `wellmixed::PARAM_KEYS`.
-// Per cell: state (36 floats, the 33 states of `State::as_array` then r_I, r_E warm starts, pad),
+// Per cell: state (36 floats, the 34 states of `State::to_array` then the r_I, r_E warm starts),
 // a map (36 floats, `CellMap`: the afferent, peptide and varicosity maps the cell sees, its
 // α_grey/α and its calibrated thresholds θ) and an input (20 floats, the fields of
 // `wellmixed::Input`: per cell, or one broadcast input per sub-step in the spatial model).
@@ -71,7 +71,7 @@ struct S {
     n: f32, perk: f32, s_c: f32, sp: f32, enk: f32, dyn_: f32, em: f32, e_seg: f32, e_sup: f32,
     c_end: f32, tol: f32, tnf: f32, il1b: f32, il6: f32, il10: f32, bdnf: f32, cats: f32,
     sfkn: f32, ccl2: f32, cxcl1: f32, cxcl12: f32, mfkn: f32, m: f32, rho_m: f32, p: f32,
-    x4: f32, y: f32, a: f32, j: f32, cx: f32, k: f32, cox: f32, g_ea: f32, r_i: f32, r_e: f32,
+    x4: f32, y: f32, a: f32, j: f32, cx: f32, k: f32, cox: f32, g_ea: f32, perk_x: f32, r_i: f32, r_e: f32,
 }
 
 struct Fast {
@@ -80,7 +80,7 @@ struct Fast {
     u_i0: f32, u_e0: f32,
 }
 
-const NSTATE: u32 = 33u;
+const NSTATE: u32 = 34u;
 const STRIDE: u32 = 36u;
 // The diffusing mediators' state slots (SP, ENK, DYN, EM, TNF, IL-1β, IL-6, IL-10, BDNF, CatS,
 // sFKN, CCL2, CXCL1, CXCL12), in the order of the targets and of the transport layers.
@@ -123,10 +123,10 @@ fn nu(f: f32) -> f32 {
     return 1.0 - 0.8 * log(min(f, 100.0) / 5.0) / log(20.0);
 }
 
-fn unpack(v: array<f32, 35>) -> S {
+fn unpack(v: array<f32, 36>) -> S {
     return S(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13],
         v[14], v[15], v[16], v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26],
-        v[27], v[28], v[29], v[30], v[31], v[32], v[33], v[34]);
+        v[27], v[28], v[29], v[30], v[31], v[32], v[33], v[34], v[35]);
 }
 
 fn fast(s: S, inp: Input, m: CellMap) -> Fast {
@@ -211,12 +211,12 @@ fn projection_drives(s: S, inp: Input, m: CellMap, f: Fast, re_p: f32, ri_p: f32
     let u_p0 = (P.w_PC * s.s_c * rc_p + P.w_PAd * inp.r_ad * m.p_ad / rr) * f.r_pre * f.n_g
         + P.w_PAd * rea * m.p_ea_ad + P.w_PE * re_p / P.rmax_E + P.w_NK1 * f.a_nk1
         - P.g_PI * f.inhib_gain * ri_p / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
-        + P.w_pERK * s.perk;
+        + P.w_pERK * s.perk_x;
     let u_w0 = ((P.w_WC * s.s_c * rc_w + P.w_WAd * inp.r_ad * m.w_ad / rr) * f.r_pre
         + P.w_WAb * inp.r_ab * m.w_ab / rr * f.r_pre_a) * f.n_g
         + (P.w_WAb * rea * m.w_ea_ab + P.w_WAd * rea * m.w_ea_ad) + P.w_WE * re_w / P.rmax_E
         - P.g_WI * f.inhib_gain * ri_w / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
-        + P.w_pERK * s.perk;
+        + P.w_pERK * s.perk_x;
     return vec2<f32>(u_p0, u_w0);
 }
 
@@ -272,14 +272,14 @@ fn retardation() -> array<f32, 14> {
 }
 
 // Every local state's derivative in production–loss form, dx/dt = a − b·x (a ≥ 0; b ≥ 0 except
-// the proliferation term of ρ_M), and the converged r_I, r_E in a[33], a[34]. The RK4 step uses
+// the proliferation term of ρ_M), and the converged r_I, r_E in a[34], a[35]. The RK4 step uses
 // a − b·x; the exponential step uses the form itself (positive and stable for any step).
 struct AB {
-    a: array<f32, 35>,
-    b: array<f32, 35>,
+    a: array<f32, 36>,
+    b: array<f32, 36>,
 }
 
-fn production_loss(v: array<f32, 35>, inp: Input, m: CellMap) -> AB {
+fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let s = unpack(v);
     let f = fast(s, inp, m);
     let e_on = select(0.0, 1.0, inp.ea_on > 0.5);
@@ -301,7 +301,7 @@ fn production_loss(v: array<f32, 35>, inp: Input, m: CellMap) -> AB {
     let tau_n = select(P.tau_N_decay, P.tau_N_rise, n_target > s.n);
     o.a[0] = n_target / tau_n;
     o.b[0] = 1.0 / tau_n;
-    let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
+    let d_e = P.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
         + 0.5 * h_cxcl1 + 0.3 * h_il1;
     let up_e = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - D.mek);
     o.a[1] = up_e;
@@ -399,20 +399,23 @@ fn production_loss(v: array<f32, 35>, inp: Input, m: CellMap) -> AB {
     o.b[31] = 1.0 / P.tau_COX;
     o.a[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg;
     o.b[32] = 1.0 / P.tau_G;
-    o.a[33] = f.r_i;
-    o.a[34] = f.r_e;
+    // §4.3: the ERK-dependent excitability follows pERK with lag τ_ERK,exc.
+    o.a[33] = s.perk / P.tau_ERK_exc;
+    o.b[33] = 1.0 / P.tau_ERK_exc;
+    o.a[34] = f.r_i;
+    o.a[35] = f.r_e;
     return o;
 }
 
-// Derivatives of the 33 states (slots 0..33) and the converged r_I, r_E (slots 33, 34).
-fn rhs(v: array<f32, 35>, inp: Input, m: CellMap) -> array<f32, 35> {
+// Derivatives of the 34 states (slots 0..34) and the converged r_I, r_E (slots 34, 35).
+fn rhs(v: array<f32, 36>, inp: Input, m: CellMap) -> array<f32, 36> {
     let ab = production_loss(v, inp, m);
-    var o: array<f32, 35>;
+    var o: array<f32, 36>;
     for (var i = 0u; i < NSTATE; i++) {
         o[i] = ab.a[i] - ab.b[i] * v[i];
     }
-    o[33] = ab.a[33];
     o[34] = ab.a[34];
+    o[35] = ab.a[35];
     return o;
 }
 
@@ -445,31 +448,31 @@ fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < NSTATE; i++) {
         mid[i] = exponential(y[i], ab0.a[i], ab0.b[i], 0.5 * dt);
     }
-    mid[33] = ab0.a[33];
     mid[34] = ab0.a[34];
+    mid[35] = ab0.a[35];
     let ab1 = production_loss(mid, inp, m);
     for (var i = 0u; i < NSTATE; i++) {
         state[base + i] = exponential(y[i], ab1.a[i], ab1.b[i], dt);
     }
     state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
-    state[base + 33u] = ab1.a[33];
     state[base + 34u] = ab1.a[34];
+    state[base + 35u] = ab1.a[35];
 }
 
-fn stage_point(y: array<f32, 35>, k: array<f32, 35>, c: f32, warm: array<f32, 35>) -> array<f32, 35> {
-    var out: array<f32, 35>;
+fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36>) -> array<f32, 36> {
+    var out: array<f32, 36>;
     for (var i = 0u; i < NSTATE; i++) {
         out[i] = y[i] + c * k[i];
     }
-    out[33] = warm[33];
     out[34] = warm[34];
+    out[35] = warm[35];
     return out;
 }
 
-fn load_state(cell: u32) -> array<f32, 35> {
+fn load_state(cell: u32) -> array<f32, 36> {
     let base = cell * STRIDE;
-    var y: array<f32, 35>;
-    for (var i = 0u; i < 35u; i++) {
+    var y: array<f32, 36>;
+    for (var i = 0u; i < 36u; i++) {
         y[i] = state[base + i];
     }
     return y;
@@ -498,8 +501,8 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k1 = rhs(y, inp, m);
     // Later stages start their fixed-point solves from the first stage's rates.
     var warm = y;
-    warm[33] = k1[33];
     warm[34] = k1[34];
+    warm[35] = k1[35];
     let k2 = rhs(stage_point(y, k1, 0.5 * dt, warm), inp, m);
     let k3 = rhs(stage_point(y, k2, 0.5 * dt, warm), inp, m);
     let k4 = rhs(stage_point(y, k3, dt, warm), inp, m);
@@ -507,8 +510,8 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
         state[base + i] = y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
     }
     state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
-    state[base + 33u] = warm[33];
     state[base + 34u] = warm[34];
+    state[base + 35u] = warm[35];
 }
 
 // The mediators' goals at the current state, into aux (the transport step reads them).

@@ -35,6 +35,9 @@ struct RawParam {
     /// The spec's value where the table's value was calibrated away from it (`src` says why).
     #[serde(default)]
     spec: Option<RawSpec>,
+    /// An entry this implementation added to the spec's model (`src` says why).
+    #[serde(default)]
+    added: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +99,9 @@ pub struct Param {
     /// The science spec's value (in its own unit, with its SI value) where this entry was
     /// calibrated against the validation suite; `source` gives the reason.
     pub spec: Option<SpecValue>,
+    /// An entry this implementation added to the spec's model (a term the spec does not have);
+    /// `source` gives the reason. `spec_set()` keeps it.
+    pub added: bool,
 }
 
 /// The spec's value of a calibrated parameter.
@@ -368,6 +374,7 @@ impl ParamTable {
                 si,
                 si_unit,
                 spec,
+                added: r.added,
             });
         }
         Ok(ParamTable { params, index })
@@ -375,6 +382,7 @@ impl ParamTable {
 
     /// The table with every calibrated entry set back to the science spec's value: the
     /// parameter set of MODEL.md, whose §8.2 reference numbers the well-mixed tests reproduce.
+    /// Entries the implementation added (`added`) keep their value: the spec has no such term.
     pub fn spec_set() -> ParamTable {
         let mut t = Self::compiled();
         t.params.iter_mut().for_each(Param::restore_spec);
@@ -396,6 +404,11 @@ impl ParamTable {
     /// The entries calibrated away from the spec's value.
     pub fn calibrated(&self) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(|p| p.spec.is_some())
+    }
+
+    /// The entries this implementation added to the spec's model.
+    pub fn added(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| p.added)
     }
 
     /// The SI value of a parameter, or `None` for an unknown key.
@@ -436,6 +449,17 @@ impl ParamTable {
                 "\nCalibrated away from the spec ({}): {}.\n",
                 calibrated.len(),
                 calibrated.join(", ")
+            ));
+        }
+        let added: Vec<String> = self
+            .added()
+            .map(|p| format!("{} (`{}`)", p.symbol, p.key))
+            .collect();
+        if !added.is_empty() {
+            out.push_str(&format!(
+                "\nAdded to the spec's model by this implementation ({}; kept by the spec's set): {}.\n",
+                added.len(),
+                added.join(", ")
             ));
         }
         let mut section = String::new();
@@ -581,5 +605,12 @@ mod tests {
         assert_eq!(s.get("tau_K_rec"), Some(2.0 * 86400.0));
         assert!((s.get("k_BDNF").unwrap() - 1.0 / 21600.0).abs() < 1e-15);
         assert!(s.calibrated().next().is_none());
+        // Added terms are not calibrations: no spec value, kept by the spec's set, estimates.
+        let added: Vec<&str> = t.added().map(|p| p.key.as_str()).collect();
+        assert_eq!(added, ["tau_ERK_exc"]);
+        for p in t.added() {
+            assert!(p.spec.is_none() && p.tag == Tag::Estimate, "{}", p.key);
+            assert_eq!(s.get(&p.key), Some(p.si), "{}", p.key);
+        }
     }
 }

@@ -7,10 +7,10 @@
 use crate::engine::uniform_entry;
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::wellmixed::{Input, Model, PARAM_KEYS, State, Thresholds};
+use crate::wellmixed::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
-/// Floats per cell of state (33 states, the r_I and r_E warm starts, one pad).
+/// Floats per cell of state (the N_STATES states, then the r_I and r_E warm starts).
 pub const STATE_STRIDE: usize = 36;
 /// Floats per cell (or per broadcast sub-step) of input.
 pub const INPUT_STRIDE: usize = 20;
@@ -133,8 +133,8 @@ pub fn pack_state(s: &State) -> [f32; STATE_STRIDE] {
     for (o, v) in out.iter_mut().zip(s.to_array()) {
         *o = v as f32;
     }
-    out[33] = s.r_i as f32;
-    out[34] = s.r_e as f32;
+    out[N_STATES] = s.r_i as f32;
+    out[N_STATES + 1] = s.r_e as f32;
     out
 }
 
@@ -585,7 +585,7 @@ impl ReactionCells {
         self.read_buffer(gpu, &self.aux, self.n_cells * AUX_STRIDE)
     }
 
-    /// Reads every cell's state back (33 states, then r_I, r_E), as f64.
+    /// Reads every cell's state back (N_STATES states, then r_I, r_E), as f64.
     pub fn read(&self, gpu: &Gpu) -> Result<Vec<[f64; STATE_STRIDE]>, GpuError> {
         Ok(self
             .read_raw(gpu)?

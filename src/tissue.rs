@@ -67,8 +67,8 @@ const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [
     ("D_CXCL12", "lambda_CXCL12", "k_CXCL12", Some("R_CXCL12")),
 ];
 
-/// Names of the 33 local states in `State::to_array` order (the reaction kernel's slots).
-pub const STATE_NAMES: [&str; 33] = [
+/// Names of the local states in `State::to_array` order (the reaction kernel's slots).
+pub const STATE_NAMES: [&str; crate::wellmixed::N_STATES] = [
     "N",
     "pERK",
     "S_C",
@@ -102,6 +102,7 @@ pub const STATE_NAMES: [&str; 33] = [
     "K",
     "COX",
     "G_EA",
+    "pERK_exc",
 ];
 
 /// Names of the fast quantities reported beside the states: the rates of §4.3 and the opioid

@@ -66,6 +66,7 @@ pub fn field_info(f: usize) -> (&'static str, &'static str) {
         "K" => ("KCC2 level", "fraction 0–1"),
         "COX" => ("COX-2 / PGE2 activity", "activity 0–2"),
         "G_EA" => ("EA glial memory", "memory ≥ 0"),
+        "pERK_exc" => ("ERK-dependent excitability (pERK lagged)", "fraction 0–1"),
         "r_I" => ("inhibitory interneuron rate", "Hz"),
         "r_E" => ("excitatory interneuron rate", "Hz"),
         "r_P" => ("projection neuron rate (lamina I)", "Hz"),

@@ -210,6 +210,8 @@ pub struct Params {
     pub w_WC: f64,
     pub w_WE: f64,
     pub w_pERK: f64,
+    pub w_DE_glu: f64,
+    pub tau_ERK_exc: f64,
 }
 
 impl Params {
@@ -934,6 +936,14 @@ impl Params {
             w_pERK: t
                 .get("w_pERK")
                 .unwrap_or_else(|| panic!("parameter `w_pERK` missing from the table")),
+
+            w_DE_glu: t
+                .get("w_DE_glu")
+                .unwrap_or_else(|| panic!("parameter `w_DE_glu` missing from the table")),
+
+            tau_ERK_exc: t
+                .get("tau_ERK_exc")
+                .unwrap_or_else(|| panic!("parameter `tau_ERK_exc` missing from the table")),
         }
     }
 }
@@ -1121,6 +1131,8 @@ pub const PARAM_KEYS: &[&str] = &[
     "w_WC",
     "w_WE",
     "w_pERK",
+    "w_DE_glu",
+    "tau_ERK_exc",
 ];
 
 impl Params {
@@ -1307,6 +1319,8 @@ impl Params {
             self.w_WC,
             self.w_WE,
             self.w_pERK,
+            self.w_DE_glu,
+            self.tau_ERK_exc,
         ]
     }
 }
@@ -1372,6 +1386,9 @@ pub struct Input {
     pub u_nmda: f64,
 }
 
+/// Number of dynamic states in [`State`] (the warm starts r_I, r_E are not states).
+pub const N_STATES: usize = 34;
+
 /// Every state variable of §4.0 that the well-mixed compartment carries.
 #[derive(Debug, Clone, Copy)]
 pub struct State {
@@ -1408,6 +1425,8 @@ pub struct State {
     pub k: f64,
     pub cox: f64,
     pub g_ea: f64,
+    /// ERK-dependent excitability: pERK low-passed with τ_ERK,exc (the w_pERK coupling, §4.3).
+    pub perk_x: f64,
     /// Warm starts of the fixed-point solves (not dynamic states).
     pub r_i: f64,
     pub r_e: f64,
@@ -1450,13 +1469,14 @@ impl State {
             k: 1.0,
             cox: 0.0,
             g_ea: 0.0,
+            perk_x: 0.0,
             r_i: 4.0,
             r_e: 2.0,
         }
     }
 
-    /// The 33 dynamic states in a fixed order (the GPU reaction stage uses the same order).
-    pub fn to_array(&self) -> [f64; 33] {
+    /// The dynamic states in a fixed order (the GPU reaction stage uses the same order).
+    pub fn to_array(&self) -> [f64; N_STATES] {
         [
             self.n,
             self.perk,
@@ -1491,10 +1511,11 @@ impl State {
             self.k,
             self.cox,
             self.g_ea,
+            self.perk_x,
         ]
     }
 
-    fn from_array(v: &[f64; 33], warm: &State) -> State {
+    fn from_array(v: &[f64; N_STATES], warm: &State) -> State {
         State {
             n: v[0],
             perk: v[1],
@@ -1529,6 +1550,7 @@ impl State {
             k: v[30],
             cox: v[31],
             g_ea: v[32],
+            perk_x: v[33],
             r_i: warm.r_i,
             r_e: warm.r_e,
         }
@@ -1745,7 +1767,7 @@ impl Model {
             - post_common
             - pr.g_kappa * o_k
             + g_cyt
-            + pr.w_pERK * s.perk;
+            + pr.w_pERK * s.perk_x;
         let u_w0 = ((pr.w_WC * s.s_c * rc * 0.15 + pr.w_WAd * rad * 0.8) * r_pre
             + pr.w_WAb * rab * 0.6 * r_pre_a)
             * n_g
@@ -1755,7 +1777,7 @@ impl Model {
             - post_common
             - pr.g_kappa * o_k
             + g_cyt
-            + pr.w_pERK * s.perk;
+            + pr.w_pERK * s.perk_x;
         Fast {
             r_i,
             r_e,
@@ -1801,7 +1823,7 @@ impl Model {
     }
 
     /// Time derivatives of every dynamic state (s⁻¹ per unit), given the fast solve.
-    pub fn rhs(&self, s: &State, inp: &Input, f: &Fast) -> [f64; 33] {
+    pub fn rhs(&self, s: &State, inp: &Input, f: &Fast) -> [f64; N_STATES] {
         let pr = &self.pr;
         let d = &self.drugs;
         let e_on = if inp.ea_on { 1.0 } else { 0.0 };
@@ -1823,7 +1845,7 @@ impl Model {
             pr.tau_N_decay
         };
         let dn = (n_target - s.n) / tau_n;
-        let d_e = hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda
+        let d_e = pr.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda
             + 0.5 * h(s.sp)
             + 0.5 * h_bdnf
             + 0.5 * h_ccl2
@@ -2007,6 +2029,7 @@ impl Model {
             dk,
             dcox,
             dg,
+            (s.perk - s.perk_x) / pr.tau_ERK_exc,
         ]
     }
 
@@ -2014,13 +2037,13 @@ impl Model {
     /// redone at every stage).
     pub fn step(&self, s: &State, inp: &Input, dt: f64) -> State {
         let y0 = s.to_array();
-        let eval = |y: &[f64; 33], warm: &State| {
+        let eval = |y: &[f64; N_STATES], warm: &State| {
             let st = State::from_array(y, warm);
             let f = self.fast(&st, inp);
             (self.rhs(&st, inp, &f), f)
         };
-        let add = |a: &[f64; 33], b: &[f64; 33], c: f64| {
-            std::array::from_fn::<f64, 33, _>(|i| a[i] + c * b[i])
+        let add = |a: &[f64; N_STATES], b: &[f64; N_STATES], c: f64| {
+            std::array::from_fn::<f64, N_STATES, _>(|i| a[i] + c * b[i])
         };
         let (k1, f1) = eval(&y0, s);
         let mut warm = *s;
@@ -2029,7 +2052,7 @@ impl Model {
         let (k2, _) = eval(&add(&y0, &k1, dt / 2.0), &warm);
         let (k3, _) = eval(&add(&y0, &k2, dt / 2.0), &warm);
         let (k4, _) = eval(&add(&y0, &k3, dt), &warm);
-        let y: [f64; 33] =
+        let y: [f64; N_STATES] =
             std::array::from_fn(|i| y0[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]));
         let mut out = State::from_array(&y, &warm);
         out.cox = out.cox.clamp(0.0, 2.0);

@@ -66,7 +66,7 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     for ((name, s, i), g) in cells.iter().zip(&got) {
         let want = m.run(s, i, dt * steps as f64, dt);
         let w = want.to_array();
-        for k in 0..33 {
+        for k in 0..dorsalhorn::wellmixed::N_STATES {
             let err = (g[k] - w[k]).abs() / (w[k].abs() + 0.01);
             worst = worst.max(err);
             assert!(
@@ -78,9 +78,9 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
         }
         let f = m.fast(&want, i);
         assert!(
-            (g[33] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
+            (g[dorsalhorn::wellmixed::N_STATES] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
             "{name}: r_I {} vs {}",
-            g[33],
+            g[dorsalhorn::wellmixed::N_STATES],
             f.r_i
         );
     }

@@ -489,6 +489,52 @@ fn formalin_has_two_phases_and_rapid_perk_and_p38() {
     );
 }
 
+/// The ERK-dependent excitability (the w_pERK term, §4.3) is pERK low-passed with τ_ERK,exc
+/// (calibrated table): under formalin it trails pERK by minutes, so a MEK block spares phase 1
+/// (V2), and it equals the first-order filter of the pERK trajectory, x' = (pERK − x)/τ, to
+/// the integration error of 1-s steps.
+#[test]
+fn erk_excitability_lags_perk_by_tau() {
+    use dorsalhorn::wellmixed::Protocol;
+    let table = ParamTable::builtin();
+    let tau = table.get("tau_ERK_exc").unwrap();
+    assert!((tau - 600.0).abs() < 1e-9, "τ_ERK,exc = {tau} s");
+    let (m, naive, _) = baseline_of(&table);
+    assert!((naive.perk_x - naive.perk).abs() < 1e-6, "baseline at rest");
+    let f = Protocol {
+        pain: Some(PainModel::Formalin),
+        ..Protocol::default()
+    };
+    let dt = 1.0;
+    let (mut s, mut filt, mut worst) = (naive, naive.perk_x, 0.0f64);
+    for i in 0..3600 {
+        let (t0, t1) = (i as f64 * dt, (i + 1) as f64 * dt);
+        let p0 = s.perk;
+        s = m.advance(&s, &f, t0, t1);
+        // Exact solution of the filter for pERK linear over the step.
+        let (p1, e) = (s.perk, (-dt / tau).exp());
+        let slope = (p1 - p0) / dt;
+        filt = filt * e + (p0 - slope * tau) * (1.0 - e) + slope * dt;
+        worst = worst.max((s.perk_x - filt).abs());
+        if t1 == 60.0 {
+            assert!(s.perk > 0.1, "pERK 1 min after formalin: {}", s.perk);
+            assert!(
+                s.perk_x < 0.2 * s.perk,
+                "excitability at 1 min {} should trail pERK {}",
+                s.perk_x,
+                s.perk
+            );
+        }
+    }
+    assert!(worst < 1e-4, "filter mismatch {worst:e}");
+    assert!(
+        s.perk_x > 0.5 * s.perk,
+        "after 1 h the excitability ({}) has caught up with pERK ({})",
+        s.perk_x,
+        s.perk
+    );
+}
+
 /// Bone cancer (§4.1): an IL-1β-dominated cytokine profile as the drive ramps over two weeks.
 #[test]
 fn bone_cancer_is_il1_dominated() {

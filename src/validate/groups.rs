@@ -268,7 +268,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
         (0.0f32, "", f32::INFINITY, 0.0f32, 0.0f32);
     let (mut near, mut near_what) = (f32::INFINITY, String::new());
     for i in (0..n).filter(|&i| l.active[i]) {
-        let c = &before[i * STATE_STRIDE..][..33];
+        let c = &before[i * STATE_STRIDE..][..crate::wellmixed::N_STATES];
         for a in ACTIVATIONS {
             let v = c[state_index(a)];
             if v > act {
@@ -323,7 +323,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
     let after = sim.read_states(gpu)?;
     let (mut drift, mut worst) = (0.0f32, 0usize);
     for i in (0..n).filter(|&i| sim.layout.active[i]) {
-        for k in 0..33 {
+        for k in 0..crate::wellmixed::N_STATES {
             let d = (after[i * STATE_STRIDE + k] - before[i * STATE_STRIDE + k]).abs();
             if d > drift {
                 (drift, worst) = (d, k);

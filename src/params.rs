@@ -440,28 +440,25 @@ impl ParamTable {
             counts(Tag::Literature),
             counts(Tag::Estimate)
         ));
-        let calibrated: Vec<String> = self
-            .calibrated()
-            .map(|p| format!("{} (`{}`)", p.symbol, p.key))
-            .collect();
-        if !calibrated.is_empty() {
-            out.push_str(&format!(
-                "\nCalibrated away from the spec ({}): {}.\n",
-                calibrated.len(),
-                calibrated.join(", ")
-            ));
-        }
-        let added: Vec<String> = self
-            .added()
-            .map(|p| format!("{} (`{}`)", p.symbol, p.key))
-            .collect();
-        if !added.is_empty() {
-            out.push_str(&format!(
-                "\nAdded to the spec's model by this implementation ({}; kept by the spec's set): {}.\n",
-                added.len(),
-                added.join(", ")
-            ));
-        }
+        // One line naming the entries of a kind, e.g. "Calibrated away from the spec (2): …".
+        let mut list = |title: &str, entries: Vec<&Param>| {
+            if !entries.is_empty() {
+                let names: Vec<String> = entries
+                    .iter()
+                    .map(|p| format!("{} (`{}`)", p.symbol, p.key))
+                    .collect();
+                out.push_str(&format!(
+                    "\n{title} ({}): {}.\n",
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+        };
+        list("Calibrated away from the spec", self.calibrated().collect());
+        list(
+            "Added to the spec's model by this implementation and kept by the spec's set",
+            self.added().collect(),
+        );
         let mut section = String::new();
         let mut ordered: Vec<&Param> = self.params.iter().collect();
         let major = |p: &Param| {

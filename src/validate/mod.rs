@@ -992,6 +992,8 @@ pub struct Options {
     pub out: Option<PathBuf>,
     pub overwrite: bool,
     pub progress: bool,
+    /// Arms run at once, each on its own GPU buffers (≥ 1); results do not depend on it.
+    pub jobs: usize,
 }
 
 /// The outcome of one finding.
@@ -1132,19 +1134,27 @@ impl Baselines {
     }
 }
 
-/// Runs one arm to its end; returns its read-outs.
+/// Runs one arm to its end; returns its read-outs. The baselines are shared between the
+/// workers of `--jobs`; the progress bar counts whole model hours across them.
 fn run_arm(
     gpu: &Gpu,
-    baselines: &mut Baselines,
+    baselines: &std::sync::Mutex<Baselines>,
     sc: &TissueScenario,
     bar: &indicatif::ProgressBar,
-    done_s: f64,
 ) -> Result<Vec<Readout>, Error> {
-    let sim = baselines.tissue(gpu, sc)?;
+    let sim = baselines
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .tissue(gpu, sc)?;
     let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    let mut shown_h = 0u64;
     while !st.finished() {
         st.step(gpu)?;
-        bar.set_position(((done_s + st.time_s()) / 3600.0) as u64);
+        let h = (st.time_s() / 3600.0) as u64;
+        if h > shown_h {
+            bar.inc(h - shown_h);
+            shown_h = h;
+        }
     }
     Ok(st.readouts)
 }
@@ -1237,39 +1247,90 @@ pub fn run(
         (total_s / 3600.0).ceil() as u64,
         "h model time (eta {eta})",
     );
-    let mut results: Vec<(String, Result<Vec<Readout>, String>, f64)> = Vec::new();
+    // Baselines first, one at a time (each settles once and is then shared); then the arms,
+    // `opts.jobs` at a time. Each arm has its own GPU buffers, so the read-outs are the same
+    // whatever the number of jobs.
+    for (_, sc, _) in &unique {
+        baselines.tissue(gpu, sc)?;
+    }
+    let baselines = std::sync::Mutex::new(baselines);
+    type ArmResult = (Result<Vec<Readout>, crate::error::BlowUp>, f64);
+    let slots: Vec<std::sync::Mutex<Option<ArmResult>>> =
+        unique.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let fatal: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if i >= unique.len() || fatal.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                return;
+            }
+            let (_, sc, label) = &unique[i];
+            let n = started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if opts.jobs == 1 {
+                bar.set_message(format!("arm {n}/{}: {label}", unique.len()));
+            } else {
+                bar.set_message(format!("{n} of {} arms started", unique.len()));
+            }
+            let t0 = Instant::now();
+            let r = match run_arm(gpu, &baselines, sc, &bar) {
+                Ok(r) => Ok(r),
+                // A blow-up is reported against the finding; anything else (GPU, I/O) stops
+                // the run.
+                Err(Error::BlowUp(b)) => Err(b),
+                Err(e) => {
+                    fatal
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(e);
+                    return;
+                }
+            };
+            let wall = t0.elapsed().as_secs_f64();
+            if opts.progress {
+                let line = format!(
+                    "  arm {}/{} {label}: {:.2} d in {wall:.0} s",
+                    i + 1,
+                    unique.len(),
+                    sc.duration_s / 86400.0
+                );
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
+            }
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some((r, wall));
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.clamp(1, unique.len().max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    if let Some(e) = fatal.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        bar.finish_and_clear();
+        return Err(e);
+    }
+    // The first blow-up in arm order, whatever order the jobs finished in.
     let mut first_blowup: Option<crate::error::BlowUp> = None;
-    let mut done_s = 0.0;
-    for (i, (key, sc, label)) in unique.iter().enumerate() {
-        bar.set_message(format!("arm {}/{}: {label}", i + 1, unique.len()));
-        let t0 = Instant::now();
-        let r = match run_arm(gpu, &mut baselines, sc, &bar, done_s) {
-            Ok(r) => Ok(r),
-            // A blow-up is reported against the finding; anything else (GPU, I/O) stops the run.
-            Err(Error::BlowUp(b)) => {
+    let results: Vec<(String, Result<Vec<Readout>, String>, f64)> = unique
+        .iter()
+        .zip(slots)
+        .map(|((key, _, _), slot)| {
+            let (r, wall) = slot
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every arm ran (no fatal error)");
+            let r = r.map_err(|b| {
                 let text = b.to_string();
                 first_blowup.get_or_insert(b);
-                Err(text)
-            }
-            Err(e) => return Err(e),
-        };
-        done_s += sc.duration_s;
-        let wall = t0.elapsed().as_secs_f64();
-        if opts.progress {
-            let line = format!(
-                "  arm {}/{} {label}: {:.2} d in {wall:.0} s",
-                i + 1,
-                unique.len(),
-                sc.duration_s / 86400.0
-            );
-            if bar.is_hidden() {
-                eprintln!("{line}");
-            } else {
-                bar.println(line);
-            }
-        }
-        results.push((key.clone(), r, wall));
-    }
+                text
+            });
+            (key.clone(), r, wall)
+        })
+        .collect();
     bar.finish_and_clear();
     let mut out_findings = Vec::new();
     let mut errors = Vec::new();

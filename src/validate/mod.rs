@@ -1259,7 +1259,6 @@ pub fn run(
         unique.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let fatal: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
-    let started = std::sync::atomic::AtomicUsize::new(0);
     let worker = || {
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -1267,11 +1266,10 @@ pub fn run(
                 return;
             }
             let (_, sc, label) = &unique[i];
-            let n = started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if opts.jobs == 1 {
-                bar.set_message(format!("arm {n}/{}: {label}", unique.len()));
+                bar.set_message(format!("arm {}/{}: {label}", i + 1, unique.len()));
             } else {
-                bar.set_message(format!("{n} of {} arms started", unique.len()));
+                bar.set_message(format!("{} of {} arms started", i + 1, unique.len()));
             }
             let t0 = Instant::now();
             let r = match run_arm(gpu, &baselines, sc, &bar) {

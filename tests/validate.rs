@@ -173,7 +173,7 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
 }
 
 /// `--jobs`: arms run at once on their own GPU buffers give bit-identical arm time series and
-/// the same verdicts and numbers as one after another (V35's three arms, 80 µm grid).
+/// the same verdicts and numbers as one after another (V35's two arms, 80 µm grid).
 #[test]
 fn parallel_jobs_give_the_same_report() {
     let run = |jobs: usize| {

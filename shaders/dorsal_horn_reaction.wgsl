@@ -289,6 +289,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let h_cxcl1 = h1(s.cxcl1) * (1.0 - D.cxcr2);
     let h_bdnf = h1(s.bdnf) * (1.0 - D.trkb);
     let h_il10 = h1(s.il10) * (1.0 - D.il10_block);
+    let h_x12 = h1(s.cxcl12) * (1.0 - D.cxcr4);
     let n_g = f.n_g;
     let a_nk1 = f.a_nk1;
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
@@ -302,7 +303,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.a[0] = n_target / tau_n;
     o.b[0] = 1.0 / tau_n;
     let d_e = P.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
-        + 0.5 * h_cxcl1 + 0.3 * h_il1;
+        + 0.5 * h_cxcl1 + 0.3 * h_il1 + P.w_DE_x12 * h_x12;
     let up_e = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - D.mek);
     o.a[1] = up_e;
     o.b[1] = up_e + P.k_E_minus;
@@ -369,7 +370,8 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.a[23] = P.k_apo;
     o.b[23] = P.k_apo - P.k_pro * max(s.m - P.M_pro, 0.0) * (1.0 - s.rho_m / P.rho_max);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
-    let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * a_nk1) * (1.0 - 0.8 * D.minocycline);
+    let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1 + P.w_Dp_x12 * h_x12) + 0.3 * a_nk1)
+        * (1.0 - 0.8 * D.minocycline);
     let up_p = P.k_p_plus * d_p * (1.0 - D.p38);
     o.a[24] = up_p;
     o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10);
@@ -380,13 +382,13 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[26] = 1.0 / P.tau_Y;
     // §4.7
     let d_a = 1.0 * h_tnf + 0.7 * h_il1 + 0.3 * hill(f.glu, P.K_A_glu, 1.0) + 0.3 * h1(f.atp)
-        + 0.3 * h1(s.cxcl12) * (1.0 - D.cxcr4);
+        + 0.3 * h_x12;
     o.a[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN;
     o.b[21] = P.k_cat * s.cats + 1.0 / P.tau_mFKN;
     let up_a = P.k_A_plus * hill(d_a, P.K_DA, 4.0) * (1.0 - 0.9 * D.fluorocitrate) * (1.0 - 0.5 * s.g_ea);
     o.a[27] = up_a;
     o.b[27] = up_a + P.k_A_minus * (1.0 + P.g_off * s.g_ea) + P.k_LAA * D.laa;
-    let up_j = P.k_J_plus * s.a * h_tnf * (1.0 - D.jnk);
+    let up_j = P.k_J_plus * s.a * (h_tnf + P.w_J_x12 * h_x12) * (1.0 - D.jnk);
     o.a[28] = up_j;
     o.b[28] = up_j + P.k_J_minus;
     let up_cx = P.k_Cx * h_tnf * s.a;

@@ -212,6 +212,10 @@ pub struct Params {
     pub w_pERK: f64,
     pub w_DE_glu: f64,
     pub tau_ERK_exc: f64,
+    pub w_DE_x12: f64,
+    pub w_Dp_x12: f64,
+    pub I_inj_CFA: f64,
+    pub w_J_x12: f64,
 }
 
 impl Params {
@@ -944,6 +948,22 @@ impl Params {
             tau_ERK_exc: t
                 .get("tau_ERK_exc")
                 .unwrap_or_else(|| panic!("parameter `tau_ERK_exc` missing from the table")),
+
+            w_DE_x12: t
+                .get("w_DE_x12")
+                .unwrap_or_else(|| panic!("parameter `w_DE_x12` missing from the table")),
+
+            w_Dp_x12: t
+                .get("w_Dp_x12")
+                .unwrap_or_else(|| panic!("parameter `w_Dp_x12` missing from the table")),
+
+            I_inj_CFA: t
+                .get("I_inj_CFA")
+                .unwrap_or_else(|| panic!("parameter `I_inj_CFA` missing from the table")),
+
+            w_J_x12: t
+                .get("w_J_x12")
+                .unwrap_or_else(|| panic!("parameter `w_J_x12` missing from the table")),
         }
     }
 }
@@ -1133,6 +1153,10 @@ pub const PARAM_KEYS: &[&str] = &[
     "w_pERK",
     "w_DE_glu",
     "tau_ERK_exc",
+    "w_DE_x12",
+    "w_Dp_x12",
+    "I_inj_CFA",
+    "w_J_x12",
 ];
 
 impl Params {
@@ -1321,6 +1345,10 @@ impl Params {
             self.w_pERK,
             self.w_DE_glu,
             self.tau_ERK_exc,
+            self.w_DE_x12,
+            self.w_Dp_x12,
+            self.I_inj_CFA,
+            self.w_J_x12,
         ]
     }
 }
@@ -1832,6 +1860,7 @@ impl Model {
         let h_ccl2 = h(s.ccl2) * (1.0 - d.ccr2);
         let h_cxcl1 = h(s.cxcl1) * (1.0 - d.cxcr2);
         let h_bdnf = h(s.bdnf) * (1.0 - d.trkb);
+        let h_x12 = h(s.cxcl12) * (1.0 - d.cxcr4);
         let n_g = 1.0 + 1.5 * s.n;
         let a_nk1 = h(s.sp);
         let gain = |k: usize| (1.0 + inp.ea_gain[k] * s.g_ea).max(0.0);
@@ -1850,7 +1879,8 @@ impl Model {
             + 0.5 * h_bdnf
             + 0.5 * h_ccl2
             + 0.5 * h_cxcl1
-            + 0.3 * h_il1;
+            + 0.3 * h_il1
+            + pr.w_DE_x12 * h_x12;
         let dperk = pr.k_E_plus * hill(d_e, pr.K_DE, 4.0) * (1.0 - s.perk) * (1.0 - d.mek)
             - pr.k_E_minus * s.perk;
         let theta_ltp = pr.theta0_LTP * (1.0 - 0.4 * s.perk);
@@ -1910,7 +1940,8 @@ impl Model {
         let drho = pr.k_pro * (s.m - pr.M_pro).max(0.0) * s.rho_m * (1.0 - s.rho_m / pr.rho_max)
             - pr.k_apo * (s.rho_m - 1.0);
         let h_p2x4 = hill(f.atp, pr.K_P2X4, 1.0) * (1.0 - d.p2x4);
-        let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1) + 0.3 * h(s.sp))
+        let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1 + pr.w_Dp_x12 * h_x12)
+            + 0.3 * h(s.sp))
             * (1.0 - 0.8 * d.minocycline);
         let dp = pr.k_p_plus * d_p * (1.0 - s.p) * (1.0 - d.p38)
             - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block)) * s.p;
@@ -1961,7 +1992,7 @@ impl Model {
             + 0.7 * h_il1
             + 0.3 * hill(f.glu, pr.K_A_glu, 1.0)
             + 0.3 * h(f.atp)
-            + 0.3 * h(s.cxcl12) * (1.0 - d.cxcr4);
+            + 0.3 * h_x12;
         let da = pr.k_A_plus
             * hill(d_a, pr.K_DA, 4.0)
             * (1.0 - s.a)
@@ -1969,7 +2000,8 @@ impl Model {
             * (1.0 - 0.5 * s.g_ea)
             - pr.k_A_minus * (1.0 + pr.g_off * s.g_ea) * s.a
             - pr.k_LAA * d.laa * s.a;
-        let dj = pr.k_J_plus * s.a * h_tnf * (1.0 - s.j) * (1.0 - d.jnk) - pr.k_J_minus * s.j;
+        let dj = pr.k_J_plus * s.a * (h_tnf + pr.w_J_x12 * h_x12) * (1.0 - s.j) * (1.0 - d.jnk)
+            - pr.k_J_minus * s.j;
         let dcx = pr.k_Cx * h_tnf * s.a * (1.0 - s.cx) - s.cx / pr.tau_Cx;
         let dccl2 = relax(pr.k_CCL2, pr.L_CCL2 * s.a * s.j * a_fc * gain(1), s.ccl2);
         let dcxcl1 = relax(
@@ -2207,6 +2239,7 @@ impl Model {
                 inp.r_cp += 0.6 * extra;
                 inp.r_cn += 0.4 * extra;
                 gain = 1.0 + ramp;
+                inp.i_inj = pr.I_inj_CFA * ramp;
                 inp.ea_gain = [-0.2, -0.2, -0.3, 0.0];
             }
             PainModel::Snl => {

@@ -195,7 +195,7 @@ pub struct Dose {
 /// Administration routes and their normalised time courses v(t) (§6 default PK, rat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// v = e^{−t/τ}, τ_clear = 1 h (antibodies: t½ 2 d; fluorocitrate τ 12 h); the "uniform
+    /// v = e^{−t/τ}, τ = τ_clear (`tau_clear_it`, §2.5; antibodies: t½ 2 d; fluorocitrate τ 12 h); the "uniform
     /// intrathecal" simplification of §6 (same occupancy in every cell).
     Intrathecal,
     /// i.p. or i.v. small molecule: t½ 1 h (fluorocitrate τ 12 h).
@@ -205,8 +205,9 @@ pub enum Route {
 }
 
 impl Dose {
-    /// v(t) of this dose at time t (s).
-    pub fn level(&self, t: f64) -> f64 {
+    /// v(t) of this dose at time t (s), with `tau_it_s` the clearance time τ_clear (s) of an
+    /// intrathecal small molecule (the table's `tau_clear_it`).
+    pub fn level(&self, t: f64, tau_it_s: f64) -> f64 {
         if t < self.start_s {
             return 0.0;
         }
@@ -224,7 +225,7 @@ impl Dose {
             Route::Intrathecal if antibody => {
                 (-dt * std::f64::consts::LN_2 / (2.0 * 86400.0)).exp()
             }
-            Route::Intrathecal => (-dt / 3600.0).exp(),
+            Route::Intrathecal => (-dt / tau_it_s).exp(),
             Route::Systemic => (-dt * std::f64::consts::LN_2 / 3600.0).exp(),
         };
         self.u_max * v
@@ -232,13 +233,13 @@ impl Dose {
 }
 
 /// The drug occupancies at time t: the constant `[drugs]` plus every dose (repeated doses add,
-/// capped at 1).
-pub fn drugs_at(base: &Drugs, doses: &[Dose], t: f64) -> Drugs {
+/// capped at 1); `tau_it_s` as in [`Dose::level`].
+pub fn drugs_at(base: &Drugs, doses: &[Dose], t: f64, tau_it_s: f64) -> Drugs {
     let mut d = *base;
     for dose in doses {
         let field = DRUG_CATALOGUE[dose.drug].1;
         let now = get_drug(&d, field);
-        set_drug(&mut d, field, (now + dose.level(t)).min(1.0));
+        set_drug(&mut d, field, (now + dose.level(t, tau_it_s)).min(1.0));
     }
     d
 }
@@ -1268,7 +1269,7 @@ impl Stepper {
             if !sc.doses.is_empty() {
                 // Occupancies of the doses at the step's midpoint, constant over the step.
                 let mut m = self.sim.model.clone();
-                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt);
+                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt, m.pr.tau_clear_it);
                 self.sim.set_model(gpu, &m);
             }
             let (model, p) = (&self.model, &sc.protocol);
@@ -1705,27 +1706,34 @@ mod tests {
     #[test]
     fn dose_time_courses_follow_section_6() {
         let ip = dose("minocycline", Route::Systemic);
-        assert_eq!(ip.level(0.0), 0.0);
-        assert!((ip.level(3600.0) - 0.8).abs() < 1e-12);
-        assert!((ip.level(7200.0) - 0.4).abs() < 1e-12, "t½ 1 h");
+        assert_eq!(ip.level(0.0, 3600.0), 0.0);
+        assert!((ip.level(3600.0, 3600.0) - 0.8).abs() < 1e-12);
+        assert!((ip.level(7200.0, 3600.0) - 0.4).abs() < 1e-12, "t½ 1 h");
         let it = dose("minocycline", Route::Intrathecal);
         assert!(
-            (it.level(7200.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12,
+            (it.level(7200.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12,
             "τ_clear 1 h"
+        );
+        assert!(
+            (it.level(3600.0 + 3600.0, 7200.0) - 0.8 * (-0.5f64).exp()).abs() < 1e-12,
+            "τ_clear from the table"
         );
         let ab = dose("etanercept", Route::Intrathecal);
         assert!(
-            (ab.level(3600.0 + 2.0 * 86400.0) - 0.4).abs() < 1e-12,
+            (ab.level(3600.0 + 2.0 * 86400.0, 3600.0) - 0.4).abs() < 1e-12,
             "antibody t½ 2 d"
         );
         let fc = dose("fluorocitrate", Route::Intrathecal);
-        assert!((fc.level(3600.0 + 12.0 * 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12);
+        assert!((fc.level(3600.0 + 12.0 * 3600.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12);
         let pump = dose("sb203580", Route::Infusion);
-        assert_eq!(pump.level(3600.0 + 7100.0), 0.8);
-        assert_eq!(pump.level(3600.0 + 7300.0), 0.0);
+        assert_eq!(pump.level(3600.0 + 7100.0, 3600.0), 0.8);
+        assert_eq!(pump.level(3600.0 + 7300.0, 3600.0), 0.0);
         // Repeated doses add, capped at 1; they set the catalogue's occupancy field.
-        let d = drugs_at(&Drugs::default(), &[ip, ip], 3600.0);
+        let d = drugs_at(&Drugs::default(), &[ip, ip], 3600.0, 3600.0);
         assert_eq!(d.minocycline, 1.0);
-        assert_eq!(drugs_at(&Drugs::default(), &[pump], 5000.0).p38, 0.8);
+        assert_eq!(
+            drugs_at(&Drugs::default(), &[pump], 5000.0, 3600.0).p38,
+            0.8
+        );
     }
 }

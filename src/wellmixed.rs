@@ -216,6 +216,7 @@ pub struct Params {
     pub w_Dp_x12: f64,
     pub I_inj_CFA: f64,
     pub w_J_x12: f64,
+    pub tau_clear_it: f64,
 }
 
 impl Params {
@@ -964,6 +965,10 @@ impl Params {
             w_J_x12: t
                 .get("w_J_x12")
                 .unwrap_or_else(|| panic!("parameter `w_J_x12` missing from the table")),
+
+            tau_clear_it: t
+                .get("tau_clear_it")
+                .unwrap_or_else(|| panic!("parameter `tau_clear_it` missing from the table")),
         }
     }
 }
@@ -1157,6 +1162,7 @@ pub const PARAM_KEYS: &[&str] = &[
     "w_Dp_x12",
     "I_inj_CFA",
     "w_J_x12",
+    "tau_clear_it",
 ];
 
 impl Params {
@@ -1349,6 +1355,7 @@ impl Params {
             self.w_Dp_x12,
             self.I_inj_CFA,
             self.w_J_x12,
+            self.tau_clear_it,
         ]
     }
 }

@@ -374,7 +374,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
         * (1.0 - 0.8 * D.minocycline);
     let up_p = P.k_p_plus * d_p * (1.0 - D.p38);
     o.a[24] = up_p;
-    o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10);
+    o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10 + P.w_MKP * s.y);
     let up_x4 = P.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - D.x4_antisense);
     o.a[25] = up_x4;
     o.b[25] = up_x4 + 1.0 / P.tau_X4;

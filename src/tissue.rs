@@ -110,7 +110,7 @@ pub const STATE_NAMES: [&str; crate::wellmixed::N_STATES] = [
 pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
 
 /// The laminae (and white matter) whose means the time series reports.
-pub const REPORT_REGIONS: [(&str, &[Region]); 9] = [
+pub const REPORT_REGIONS: [(&str, &[Region]); 10] = [
     ("I-II", &[Region::I, Region::IIo, Region::IIi]),
     ("I", &[Region::I]),
     ("IIo", &[Region::IIo]),
@@ -128,7 +128,13 @@ pub const REPORT_REGIONS: [(&str, &[Region]); 9] = [
             Region::LateralFuniculus,
         ],
     ),
+    // Not a lamina: the C-fibre field, every cell weighted by its C-fibre terminal density
+    // (T_Cp + T_Cn), so that a mean of S_C reads like a C-fibre-evoked field potential.
+    (C_FIELD, &[]),
 ];
+
+/// Name of the report "region" weighted by C-fibre terminal density (see [`REPORT_REGIONS`]).
+pub const C_FIELD: &str = "C-field";
 
 /// Everything static about a section on a grid: tissue, maps, per-cell maps, the transport
 /// problem and the probe weights.
@@ -409,13 +415,15 @@ impl Layout {
     pub fn region_weights(&self) -> Vec<Vec<f32>> {
         REPORT_REGIONS
             .iter()
-            .map(|(_, regions)| {
+            .map(|(name, regions)| {
                 (0..self.cells())
                     .map(|i| {
-                        if self.active[i] {
-                            self.tissue.weight_of(i, regions)
-                        } else {
+                        if !self.active[i] {
                             0.0
+                        } else if *name == C_FIELD {
+                            self.maps.t_cp[i] + self.maps.t_cn[i]
+                        } else {
+                            self.tissue.weight_of(i, regions)
                         }
                     })
                     .collect()

@@ -217,6 +217,7 @@ pub struct Params {
     pub I_inj_CFA: f64,
     pub w_J_x12: f64,
     pub tau_clear_it: f64,
+    pub w_MKP: f64,
 }
 
 impl Params {
@@ -969,6 +970,10 @@ impl Params {
             tau_clear_it: t
                 .get("tau_clear_it")
                 .unwrap_or_else(|| panic!("parameter `tau_clear_it` missing from the table")),
+
+            w_MKP: t
+                .get("w_MKP")
+                .unwrap_or_else(|| panic!("parameter `w_MKP` missing from the table")),
         }
     }
 }
@@ -1163,6 +1168,7 @@ pub const PARAM_KEYS: &[&str] = &[
     "I_inj_CFA",
     "w_J_x12",
     "tau_clear_it",
+    "w_MKP",
 ];
 
 impl Params {
@@ -1356,6 +1362,7 @@ impl Params {
             self.I_inj_CFA,
             self.w_J_x12,
             self.tau_clear_it,
+            self.w_MKP,
         ]
     }
 }
@@ -1951,7 +1958,7 @@ impl Model {
             + 0.3 * h(s.sp))
             * (1.0 - 0.8 * d.minocycline);
         let dp = pr.k_p_plus * d_p * (1.0 - s.p) * (1.0 - d.p38)
-            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block)) * s.p;
+            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block) + pr.w_MKP * s.y) * s.p;
         let dx4 = pr.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - d.x4_antisense)
             - s.x4 / pr.tau_X4;
         let dy = (s.m - s.y) / pr.tau_Y;

@@ -69,6 +69,42 @@ fn uniform_tissue_follows_the_well_mixed_reference() {
     eprintln!("uniform tissue vs well-mixed after 1 d of CFA: worst relative {worst:.2e}");
 }
 
+/// The `C-field` report region (V33's C-fibre field potential) weights every active cell by its
+/// C-fibre terminal density T_Cp + T_Cn: nothing outside the sciatic band or the cord, and most
+/// of its weight in laminae I–II, where the C fibres end.
+#[test]
+fn c_field_weights_follow_the_c_fibre_terminals() {
+    use dorsalhorn::tissue::{C_FIELD, REPORT_REGIONS};
+    let table = ParamTable::builtin();
+    let layout = Layout::new(&table, Animal::Rat, H, false);
+    let k = REPORT_REGIONS
+        .iter()
+        .position(|(n, _)| *n == C_FIELD)
+        .expect("C-field is a report region");
+    let w = &layout.region_weights()[k];
+    let (mut total, mut superficial) = (0.0f64, 0.0f64);
+    for i in 0..layout.cells() {
+        let want = if layout.active[i] {
+            layout.maps.t_cp[i] + layout.maps.t_cn[i]
+        } else {
+            0.0
+        };
+        assert_eq!(w[i], want, "cell {i}");
+        if layout.maps.band_paw[i] == 0.0 {
+            assert_eq!(w[i], 0.0, "cell {i} lies outside the sciatic band");
+        }
+        total += w[i] as f64;
+        superficial += w[i] as f64
+            * layout
+                .tissue
+                .weight_of(i, &[Region::I, Region::IIo, Region::IIi]) as f64;
+    }
+    assert!(total > 0.0);
+    let share = superficial / total;
+    eprintln!("C-field: {share:.2} of the weight in laminae I–II");
+    assert!(share > 0.6, "C-field share in laminae I–II {share:.2}");
+}
+
 /// The model (calibrated well-mixed thresholds) and a tissue at H started from its calibrated
 /// baseline with θ calibrated per cell (no settling).
 fn calibrated_tissue() -> (Model, TissueSim) {

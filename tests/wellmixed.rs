@@ -683,7 +683,7 @@ fn mkp1_feedback_lets_p38_decline_by_day_21() {
             pain: Some(PainModel::Snl),
             ..Default::default()
         };
-        let (mut s, mut peak, mut peak_day) = (naive.clone(), 0.0f64, 0.0);
+        let (mut s, mut peak, mut peak_day) = (naive, 0.0f64, 0.0);
         for k in 1..=84 {
             let (t0, t1) = ((k - 1) as f64 * 21600.0, k as f64 * 21600.0);
             s = m.advance(&s, &snl, t0, t1);

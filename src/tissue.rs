@@ -109,7 +109,7 @@ pub const STATE_NAMES: [&str; crate::wellmixed::N_STATES] = [
 /// occupancies of §4.5 (O_μδ tolerance-corrected).
 pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
 
-/// The laminae (and white matter) whose means the time series reports.
+/// The laminae (and white matter) whose means the time series reports, and the C-fibre field.
 pub const REPORT_REGIONS: [(&str, &[Region]); 10] = [
     ("I-II", &[Region::I, Region::IIo, Region::IIi]),
     ("I", &[Region::I]),

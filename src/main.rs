@@ -99,8 +99,8 @@ enum Command {
         /// `findings` (all findings) or `quick` (the CI subset). Default: everything.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
-        /// `classroom` (40 µm: every finding in 50–115 min on 2 cores without a GPU, depending on the machine), `default`
-        /// (10 µm, the grid of `dorsalhorn run`), or a spacing in µm.
+        /// `classroom` (40 µm: every finding in 50–115 min on 2 cores without a GPU, depending on
+        /// the machine), `default` (10 µm, the grid of `dorsalhorn run`), or a spacing in µm.
         #[arg(long, default_value = "classroom")]
         grid: String,
         /// Output folder (default out/validation).

@@ -109,31 +109,43 @@ pub const STATE_NAMES: [&str; crate::wellmixed::N_STATES] = [
 /// occupancies of §4.5 (O_μδ tolerance-corrected).
 pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
 
-/// The laminae (and white matter) whose means the time series reports, and the C-fibre field.
-pub const REPORT_REGIONS: [(&str, &[Region]); 10] = [
-    ("I-II", &[Region::I, Region::IIo, Region::IIi]),
-    ("I", &[Region::I]),
-    ("IIo", &[Region::IIo]),
-    ("IIi", &[Region::IIi]),
-    ("III", &[Region::III]),
-    ("IV", &[Region::IV]),
-    ("V", &[Region::V]),
-    ("VI", &[Region::VI]),
+/// How a report region weights its cells.
+#[derive(Debug, Clone, Copy)]
+pub enum RegionWeight {
+    /// The cell's area fraction in these laminae (or white-matter tracts).
+    Laminae(&'static [Region]),
+    /// The cell's C-fibre terminal density T_Cp + T_Cn, so that a mean of S_C reads like a
+    /// C-fibre-evoked field potential.
+    CFibres,
+}
+
+/// The regions whose means the time series reports: the laminae, the white matter and the
+/// C-fibre field.
+pub const REPORT_REGIONS: [(&str, RegionWeight); 10] = [
+    (
+        "I-II",
+        RegionWeight::Laminae(&[Region::I, Region::IIo, Region::IIi]),
+    ),
+    ("I", RegionWeight::Laminae(&[Region::I])),
+    ("IIo", RegionWeight::Laminae(&[Region::IIo])),
+    ("IIi", RegionWeight::Laminae(&[Region::IIi])),
+    ("III", RegionWeight::Laminae(&[Region::III])),
+    ("IV", RegionWeight::Laminae(&[Region::IV])),
+    ("V", RegionWeight::Laminae(&[Region::V])),
+    ("VI", RegionWeight::Laminae(&[Region::VI])),
     (
         "white",
-        &[
+        RegionWeight::Laminae(&[
             Region::Lissauer,
             Region::Dlf,
             Region::DorsalColumns,
             Region::LateralFuniculus,
-        ],
+        ]),
     ),
-    // Not a lamina: the C-fibre field, every cell weighted by its C-fibre terminal density
-    // (T_Cp + T_Cn), so that a mean of S_C reads like a C-fibre-evoked field potential.
-    (C_FIELD, &[]),
+    (C_FIELD, RegionWeight::CFibres),
 ];
 
-/// Name of the report "region" weighted by C-fibre terminal density (see [`REPORT_REGIONS`]).
+/// Name of the report region weighted by C-fibre terminal density (see [`REPORT_REGIONS`]).
 pub const C_FIELD: &str = "C-field";
 
 /// Everything static about a section on a grid: tissue, maps, per-cell maps, the transport
@@ -415,16 +427,12 @@ impl Layout {
     pub fn region_weights(&self) -> Vec<Vec<f32>> {
         REPORT_REGIONS
             .iter()
-            .map(|(name, regions)| {
+            .map(|(_, weight)| {
                 (0..self.cells())
-                    .map(|i| {
-                        if !self.active[i] {
-                            0.0
-                        } else if *name == C_FIELD {
-                            self.maps.t_cp[i] + self.maps.t_cn[i]
-                        } else {
-                            self.tissue.weight_of(i, regions)
-                        }
+                    .map(|i| match weight {
+                        _ if !self.active[i] => 0.0,
+                        RegionWeight::Laminae(regions) => self.tissue.weight_of(i, regions),
+                        RegionWeight::CFibres => self.maps.t_cp[i] + self.maps.t_cn[i],
                     })
                     .collect()
             })

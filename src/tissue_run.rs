@@ -195,8 +195,8 @@ pub struct Dose {
 /// Administration routes and their normalised time courses v(t) (§6 default PK, rat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// v = e^{−t/τ}, τ = τ_clear (`tau_clear_it`, §2.5; antibodies: t½ 2 d; fluorocitrate τ 12 h); the "uniform
-    /// intrathecal" simplification of §6 (same occupancy in every cell).
+    /// v = e^{−t/τ}, τ = τ_clear (`tau_clear_it`, §2.5; antibodies: t½ 2 d; fluorocitrate
+    /// τ 12 h); the "uniform intrathecal" simplification of §6 (same occupancy in every cell).
     Intrathecal,
     /// i.p. or i.v. small molecule: t½ 1 h (fluorocitrate τ 12 h).
     Systemic,

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The grids of `--grid`: the classroom grid is coarse enough for a laptop without a GPU
-/// (every finding in 50–115 min on a 2-core software driver, depending on the machine); the default grid is the one
-/// `dorsalhorn run` uses.
+/// (every finding in 50–115 min on a 2-core software driver, depending on the machine); the
+/// default grid is the one `dorsalhorn run` uses.
 pub const GRIDS: [(&str, f64); 2] = [("classroom", 40.0), ("default", 10.0)];
 
 // ------------------------------------------------------------------------------------------

@@ -30,12 +30,13 @@ struct Globals {
     _pad: u32,
 }
 
-// One sub-step: its length and the index of its broadcast input (dynamic-offset uniform).
+// A run of `count` sub-steps of length `dt` (dynamic-offset uniform): sub-step k reads broadcast
+// input `input + k`. One dispatch advances a whole run, keeping the state in registers.
 struct Step {
     dt: f32,
     input: u32,
-    _pad0: u32,
-    _pad1: u32,
+    count: u32,
+    _pad: u32,
 }
 
 // What one cell sees of the tissue (§1.4–1.6, §4.2, §4.3). The well-mixed compartment of §8.2
@@ -252,9 +253,9 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     g[11] = P.L_CCL2 * s.a * s.j * a_fc * gain.y;
     g[12] = P.L_CXCL1 * (s.a * s.j * (0.3 + 0.7 * s.cx * (1.0 - D.carbenoxolone)) + 0.2 * h_tnf) * a_fc * gain.z;
     g[13] = (P.L_X12_0 + P.L_X12_A * s.a * a_fc) * gain.w;
-    for (var i = 0u; i < NMED; i++) {
-        g[i] = g[i] * m.alpha_ratio;
-    }
+    // @each_mediator
+    g[{i}] = g[{i}] * m.alpha_ratio;
+    // @end_mediator
     return g;
 }
 
@@ -413,9 +414,9 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
 fn rhs(v: array<f32, 36>, inp: Input, m: CellMap) -> array<f32, 36> {
     let ab = production_loss(v, inp, m);
     var o: array<f32, 36>;
-    for (var i = 0u; i < NSTATE; i++) {
-        o[i] = ab.a[i] - ab.b[i] * v[i];
-    }
+    // @each_state
+    o[{i}] = ab.a[{i}] - ab.b[{i}] * v[{i}];
+    // @end_state
     o[34] = ab.a[34];
     o[35] = ab.a[35];
     return o;
@@ -433,39 +434,50 @@ fn exponential(x: f32, a: f32, b: f32, dt: f32) -> f32 {
 
 // Exponential midpoint step (second order, positivity-preserving, stable for any dt): the
 // production–loss form is evaluated at the start, used for a half step, re-evaluated there and
-// used for the whole step. The spatial model's reaction sub-step (src/tissue.rs).
+// used for the whole step. `y` holds the 34 states and the r_I, r_E warm starts.
+fn exp_midpoint(y: array<f32, 36>, inp: Input, m: CellMap, dt: f32) -> array<f32, 36> {
+    let ab0 = production_loss(y, inp, m);
+    var mid = y;
+    // @each_state
+    mid[{i}] = exponential(y[{i}], ab0.a[{i}], ab0.b[{i}], 0.5 * dt);
+    // @end_state
+    mid[34] = ab0.a[34];
+    mid[35] = ab0.a[35];
+    let ab1 = production_loss(mid, inp, m);
+    var out: array<f32, 36>;
+    // @each_state
+    out[{i}] = exponential(y[{i}], ab1.a[{i}], ab1.b[{i}], dt);
+    // @end_state
+    out[31] = clamp(out[31], 0.0, 2.0);
+    out[34] = ab1.a[34];
+    out[35] = ab1.a[35];
+    return out;
+}
+
+// `T.count` exponential-midpoint sub-steps of `T.dt` in one dispatch (the spatial model's
+// reaction stage, src/tissue.rs): the state stays in registers between sub-steps, so it is read
+// and written once per run instead of once per sub-step. Every array index is a constant after
+// the template expansion (src/reaction_gpu.rs): a dynamically indexed private array would live
+// in scratch memory, which made this kernel 10× slower on lavapipe (BENCHMARKS.md).
 @compute @workgroup_size(64, 1, 1)
 fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
     if inactive(cell) {
         return;
     }
-    let base = cell * STRIDE;
-    let y = load_state(cell);
-    let inp = input_of(cell);
     let m = maps[cell];
-    let dt = T.dt;
-    let ab0 = production_loss(y, inp, m);
-    var mid = y;
-    for (var i = 0u; i < NSTATE; i++) {
-        mid[i] = exponential(y[i], ab0.a[i], ab0.b[i], 0.5 * dt);
+    var y = load_state(cell);
+    for (var k = 0u; k < T.count; k++) {
+        y = exp_midpoint(y, input_at(cell, k), m, T.dt);
     }
-    mid[34] = ab0.a[34];
-    mid[35] = ab0.a[35];
-    let ab1 = production_loss(mid, inp, m);
-    for (var i = 0u; i < NSTATE; i++) {
-        state[base + i] = exponential(y[i], ab1.a[i], ab1.b[i], dt);
-    }
-    state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
-    state[base + 34u] = ab1.a[34];
-    state[base + 35u] = ab1.a[35];
+    store_state(cell, y);
 }
 
 fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36>) -> array<f32, 36> {
     var out: array<f32, 36>;
-    for (var i = 0u; i < NSTATE; i++) {
-        out[i] = y[i] + c * k[i];
-    }
+    // @each_state
+    out[{i}] = y[{i}] + c * k[{i}];
+    // @end_state
     out[34] = warm[34];
     out[35] = warm[35];
     return out;
@@ -474,14 +486,29 @@ fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36
 fn load_state(cell: u32) -> array<f32, 36> {
     let base = cell * STRIDE;
     var y: array<f32, 36>;
-    for (var i = 0u; i < 36u; i++) {
-        y[i] = state[base + i];
-    }
+    // @each_slot
+    y[{i}] = state[base + {i}u];
+    // @end_slot
     return y;
 }
 
+fn store_state(cell: u32, y: array<f32, 36>) {
+    let base = cell * STRIDE;
+    // @each_slot
+    state[base + {i}u] = y[{i}];
+    // @end_slot
+}
+
+// The input of sub-step k of the run: the broadcast input `T.input + k`, or the cell's own.
+fn input_at(cell: u32, k: u32) -> Input {
+    if G.broadcast == 1u {
+        return inputs[T.input + k];
+    }
+    return inputs[cell];
+}
+
 fn input_of(cell: u32) -> Input {
-    return inputs[select(cell, T.input, G.broadcast == 1u)];
+    return input_at(cell, 0u);
 }
 
 // Inactive cells (outside the cord) carry α_grey/α = 0 and are skipped.
@@ -508,9 +535,9 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k2 = rhs(stage_point(y, k1, 0.5 * dt, warm), inp, m);
     let k3 = rhs(stage_point(y, k2, 0.5 * dt, warm), inp, m);
     let k4 = rhs(stage_point(y, k3, dt, warm), inp, m);
-    for (var i = 0u; i < NSTATE; i++) {
-        state[base + i] = y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-    }
+    // @each_state
+    state[base + {i}u] = y[{i}] + dt / 6.0 * (k1[{i}] + 2.0 * k2[{i}] + 2.0 * k3[{i}] + k4[{i}]);
+    // @end_state
     state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
     state[base + 34u] = warm[34];
     state[base + 35u] = warm[35];
@@ -528,9 +555,9 @@ fn write_targets(@builtin(global_invocation_id) gid: vec3<u32>) {
     let inp = input_of(cell);
     let m = maps[cell];
     let g = goals(s, inp, m, fast(s, inp, m));
-    for (var i = 0u; i < NMED; i++) {
-        aux[cell * AUX + i] = g[i];
-    }
+    // @each_mediator
+    aux[cell * AUX + {i}u] = g[{i}];
+    // @end_mediator
 }
 
 // The fast rates at the current state and input, into aux slots 14..18: r_I, r_E, and r_P, r_W

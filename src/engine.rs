@@ -116,7 +116,8 @@ pub fn expand_rows(src: &str, rows: u32) -> String {
     expand_blocks(src, "// @each_row", "// @end_row", "{r}", rows as usize)
 }
 
-fn expand_blocks(src: &str, open: &str, close: &str, token: &str, n: usize) -> String {
+/// Repeats the lines between `open` and `close` `n` times with `token` replaced by the index.
+pub fn expand_blocks(src: &str, open: &str, close: &str, token: &str, n: usize) -> String {
     let mut out = String::with_capacity(src.len() * 2);
     let mut block: Option<Vec<&str>> = None;
     for line in src.lines() {

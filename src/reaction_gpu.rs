@@ -4,7 +4,7 @@
 //! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
 //! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
 
-use crate::engine::uniform_entry;
+use crate::engine::{expand_blocks, uniform_entry};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::wellmixed::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
@@ -94,6 +94,34 @@ struct Globals {
     _pad: u32,
 }
 
+/// The kernel's `Step`: a run of `count` sub-steps of `dt` seconds, sub-step k reading the
+/// broadcast input `input + k` (256-byte dynamic-offset slots).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct Step {
+    pub dt: f32,
+    pub input: u32,
+    pub count: u32,
+    pub _pad: u32,
+}
+
+/// A run of sub-steps of equal length, advanced by one dispatch (see [`Step`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubstepRun {
+    /// Sub-step length (s).
+    pub dt: f64,
+    /// Index of the first sub-step's broadcast input.
+    pub input: u32,
+    /// Number of sub-steps.
+    pub count: u32,
+}
+
+impl SubstepRun {
+    pub fn new(dt: f64, input: u32, count: u32) -> SubstepRun {
+        SubstepRun { dt, input, count }
+    }
+}
+
 /// How a reaction sub-step advances the local states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Integrator {
@@ -116,14 +144,27 @@ pub enum Kernel {
     Calibrate,
 }
 
-/// The WGSL of the reaction kernel: a generated `Params` struct, then the kernel.
+/// The WGSL of the reaction kernel: a generated `Params` struct, then the kernel with its
+/// per-element loops unrolled (`// @each_state`: the N_STATES states, `// @each_slot`: every
+/// STATE_STRIDE slot, `// @each_mediator`: the 14 mediators; `{i}` is the index). Constant
+/// indices keep the kernel's private arrays in registers (BENCHMARKS.md: 10× on lavapipe).
 pub fn shader_source() -> String {
     let mut s = String::from("struct Params {\n");
     for k in PARAM_KEYS {
         s.push_str(&format!("    {k}: f32,\n"));
     }
     s.push_str("}\n\n");
-    s.push_str(include_str!("../shaders/dorsal_horn_reaction.wgsl"));
+    let body = include_str!("../shaders/dorsal_horn_reaction.wgsl");
+    let body = expand_blocks(body, "// @each_state", "// @end_state", "{i}", N_STATES);
+    let body = expand_blocks(&body, "// @each_slot", "// @end_slot", "{i}", STATE_STRIDE);
+    let body = expand_blocks(
+        &body,
+        "// @each_mediator",
+        "// @end_mediator",
+        "{i}",
+        MEDIATOR_SLOTS.len(),
+    );
+    s.push_str(&body);
     s
 }
 
@@ -467,29 +508,35 @@ impl ReactionCells {
         (self.n_cells as u32).div_ceil(64)
     }
 
-    /// Writes the sub-step slots (dt, input index) for the next [`ReactionCells::encode`].
-    pub fn set_substeps(&self, gpu: &Gpu, substeps: &[(f64, u32)]) {
-        assert!(substeps.len() <= MAX_SUBSTEPS, "too many sub-steps");
-        let mut bytes = vec![0u8; substeps.len() * SLOT as usize];
-        for (k, (dt, input)) in substeps.iter().enumerate() {
-            let slot = &mut bytes[k * SLOT as usize..][..8];
-            slot[..4].copy_from_slice(&(*dt as f32).to_le_bytes());
-            slot[4..8].copy_from_slice(&input.to_le_bytes());
+    /// Writes the slots (runs of sub-steps) for the next [`ReactionCells::encode`] and
+    /// [`ReactionCells::encode_kernel`] calls.
+    pub fn set_substeps(&self, gpu: &Gpu, runs: &[SubstepRun]) {
+        assert!(runs.len() <= MAX_SUBSTEPS, "too many sub-step runs");
+        let mut bytes = vec![0u8; runs.len() * SLOT as usize];
+        for (k, run) in runs.iter().enumerate() {
+            let step = Step {
+                dt: run.dt as f32,
+                input: run.input,
+                count: run.count,
+                _pad: 0,
+            };
+            bytes[k * SLOT as usize..][..std::mem::size_of::<Step>()]
+                .copy_from_slice(bytemuck::bytes_of(&step));
         }
         gpu.queue.write_buffer(&self.steps, 0, &bytes);
     }
 
-    /// Records sub-steps for slots `slots` (written by [`ReactionCells::set_substeps`]).
-    pub fn encode(&self, pass: &mut wgpu::ComputePass, slots: std::ops::Range<usize>) {
+    /// Records the run of sub-steps in slot `slot` (written by
+    /// [`ReactionCells::set_substeps`]): one dispatch. With the exponential-midpoint integrator
+    /// the dispatch takes the run's `count` sub-steps; RK4 takes one step per dispatch.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass, slot: usize) {
         pass.set_pipeline(match self.integrator {
             Integrator::Rk4 => &self.rk4,
             Integrator::ExponentialMidpoint => &self.exp,
         });
         pass.set_bind_group(0, &self.bind_group, &[]);
-        for k in slots {
-            pass.set_bind_group(1, &self.step_group, &[(k as u64 * SLOT) as u32]);
-            pass.dispatch_workgroups(self.groups(), 1, 1);
-        }
+        pass.set_bind_group(1, &self.step_group, &[(slot as u64 * SLOT) as u32]);
+        pass.dispatch_workgroups(self.groups(), 1, 1);
     }
 
     /// Records one dispatch of `kernel` with sub-step slot `slot`'s input.
@@ -507,7 +554,7 @@ impl ReactionCells {
     /// Advances every cell by `steps` sub-steps of `dt` seconds at constant input (input 0 in
     /// broadcast mode).
     pub fn advance(&mut self, gpu: &Gpu, dt: f64, steps: u64) {
-        self.set_substeps(gpu, &[(dt, 0)]);
+        self.set_substeps(gpu, &[SubstepRun::new(dt, 0, 1)]);
         let mut left = steps;
         while left > 0 {
             let n = left.min(500);
@@ -522,7 +569,7 @@ impl ReactionCells {
                     timestamp_writes: None,
                 });
                 for _ in 0..n {
-                    self.encode(&mut pass, 0..1);
+                    self.encode(&mut pass, 0);
                 }
             }
             gpu.queue.submit([enc.finish()]);
@@ -539,7 +586,7 @@ impl ReactionCells {
     ) -> Result<Vec<f32>, GpuError> {
         assert!(self.broadcast, "kernels with one input need broadcast mode");
         self.set_inputs(gpu, &[*input]);
-        self.set_substeps(gpu, &[(0.0, 0)]);
+        self.set_substeps(gpu, &[SubstepRun::new(0.0, 0, 1)]);
         let mut enc = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

@@ -37,7 +37,7 @@ use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
 use crate::reaction_gpu::{
     AUX_STRIDE, CellMap, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, ReactionCells,
-    STATE_STRIDE, pack_state,
+    STATE_STRIDE, SubstepRun, pack_state,
 };
 use crate::rkl2::Rkl2;
 
@@ -719,18 +719,20 @@ impl TissueSim {
         let h = half / n as f64;
         let t0 = self.time_s;
         let mut inputs = Vec::with_capacity(2 * n + 1);
-        let mut slots = Vec::with_capacity(2 * n + 1);
         // Each sub-step takes the input at its midpoint (second order in the input's variation).
         for k in 0..n {
             inputs.push(input_at(t0 + (k as f64 + 0.5) * h));
-            slots.push((h, k as u32));
         }
         inputs.push(input_at(t0 + half));
-        slots.push((0.0, n as u32));
         for k in 0..n {
             inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
-            slots.push((h, (n + 1 + k) as u32));
         }
+        // Slots: the first half's run, the goals at the midpoint, the second half's run.
+        let slots = [
+            SubstepRun::new(h, 0, n as u32),
+            SubstepRun::new(0.0, n as u32, 1),
+            SubstepRun::new(h, (n + 1) as u32, n as u32),
+        ];
         let stages = self.transport_stages(gpu, dt)?;
         for (t, s) in self.transports.iter().zip(&stages) {
             let size = t.members.len() as u64;
@@ -754,8 +756,8 @@ impl TissueSim {
                 label: Some("reaction, first half"),
                 timestamp_writes: None,
             });
-            self.reaction.encode(&mut pass, 0..n);
-            self.reaction.encode_kernel(&mut pass, Kernel::Targets, n);
+            self.reaction.encode(&mut pass, 0);
+            self.reaction.encode_kernel(&mut pass, Kernel::Targets, 1);
             for t in &self.transports {
                 pass.set_pipeline(&t.gather);
                 pass.set_bind_group(0, &t.gather_group, &[]);
@@ -775,7 +777,7 @@ impl TissueSim {
                 pass.set_bind_group(0, &t.scatter_group, &[]);
                 pass.dispatch_workgroups(cell_groups, 1, 1);
             }
-            self.reaction.encode(&mut pass, n + 1..2 * n + 1);
+            self.reaction.encode(&mut pass, 2);
         }
         gpu.queue.submit([enc.finish()]);
         self.time_s = t0 + dt;

@@ -189,6 +189,7 @@ fn every_wgsl_file_is_used() {
             .filter(|l| {
                 !l.contains("{s}")
                     && !l.contains("{r}")
+                    && !l.contains("{i}")
                     && !l.contains("/*LIST*/")
                     && !l.trim().starts_with("// @")
             })

@@ -1,6 +1,7 @@
 // The local reaction system of the dorsal-horn model (MODEL.md §4) on the GPU, one invocation per
-// cell: the T0/T1 fast solve and the derivatives of every local state, advanced by one classical
-// RK4 step per dispatch. A port of src/wellmixed.rs (`Model::fast`, `Model::rhs`, `Model::step`)
+// cell: the T0/T1 fast solve and the derivatives of every local state, advanced by classical RK4
+// (one step per dispatch) or by runs of exponential-midpoint sub-steps (one run per dispatch,
+// the spatial model's scheme). A port of src/wellmixed.rs (`Model::fast`, `Model::rhs`, `Model::step`)
 // in f32, compared against that f64 reference in tests/reaction_gpu.rs.
 //
 // A generated header (src/reaction_gpu.rs) defines `struct Params` with one f32 field per key of
@@ -11,27 +12,28 @@
 // `wellmixed::Input`: per cell, or one broadcast input per sub-step in the spatial model).
 // A well-mixed compartment is the special case of the §8.2 conventions (`CellMap::well_mixed`).
 //
-// Spatial model (src/tissue.rs): with `G.transport` = 1 the 14 diffusing mediators are frozen in
-// the reaction step (the transport step relaxes them toward the targets written by
-// `write_targets`, with diffusion); the projection populations P and W, which feed no state,
+// The generated header also sets BROADCAST (every cell reads the sub-step's input, else its own)
+// and TRANSPORT (src/reaction_gpu.rs, `CellMode`).
+// Spatial model (src/tissue.rs): with TRANSPORT the 14 diffusing mediators are frozen in
+// the reaction step (the transport step relaxes them toward the goals `exp_step` writes after the
+// first half of a Strang step, with diffusion); the projection populations P and W, which feed no state,
 // are evaluated by `evaluate_rates` with the columnar averages of r_E and r_I (§4.3).
 
 struct Globals {
     sigma_sex: f32,
     retardation: f32,
     n_cells: u32,
-    // 1: every cell reads inputs[Step.input]; 0: cell i reads inputs[i].
-    broadcast: u32,
-    // 1: the mediators are moved by the transport step, not here.
-    transport: u32,
     // Descending drive multipliers r_RVM, r_A7 (1 intact, 0 lesioned).
     rvm: f32,
     a7: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 // A run of `count` sub-steps of length `dt` (dynamic-offset uniform): sub-step k reads broadcast
-// input `input + k`. One dispatch advances a whole run, keeping the state in registers.
+// input `input + k`; `exp_step_goals` then writes the goals at input `input + count`. One
+// dispatch advances a whole run, keeping the state in registers.
 struct Step {
     dt: f32,
     input: u32,
@@ -82,31 +84,34 @@ struct Fast {
 }
 
 const NSTATE: u32 = 34u;
-const STRIDE: u32 = 36u;
+// vec4s per cell of state and of map.
+const QUADS: u32 = 9u;
 // The diffusing mediators' state slots (SP, ENK, DYN, EM, TNF, IL-1β, IL-6, IL-10, BDNF, CatS,
 // sFKN, CCL2, CXCL1, CXCL12), in the order of the targets and of the transport layers.
 const NMED: u32 = 14u;
 const MEDIATORS = array<u32, 14>(3u, 4u, 5u, 6u, 11u, 12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 20u);
-// Per cell in `aux`: the 14 mediator targets, then r_I, r_E, r_P, r_W (from `evaluate_rates`).
-const AUX: u32 = 18u;
+// Per cell in `aux` (5 vec4): the 14 mediator goals and two unused slots, then r_I, r_E, r_P, r_W
+// (from `evaluate_rates`) or the calibrated θ_I, θ_E, θ_P, θ_W.
+const AUX_QUADS: u32 = 5u;
 
 @group(0) @binding(0) var<storage, read> P: Params;
 @group(0) @binding(1) var<storage, read> G: Globals;
 @group(0) @binding(2) var<storage, read> D: Drugs;
 @group(0) @binding(3) var<storage, read> inputs: array<Input>;
-@group(0) @binding(4) var<storage, read_write> state: array<f32>;
-@group(0) @binding(5) var<storage, read> maps: array<CellMap>;
-@group(0) @binding(6) var<storage, read_write> aux: array<f32>;
+// State, maps and aux are read and written as vec4: on lavapipe every storage access whose
+// address differs per invocation is a loop over the SIMD lanes, so four floats per access cost
+// about what one does (BENCHMARKS.md).
+@group(0) @binding(4) var<storage, read_write> state: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> maps: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> aux: array<vec4<f32>>;
 // Per cell: columnar averages (r_E, r_I) seen by P, then by W (§4.3).
 @group(0) @binding(7) var<storage, read> columns: array<vec4<f32>>;
 @group(1) @binding(0) var<uniform> T: Step;
 
+// Branch-free, as every helper of the sub-step (see `exponential`).
 fn hill(c: f32, k: f32, n: f32) -> f32 {
-    if c <= 0.0 {
-        return 0.0;
-    }
-    let a = pow(c, n);
-    return a / (a + pow(k, n));
+    let a = pow(max(c, 0.0), n);
+    return select(a / (a + pow(k, n)), 0.0, c <= 0.0);
 }
 
 fn h1(c: f32) -> f32 {
@@ -118,10 +123,7 @@ fn logistic(rmax: f32, u: f32) -> f32 {
 }
 
 fn nu(f: f32) -> f32 {
-    if f <= 5.0 {
-        return 1.0;
-    }
-    return 1.0 - 0.8 * log(min(f, 100.0) / 5.0) / log(20.0);
+    return select(1.0 - 0.8 * log(min(max(f, 5.0), 100.0) / 5.0) / log(20.0), 1.0, f <= 5.0);
 }
 
 fn unpack(v: array<f32, 36>) -> S {
@@ -319,7 +321,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[2] = ltp + ltd + 1.0 / P.tau_S;
     // §4.5–4.7: the mediators relax to their goals (divided by R for the chemokines); frozen
     // when the transport step moves them.
-    if G.transport == 0u {
+    if !TRANSPORT {
         let g = goals(s, inp, m, f);
         let k = clearance();
         let r = retardation();
@@ -423,13 +425,14 @@ fn rhs(v: array<f32, 36>, inp: Input, m: CellMap) -> array<f32, 36> {
 }
 
 // x(dt) of dx/dt = a − b·x with a, b frozen: x·e^{−b·dt} + a·dt·φ(b·dt), φ(z) = (1 − e^{−z})/z.
+// Branch-free: both forms are evaluated and one selected (on lavapipe every `if` in the
+// inlined sub-step costs a fixed amount per invocation, taken or not; BENCHMARKS.md).
 fn exponential(x: f32, a: f32, b: f32, dt: f32) -> f32 {
     let z = b * dt;
-    if abs(z) < 1e-3 {
-        return x * (1.0 - z + 0.5 * z * z) + a * dt * (1.0 - 0.5 * z + z * z / 6.0);
-    }
+    let series = x * (1.0 - z + 0.5 * z * z) + a * dt * (1.0 - 0.5 * z + z * z / 6.0);
     let e = exp(-z);
-    return x * e + a * (1.0 - e) / b;
+    let closed = x * e + a * (1.0 - e) / b;
+    return select(closed, series, abs(z) < 1e-3);
 }
 
 // Exponential midpoint step (second order, positivity-preserving, stable for any dt): the
@@ -456,21 +459,34 @@ fn exp_midpoint(y: array<f32, 36>, inp: Input, m: CellMap, dt: f32) -> array<f32
 
 // `T.count` exponential-midpoint sub-steps of `T.dt` in one dispatch (the spatial model's
 // reaction stage, src/tissue.rs): the state stays in registers between sub-steps, so it is read
-// and written once per run instead of once per sub-step. Every array index is a constant after
-// the template expansion (src/reaction_gpu.rs): a dynamically indexed private array would live
-// in scratch memory, which made this kernel 10× slower on lavapipe (BENCHMARKS.md).
-@compute @workgroup_size(64, 1, 1)
-fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = gid.x;
+// and written once per run instead of once per sub-step. With `goals`, the run ends by writing
+// the mediators' goals at the next input (`exp_step_goals`). Every array index is a constant
+// after the template expansion (src/reaction_gpu.rs), and the code is branch-free where it can
+// be: a dynamically indexed private array lives in scratch memory, and on lavapipe each `if`
+// costs its body whether taken or not (BENCHMARKS.md).
+fn exp_run(cell: u32, goals: bool) {
     if inactive(cell) {
         return;
     }
-    let m = maps[cell];
+    let m = load_map(cell);
     var y = load_state(cell);
     for (var k = 0u; k < T.count; k++) {
         y = exp_midpoint(y, input_at(cell, k), m, T.dt);
     }
     store_state(cell, y);
+    if goals {
+        write_goals(cell, y, input_at(cell, T.count), m);
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
+    exp_run(gid.x, false);
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn exp_step_goals(@builtin(global_invocation_id) gid: vec3<u32>) {
+    exp_run(gid.x, true);
 }
 
 fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36>) -> array<f32, 36> {
@@ -484,24 +500,50 @@ fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36
 }
 
 fn load_state(cell: u32) -> array<f32, 36> {
-    let base = cell * STRIDE;
+    let base = cell * QUADS;
     var y: array<f32, 36>;
-    // @each_slot
-    y[{i}] = state[base + {i}u];
-    // @end_slot
+    // @each_quad
+    let q{i} = state[base + {i}u];
+    y[4u * {i}u] = q{i}.x;
+    y[4u * {i}u + 1u] = q{i}.y;
+    y[4u * {i}u + 2u] = q{i}.z;
+    y[4u * {i}u + 3u] = q{i}.w;
+    // @end_quad
     return y;
 }
 
 fn store_state(cell: u32, y: array<f32, 36>) {
-    let base = cell * STRIDE;
-    // @each_slot
-    state[base + {i}u] = y[{i}];
-    // @end_slot
+    let base = cell * QUADS;
+    // @each_quad
+    state[base + {i}u] = vec4<f32>(y[4u * {i}u], y[4u * {i}u + 1u], y[4u * {i}u + 2u], y[4u * {i}u + 3u]);
+    // @end_quad
+}
+
+// The cell's map (9 vec4, the field order of `CellMap`).
+fn load_map(cell: u32) -> CellMap {
+    let base = cell * QUADS;
+    // @each_quad
+    let q{i} = maps[base + {i}u];
+    // @end_quad
+    return CellMap(q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w,
+        q3.x, q3.y, q3.z, q3.w, q4.x, q4.y, q4.z, q4.w, q5.x, q5.y, q5.z, q5.w,
+        q6.x, q6.y, q6.z, q6.w, q7.x, q7.y, q7.z, q7.w, q8.x, q8.y, q8.z, q8.w);
+}
+
+// Writes the mediators' goals at the state `y` and input `inp` into aux slots 0..14.
+fn write_goals(cell: u32, y: array<f32, 36>, inp: Input, m: CellMap) {
+    let s = unpack(y);
+    let g = goals(s, inp, m, fast(s, inp, m));
+    let base = cell * AUX_QUADS;
+    aux[base] = vec4<f32>(g[0], g[1], g[2], g[3]);
+    aux[base + 1u] = vec4<f32>(g[4], g[5], g[6], g[7]);
+    aux[base + 2u] = vec4<f32>(g[8], g[9], g[10], g[11]);
+    aux[base + 3u] = vec4<f32>(g[12], g[13], 0.0, 0.0);
 }
 
 // The input of sub-step k of the run: the broadcast input `T.input + k`, or the cell's own.
 fn input_at(cell: u32, k: u32) -> Input {
-    if G.broadcast == 1u {
+    if BROADCAST {
         return inputs[T.input + k];
     }
     return inputs[cell];
@@ -513,7 +555,8 @@ fn input_of(cell: u32) -> Input {
 
 // Inactive cells (outside the cord) carry α_grey/α = 0 and are skipped.
 fn inactive(cell: u32) -> bool {
-    return cell >= G.n_cells || maps[cell].alpha_ratio <= 0.0;
+    // alpha_ratio is field 31 of `CellMap`: quad 7, component w.
+    return cell >= G.n_cells || maps[cell * QUADS + 7u].w <= 0.0;
 }
 
 @compute @workgroup_size(64, 1, 1)
@@ -522,10 +565,9 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     if inactive(cell) {
         return;
     }
-    let base = cell * STRIDE;
     let y = load_state(cell);
     let inp = input_of(cell);
-    let m = maps[cell];
+    let m = load_map(cell);
     let dt = T.dt;
     let k1 = rhs(y, inp, m);
     // Later stages start their fixed-point solves from the first stage's rates.
@@ -535,32 +577,17 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k2 = rhs(stage_point(y, k1, 0.5 * dt, warm), inp, m);
     let k3 = rhs(stage_point(y, k2, 0.5 * dt, warm), inp, m);
     let k4 = rhs(stage_point(y, k3, dt, warm), inp, m);
+    var out: array<f32, 36>;
     // @each_state
-    state[base + {i}u] = y[{i}] + dt / 6.0 * (k1[{i}] + 2.0 * k2[{i}] + 2.0 * k3[{i}] + k4[{i}]);
+    out[{i}] = y[{i}] + dt / 6.0 * (k1[{i}] + 2.0 * k2[{i}] + 2.0 * k3[{i}] + k4[{i}]);
     // @end_state
-    state[base + 31u] = clamp(state[base + 31u], 0.0, 2.0);
-    state[base + 34u] = warm[34];
-    state[base + 35u] = warm[35];
+    out[31] = clamp(out[31], 0.0, 2.0);
+    out[34] = warm[34];
+    out[35] = warm[35];
+    store_state(cell, out);
 }
 
-// The mediators' goals at the current state, into aux (the transport step reads them).
-@compute @workgroup_size(64, 1, 1)
-fn write_targets(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let cell = gid.x;
-    if inactive(cell) {
-        return;
-    }
-    let y = load_state(cell);
-    let s = unpack(y);
-    let inp = input_of(cell);
-    let m = maps[cell];
-    let g = goals(s, inp, m, fast(s, inp, m));
-    // @each_mediator
-    aux[cell * AUX + {i}u] = g[{i}];
-    // @end_mediator
-}
-
-// The fast rates at the current state and input, into aux slots 14..18: r_I, r_E, and r_P, r_W
+// The fast rates at the current state and input, into aux slots 16..20: r_I, r_E, and r_P, r_W
 // from the columnar averages in `columns` (computed by the host from a previous call's r_E, r_I).
 // The state is not changed (behavioural probes run on a frozen copy, §4.11).
 @compute @workgroup_size(64, 1, 1)
@@ -571,14 +598,12 @@ fn evaluate_rates(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let s = unpack(load_state(cell));
     let inp = input_of(cell);
-    let m = maps[cell];
+    let m = load_map(cell);
     let f = fast(s, inp, m);
     let c = columns[cell];
     let u = projection_drives(s, inp, m, f, c.x, c.y, c.z, c.w);
-    aux[cell * AUX + 14u] = f.r_i;
-    aux[cell * AUX + 15u] = f.r_e;
-    aux[cell * AUX + 16u] = logistic(P.rmax_P, u.x - m.theta_p);
-    aux[cell * AUX + 17u] = logistic(P.rmax_W, u.y - m.theta_w);
+    aux[cell * AUX_QUADS + 4u] = vec4<f32>(f.r_i, f.r_e, logistic(P.rmax_P, u.x - m.theta_p),
+        logistic(P.rmax_W, u.y - m.theta_w));
 }
 
 fn inverse_logistic(r: f32, rmax: f32) -> f32 {
@@ -587,7 +612,7 @@ fn inverse_logistic(r: f32, rmax: f32) -> f32 {
 
 // Calibrated thresholds θ_I, θ_E, θ_P, θ_W of this cell at the current state and input (§4.3:
 // the rates equal the targets; P and W see the targets of E and I through their columns), into
-// aux slots 14..18. The same fixed-point pinning as `wellmixed::Model::calibrate`.
+// aux slots 16..20. The same fixed-point pinning as `wellmixed::Model::calibrate`.
 @compute @workgroup_size(64, 1, 1)
 fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
@@ -598,7 +623,7 @@ fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     s.r_i = P.target_rI;
     s.r_e = P.target_rE;
     let inp = input_of(cell);
-    var m = maps[cell];
+    var m = load_map(cell);
     for (var it = 0; it < 50; it++) {
         let f = fast(s, inp, m);
         let u = projection_drives(s, inp, m, f, f.r_e, f.r_i, f.r_e, f.r_i);
@@ -607,8 +632,5 @@ fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
         m.theta_p = u.x - inverse_logistic(P.target_rP, P.rmax_P);
         m.theta_w = u.y - inverse_logistic(P.target_rW, P.rmax_W);
     }
-    aux[cell * AUX + 14u] = m.theta_i;
-    aux[cell * AUX + 15u] = m.theta_e;
-    aux[cell * AUX + 16u] = m.theta_p;
-    aux[cell * AUX + 17u] = m.theta_w;
+    aux[cell * AUX_QUADS + 4u] = vec4<f32>(m.theta_i, m.theta_e, m.theta_p, m.theta_w);
 }

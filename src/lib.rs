@@ -23,6 +23,7 @@ pub mod error;
 pub mod gpu;
 pub mod grid;
 pub mod model;
+pub mod multigrid;
 pub mod output;
 pub mod params;
 pub mod reaction_gpu;

@@ -16,9 +16,11 @@ pub const STATE_STRIDE: usize = 36;
 pub const INPUT_STRIDE: usize = 20;
 /// Floats per cell of [`CellMap`].
 pub const MAP_STRIDE: usize = 36;
-/// Floats per cell of the kernel's auxiliary output: the 14 mediator goals, then r_I, r_E, r_P,
-/// r_W (or the four calibrated θ).
-pub const AUX_STRIDE: usize = 18;
+/// Floats per cell of the kernel's auxiliary output: the 14 mediator goals, two unused slots,
+/// then r_I, r_E, r_P, r_W (or the four calibrated θ) from slot [`AUX_RATES`].
+pub const AUX_STRIDE: usize = 20;
+/// The aux slot of r_I (then r_E, r_P, r_W; or θ_I, θ_E, θ_P, θ_W).
+pub const AUX_RATES: usize = 16;
 /// State slots of the 14 diffusing mediators, in the kernel's order (`MEDIATORS`).
 pub const MEDIATOR_SLOTS: [usize; 14] = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 /// Sub-steps (and broadcast inputs) one submit can hold.
@@ -87,15 +89,28 @@ struct Globals {
     sigma_sex: f32,
     retardation: f32,
     n_cells: u32,
-    broadcast: u32,
-    transport: u32,
     rvm: f32,
     a7: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+/// What the cells of a [`ReactionCells`] are, compiled into its kernel as constants (a uniform
+/// `if` costs its whole body on lavapipe, taken or not; BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellMode {
+    /// Well-mixed compartments: each cell reads its own input and every state, the mediators
+    /// included, evolves in the reaction step.
+    WellMixed,
+    /// The cells of the tissue: every cell reads the sub-step's broadcast input and the 14
+    /// diffusing mediators are frozen in the reaction step (the transport step moves them).
+    Tissue,
 }
 
 /// The kernel's `Step`: a run of `count` sub-steps of `dt` seconds, sub-step k reading the
-/// broadcast input `input + k` (256-byte dynamic-offset slots).
+/// broadcast input `input + k` (256-byte dynamic-offset slots). `exp_step_goals` ends the run by
+/// writing the mediators' goals at input `input + count`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct Step {
@@ -136,27 +151,35 @@ pub enum Integrator {
 /// Kernels of the reaction shader besides the step kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// The 14 mediator goals into aux slots 0..14.
-    Targets,
-    /// r_I, r_E, r_P, r_W into aux slots 14..18 (P and W from the uploaded columns).
+    /// r_I, r_E, r_P, r_W into aux slots 16..20 (P and W from the uploaded columns).
     Rates,
-    /// Calibrated θ_I, θ_E, θ_P, θ_W into aux slots 14..18.
+    /// Calibrated θ_I, θ_E, θ_P, θ_W into aux slots 16..20.
     Calibrate,
 }
 
 /// The WGSL of the reaction kernel: a generated `Params` struct, then the kernel with its
-/// per-element loops unrolled (`// @each_state`: the N_STATES states, `// @each_slot`: every
-/// STATE_STRIDE slot, `// @each_mediator`: the 14 mediators; `{i}` is the index). Constant
+/// per-element loops unrolled (`// @each_state`: the N_STATES states, `// @each_quad`: the
+/// vec4s of a cell's state or map, `// @each_mediator`: the 14 mediators; `{i}` is the index). Constant
 /// indices keep the kernel's private arrays in registers (BENCHMARKS.md: 10× on lavapipe).
-pub fn shader_source() -> String {
-    let mut s = String::from("struct Params {\n");
+pub fn shader_source(mode: CellMode) -> String {
+    let tissue = mode == CellMode::Tissue;
+    let mut s = format!(
+        "// The cells' mode (src/reaction_gpu.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
+         const TRANSPORT: bool = {tissue};\n\nstruct Params {{\n"
+    );
     for k in PARAM_KEYS {
         s.push_str(&format!("    {k}: f32,\n"));
     }
     s.push_str("}\n\n");
     let body = include_str!("../shaders/dorsal_horn_reaction.wgsl");
     let body = expand_blocks(body, "// @each_state", "// @end_state", "{i}", N_STATES);
-    let body = expand_blocks(&body, "// @each_slot", "// @end_slot", "{i}", STATE_STRIDE);
+    let body = expand_blocks(
+        &body,
+        "// @each_quad",
+        "// @end_quad",
+        "{i}",
+        STATE_STRIDE / 4,
+    );
     let body = expand_blocks(
         &body,
         "// @each_mediator",
@@ -259,11 +282,11 @@ pub struct ReactionCells {
     broadcast: bool,
     rk4: wgpu::ComputePipeline,
     exp: wgpu::ComputePipeline,
+    exp_goals: wgpu::ComputePipeline,
     drugs: wgpu::Buffer,
     globals: wgpu::Buffer,
     globals_value: Globals,
     integrator: Integrator,
-    targets: wgpu::ComputePipeline,
     rates: wgpu::ComputePipeline,
     calibrate: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
@@ -284,22 +307,21 @@ impl ReactionCells {
         let states: Vec<[f32; STATE_STRIDE]> = cells.iter().map(|(s, _)| pack_state(s)).collect();
         let maps = vec![CellMap::well_mixed(&model.theta); cells.len()];
         let inputs: Vec<Input> = cells.iter().map(|(_, i)| *i).collect();
-        let r = ReactionCells::with_maps(gpu, model, &states, &maps, false, false)?;
+        let r = ReactionCells::with_maps(gpu, model, &states, &maps, CellMode::WellMixed)?;
         r.set_inputs(gpu, &inputs);
         Ok(r)
     }
 
-    /// Cells of a tissue: one state and map per cell. With `broadcast`, every cell reads the
-    /// sub-step's input (the spatial model); with `transport`, the mediators are frozen in the
-    /// reaction step (they are moved by the transport step).
+    /// Cells with one state and map each, in mode `mode` (the spatial model's cells are
+    /// [`CellMode::Tissue`]).
     pub fn with_maps(
         gpu: &Gpu,
         model: &Model,
         states: &[[f32; STATE_STRIDE]],
         maps: &[CellMap],
-        broadcast: bool,
-        transport: bool,
+        mode: CellMode,
     ) -> Result<ReactionCells, Error> {
+        let broadcast = mode == CellMode::Tissue;
         let device = &gpu.device;
         let n = states.len();
         assert_eq!(maps.len(), n, "one map per cell");
@@ -321,11 +343,11 @@ impl ReactionCells {
             sigma_sex: model.sigma_sex as f32,
             retardation: if model.retardation { 1.0 } else { 0.0 },
             n_cells: n as u32,
-            broadcast: broadcast as u32,
-            transport: transport as u32,
             rvm: model.rvm as f32,
             a7: model.a7 as f32,
-            _pad: 0,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
         };
         let globals_buf = buffer("reaction globals", std::mem::size_of::<Globals>(), none);
         gpu.queue
@@ -418,7 +440,7 @@ impl ReactionCells {
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("dorsal_horn_reaction"),
-            source: wgpu::ShaderSource::Wgsl(shader_source().into()),
+            source: wgpu::ShaderSource::Wgsl(shader_source(mode).into()),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("reaction pipeline layout"),
@@ -431,11 +453,11 @@ impl ReactionCells {
             broadcast,
             rk4: pipeline("rk4_step"),
             exp: pipeline("exp_step"),
+            exp_goals: pipeline("exp_step_goals"),
             drugs: drugs_buf,
             globals: globals_buf,
             globals_value: globals,
             integrator: Integrator::Rk4,
-            targets: pipeline("write_targets"),
             rates: pipeline("evaluate_rates"),
             calibrate: pipeline("calibrate_thresholds"),
             bind_group,
@@ -528,11 +550,13 @@ impl ReactionCells {
 
     /// Records the run of sub-steps in slot `slot` (written by
     /// [`ReactionCells::set_substeps`]): one dispatch. With the exponential-midpoint integrator
-    /// the dispatch takes the run's `count` sub-steps; RK4 takes one step per dispatch.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass, slot: usize) {
-        pass.set_pipeline(match self.integrator {
-            Integrator::Rk4 => &self.rk4,
-            Integrator::ExponentialMidpoint => &self.exp,
+    /// the dispatch takes the run's `count` sub-steps (and the goals when the run asks for
+    /// them); RK4 takes one step per dispatch.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass, slot: usize, goals: bool) {
+        pass.set_pipeline(match (self.integrator, goals) {
+            (Integrator::Rk4, _) => &self.rk4,
+            (Integrator::ExponentialMidpoint, false) => &self.exp,
+            (Integrator::ExponentialMidpoint, true) => &self.exp_goals,
         });
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_bind_group(1, &self.step_group, &[(slot as u64 * SLOT) as u32]);
@@ -542,7 +566,6 @@ impl ReactionCells {
     /// Records one dispatch of `kernel` with sub-step slot `slot`'s input.
     pub fn encode_kernel(&self, pass: &mut wgpu::ComputePass, kernel: Kernel, slot: usize) {
         pass.set_pipeline(match kernel {
-            Kernel::Targets => &self.targets,
             Kernel::Rates => &self.rates,
             Kernel::Calibrate => &self.calibrate,
         });
@@ -569,7 +592,7 @@ impl ReactionCells {
                     timestamp_writes: None,
                 });
                 for _ in 0..n {
-                    self.encode(&mut pass, 0);
+                    self.encode(&mut pass, 0, false);
                 }
             }
             gpu.queue.submit([enc.finish()]);

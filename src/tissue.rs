@@ -34,10 +34,11 @@ use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
+use crate::multigrid::{self, Geometry, Multigrid, TransportCoef};
 use crate::params::ParamTable;
 use crate::reaction_gpu::{
-    AUX_STRIDE, CellMap, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, ReactionCells,
-    STATE_STRIDE, SubstepRun, pack_state,
+    AUX_RATES, AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS,
+    ReactionCells, STATE_STRIDE, SubstepRun, pack_state,
 };
 use crate::rkl2::Rkl2;
 
@@ -169,6 +170,9 @@ pub struct Layout {
     pub p_pia: f32,
     /// Per cell: w_I inside the tested band where P is present (§4.11 probe weights).
     pub probe_weight: Vec<f32>,
+    /// Per mediator: D* = D_free/λ_X² (µm²/s).
+    d_star: Vec<f32>,
+    lambda_grey: f32,
 }
 
 /// 3 × 3 smoothing of §2.4 (1/4 centre, 1/8 edges, 1/16 corners), restricted to active cells
@@ -294,6 +298,7 @@ impl Layout {
             })
             .collect();
         let mut clearance = Vec::new();
+        let mut d_stars = Vec::new();
         let species: Vec<Species> = MEDIATORS
             .iter()
             .zip(SPECIES_KEYS)
@@ -301,6 +306,7 @@ impl Layout {
                 let r = r.map_or(1.0, get);
                 clearance.push((get(k), r));
                 let d_star = get(d) / (get(lam) * get(lam));
+                d_stars.push(d_star);
                 let dfield: Vec<f32> = (0..n)
                     .map(|i| {
                         if active[i] {
@@ -351,11 +357,23 @@ impl Layout {
             clearance,
             p_pia: get("P_pia"),
             probe_weight,
+            d_star: d_stars,
+            lambda_grey,
         }
     }
 
     pub fn cells(&self) -> usize {
         self.tissue.nx * self.tissue.ny
+    }
+
+    /// Largest D*/R (µm²/s) over the mediators `members` and the cells of the cord.
+    pub fn max_d_over_a(&self, members: &[usize]) -> f64 {
+        members
+            .iter()
+            .map(|&m| {
+                self.problem.species[m].max_effective_diffusivity(self.problem.grid.cells()) as f64
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Largest κ of the transport's linear term (1/s) over the mediators `members`.
@@ -368,6 +386,39 @@ impl Layout {
                 ((k + self.p_pia * g) / r) as f64
             })
             .fold(0.0, f64::max)
+    }
+
+    /// The transport geometry every mediator shares (src/multigrid.rs): g = α·(λ_grey/λ)²,
+    /// w = α and F = pial faces/h in the cord, 0 outside.
+    pub fn transport_geometry(&self) -> Geometry {
+        let n = self.cells();
+        let lambda_grey = self.lambda_grey;
+        let inside = |i: usize, v: f32| if self.active[i] { v } else { 0.0 };
+        let maps = &self.maps;
+        Geometry {
+            nx: self.tissue.nx,
+            ny: self.tissue.ny,
+            h: self.tissue.h,
+            g: (0..n)
+                .map(|i| {
+                    let scale = lambda_grey / maps.lambda[i];
+                    inside(i, maps.alpha[i] * scale * scale)
+                })
+                .collect(),
+            w: (0..n).map(|i| inside(i, maps.alpha[i])).collect(),
+            robin: (0..n)
+                .map(|i| inside(i, self.pia[i] * maps.alpha[i]))
+                .collect(),
+            absorbing_bottom: matches!(
+                self.problem.grid.boundary(Side::YMax),
+                Boundary::Fixed { .. }
+            ),
+        }
+    }
+
+    /// Per mediator: D* (µm²/s), the free diffusivity over its tortuosity squared.
+    pub fn d_star(&self, m: usize) -> f32 {
+        self.d_star[m]
     }
 
     /// The transport problem of the mediators `members`.
@@ -462,7 +513,8 @@ pub struct TissueSim {
     pub layout: Layout,
     pub model: Model,
     reaction: ReactionCells,
-    transports: Vec<Transport>,
+    transport: Transport,
+    scheme: TransportScheme,
     pub time_s: f64,
     /// Transport steps and reaction sub-steps taken.
     pub transport_steps: u64,
@@ -471,11 +523,64 @@ pub struct TissueSim {
     /// forward Euler at each group's stability limit would have needed for the same time.
     pub stencil_passes: u64,
     pub explicit_passes: f64,
+    /// Compute dispatches recorded so far (reaction, transfer and transport).
+    pub dispatches: u64,
+    /// Sampled timing of the step's phases, when enabled ([`TissueSim::sample_profile`]).
+    profile: Option<StepProfile>,
+    /// The last transport step's length, while the implicit transport's history holds its start
+    /// (None after the states were replaced).
+    previous_dt: Option<f64>,
 }
 
-/// One transport group on the GPU: its RKL2 state and the kernels that move its mediators
+/// Wall time of the reaction and transport phases over the sampled steps: every `every`-th
+/// transport step is submitted phase by phase and waited for, so that its GPU time can be
+/// attributed (the results are bit-identical to unsampled steps).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StepProfile {
+    pub every: u64,
+    /// Steps sampled.
+    pub steps: u64,
+    /// Seconds of the sampled steps' reaction phases (both halves, goals) and transport phases
+    /// (gather, solve, scatter).
+    pub reaction_s: f64,
+    pub transport_s: f64,
+}
+
+/// How the transport step moves the diffusing mediators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportScheme {
+    /// Backward Euler solved by multigrid (src/multigrid.rs): all 14 mediators in one solve of
+    /// a fixed number of V-cycles, whatever the step. The default.
+    #[default]
+    Implicit,
+    /// RKL2 super-time-stepping (src/rkl2.rs) in two groups: the stage count grows with
+    /// √(Δt·D/h²). Kept as the reference the implicit scheme is tested against.
+    Rkl2,
+}
+
+impl TransportScheme {
+    pub const NAMES: [&'static str; 2] = ["implicit", "rkl2"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportScheme::Implicit => "implicit",
+            TransportScheme::Rkl2 => "rkl2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TransportScheme> {
+        match name {
+            "implicit" => Some(TransportScheme::Implicit),
+            "rkl2" => Some(TransportScheme::Rkl2),
+            _ => None,
+        }
+    }
+}
+
+/// One RKL2 transport group on the GPU: its RKL2 state and the kernels that move its mediators
 /// between the reaction state and the RKL2 textures.
-struct Transport {
+struct Rkl2Group {
     members: Vec<usize>,
     kappa_max: f64,
     rk: Rkl2,
@@ -483,6 +588,21 @@ struct Transport {
     scatter: wgpu::ComputePipeline,
     gather_group: wgpu::BindGroup,
     scatter_group: wgpu::BindGroup,
+}
+
+/// The implicit transport of all 14 mediators: the multigrid solver and the kernels that fill
+/// its right-hand side and initial guess from the reaction state and write the solution back.
+struct ImplicitTransport {
+    mg: Multigrid,
+    gather: wgpu::ComputePipeline,
+    scatter: wgpu::ComputePipeline,
+    gather_group: wgpu::BindGroup,
+    scatter_group: wgpu::BindGroup,
+}
+
+enum Transport {
+    Rkl2(Vec<Rkl2Group>),
+    Implicit(Box<ImplicitTransport>),
 }
 
 fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
@@ -514,12 +634,24 @@ pub fn transfer_shader_source(layout: &Layout, members: &[usize]) -> String {
 
 impl TissueSim {
     /// Uploads the layout and starts every active cell from `initial` (the well-mixed
-    /// calibrated baseline); θ still has to be calibrated ([`TissueSim::calibrate`]).
+    /// calibrated baseline) with the default (implicit) transport; θ still has to be calibrated
+    /// ([`TissueSim::calibrate`]).
     pub fn new(
         gpu: &Gpu,
         layout: Layout,
         model: Model,
         initial: &State,
+    ) -> Result<TissueSim, Error> {
+        TissueSim::with_scheme(gpu, layout, model, initial, TransportScheme::default())
+    }
+
+    /// [`TissueSim::new`] with the transport scheme `scheme`.
+    pub fn with_scheme(
+        gpu: &Gpu,
+        layout: Layout,
+        model: Model,
+        initial: &State,
+        scheme: TransportScheme,
     ) -> Result<TissueSim, Error> {
         let n = layout.cells();
         let bytes = (n * STATE_STRIDE * 4) as u64;
@@ -551,7 +683,7 @@ impl TissueSim {
         let mut m = model;
         m.retardation = true;
         let mut reaction =
-            ReactionCells::with_maps(gpu, &m, &states, &layout.cell_maps, true, true)?;
+            ReactionCells::with_maps(gpu, &m, &states, &layout.cell_maps, CellMode::Tissue)?;
         reaction.set_integrator(Integrator::ExponentialMidpoint);
         let device = &gpu.device;
         let scope = gpu.capture_errors();
@@ -572,74 +704,145 @@ impl TissueSim {
             .map(|&a| if a { 1.0 } else { 0.0 })
             .collect();
         let active_buf = storage("active", bytemuck::cast_slice(&active));
-        let mut transports = Vec::new();
-        for members in &layout.groups {
-            let problem = layout.group_problem(members);
-            let fields: Vec<Vec<f32>> = members
-                .iter()
-                .map(|&m| (0..n).map(|i| states[i][MEDIATOR_SLOTS[m]]).collect())
-                .collect();
-            let kappa_max = layout.kappa_max(members);
-            let mut rk = Rkl2::new(gpu, &problem, &fields, 600.0)?;
-            rk.set_step(gpu, 600.0, kappa_max)?;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("transfer"),
-                source: wgpu::ShaderSource::Wgsl(transfer_shader_source(&layout, members).into()),
-            });
-            let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
-            let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
-            let species: Vec<[f32; 4]> = members
-                .iter()
-                .map(|&m| {
-                    let (k, r) = layout.clearance[m];
-                    [k, r, layout.p_pia, 0.0]
-                })
-                .collect();
-            let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
-            let fields_view = array_view(rk.fields_texture());
-            let linear_view = array_view(rk.linear_texture());
-            let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("gather"),
-                layout: &gather.get_bind_group_layout(0),
-                entries: &[
-                    entry(0, reaction.state_buffer().as_entire_binding()),
-                    entry(1, reaction.aux_buffer().as_entire_binding()),
-                    entry(2, pia.as_entire_binding()),
-                    entry(3, species_buf.as_entire_binding()),
-                    entry(4, wgpu::BindingResource::TextureView(&fields_view)),
-                    entry(5, wgpu::BindingResource::TextureView(&linear_view)),
-                ],
-            });
-            let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("scatter"),
-                layout: &scatter.get_bind_group_layout(0),
-                entries: &[
-                    entry(6, reaction.state_buffer().as_entire_binding()),
-                    entry(7, wgpu::BindingResource::TextureView(&fields_view)),
-                    entry(8, active_buf.as_entire_binding()),
-                ],
-            });
-            transports.push(Transport {
-                members: members.clone(),
-                kappa_max,
-                rk,
-                gather,
-                scatter,
-                gather_group,
-                scatter_group,
-            });
-        }
+        let transport = match scheme {
+            TransportScheme::Rkl2 => {
+                let mut groups = Vec::new();
+                for members in &layout.groups {
+                    let problem = layout.group_problem(members);
+                    let fields: Vec<Vec<f32>> = members
+                        .iter()
+                        .map(|&m| (0..n).map(|i| states[i][MEDIATOR_SLOTS[m]]).collect())
+                        .collect();
+                    let kappa_max = layout.kappa_max(members);
+                    let mut rk = Rkl2::new(gpu, &problem, &fields, 600.0)?;
+                    rk.set_step(gpu, 600.0, kappa_max)?;
+                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some("transfer"),
+                        source: wgpu::ShaderSource::Wgsl(
+                            transfer_shader_source(&layout, members).into(),
+                        ),
+                    });
+                    let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
+                    let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
+                    let species: Vec<[f32; 4]> = members
+                        .iter()
+                        .map(|&m| {
+                            let (k, r) = layout.clearance[m];
+                            [k, r, layout.p_pia, 0.0]
+                        })
+                        .collect();
+                    let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
+                    let fields_view = array_view(rk.fields_texture());
+                    let linear_view = array_view(rk.linear_texture());
+                    let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("gather"),
+                        layout: &gather.get_bind_group_layout(0),
+                        entries: &[
+                            entry(0, reaction.state_buffer().as_entire_binding()),
+                            entry(1, reaction.aux_buffer().as_entire_binding()),
+                            entry(2, pia.as_entire_binding()),
+                            entry(3, species_buf.as_entire_binding()),
+                            entry(4, wgpu::BindingResource::TextureView(&fields_view)),
+                            entry(5, wgpu::BindingResource::TextureView(&linear_view)),
+                        ],
+                    });
+                    let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("scatter"),
+                        layout: &scatter.get_bind_group_layout(0),
+                        entries: &[
+                            entry(6, reaction.state_buffer().as_entire_binding()),
+                            entry(7, wgpu::BindingResource::TextureView(&fields_view)),
+                            entry(8, active_buf.as_entire_binding()),
+                        ],
+                    });
+                    groups.push(Rkl2Group {
+                        members: members.clone(),
+                        kappa_max,
+                        rk,
+                        gather,
+                        scatter,
+                        gather_group,
+                        scatter_group,
+                    });
+                }
+                Transport::Rkl2(groups)
+            }
+            TransportScheme::Implicit => {
+                let members: Vec<usize> = (0..MEDIATORS.len()).collect();
+                let geo = layout.transport_geometry();
+                let mg = Multigrid::new(
+                    gpu,
+                    &geo,
+                    members.len(),
+                    layout.p_pia,
+                    multigrid::CYCLES,
+                    multigrid::SWEEPS,
+                )?;
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("transfer"),
+                    source: wgpu::ShaderSource::Wgsl(
+                        transfer_shader_source(&layout, &members).into(),
+                    ),
+                });
+                let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
+                let (gather, scatter) = (pipeline("gather_implicit"), pipeline("scatter"));
+                let species: Vec<[f32; 4]> = members
+                    .iter()
+                    .map(|&m| {
+                        let (k, r) = layout.clearance[m];
+                        [k, r, layout.p_pia, 0.0]
+                    })
+                    .collect();
+                let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
+                let mass = storage("transfer mass", bytemuck::cast_slice(&geo.w));
+                let guess_view = array_view(mg.guess_texture());
+                let history_view = array_view(mg.history_texture());
+                let solution_view = array_view(mg.step_solution_texture());
+                let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("gather implicit"),
+                    layout: &gather.get_bind_group_layout(0),
+                    entries: &[
+                        entry(0, reaction.state_buffer().as_entire_binding()),
+                        entry(1, reaction.aux_buffer().as_entire_binding()),
+                        entry(3, species_buf.as_entire_binding()),
+                        entry(4, wgpu::BindingResource::TextureView(&guess_view)),
+                        entry(9, mass.as_entire_binding()),
+                        entry(10, wgpu::BindingResource::TextureView(&history_view)),
+                    ],
+                });
+                let scatter_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("scatter"),
+                    layout: &scatter.get_bind_group_layout(0),
+                    entries: &[
+                        entry(6, reaction.state_buffer().as_entire_binding()),
+                        entry(7, wgpu::BindingResource::TextureView(&solution_view)),
+                        entry(8, active_buf.as_entire_binding()),
+                    ],
+                });
+                Transport::Implicit(Box::new(ImplicitTransport {
+                    mg,
+                    gather,
+                    scatter,
+                    gather_group,
+                    scatter_group,
+                }))
+            }
+        };
         gpu.validated(scope, "tissue transfer set-up")?;
         Ok(TissueSim {
             layout,
             model: m,
             reaction,
-            transports,
+            transport,
+            scheme,
             time_s: 0.0,
             transport_steps: 0,
             reaction_substeps: 0,
             stencil_passes: 0,
             explicit_passes: 0.0,
+            dispatches: 0,
+            profile: None,
+            previous_dt: None,
         })
     }
 
@@ -662,7 +865,7 @@ impl TissueSim {
         let aux = self.reaction.run_kernel(gpu, Kernel::Calibrate, input)?;
         for (i, m) in self.layout.cell_maps.iter_mut().enumerate() {
             if self.layout.active[i] {
-                let a = &aux[i * AUX_STRIDE + 14..][..4];
+                let a = &aux[i * AUX_STRIDE + AUX_RATES..][..4];
                 m.theta = [a[0], a[1], a[2], a[3]];
             }
         }
@@ -679,20 +882,91 @@ impl TissueSim {
         self.reaction.set_drugs(gpu, &self.model);
     }
 
-    /// Stages of each transport group's step for a step of `dt` seconds.
+    /// Samples every `every`-th transport step's phases from now on ([`StepProfile`]).
+    pub fn sample_profile(&mut self, every: u64) {
+        self.profile = Some(StepProfile {
+            every: every.max(1),
+            ..StepProfile::default()
+        });
+    }
+
+    /// The sampled profile so far.
+    pub fn profile(&self) -> Option<StepProfile> {
+        self.profile
+    }
+
+    /// The transport scheme.
+    pub fn scheme(&self) -> TransportScheme {
+        self.scheme
+    }
+
+    /// RKL2 stages of each transport group for a step of `dt` seconds (the implicit scheme's
+    /// V-cycles per solve, as one group).
     pub fn transport_stages(&mut self, gpu: &Gpu, dt: f64) -> Result<Vec<u32>, Error> {
-        self.transports
-            .iter_mut()
-            .map(|t| t.rk.set_step(gpu, dt, t.kappa_max))
-            .collect()
+        match &mut self.transport {
+            Transport::Rkl2(groups) => groups
+                .iter_mut()
+                .map(|t| t.rk.set_step(gpu, dt, t.kappa_max))
+                .collect(),
+            Transport::Implicit(t) => Ok(vec![t.mg.cycles()]),
+        }
     }
 
     /// Names of the mediators of each transport group.
     pub fn transport_groups(&self) -> Vec<Vec<&'static str>> {
-        self.transports
-            .iter()
-            .map(|t| t.members.iter().map(|&m| MEDIATORS[m]).collect())
-            .collect()
+        match &self.transport {
+            Transport::Rkl2(groups) => groups
+                .iter()
+                .map(|t| t.members.iter().map(|&m| MEDIATORS[m]).collect())
+                .collect(),
+            Transport::Implicit(_) => vec![MEDIATORS.to_vec()],
+        }
+    }
+
+    /// Sets up the transport for a step of `dt` seconds and counts its work: species-stencil
+    /// passes (fine-grid equivalents for multigrid) and what forward Euler would need.
+    fn prepare_transport(&mut self, gpu: &Gpu, dt: f64) -> Result<(), Error> {
+        let h = self.layout.tissue.h;
+        match &mut self.transport {
+            Transport::Rkl2(groups) => {
+                for t in groups.iter_mut() {
+                    let s = t.rk.set_step(gpu, dt, t.kappa_max)?;
+                    let size = t.members.len() as u64;
+                    self.stencil_passes += (s as u64 + 1) * size;
+                    let limit = crate::rkl2::explicit_limit(t.rk.max_d_over_a(), h, t.kappa_max);
+                    self.explicit_passes += (dt / limit).ceil() * size as f64;
+                    // gather, operator, stages, scatter
+                    self.dispatches += s as u64 + 3;
+                }
+            }
+            Transport::Implicit(t) => {
+                let layout = &self.layout;
+                let coefs: Vec<TransportCoef> = (0..MEDIATORS.len())
+                    .map(|m| {
+                        let (k, r) = layout.clearance[m];
+                        TransportCoef {
+                            d: layout.d_star[m],
+                            r,
+                            k,
+                        }
+                    })
+                    .collect();
+                t.mg.set_step(gpu, dt, self.previous_dt, &coefs);
+                let ns = MEDIATORS.len() as f64;
+                self.stencil_passes +=
+                    ((2.0 * t.mg.fine_passes_per_solve() + 2.0) * ns).round() as u64;
+                for group in &layout.groups {
+                    let limit = crate::rkl2::explicit_limit(
+                        layout.max_d_over_a(group),
+                        h,
+                        layout.kappa_max(group),
+                    );
+                    self.explicit_passes += (dt / limit).ceil() * group.len() as f64;
+                }
+                self.dispatches += t.mg.dispatches_per_step() + 2;
+            }
+        }
+        Ok(())
     }
 
     /// One Strang step of `dt` seconds, with reaction sub-steps of at most `substep` seconds,
@@ -727,60 +1001,102 @@ impl TissueSim {
         for k in 0..n {
             inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
         }
-        // Slots: the first half's run, the goals at the midpoint, the second half's run.
+        // Slots: the first half's run, ending with the goals at the midpoint; the second half's.
         let slots = [
             SubstepRun::new(h, 0, n as u32),
-            SubstepRun::new(0.0, n as u32, 1),
             SubstepRun::new(h, (n + 1) as u32, n as u32),
         ];
-        let stages = self.transport_stages(gpu, dt)?;
-        for (t, s) in self.transports.iter().zip(&stages) {
-            let size = t.members.len() as u64;
-            self.stencil_passes += (*s as u64 + 1) * size;
-            let limit =
-                crate::rkl2::explicit_limit(t.rk.max_d_over_a(), self.layout.tissue.h, t.kappa_max);
-            self.explicit_passes += (dt / limit).ceil() * size as f64;
-        }
+        self.prepare_transport(gpu, dt)?;
         self.reaction.set_inputs(gpu, &inputs);
         self.reaction.set_substeps(gpu, &slots);
         let g = &self.layout.problem.grid;
         let texel_groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
         let cell_groups = ((g.nx * g.ny) as u32).div_ceil(64);
-        let mut enc = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("tissue step"),
-            });
+        let encoder = |label: &str| {
+            gpu.device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+        };
+        let pass_of =
+            |enc: &mut wgpu::CommandEncoder, label: &'static str| -> wgpu::ComputePass<'static> {
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(label),
+                    timestamp_writes: None,
+                })
+                .forget_lifetime()
+            };
+        // The first reaction half and the mediators' goals at the midpoint.
+        let mut first = encoder("reaction, first half");
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("reaction, first half"),
-                timestamp_writes: None,
-            });
-            self.reaction.encode(&mut pass, 0);
-            self.reaction.encode_kernel(&mut pass, Kernel::Targets, 1);
-            for t in &self.transports {
+            let mut pass = pass_of(&mut first, "reaction, first half");
+            self.reaction.encode(&mut pass, 0, true);
+        }
+        // The transport: gather the mediators, move them, scatter them back.
+        let mut transport = encoder("transport");
+        match &mut self.transport {
+            Transport::Rkl2(groups) => {
+                {
+                    let mut pass = pass_of(&mut transport, "rkl2 gather");
+                    for t in groups.iter() {
+                        pass.set_pipeline(&t.gather);
+                        pass.set_bind_group(0, &t.gather_group, &[]);
+                        pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
+                    }
+                }
+                for t in groups.iter_mut() {
+                    t.rk.encode_step(&mut transport);
+                }
+                let mut pass = pass_of(&mut transport, "rkl2 scatter");
+                for t in groups.iter() {
+                    pass.set_pipeline(&t.scatter);
+                    pass.set_bind_group(0, &t.scatter_group, &[]);
+                    pass.dispatch_workgroups(cell_groups, 1, 1);
+                }
+            }
+            Transport::Implicit(t) => {
+                t.mg.encode_keep_history(&mut transport);
+                let mut pass = pass_of(&mut transport, "implicit transport");
                 pass.set_pipeline(&t.gather);
                 pass.set_bind_group(0, &t.gather_group, &[]);
                 pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
-            }
-        }
-        for t in &mut self.transports {
-            t.rk.encode_step(&mut enc);
-        }
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("reaction, second half"),
-                timestamp_writes: None,
-            });
-            for t in &self.transports {
+                t.mg.encode_step(&mut pass);
                 pass.set_pipeline(&t.scatter);
                 pass.set_bind_group(0, &t.scatter_group, &[]);
                 pass.dispatch_workgroups(cell_groups, 1, 1);
             }
-            self.reaction.encode(&mut pass, 2);
         }
-        gpu.queue.submit([enc.finish()]);
+        let mut second = encoder("reaction, second half");
+        {
+            let mut pass = pass_of(&mut second, "reaction, second half");
+            self.reaction.encode(&mut pass, 1, false);
+        }
+        let sampled = self
+            .profile
+            .as_ref()
+            .is_some_and(|p| self.transport_steps.is_multiple_of(p.every));
+        if sampled {
+            // Each phase alone, waited for: where the GPU time goes (the numerics are the same).
+            gpu.wait()?;
+            let start = std::time::Instant::now();
+            gpu.queue.submit([first.finish()]);
+            gpu.wait()?;
+            let t1 = start.elapsed().as_secs_f64();
+            gpu.queue.submit([transport.finish()]);
+            gpu.wait()?;
+            let t2 = start.elapsed().as_secs_f64();
+            gpu.queue.submit([second.finish()]);
+            gpu.wait()?;
+            let t3 = start.elapsed().as_secs_f64();
+            let p = self.profile.as_mut().expect("sampled implies a profile");
+            p.steps += 1;
+            p.reaction_s += t1 + (t3 - t2);
+            p.transport_s += t2 - t1;
+        } else {
+            gpu.queue
+                .submit([first.finish(), transport.finish(), second.finish()]);
+        }
+        self.dispatches += 2;
         self.time_s = t0 + dt;
+        self.previous_dt = Some(dt);
         self.transport_steps += 1;
         self.reaction_substeps += 2 * n as u64;
         Ok(())
@@ -791,9 +1107,17 @@ impl TissueSim {
         self.reaction.read_raw(gpu)
     }
 
+    /// Starts the implicit transport's next step without the previous step's history (its
+    /// first stage then starts from Cⁿ rather than an extrapolation): a run starts so, whether
+    /// its baseline was just settled or restored, so that both give the same bits.
+    pub fn forget_history(&mut self) {
+        self.previous_dt = None;
+    }
+
     /// Replaces every cell's state (STATE_STRIDE floats per cell).
-    pub fn write_states(&self, gpu: &Gpu, states: &[[f32; STATE_STRIDE]]) {
+    pub fn write_states(&mut self, gpu: &Gpu, states: &[[f32; STATE_STRIDE]]) {
         self.reaction.set_states(gpu, states);
+        self.previous_dt = None;
     }
 
     /// The fast rates of every cell at the current state with `input` (nothing advances).
@@ -801,7 +1125,9 @@ impl TissueSim {
         let n = self.layout.cells();
         let first = self.reaction.run_kernel(gpu, Kernel::Rates, input)?;
         let pick = |aux: &[f32], k: usize| -> Vec<f32> {
-            (0..n).map(|i| aux[i * AUX_STRIDE + 14 + k]).collect()
+            (0..n)
+                .map(|i| aux[i * AUX_STRIDE + AUX_RATES + k])
+                .collect()
         };
         let (r_i, r_e) = (pick(&first, 0), pick(&first, 1));
         self.reaction

@@ -13,7 +13,9 @@ use crate::gpu::Gpu;
 use crate::output;
 use crate::params::ParamTable;
 use crate::reaction_gpu::STATE_STRIDE;
-use crate::tissue::{Layout, ProbeResponse, RATE_NAMES, REPORT_REGIONS, STATE_NAMES, TissueSim};
+use crate::tissue::{
+    Layout, ProbeResponse, RATE_NAMES, REPORT_REGIONS, STATE_NAMES, TissueSim, TransportScheme,
+};
 use crate::wellmixed::{Drugs, EaMode, EaSession, Model, PainModel, Protocol};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -268,6 +270,8 @@ pub struct RawTissueTime {
     pub reaction_substep_s: Option<f64>,
     pub settle_days: Option<f64>,
     pub settle_step_h: Option<f64>,
+    pub settle: Option<String>,
+    pub transport: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -342,6 +346,10 @@ pub struct TissueScenario {
     pub reaction_substep_s: f64,
     pub settle_s: f64,
     pub settle_step_s: f64,
+    /// How the baseline before t = 0 is prepared.
+    pub settle: SettleMode,
+    /// How the diffusing mediators are transported.
+    pub transport: TransportScheme,
     pub protocol: Protocol,
     pub drugs: Drugs,
     /// Doses with route-specific time courses (§6).
@@ -356,6 +364,28 @@ pub struct TissueScenario {
     pub frames: bool,
     pub colormap: Colormap,
     pub resolved_toml: toml::Table,
+}
+
+/// How the baseline tissue before t = 0 is prepared (§8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SettleMode {
+    /// The steady state of the baseline, computed directly by steps of growing length until no
+    /// state of any cell changes ([`steady_state`]). The default.
+    #[default]
+    Steady,
+    /// `time.settle_days` of baseline input in steps of `time.settle_step_h`.
+    Integrate,
+}
+
+impl SettleMode {
+    pub const NAMES: [&'static str; 2] = ["steady", "integrate"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SettleMode::Steady => "steady",
+            SettleMode::Integrate => "integrate",
+        }
+    }
 }
 
 /// Whether a parsed TOML tree is a dorsal-horn scenario (it has a `[tissue]` table).
@@ -517,6 +547,22 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             12.0,
             "h",
         )?;
+    let settle = match choice(
+        o,
+        "time.settle",
+        tm.settle.as_deref().unwrap_or("steady"),
+        &SettleMode::NAMES,
+    )? {
+        "integrate" => SettleMode::Integrate,
+        _ => SettleMode::Steady,
+    };
+    let transport = TransportScheme::from_name(choice(
+        o,
+        "time.transport",
+        tm.transport.as_deref().unwrap_or("implicit"),
+        &TransportScheme::NAMES,
+    )?)
+    .unwrap_or_default();
     let pain = match choice(
         o,
         "pain.model",
@@ -822,6 +868,8 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         reaction_substep_s,
         settle_s,
         settle_step_s,
+        settle,
+        transport,
         protocol: Protocol {
             pain,
             pain_onset_s: onset_s,
@@ -960,7 +1008,7 @@ fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Erro
     let naive = model.calibrated_baseline();
     let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
     layout.p_pia = sc.p_pia as f32;
-    TissueSim::new(gpu, layout, model, &naive)
+    TissueSim::with_scheme(gpu, layout, model, &naive, sc.transport)
 }
 
 /// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step;
@@ -973,24 +1021,142 @@ pub fn baseline_with_progress(
     let mut sim = uncalibrated_tissue(gpu, sc)?;
     let base = sim.model.baseline_input();
     sim.calibrate(gpu, &base)?;
-    let mut t = 0.0;
     let cancelled = || Error::Output("the baseline settling was cancelled".into());
     if !progress(0.0) {
         return Err(cancelled());
     }
-    while t < sc.settle_s - 1e-6 {
-        let dt = sc.settle_step_s.min(sc.settle_s - t);
-        sim.step(gpu, dt, dt / 2.0, &|_| base)?;
-        t += dt;
-        if !progress(t / sc.settle_s) {
-            return Err(cancelled());
+    match sc.settle {
+        SettleMode::Integrate => {
+            let mut t = 0.0;
+            while t < sc.settle_s - 1e-6 {
+                let dt = sc.settle_step_s.min(sc.settle_s - t);
+                sim.step(gpu, dt, dt / 2.0, &|_| base)?;
+                t += dt;
+                if !progress(t / sc.settle_s) {
+                    return Err(cancelled());
+                }
+            }
+            if sc.settle_s > 0.0 {
+                sim.calibrate(gpu, &base)?;
+            }
         }
-    }
-    if sc.settle_s > 0.0 {
-        sim.calibrate(gpu, &base)?;
+        SettleMode::Steady => {
+            let report = steady_state(gpu, &mut sim, &base, progress)?;
+            if !report.converged {
+                return Err(Error::Output(format!(
+                    "the baseline did not reach a steady state: after {} steps of up to {:.0} d \
+                     a state still changed by {:.1e} of its scale per step ({} at cell {}); \
+                     set time.settle = \"integrate\" to settle for time.settle_days instead",
+                    report.steps,
+                    report.last_dt_s / 86400.0,
+                    report.change,
+                    STATE_NAMES[report.worst_state],
+                    report.worst_cell
+                )));
+            }
+            sim.calibrate(gpu, &base)?;
+        }
     }
     sim.time_s = 0.0;
     Ok(sim)
+}
+
+/// How [`steady_state`] went.
+#[derive(Debug, Clone, Copy)]
+pub struct SteadyReport {
+    pub converged: bool,
+    /// Strang steps taken and the last one's length.
+    pub steps: u32,
+    pub last_dt_s: f64,
+    /// The last step's largest change of a state in a cell, relative to that state's largest
+    /// magnitude over the cells (at least [`STEADY_FLOOR`]), and where it was.
+    pub change: f64,
+    pub worst_state: usize,
+    pub worst_cell: usize,
+}
+
+/// Steady-state tolerance: a step that changes no state of any cell by more than this fraction
+/// of the state's scale ends the search.
+pub const STEADY_TOLERANCE: f64 = 2e-5;
+/// Smallest scale of a state in the steady-state test (states are in EC50 or fraction units).
+pub const STEADY_FLOOR: f64 = 1e-2;
+/// First and largest step of the steady-state search, and the most steps it takes.
+const STEADY_FIRST_S: f64 = 3600.0;
+const STEADY_MAX_S: f64 = 64.0 * 86400.0;
+const STEADY_MAX_STEPS: u32 = 80;
+
+/// Drives `sim` to the steady state of constant input `input` by pseudo-transient continuation:
+/// Strang steps (one reaction sub-step per half) whose length doubles from 1 h to 64 d, until a
+/// step changes no state of any cell by more than [`STEADY_TOLERANCE`] of its scale. Both
+/// split steps keep a steady state exactly (the exponential midpoint and TR-BDF2 have it as a
+/// fixed point), so the long steps only decide how fast the transients die out.
+pub fn steady_state(
+    gpu: &Gpu,
+    sim: &mut TissueSim,
+    input: &crate::wellmixed::Input,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<SteadyReport, Error> {
+    let n_states = STATE_NAMES.len();
+    let active = sim.layout.active.clone();
+    let mut before = sim.read_states(gpu)?;
+    let mut dt = STEADY_FIRST_S;
+    let mut report = SteadyReport {
+        converged: false,
+        steps: 0,
+        last_dt_s: 0.0,
+        change: f64::INFINITY,
+        worst_state: 0,
+        worst_cell: 0,
+    };
+    let start = sim.time_s;
+    while report.steps < STEADY_MAX_STEPS {
+        sim.step(gpu, dt, dt / 2.0, &|_| *input)?;
+        let after = sim.read_states(gpu)?;
+        let mut scale = vec![STEADY_FLOOR; n_states];
+        for (i, c) in after.chunks_exact(STATE_STRIDE).enumerate() {
+            if active[i] {
+                for k in 0..n_states {
+                    scale[k] = scale[k].max(c[k].abs() as f64);
+                }
+            }
+        }
+        let (mut change, mut worst) = (0.0f64, (0, 0));
+        for (i, (a, b)) in after
+            .chunks_exact(STATE_STRIDE)
+            .zip(before.chunks_exact(STATE_STRIDE))
+            .enumerate()
+        {
+            if !active[i] {
+                continue;
+            }
+            for k in 0..n_states {
+                let d = (a[k] - b[k]).abs() as f64 / scale[k];
+                // NaN counts as the largest change.
+                if d > change || d.is_nan() {
+                    change = d;
+                    worst = (k, i);
+                }
+            }
+        }
+        report.steps += 1;
+        report.last_dt_s = dt;
+        report.change = change;
+        report.worst_state = worst.0;
+        report.worst_cell = worst.1;
+        before = after;
+        // Progress: how many of the ~8 decades from a first change of ~1 to the tolerance.
+        let done = (change.max(STEADY_TOLERANCE).ln() / STEADY_TOLERANCE.ln()).clamp(0.0, 1.0);
+        if !progress(done) {
+            return Err(Error::Output("the baseline settling was cancelled".into()));
+        }
+        if change <= STEADY_TOLERANCE {
+            report.converged = true;
+            break;
+        }
+        dt = (2.0 * dt).min(STEADY_MAX_S);
+    }
+    sim.time_s = start;
+    Ok(report)
 }
 
 /// The tissue of `sc` with the given states and θ (a settled baseline kept in memory or on
@@ -1021,7 +1187,42 @@ pub struct BaselineCache {
     dir: PathBuf,
 }
 
-const CACHE_MAGIC: &[u8; 8] = b"DHBASE01";
+const CACHE_MAGIC: &[u8; 8] = b"DHBASE02";
+
+/// Everything a settled baseline depends on, as text: the one key of the disk cache
+/// ([`BaselineCache`]) and of `validate`'s in-memory set. It holds the program version and the
+/// text of every kernel the settling runs (so that a changed kernel never reuses an old
+/// baseline), the parameter table, the tissue keys, the settling and transport keys and the
+/// adapter.
+pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
+    let kernels = [
+        include_str!("../shaders/dorsal_horn_reaction.wgsl"),
+        include_str!("../shaders/multigrid.wgsl"),
+        include_str!("../shaders/rkl2.wgsl"),
+        include_str!("../shaders/stencil.wgsl"),
+        include_str!("../shaders/transfer.wgsl"),
+    ]
+    .concat();
+    format!(
+        "{}|{}|{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        String::from_utf8_lossy(CACHE_MAGIC),
+        env!("CARGO_PKG_VERSION"),
+        kernels,
+        ParamTable::builtin().markdown(),
+        sc.animal,
+        sc.spacing_um,
+        sc.ventral_absorbing,
+        sc.p_pia,
+        sc.female,
+        sc.settle.name(),
+        sc.settle_s,
+        sc.settle_step_s,
+        sc.transport.name(),
+        gpu.info.name,
+        gpu.info.driver,
+        gpu.info.driver_info,
+    )
+}
 
 impl BaselineCache {
     /// `$DORSALHORN_CACHE_DIR`, else `$XDG_CACHE_HOME/dorsalhorn`, else `~/.cache/dorsalhorn`;
@@ -1049,22 +1250,6 @@ impl BaselineCache {
 
     fn path(&self, gpu: &Gpu, sc: &TissueScenario) -> PathBuf {
         use std::hash::{Hash, Hasher};
-        // FNV-1a over a text key: stable across runs and builds (unlike std's RandomState).
-        let key = format!(
-            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-            env!("CARGO_PKG_VERSION"),
-            ParamTable::builtin().markdown(),
-            sc.animal,
-            sc.spacing_um,
-            sc.ventral_absorbing,
-            sc.p_pia,
-            sc.female,
-            sc.settle_s,
-            sc.settle_step_s,
-            gpu.info.name,
-            gpu.info.driver,
-            gpu.info.driver_info,
-        );
         struct Fnv(u64);
         impl Hasher for Fnv {
             fn finish(&self) -> u64 {
@@ -1076,8 +1261,9 @@ impl BaselineCache {
                 }
             }
         }
+        // FNV-1a over the text key: stable across runs and builds (unlike std's RandomState).
         let mut h = Fnv(0xcbf29ce484222325);
-        key.hash(&mut h);
+        baseline_key(gpu, sc).hash(&mut h);
         self.dir.join(format!("baseline-{:016x}.bin", h.finish()))
     }
 
@@ -1198,7 +1384,12 @@ impl Stepper {
 
     /// Starts from a settled baseline (`sim` at t = 0, e.g. restored with
     /// [`TissueSim::write_states`] for a reset).
-    pub fn from_baseline(gpu: &Gpu, sc: TissueScenario, sim: TissueSim) -> Result<Stepper, Error> {
+    pub fn from_baseline(
+        gpu: &Gpu,
+        sc: TissueScenario,
+        mut sim: TissueSim,
+    ) -> Result<Stepper, Error> {
+        sim.forget_history();
         let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
         let mut st = Stepper {
             model: sim.model.clone(),

@@ -107,10 +107,12 @@ fn rkl2_kernels_validate() {
 
 #[test]
 fn reaction_kernel_validates() {
-    let module = validate(
-        "dorsal_horn_reaction",
-        &dorsalhorn::reaction_gpu::shader_source(),
+    use dorsalhorn::reaction_gpu::{CellMode, shader_source};
+    validate(
+        "dorsal_horn_reaction (well-mixed)",
+        &shader_source(CellMode::WellMixed),
     );
+    let module = validate("dorsal_horn_reaction", &shader_source(CellMode::Tissue));
     let ep = module
         .entry_points
         .iter()
@@ -119,7 +121,7 @@ fn reaction_kernel_validates() {
     assert_eq!(ep.workgroup_size, [64, 1, 1]);
     for entry in [
         "exp_step",
-        "write_targets",
+        "exp_step_goals",
         "evaluate_rates",
         "calibrate_thresholds",
     ] {
@@ -130,6 +132,24 @@ fn reaction_kernel_validates() {
     }
 }
 
+#[test]
+fn multigrid_kernels_validate() {
+    for ns in [1, 3, 14] {
+        let module = validate(
+            &format!("multigrid ns={ns}"),
+            &dorsalhorn::multigrid::shader_source(ns),
+        );
+        for entry in ["mg_smooth", "mg_residual", "mg_restrict", "mg_prolong"] {
+            let ep = module
+                .entry_points
+                .iter()
+                .find(|e| e.name == entry)
+                .unwrap_or_else(|| panic!("no entry point {entry}"));
+            assert_eq!(ep.workgroup_size, [64, 1, 1]);
+        }
+    }
+}
+
 fn transfer_sources() -> Vec<String> {
     let layout = dorsalhorn::tissue::Layout::new(
         &dorsalhorn::params::ParamTable::builtin(),
@@ -137,9 +157,11 @@ fn transfer_sources() -> Vec<String> {
         40.0,
         false,
     );
+    let all: Vec<usize> = (0..dorsalhorn::tissue::MEDIATORS.len()).collect();
     layout
         .groups
         .iter()
+        .chain([&all])
         .map(|g| dorsalhorn::tissue::transfer_shader_source(&layout, g))
         .collect()
 }
@@ -148,7 +170,7 @@ fn transfer_sources() -> Vec<String> {
 fn transfer_kernels_validate() {
     for src in transfer_sources() {
         let module = validate("transfer", &src);
-        for entry in ["gather", "scatter"] {
+        for entry in ["gather", "gather_implicit", "scatter"] {
             assert!(module.entry_points.iter().any(|e| e.name == entry));
         }
     }
@@ -179,8 +201,14 @@ fn every_wgsl_file_is_used() {
             .iter()
             .map(|(_, p, _)| dorsalhorn::rkl2::shader_source(p, 64)),
     );
-    sources.push(dorsalhorn::reaction_gpu::shader_source());
+    for mode in [
+        dorsalhorn::reaction_gpu::CellMode::WellMixed,
+        dorsalhorn::reaction_gpu::CellMode::Tissue,
+    ] {
+        sources.push(dorsalhorn::reaction_gpu::shader_source(mode));
+    }
     sources.extend(transfer_sources());
+    sources.push(dorsalhorn::multigrid::shader_source(14));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // Every line of the file (template lines aside) must appear in one validated composition.

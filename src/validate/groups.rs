@@ -158,6 +158,41 @@ pub fn k0_profile_deviation(gpu: &Gpu) -> Result<f64, Error> {
     Ok(worst)
 }
 
+/// [`k0_profile_deviation`] for the implicit transport (TR-BDF2 solved by multigrid,
+/// src/multigrid.rs): the same grid, source and clearance, 60 steps of 200 s.
+pub fn k0_profile_deviation_implicit(gpu: &Gpu) -> Result<f64, Error> {
+    use crate::multigrid::{Geometry, Multigrid, TransportCoef};
+    let (n, h, d, k) = (161usize, 5.0f64, 100.0f32, 0.01f32);
+    let geo = Geometry {
+        nx: n,
+        ny: n,
+        h,
+        g: vec![1.0; n * n],
+        w: vec![1.0; n * n],
+        robin: vec![0.0; n * n],
+        absorbing_bottom: false,
+    };
+    let mut mg = Multigrid::new(gpu, &geo, 1, 0.0, 1, 1)?;
+    let centre = (n / 2) * n + n / 2;
+    let mut source = vec![0.0f32; n * n];
+    source[centre] = 1.0;
+    let zero = vec![0.0f32; n * n];
+    let zero = [zero];
+    mg.upload_step(gpu, &zero, &[source], &zero);
+    mg.advance(gpu, 200.0, None, &[TransportCoef { d, r: 1.0, k }], 60);
+    let c = mg.read_step(gpu, 0)?;
+    let l = ((d / k) as f64).sqrt();
+    let r_ref = 10usize;
+    let at = |r: usize| c[centre + r] as f64;
+    let mut worst = 0.0f64;
+    for r in 3..=40usize {
+        let got = at(r) / at(r_ref);
+        let want = bessel_k0(r as f64 * h / l) / bessel_k0(r_ref as f64 * h / l);
+        worst = worst.max((got / want - 1.0).abs());
+    }
+    Ok(worst)
+}
+
 /// The analytic group.
 pub fn analytic(gpu: &Gpu) -> Result<Vec<GroupCheck>, Error> {
     let g = "analytic";

@@ -1104,25 +1104,12 @@ struct Baselines {
 }
 
 impl Baselines {
-    fn key(sc: &TissueScenario) -> String {
-        format!(
-            "{:?} {} {} {} {} {} {}",
-            sc.animal,
-            sc.spacing_um,
-            sc.female,
-            sc.ventral_absorbing,
-            sc.p_pia,
-            sc.settle_s,
-            sc.settle_step_s
-        )
-    }
-
     fn tissue(
         &mut self,
         gpu: &Gpu,
         sc: &TissueScenario,
     ) -> Result<crate::tissue::TissueSim, Error> {
-        let key = Baselines::key(sc);
+        let key = tissue_run::baseline_key(gpu, sc);
         if let Some((_, s, th)) = self.memory.iter().find(|m| m.0 == key)
             && let Some(sim) = tissue_run::tissue_from_states(gpu, sc, s, th)?
         {

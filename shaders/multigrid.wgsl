@@ -12,9 +12,10 @@
 //
 // Kernels (one dispatch each; the host records the V-cycle, src/multigrid.rs):
 //   mg_smooth    red–black Gauss–Seidel half-sweep of colour `L.colour` (ta = x, tb = b → out1)
-//   mg_residual  r = b − A·x (ta = x, tb = b → out1)
-//   mg_restrict  the coarse right-hand side, the residual averaged over 2 × 2 cells (ta = the fine
-//             residual → out1 = coarse b, out2 = coarse x = 0)
+//   mg_restrict  the coarse right-hand side: the residual r = b − A·x averaged over 2 × 2 cells
+//                (ta = the fine x, tb = the fine b → out1 = coarse b, out2 = coarse x = 0),
+//                dispatched over the coarse level's texels
+//   mg_coarse    the coarsest level solved exactly, x = A⁻¹·b (tb = b → out1 = x)
 //   mg_prolong   x += P·e, piecewise constant (ta = x, tb = the coarse correction e → out1)
 //   mg_rhs_tr    the right-hand side of the TR-BDF2 step's first stage (ta = Cⁿ, tb = history →
 //                out1 = b, out2 = its initial guess): 2·(R/c)·w·Cⁿ + 2·f − A_c·Cⁿ;
@@ -56,6 +57,10 @@ struct Coef {
 @group(0) @binding(4) var tb: texture_2d_array<f32>;
 @group(0) @binding(5) var out1: texture_storage_2d_array<rgba32float, write>;
 @group(0) @binding(6) var out2: texture_storage_2d_array<rgba32float, write>;
+// The coarsest level's inverse matrices, computed by the host for the current coefficients:
+// layer s, texel (t, j) holds the entries A⁻¹(i, j) of the four cells i of the level's texel
+// t = y·ntx + X (0 for pad cells), j running over the level's cells in row-major order.
+@group(0) @binding(8) var inverse: texture_2d_array<f32>;
 
 // The geometry one texel's stencil needs, and where its neighbours are.
 struct Stencil {
@@ -108,6 +113,18 @@ fn diagonal(st: Stencil, s: u32) -> vec4<f32> {
     return (C.sp[s].y * st.w + C.p.x * st.robin) + C.sp[s].x * st.sum;
 }
 
+// r = b − A·x of species s at fine texel `at` (0 outside the domain).
+fn residual_of(st: Stencil, s: u32, at: vec2<u32>) -> vec4<f32> {
+    let c = textureLoad(ta, at, s, 0);
+    let r = (textureLoad(tb, at, s, 0) + neighbours(st, s, at.x, at.y, c)) - diagonal(st, s) * c;
+    return select(vec4<f32>(0.0), r, st.w > vec4<f32>(0.0));
+}
+
+// Component i of v without dynamic indexing (a select chain).
+fn pick(v: vec4<f32>, i: u32) -> f32 {
+    return select(select(select(v.x, v.y, i == 1u), v.z, i == 2u), v.w, i == 3u);
+}
+
 @compute @workgroup_size(WG_X, 1, 1)
 fn mg_smooth(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
@@ -127,30 +144,19 @@ fn mg_smooth(@builtin(global_invocation_id) gid: vec3<u32>) {
     // @end
 }
 
-@compute @workgroup_size(WG_X, 1, 1)
-fn mg_residual(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let X = gid.x;
-    let y = gid.y;
-    if X >= L.ntx || y >= L.ny {
-        return;
-    }
-    let st = stencil(X, y);
-    let at = vec2<u32>(X, y);
-    let inside = st.w > vec4<f32>(0.0);
-    // @each_species
-    let c{s} = textureLoad(ta, at, {s}u, 0);
-    let r{s} = (textureLoad(tb, at, {s}u, 0) + neighbours(st, {s}u, X, y, c{s})) - diagonal(st, {s}u) * c{s};
-    textureStore(out1, at, {s}u, select(vec4<f32>(0.0), r{s}, inside));
-    // @end
+// Whether fine texel (X, y) lies on the fine grid.
+fn on_fine(p: vec2<u32>) -> bool {
+    return p.x < L.ntx && p.y < L.ny;
 }
 
-// A fine residual texel, 0 beyond the fine grid.
-fn fine(X: u32, y: u32, s: u32) -> vec4<f32> {
-    let v = textureLoad(ta, vec2<u32>(min(X, L.ntx - 1u), min(y, L.ny - 1u)), s, 0);
-    return select(vec4<f32>(0.0), v, X < L.ntx && y < L.ny);
+// The stencil of fine texel p, clamped onto the grid (the caller masks what lies beyond).
+fn clamped_stencil(p: vec2<u32>) -> Stencil {
+    return stencil(min(p.x, L.ntx - 1u), min(p.y, L.ny - 1u));
 }
 
-// Dispatched over the coarse level's texels; L describes the fine level.
+// Dispatched over the coarse level's texels; L describes the fine level. The residuals of the
+// four fine texels a (2X, 2y), b (2X + 1, 2y), c (2X, 2y + 1), d (2X + 1, 2y + 1) are formed
+// here rather than stored by a pass of their own.
 @compute @workgroup_size(WG_X, 1, 1)
 fn mg_restrict(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
@@ -159,17 +165,52 @@ fn mg_restrict(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let at = vec2<u32>(X, y);
+    let pa = vec2<u32>(2u * X, 2u * y);
+    let pb = vec2<u32>(2u * X + 1u, 2u * y);
+    let pc = vec2<u32>(2u * X, 2u * y + 1u);
+    let pd = vec2<u32>(2u * X + 1u, 2u * y + 1u);
+    let sa = clamped_stencil(pa);
+    let sb = clamped_stencil(pb);
+    let sc = clamped_stencil(pc);
+    let sd = clamped_stencil(pd);
     // @each_species
-    let a{s} = fine(2u * X, 2u * y, {s}u);
-    let b{s} = fine(2u * X + 1u, 2u * y, {s}u);
-    let c{s} = fine(2u * X, 2u * y + 1u, {s}u);
-    let d{s} = fine(2u * X + 1u, 2u * y + 1u, {s}u);
+    let a{s} = select(vec4<f32>(0.0), residual_of(sa, {s}u, pa), on_fine(pa));
+    let b{s} = select(vec4<f32>(0.0), residual_of(sb, {s}u, pb), on_fine(pb));
+    let c{s} = select(vec4<f32>(0.0), residual_of(sc, {s}u, pc), on_fine(pc));
+    let d{s} = select(vec4<f32>(0.0), residual_of(sd, {s}u, pd), on_fine(pd));
     textureStore(out1, at, {s}u, 0.25 * vec4<f32>(
         (a{s}.x + a{s}.y) + (c{s}.x + c{s}.y),
         (a{s}.z + a{s}.w) + (c{s}.z + c{s}.w),
         (b{s}.x + b{s}.y) + (d{s}.x + d{s}.y),
         (b{s}.z + b{s}.w) + (d{s}.z + d{s}.w)));
     textureStore(out2, at, {s}u, vec4<f32>(0.0));
+    // @end
+}
+
+// The coarsest level: each texel's four cells x_i = Σ_j A⁻¹_ij·b_j over the level's cells, in
+// the order of j (as the twin sums); one load of A⁻¹ gives the four cells' entries.
+@compute @workgroup_size(WG_X, 1, 1)
+fn mg_coarse(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let X = gid.x;
+    let y = gid.y;
+    if X >= L.ntx || y >= L.ny {
+        return;
+    }
+    let nc = L.nx * L.ny;
+    let t = y * L.ntx + X;
+    // @each_species
+    var x{s} = vec4<f32>(0.0);
+    // @end
+    for (var j = 0u; j < nc; j++) {
+        let jt = vec2<u32>((j % L.nx) / 4u, j / L.nx);
+        let lane = (j % L.nx) % 4u;
+        // @each_species
+        x{s} += textureLoad(inverse, vec2<u32>(t, j), {s}u, 0) * pick(textureLoad(tb, jt, {s}u, 0), lane);
+        // @end
+    }
+    let at = vec2<u32>(X, y);
+    // @each_species
+    textureStore(out1, at, {s}u, x{s});
     // @end
 }
 

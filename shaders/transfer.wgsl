@@ -80,6 +80,51 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Layers 0..NS: Cⁿ; layers NS..2NS: the source α·k·goal.
 @group(0) @binding(10) var history_out: texture_storage_2d_array<rgba32float, write>;
 
+// The four cells of texel X in row y, clamped onto the row (the caller masks the pad cells).
+fn texel_cells(X: u32, y: u32) -> vec4<u32> {
+    return vec4<u32>(y * NX) + min(vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(NX - 1u));
+}
+
+// The implicit transport moves all 14 mediators (SLOTS = the state slots 3..6 and 11..20, in
+// quads 0..5 of a cell's state; their goals in aux quads 0..3), read as vec4: on lavapipe each
+// storage access whose address differs per invocation is a loop over the SIMD lanes, so a
+// cell's six state quads and four goal quads cost what 10 scalars do, against 28 one by one.
+// Lanes and species are unrolled (`@each_species`, src/engine.rs).
+@group(0) @binding(11) var<storage, read> state_quads: array<vec4<f32>>;
+@group(0) @binding(12) var<storage, read> aux_quads: array<vec4<f32>>;
+
+struct Cell {
+    s0: vec4<f32>,
+    s1: vec4<f32>,
+    s2: vec4<f32>,
+    s3: vec4<f32>,
+    s4: vec4<f32>,
+    s5: vec4<f32>,
+    g0: vec4<f32>,
+    g1: vec4<f32>,
+    g2: vec4<f32>,
+    g3: vec4<f32>,
+}
+
+fn load_cell(cell: u32) -> Cell {
+    let s = cell * (STRIDE / 4u);
+    let a = cell * (AUX / 4u);
+    return Cell(state_quads[s], state_quads[s + 1u], state_quads[s + 2u], state_quads[s + 3u],
+        state_quads[s + 4u], state_quads[s + 5u], aux_quads[a], aux_quads[a + 1u],
+        aux_quads[a + 2u], aux_quads[a + 3u]);
+}
+
+// The 14 mediators (MEDIATORS order) and their goals of one cell.
+fn mediators(c: Cell) -> array<f32, 14> {
+    return array<f32, 14>(c.s0.w, c.s1.x, c.s1.y, c.s1.z, c.s2.w, c.s3.x, c.s3.y, c.s3.z, c.s3.w,
+        c.s4.x, c.s4.y, c.s4.z, c.s4.w, c.s5.x);
+}
+
+fn goals(c: Cell) -> array<f32, 14> {
+    return array<f32, 14>(c.g0.x, c.g0.y, c.g0.z, c.g0.w, c.g1.x, c.g1.y, c.g1.z, c.g1.w, c.g2.x,
+        c.g2.y, c.g2.z, c.g2.w, c.g3.x, c.g3.y);
+}
+
 @compute @workgroup_size(64, 1, 1)
 fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
@@ -87,20 +132,27 @@ fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     if X >= NTX || y >= NY {
         return;
     }
-    for (var s = 0u; s < NS; s++) {
-        let sp = species[s];
-        var v = vec4<f32>(0.0);
-        var f = vec4<f32>(0.0);
-        for (var q = 0u; q < 4u; q++) {
-            let x = 4u * X + q;
-            if x < NX {
-                let cell = y * NX + x;
-                v[q] = state_in[cell * STRIDE + SLOTS[s]];
-                f[q] = mass[cell] * sp.k * aux[cell * AUX + MEMBERS[s]];
-            }
-        }
-        textureStore(fields_out, vec2<u32>(X, y), s, v);
-        textureStore(history_out, vec2<u32>(X, y), s, v);
-        textureStore(history_out, vec2<u32>(X, y), NS + s, f);
-    }
+    let at = vec2<u32>(X, y);
+    let lane = vec4<u32>(4u * X) + vec4<u32>(0u, 1u, 2u, 3u);
+    let real = lane < vec4<u32>(NX);
+    let cells = vec4<u32>(y * NX) + min(lane, vec4<u32>(NX - 1u));
+    let w = select(vec4<f32>(0.0), vec4<f32>(mass[cells.x], mass[cells.y], mass[cells.z], mass[cells.w]), real);
+    let c0 = load_cell(cells.x);
+    let c1 = load_cell(cells.y);
+    let c2 = load_cell(cells.z);
+    let c3 = load_cell(cells.w);
+    let m0 = mediators(c0);
+    let m1 = mediators(c1);
+    let m2 = mediators(c2);
+    let m3 = mediators(c3);
+    let g0 = goals(c0);
+    let g1 = goals(c1);
+    let g2 = goals(c2);
+    let g3 = goals(c3);
+    // @each_species
+    let v{s} = select(vec4<f32>(0.0), vec4<f32>(m0[{s}], m1[{s}], m2[{s}], m3[{s}]), real);
+    textureStore(fields_out, at, {s}u, v{s});
+    textureStore(history_out, at, {s}u, v{s});
+    textureStore(history_out, at, NS + {s}u, w * species[{s}].k * vec4<f32>(g0[{s}], g1[{s}], g2[{s}], g3[{s}]));
+    // @end
 }

@@ -39,6 +39,10 @@ enum Command {
         /// No progress bar and no final report.
         #[arg(long, short)]
         quiet: bool,
+        /// Print where the wall time went (set-up, baseline, transport, reaction, read-outs,
+        /// writing; also in summary.json for every dorsal-horn run).
+        #[arg(long)]
+        profile: bool,
     },
     /// Validate a scenario, print it resolved, and print the stability number of each species.
     Check {
@@ -203,6 +207,19 @@ fn main() {
     }
 }
 
+/// How the baseline of `sc` is prepared, for the start-up line.
+fn settle_note(sc: &tissue_run::TissueScenario) -> String {
+    match sc.settle {
+        tissue_run::SettleMode::Steady => {
+            "its steady state, or the cached one ($DORSALHORN_CACHE_DIR)".into()
+        }
+        tissue_run::SettleMode::Integrate => format!(
+            "{} day(s) of settling, or the cached result ($DORSALHORN_CACHE_DIR)",
+            sc.settle_s / 86400.0
+        ),
+    }
+}
+
 fn dispatch(cmd: Command) -> Result<(), Error> {
     // A bad DORSALHORN_PARAM_SET is an input error, reported before anything runs.
     if dorsalhorn::params::ParamTable::with_overrides()?.is_some() {
@@ -219,6 +236,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             set,
             overwrite,
             quiet,
+            profile,
         } => match load_any(&scenario, &set)? {
             AnyScenario::Tissue(sc) => {
                 let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
@@ -234,17 +252,18 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                         gpu.info.name,
                         gpu.info.backend
                     );
-                    eprintln!(
-                        "  calibrating the baseline tissue ({} day(s) of settling) ...",
-                        sc.settle_s / 86400.0
-                    );
+                    eprintln!("  preparing the baseline tissue ({}) ...", settle_note(&sc));
                 }
                 let opts = tissue_run::TissueRunOptions {
                     out_dir: Some(out_dir.clone()),
                     overwrite,
                     progress: !quiet,
+                    cache: tissue_run::BaselineCache::from_env(),
                 };
                 let run = tissue_run::run(&gpu, &sc, &opts)?;
+                if profile {
+                    eprint!("{}", run.summary.profile.table(run.summary.wall_time_s));
+                }
                 if !quiet {
                     let s = &run.summary;
                     let r = &s.final_readout;

@@ -34,14 +34,13 @@
 //! over the 2 × 2 cells; face conductances ⅛·Σ of the two fine faces they cover, i.e. the
 //! Galerkin operator of piecewise-constant transfer with its diffusion halved, which is the
 //! rediscretisation on the coarse grid). Cells outside the domain have a zero row and are left
-//! untouched. The coarsest level (both sides ≤ [`COARSEST`] cells) is solved by
-//! [`COARSE_SWEEPS`] sweeps. Convergence per V-cycle, the cycle count and why are in
-//! docs/engine.md.
+//! untouched. The coarsest level (both sides ≤ [`COARSEST`] cells) is solved exactly, with
+//! inverse matrices the host computes when the coefficients change ([`coarse_inverse`]).
+//! Convergence per V-cycle, the cycle count and why are in docs/engine.md.
 
-/// Coarsening stops once neither side of a level exceeds this many cells.
+/// Coarsening stops once neither side of a level exceeds this many cells (the coarsest level,
+/// at most 64 cells, is solved exactly).
 pub const COARSEST: usize = 8;
-/// Red–black Gauss–Seidel sweeps on the coarsest level.
-pub const COARSE_SWEEPS: usize = 8;
 /// V-cycles per solve of the spatial model's transport step (src/tissue.rs).
 pub const CYCLES: u32 = 1;
 /// Red–black sweeps before and after the coarse-grid correction.
@@ -264,6 +263,87 @@ pub fn step_coefficients(sp: TransportCoef, dt: f64) -> StepCoef {
     }
 }
 
+/// The inverse of the coarsest level's matrix for one species (row-major, f32), computed in f64
+/// by Gauss–Jordan elimination with partial pivoting. Cells outside the domain get an identity
+/// row (their correction stays 0).
+pub fn coarse_inverse(l: &Level, c: SpeciesCoef, p: f32) -> Vec<f32> {
+    let n = l.nx * l.ny;
+    let mut a = vec![0.0f64; n * n];
+    let mut inv = vec![0.0f64; n * n];
+    for i in 0..n {
+        inv[i * n + i] = 1.0;
+        if !l.active(i) {
+            a[i * n + i] = 1.0;
+            continue;
+        }
+        let (x, y) = (i % l.nx, i / l.nx);
+        a[i * n + i] = (c.m as f64 * l.w[i] as f64 + p as f64 * l.robin[i] as f64)
+            + c.d as f64 * l.s[i] as f64;
+        let mut couple = |j: usize, g: f32| {
+            if l.active(j) {
+                a[i * n + j] -= c.d as f64 * g as f64;
+            }
+        };
+        if x + 1 < l.nx {
+            couple(i + 1, l.gx[i]);
+        }
+        if x > 0 {
+            couple(i - 1, l.gx[i - 1]);
+        }
+        if y + 1 < l.ny {
+            couple(i + l.nx, l.gy[i]);
+        }
+        if y > 0 {
+            couple(i - l.nx, l.gy[i - l.nx]);
+        }
+    }
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&r, &q| a[r * n + col].abs().total_cmp(&a[q * n + col].abs()))
+            .expect("a column");
+        if pivot != col {
+            for k in 0..n {
+                a.swap(col * n + k, pivot * n + k);
+                inv.swap(col * n + k, pivot * n + k);
+            }
+        }
+        let d = a[col * n + col];
+        for k in 0..n {
+            a[col * n + k] /= d;
+            inv[col * n + k] /= d;
+        }
+        for r in 0..n {
+            if r != col {
+                let f = a[r * n + col];
+                if f != 0.0 {
+                    for k in 0..n {
+                        a[r * n + k] -= f * a[col * n + k];
+                        inv[r * n + k] -= f * inv[col * n + k];
+                    }
+                }
+            }
+        }
+    }
+    inv.iter().map(|&v| v as f32).collect()
+}
+
+/// The inverse of [`coarse_inverse`] laid out as the kernel reads it: for each column j, one
+/// texel per texel t = y·ntx + X of the level holding A⁻¹(i, j) of its four cells (rows of
+/// texels, then columns: a texture of width ntx·ny and height nx·ny).
+fn inverse_texels(l: &Level, inv: &[f32]) -> Vec<f32> {
+    let (n, ntx) = (l.nx * l.ny, l.nx.div_ceil(4));
+    let mut out = vec![0.0f32; 4 * ntx * l.ny * n];
+    for j in 0..n {
+        for y in 0..l.ny {
+            for x in 0..l.nx {
+                let (t, lane) = (y * ntx + x / 4, x % 4);
+                out[(j * ntx * l.ny + t) * 4 + lane] = inv[(y * l.nx + x) * n + j];
+            }
+        }
+    }
+    out
+}
+
 /// The plain-Rust twin of the GPU solver (f32, the shader's order of operations).
 pub struct MgReference {
     pub hierarchy: Hierarchy,
@@ -442,9 +522,14 @@ impl MgReference {
     ) {
         let last = self.hierarchy.levels.len() - 1;
         if lv == last {
-            for _ in 0..COARSE_SWEEPS {
-                self.half_sweep(lv, c, x, b, Colour::Red);
-                self.half_sweep(lv, c, x, b, Colour::Black);
+            let inv = coarse_inverse(&self.hierarchy.levels[last], c, self.p);
+            let n = x.len();
+            for i in 0..n {
+                let mut acc = 0.0f32;
+                for j in 0..n {
+                    acc += inv[i * n + j] * b[j];
+                }
+                x[i] = acc;
             }
             return;
         }
@@ -512,11 +597,12 @@ struct GpuLevel {
     b: wgpu::Texture,
     /// Smooth and residual: x[cur] and b in, x[1 − cur] out.
     sweep: [wgpu::BindGroup; 2],
-    /// Restrict (not on the coarsest level): the residual x[1 − cur] in, the next level's b and
-    /// x[0] out.
+    /// Restrict (not on the coarsest level): x[cur] and b in, the next level's b and x[0] out.
     restrict: Option<[wgpu::BindGroup; 2]>,
     /// Prolong (not on the coarsest level), by [cur here][cur of the next level].
     prolong: Option<[[wgpu::BindGroup; 2]; 2]>,
+    /// The exact solve (coarsest level only): b in, x[0] out.
+    coarse: Option<wgpu::BindGroup>,
 }
 
 impl GpuLevel {
@@ -538,8 +624,12 @@ pub struct Multigrid {
     coef_values: Vec<[f32; 4]>,
     p_pia: f32,
     smooth: wgpu::ComputePipeline,
-    residual: wgpu::ComputePipeline,
     restrict: wgpu::ComputePipeline,
+    coarse: wgpu::ComputePipeline,
+    /// The coarsest level's inverses for the current coefficients, and those computed before
+    /// (by coefficient bits: a run alternates between a few step lengths).
+    inverse: wgpu::Texture,
+    inverses: Vec<(Vec<[u32; 2]>, Vec<f32>)>,
     prolong: wgpu::ComputePipeline,
     cycles: u32,
     sweeps: u32,
@@ -598,6 +688,7 @@ impl Multigrid {
                 texture_entry(4),
                 storage_texture_entry(5),
                 storage_texture_entry(6),
+                texture_entry(8),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -606,12 +697,33 @@ impl Multigrid {
             immediate_size: 0,
         });
         let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
-        let (smooth, residual, restrict, prolong) = (
+        let (smooth, restrict, coarse, prolong) = (
             pipeline("mg_smooth"),
-            pipeline("mg_residual"),
             pipeline("mg_restrict"),
+            pipeline("mg_coarse"),
             pipeline("mg_prolong"),
         );
+        let last = hierarchy.levels.last().expect("one level");
+        let coarse_cells = last.nx * last.ny;
+        assert!(
+            coarse_cells <= COARSEST * COARSEST,
+            "the coarsest level is small"
+        );
+        let inverse = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("multigrid coarsest inverses"),
+            size: wgpu::Extent3d {
+                width: (texels_per_row(last.nx) * last.ny) as u32,
+                height: coarse_cells as u32,
+                depth_or_array_layers: ns as u32,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let inverse_view = array_view(&inverse);
         let (rhs_tr, rhs_bdf2) = (pipeline("mg_rhs_tr"), pipeline("mg_rhs_bdf2"));
         let lvl_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("multigrid levels"),
@@ -713,6 +825,10 @@ impl Multigrid {
                         binding: 6,
                         resource: wgpu::BindingResource::TextureView(o2),
                     },
+                    wgpu::BindGroupEntry {
+                        binding: 8,
+                        resource: wgpu::BindingResource::TextureView(&inverse_view),
+                    },
                 ],
             })
         };
@@ -738,8 +854,8 @@ impl Multigrid {
                 let (_, cx, cb) = &views[l + 1];
                 (
                     Some([
-                        group(gv, &xv[1], gv, cb, &cx[0]),
-                        group(gv, &xv[0], gv, cb, &cx[0]),
+                        group(gv, &xv[0], bv, cb, &cx[0]),
+                        group(gv, &xv[1], bv, cb, &cx[0]),
                     ]),
                     Some([
                         [
@@ -756,6 +872,7 @@ impl Multigrid {
                 (None, None)
             };
             let lv = &hierarchy.levels[l];
+            let coarse = (l + 1 == n_levels).then(|| group(gv, gv, bv, &xv[0], &dummy_view));
             levels.push(GpuLevel {
                 nx: lv.nx,
                 ny: lv.ny,
@@ -764,6 +881,7 @@ impl Multigrid {
                 sweep,
                 restrict: restrict_groups,
                 prolong: prolong_groups,
+                coarse,
             });
         }
         let fine = &hierarchy.levels[0];
@@ -792,8 +910,10 @@ impl Multigrid {
             coef_values: vec![[0.0; 4]; ns],
             p_pia,
             smooth,
-            residual,
             restrict,
+            coarse,
+            inverse,
+            inverses: Vec::new(),
             prolong,
             cycles,
             sweeps,
@@ -843,6 +963,40 @@ impl Multigrid {
         data.push([self.theta, 0.0, 0.0, 0.0]);
         gpu.queue
             .write_buffer(&self.coef, 0, bytemuck::cast_slice(&data));
+        let key: Vec<[u32; 2]> = values
+            .iter()
+            .map(|v| [v[0].to_bits(), v[1].to_bits()])
+            .collect();
+        let found = self.inverses.iter().position(|(k, _)| *k == key);
+        let at = match found {
+            Some(i) => i,
+            None => {
+                let last = self.hierarchy.levels.last().expect("one level");
+                let inv: Vec<f32> = values
+                    .iter()
+                    .flat_map(|v| {
+                        let m = coarse_inverse(last, SpeciesCoef { d: v[0], m: v[1] }, self.p_pia);
+                        inverse_texels(last, &m)
+                    })
+                    .collect();
+                if self.inverses.len() >= 8 {
+                    self.inverses.remove(0);
+                }
+                self.inverses.push((key, inv));
+                self.inverses.len() - 1
+            }
+        };
+        let size = self.inverse.size();
+        gpu.queue.write_texture(
+            layer_copy(&self.inverse, 0),
+            bytemuck::cast_slice(&self.inverses[at].1),
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(size.width * 16),
+                rows_per_image: Some(size.height),
+            },
+            size,
+        );
         self.coef_values = values;
     }
 
@@ -1034,8 +1188,9 @@ impl Multigrid {
     /// Dispatches per solve.
     pub fn dispatches_per_solve(&self) -> u64 {
         let below = self.levels.len() as u64 - 1;
-        let per_level = 4 * self.sweeps as u64 + 3;
-        self.cycles as u64 * (below * per_level + 2 * COARSE_SWEEPS as u64)
+        // Red and black half-sweeps before and after, restriction, prolongation.
+        let per_level = 4 * self.sweeps as u64 + 2;
+        self.cycles as u64 * (below * per_level + 1)
     }
 
     /// The work of one solve in fine-grid passes of one species (each dispatch weighted by its
@@ -1046,10 +1201,12 @@ impl Multigrid {
         let mut passes = 0.0;
         for (l, lv) in self.levels.iter().enumerate() {
             let share = (lv.nx * lv.ny) as f64 / fine;
+            // Half-sweeps, the restriction (a residual pass) and the prolongation; the exact
+            // coarsest solve is counted as one pass.
             let per_cycle = if l == last {
-                2.0 * COARSE_SWEEPS as f64
+                1.0
             } else {
-                4.0 * self.sweeps as f64 + 2.0 + 0.25
+                4.0 * self.sweeps as f64 + 2.0
             };
             passes += per_cycle * share;
         }
@@ -1116,20 +1273,6 @@ impl Multigrid {
         gpu.queue.submit([enc.finish()]);
     }
 
-    #[doc(hidden)]
-    pub fn zz_time_sweeps(&self, gpu: &Gpu, level: usize, n: usize) -> f64 {
-        gpu.wait().unwrap();
-        let t = std::time::Instant::now();
-        self.submit(gpu, |pass| {
-            let mut cur = Cursor(vec![0; self.levels.len()]);
-            for _ in 0..n {
-                self.encode_sweep(pass, level, &mut cur);
-            }
-        });
-        gpu.wait().unwrap();
-        t.elapsed().as_secs_f64() / (2 * n) as f64
-    }
-
     /// Solves now (uploads nothing; see [`Multigrid::upload`]).
     pub fn solve(&self, gpu: &Gpu) {
         self.submit(gpu, |pass| self.encode_solve(pass));
@@ -1168,16 +1311,15 @@ impl Multigrid {
     fn encode_cycle(&self, pass: &mut wgpu::ComputePass, l: usize, cur: &mut Cursor) {
         let lv = &self.levels[l];
         if l + 1 == self.levels.len() {
-            for _ in 0..COARSE_SWEEPS {
-                self.encode_sweep(pass, l, cur);
-            }
+            let group = lv.coarse.as_ref().expect("the coarsest level");
+            self.dispatch(pass, &self.coarse, group, 2 * l, lv.ntx(), lv.ny);
+            cur.0[l] = 0;
             return;
         }
         for _ in 0..self.sweeps {
             self.encode_sweep(pass, l, cur);
         }
         let c = cur.0[l];
-        self.dispatch(pass, &self.residual, &lv.sweep[c], 2 * l, lv.ntx(), lv.ny);
         let coarse = &self.levels[l + 1];
         let restrict = lv.restrict.as_ref().expect("a coarser level");
         self.dispatch(

@@ -628,7 +628,7 @@ pub fn transfer_shader_source(layout: &Layout, members: &[usize]) -> String {
         texels_per_row(g.nx),
         list(members.iter().map(|&m| MEDIATOR_SLOTS[m]).collect()),
         list(members.to_vec()),
-        include_str!("../shaders/transfer.wgsl")
+        crate::engine::expand_species(include_str!("../shaders/transfer.wgsl"), n)
     )
 }
 
@@ -798,12 +798,17 @@ impl TissueSim {
                 let guess_view = array_view(mg.guess_texture());
                 let history_view = array_view(mg.history_texture());
                 let solution_view = array_view(mg.step_solution_texture());
+                // The kernel reads the mediators from fixed state and aux quads.
+                assert_eq!(
+                    MEDIATOR_SLOTS,
+                    [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+                );
                 let gather_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("gather implicit"),
                     layout: &gather.get_bind_group_layout(0),
                     entries: &[
-                        entry(0, reaction.state_buffer().as_entire_binding()),
-                        entry(1, reaction.aux_buffer().as_entire_binding()),
+                        entry(11, reaction.state_buffer().as_entire_binding()),
+                        entry(12, reaction.aux_buffer().as_entire_binding()),
                         entry(3, species_buf.as_entire_binding()),
                         entry(4, wgpu::BindingResource::TextureView(&guess_view)),
                         entry(9, mass.as_entire_binding()),
@@ -1112,6 +1117,23 @@ impl TissueSim {
     /// its baseline was just settled or restored, so that both give the same bits.
     pub fn forget_history(&mut self) {
         self.previous_dt = None;
+    }
+
+    /// Sets the clock to 0 and the step, pass and dispatch counters to zero (a run starts at
+    /// its baseline; the settling's steps are not the run's).
+    pub fn reset_clock(&mut self) {
+        self.time_s = 0.0;
+        self.transport_steps = 0;
+        self.reaction_substeps = 0;
+        self.stencil_passes = 0;
+        self.explicit_passes = 0.0;
+        self.dispatches = 0;
+        if let Some(p) = self.profile.as_mut() {
+            *p = StepProfile {
+                every: p.every,
+                ..StepProfile::default()
+            };
+        }
     }
 
     /// Replaces every cell's state (STATE_STRIDE floats per cell).

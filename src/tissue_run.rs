@@ -965,12 +965,15 @@ pub struct TissueSummary {
     pub wall_time_s: f64,
     pub transport_steps: u64,
     pub reaction_substeps: u64,
-    /// Species-stencil passes of the transport (settling included) and what forward Euler at
-    /// the stability limit would need for the same model time.
+    /// Species-stencil passes of the transport (fine-grid equivalents for multigrid) and what
+    /// forward Euler at the stability limit would need for the same model time (the run from
+    /// t = 0; the settling is not counted).
     pub stencil_passes: u64,
     pub explicit_stencil_passes: f64,
     pub naive_probe: ProbeResponse,
     pub final_readout: Readout,
+    /// Where the wall time went.
+    pub profile: RunProfile,
     pub resolved_scenario: toml::Table,
 }
 
@@ -987,6 +990,69 @@ pub struct TissueRunOptions {
     pub out_dir: Option<PathBuf>,
     pub overwrite: bool,
     pub progress: bool,
+    /// Where settled baselines are kept between runs (`None`: settle every time).
+    pub cache: Option<BaselineCache>,
+}
+
+/// Where a run's wall time went, in seconds (summary.json's `profile`; `dorsalhorn run
+/// --profile` prints it). The transport and reaction shares come from sampled steps (every
+/// [`PROFILE_EVERY`]-th transport step is submitted phase by phase and waited for), scaled to
+/// the stepping time; everything else is measured directly.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunProfile {
+    /// Building the tissue, its maps and kernels (shader compilation included).
+    pub setup_s: f64,
+    /// Preparing the baseline (settling, or reading it from the cache).
+    pub settle_s: f64,
+    pub baseline_from_cache: bool,
+    /// The time loop without read-outs and writing, and its estimated split.
+    pub stepping_s: f64,
+    pub transport_s: f64,
+    pub reaction_s: f64,
+    /// Read-outs at the output times: reading the states back, the blow-up check, the rates,
+    /// the behavioural probes and the regional means.
+    pub readouts_s: f64,
+    /// Writing CSV, NPY, PNG and JSON files.
+    pub writing_s: f64,
+    pub sampled_steps: u64,
+    /// Compute dispatches of the time loop, and per transport step.
+    pub dispatches: u64,
+    pub dispatches_per_transport_step: f64,
+}
+
+/// Every this many transport steps one is timed phase by phase ([`RunProfile`]).
+pub const PROFILE_EVERY: u64 = 20;
+
+impl RunProfile {
+    /// The profile as an aligned table.
+    pub fn table(&self, total_s: f64) -> String {
+        let pct = |v: f64| 100.0 * v / total_s.max(1e-12);
+        let mut s = String::from("where the time went:\n");
+        let rows = [
+            ("set-up (tissue, kernels)", self.setup_s),
+            (
+                if self.baseline_from_cache {
+                    "baseline (from the cache)"
+                } else {
+                    "baseline (settled)"
+                },
+                self.settle_s,
+            ),
+            ("time loop", self.stepping_s),
+            ("  transport (estimated)", self.transport_s),
+            ("  reaction (estimated)", self.reaction_s),
+            ("read-outs (probes, means)", self.readouts_s),
+            ("writing files", self.writing_s),
+        ];
+        for (what, v) in rows {
+            s.push_str(&format!("  {what:28} {v:8.2} s  {:5.1} %\n", pct(v)));
+        }
+        s.push_str(&format!(
+            "  {} dispatches, {:.0} per transport step; {} steps sampled for the split\n",
+            self.dispatches, self.dispatches_per_transport_step, self.sampled_steps
+        ));
+        s
+    }
 }
 
 /// Prepares the calibrated, settled baseline tissue for a scenario (§8.1): the well-mixed
@@ -1019,6 +1085,17 @@ pub fn baseline_with_progress(
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<TissueSim, Error> {
     let mut sim = uncalibrated_tissue(gpu, sc)?;
+    settle(gpu, sc, &mut sim, progress)?;
+    Ok(sim)
+}
+
+/// Calibrates θ, settles the baseline of `sc` (`time.settle`) and calibrates θ again.
+fn settle(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    sim: &mut TissueSim,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<(), Error> {
     let base = sim.model.baseline_input();
     sim.calibrate(gpu, &base)?;
     let cancelled = || Error::Output("the baseline settling was cancelled".into());
@@ -1041,7 +1118,7 @@ pub fn baseline_with_progress(
             }
         }
         SettleMode::Steady => {
-            let report = steady_state(gpu, &mut sim, &base, progress)?;
+            let report = steady_state(gpu, sim, &base, progress)?;
             if !report.converged {
                 return Err(Error::Output(format!(
                     "the baseline did not reach a steady state: after {} steps of up to {:.0} d \
@@ -1058,7 +1135,7 @@ pub fn baseline_with_progress(
         }
     }
     sim.time_s = 0.0;
-    Ok(sim)
+    Ok(())
 }
 
 /// How [`steady_state`] went.
@@ -1181,8 +1258,8 @@ pub fn tissue_from_states(
 /// A settled baseline kept on disk, so that a second `dorsalhorn view` of the same tissue shows
 /// its fields at once instead of settling again (minutes on the software driver). The file holds
 /// the exact bits of the states and θ, so a cached baseline is bit-identical to a fresh one; its
-/// name is a hash of everything the baseline depends on: the program version, the parameter
-/// table, the tissue keys, the settling keys and the adapter.
+/// name is a hash of everything the baseline depends on ([`baseline_key`]).
+#[derive(Debug, Clone)]
 pub struct BaselineCache {
     dir: PathBuf,
 }
@@ -1308,17 +1385,58 @@ pub fn cached_baseline(
     cache: Option<&BaselineCache>,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<(TissueSim, bool), Error> {
+    let b = prepare_baseline(gpu, sc, cache, progress)?;
+    Ok((b.sim, b.from_cache))
+}
+
+/// A baseline tissue ready to run, where it came from and what it cost.
+pub struct Baseline {
+    pub sim: TissueSim,
+    pub from_cache: bool,
+    /// Building the tissue and its kernels, and settling (or restoring) the baseline (s).
+    pub setup_s: f64,
+    pub settle_s: f64,
+}
+
+/// [`cached_baseline`] with the time of its parts.
+pub fn prepare_baseline(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    cache: Option<&BaselineCache>,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Baseline, Error> {
+    let started = Instant::now();
+    let mut sim = uncalibrated_tissue(gpu, sc)?;
+    gpu.wait()?;
+    let setup_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     if let Some(c) = cache
         && let Some((states, thetas)) = c.load(gpu, sc)
-        && let Some(sim) = tissue_from_states(gpu, sc, &states, &thetas)?
+        && states.len() == sim.layout.cells() * STATE_STRIDE
+        && thetas.len() == sim.layout.cells()
     {
-        return Ok((sim, true));
+        sim.set_thetas(gpu, &thetas);
+        let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&states);
+        sim.write_states(gpu, rows);
+        gpu.wait()?;
+        return Ok(Baseline {
+            sim,
+            from_cache: true,
+            setup_s,
+            settle_s: started.elapsed().as_secs_f64(),
+        });
     }
-    let sim = baseline_with_progress(gpu, sc, progress)?;
+    settle(gpu, sc, &mut sim, progress)?;
     if let Some(c) = cache {
+        // A failure to store only costs the next start its speed.
         let _ = c.store(gpu, sc, &sim);
     }
-    Ok((sim, false))
+    Ok(Baseline {
+        sim,
+        from_cache: false,
+        setup_s,
+        settle_s: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`] drives it to
@@ -1338,6 +1456,8 @@ pub struct Stepper {
     next_output: f64,
     /// Read-outs at t = 0 and at every output time reached so far.
     pub readouts: Vec<Readout>,
+    /// Wall time spent taking read-outs (s).
+    pub readout_s: f64,
 }
 
 /// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
@@ -1390,12 +1510,14 @@ impl Stepper {
         mut sim: TissueSim,
     ) -> Result<Stepper, Error> {
         sim.forget_history();
+        sim.reset_clock();
         let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
         let mut st = Stepper {
             model: sim.model.clone(),
             cuts: Vec::new(),
             next_output: sc.output_every_s,
             readouts: Vec::new(),
+            readout_s: 0.0,
             sc,
             sim,
             naive,
@@ -1473,10 +1595,12 @@ impl Stepper {
         self.sim.time_s = cut;
         self.cuts.remove(0);
         if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 {
+            let started = Instant::now();
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;
             let r = readout(gpu, &self.sim, &self.sc, &self.naive, &states)?;
             self.readouts.push(r);
+            self.readout_s += started.elapsed().as_secs_f64();
             while self.next_output <= cut + 1e-6 {
                 self.next_output += self.sc.output_every_s;
             }
@@ -1720,7 +1844,24 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         }
     }
     let start = Instant::now();
-    let mut st = Stepper::new(gpu, sc.clone(), &mut |_| true)?;
+    let settle_bar = output::progress_bar(opts.progress, 100, "% of the baseline settled");
+    let baseline = prepare_baseline(gpu, sc, opts.cache.as_ref(), &mut |f| {
+        settle_bar.set_position((100.0 * f) as u64);
+        true
+    })?;
+    settle_bar.finish_and_clear();
+    let mut profile = RunProfile {
+        setup_s: baseline.setup_s,
+        settle_s: baseline.settle_s,
+        baseline_from_cache: baseline.from_cache,
+        ..RunProfile::default()
+    };
+    let mut sim = baseline.sim;
+    sim.sample_profile(PROFILE_EVERY);
+    let started = Instant::now();
+    let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    profile.setup_s += started.elapsed().as_secs_f64();
+    let loop_start = Instant::now();
 
     let bar = output::progress_bar(
         opts.progress,
@@ -1761,13 +1902,18 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         }
         Ok(())
     };
+    let mut writing_s = 0.0;
     {
+        let started = Instant::now();
         let states = st.sim.read_states(gpu)?;
         write_snapshot(&st, &states)?;
         next_snapshot += sc.snapshot_every_s;
+        writing_s += started.elapsed().as_secs_f64();
     }
+    let readout_s0 = st.readout_s;
     while !st.finished() {
         if let Some(states) = st.step(gpu)? {
+            let started = Instant::now();
             let cut = st.time_s();
             let r = st.readouts.last().expect("a read-out was just taken");
             csv.push_str(&csv_row(r));
@@ -1786,11 +1932,27 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
                     next_snapshot += sc.snapshot_every_s;
                 }
             }
+            writing_s += started.elapsed().as_secs_f64();
         }
         bar.set_position((st.time_s() / 3600.0) as u64);
     }
     bar.finish_and_clear();
+    let loop_s = loop_start.elapsed().as_secs_f64();
     let sim = &st.sim;
+    profile.readouts_s = st.readout_s - readout_s0;
+    profile.stepping_s = (loop_s - profile.readouts_s - writing_s).max(0.0);
+    if let Some(p) = sim.profile()
+        && p.steps > 0
+    {
+        let sampled = p.reaction_s + p.transport_s;
+        profile.transport_s = profile.stepping_s * p.transport_s / sampled.max(1e-12);
+        profile.reaction_s = profile.stepping_s * p.reaction_s / sampled.max(1e-12);
+        profile.sampled_steps = p.steps;
+    }
+    profile.dispatches = sim.dispatches;
+    profile.dispatches_per_transport_step =
+        profile.dispatches as f64 / sim.transport_steps.max(1) as f64;
+    let started = Instant::now();
     let summary = TissueSummary {
         completed: true,
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
@@ -1808,12 +1970,18 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
         explicit_stencil_passes: sim.explicit_passes,
         naive_probe: st.naive,
         final_readout: st.readouts.last().expect("at least one readout").clone(),
+        profile,
         resolved_scenario: sc.resolved_toml.clone(),
     };
+    let mut summary = summary;
     if let Some(dir) = &opts.out_dir {
         output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
+        summary.profile.writing_s = writing_s + started.elapsed().as_secs_f64();
+        summary.wall_time_s = start.elapsed().as_secs_f64();
         let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    } else {
+        summary.profile.writing_s = writing_s;
     }
     Ok(TissueRun {
         summary,

@@ -303,11 +303,6 @@ impl SimThread {
                 let rows: &[[f32; crate::reaction_gpu::STATE_STRIDE]] =
                     bytemuck::cast_slice(&self.base_states);
                 sim.write_states(&self.gpu, rows);
-                sim.time_s = 0.0;
-                sim.transport_steps = 0;
-                sim.reaction_substeps = 0;
-                sim.stencil_passes = 0;
-                sim.explicit_passes = 0.0;
                 match Stepper::from_baseline(&self.gpu, *sc, sim) {
                     Ok(st) => {
                         self.stepper = Some(st);

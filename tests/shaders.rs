@@ -139,7 +139,14 @@ fn multigrid_kernels_validate() {
             &format!("multigrid ns={ns}"),
             &dorsalhorn::multigrid::shader_source(ns),
         );
-        for entry in ["mg_smooth", "mg_residual", "mg_restrict", "mg_prolong"] {
+        for entry in [
+            "mg_smooth",
+            "mg_restrict",
+            "mg_coarse",
+            "mg_prolong",
+            "mg_rhs_tr",
+            "mg_rhs_bdf2",
+        ] {
             let ep = module
                 .entry_points
                 .iter()

@@ -356,6 +356,7 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             out_dir: Some(dir.join(name)),
             overwrite: true,
             progress: false,
+            cache: None,
         };
         tissue_run::run(gpu(), &sc, &opts).unwrap()
     };
@@ -490,6 +491,7 @@ fn descending_lesion_raises_the_pain_index() {
             out_dir: None,
             overwrite: false,
             progress: false,
+            cache: None,
         };
         tissue_run::run(gpu(), &sc, &opts).unwrap()
     };
@@ -523,6 +525,7 @@ fn minocycline_lowers_microglial_activation() {
             out_dir: None,
             overwrite: false,
             progress: false,
+            cache: None,
         };
         (sc.doses.len(), tissue_run::run(gpu(), &sc, &opts).unwrap())
     };

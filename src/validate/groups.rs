@@ -240,6 +240,17 @@ pub fn analytic(gpu: &Gpu) -> Result<Vec<GroupCheck>, Error> {
         "drift ≤ 1e-5 and the field has smoothed (spread < 1)",
         drift <= 1e-5 && spread < 1.0,
     ));
+    let dev = k0_profile_deviation_implicit(gpu)?;
+    out.push(check(
+        g,
+        "A5",
+        "the same K0 profile with the implicit transport (TR-BDF2 solved by multigrid, the \
+         default of the tissue model)",
+        "MODEL.md §2.4",
+        format!("worst deviation {:.2} %", 100.0 * dev),
+        "< 2 % at 3–40 cells",
+        dev < 0.02,
+    ));
     Ok(out)
 }
 

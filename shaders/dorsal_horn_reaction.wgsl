@@ -90,9 +90,8 @@ const QUADS: u32 = 9u;
 // sFKN, CCL2, CXCL1, CXCL12), in the order of the targets and of the transport layers.
 const NMED: u32 = 14u;
 const MEDIATORS = array<u32, 14>(3u, 4u, 5u, 6u, 11u, 12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 20u);
-// Per cell in `aux` (5 vec4): the 14 mediator goals and two unused slots, then r_I, r_E, r_P, r_W
-// (from `evaluate_rates`) or the calibrated θ_I, θ_E, θ_P, θ_W.
-const AUX_QUADS: u32 = 5u;
+// Per cell in `aux` (4 vec4): the 14 mediator goals and two unused slots.
+const AUX_QUADS: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> P: Params;
 @group(0) @binding(1) var<storage, read> G: Globals;
@@ -104,6 +103,9 @@ const AUX_QUADS: u32 = 5u;
 @group(0) @binding(4) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> maps: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> aux: array<vec4<f32>>;
+// Per cell: r_I, r_E, r_P, r_W (`evaluate_rates`) or θ_I, θ_E, θ_P, θ_W (`calibrate_thresholds`),
+// a compact buffer so that the host reads 16 bytes a cell back.
+@group(0) @binding(8) var<storage, read_write> rates: array<vec4<f32>>;
 // Per cell: columnar averages (r_E, r_I) seen by P, then by W (§4.3).
 @group(0) @binding(7) var<storage, read> columns: array<vec4<f32>>;
 @group(1) @binding(0) var<uniform> T: Step;
@@ -587,7 +589,7 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_state(cell, out);
 }
 
-// The fast rates at the current state and input, into aux slots 16..20: r_I, r_E, and r_P, r_W
+// The fast rates at the current state and input, into `rates`: r_I, r_E, and r_P, r_W
 // from the columnar averages in `columns` (computed by the host from a previous call's r_E, r_I).
 // The state is not changed (behavioural probes run on a frozen copy, §4.11).
 @compute @workgroup_size(64, 1, 1)
@@ -602,7 +604,7 @@ fn evaluate_rates(@builtin(global_invocation_id) gid: vec3<u32>) {
     let f = fast(s, inp, m);
     let c = columns[cell];
     let u = projection_drives(s, inp, m, f, c.x, c.y, c.z, c.w);
-    aux[cell * AUX_QUADS + 4u] = vec4<f32>(f.r_i, f.r_e, logistic(P.rmax_P, u.x - m.theta_p),
+    rates[cell] = vec4<f32>(f.r_i, f.r_e, logistic(P.rmax_P, u.x - m.theta_p),
         logistic(P.rmax_W, u.y - m.theta_w));
 }
 
@@ -612,7 +614,7 @@ fn inverse_logistic(r: f32, rmax: f32) -> f32 {
 
 // Calibrated thresholds θ_I, θ_E, θ_P, θ_W of this cell at the current state and input (§4.3:
 // the rates equal the targets; P and W see the targets of E and I through their columns), into
-// aux slots 16..20. The same fixed-point pinning as `wellmixed::Model::calibrate`.
+// `rates`. The same fixed-point pinning as `wellmixed::Model::calibrate`.
 @compute @workgroup_size(64, 1, 1)
 fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
@@ -632,5 +634,5 @@ fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
         m.theta_p = u.x - inverse_logistic(P.target_rP, P.rmax_P);
         m.theta_w = u.y - inverse_logistic(P.target_rW, P.rmax_W);
     }
-    aux[cell * AUX_QUADS + 4u] = vec4<f32>(m.theta_i, m.theta_e, m.theta_p, m.theta_w);
+    rates[cell] = vec4<f32>(m.theta_i, m.theta_e, m.theta_p, m.theta_w);
 }

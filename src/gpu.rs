@@ -12,7 +12,11 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    /// Kernels compiled on this device, by key ([`Gpu::kernels`]).
+    kernels: std::sync::Mutex<Vec<(String, KernelSet)>>,
 }
+
+type KernelSet = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 /// A short description of one adapter, for `dorsalhorn info` and output metadata.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -85,7 +89,35 @@ impl Gpu {
             queue,
             info,
             limits,
+            kernels: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Kernels (pipelines, their layouts) compiled once per device: `build` runs the first time
+    /// `key` (the shader source, or anything that determines what `build` makes) is asked for
+    /// with this type; later calls share the same objects. Compiling the large unrolled kernels
+    /// takes most of a second on the software driver, and `validate` builds a tissue per arm.
+    pub fn kernels<T: std::any::Any + Send + Sync>(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        let key = format!("{}\n{key}", std::any::type_name::<T>());
+        let cached = {
+            let sets = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
+            sets.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, set)| set.clone())
+        };
+        if let Some(set) = cached
+            && let Ok(t) = set.downcast::<T>()
+        {
+            return t;
+        }
+        let built = std::sync::Arc::new(build());
+        let mut sets = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
+        sets.push((key, built.clone()));
+        built
     }
 
     pub fn summary(&self) -> AdapterSummary {

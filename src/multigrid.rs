@@ -40,7 +40,7 @@
 
 /// Coarsening stops once neither side of a level exceeds this many cells (the coarsest level,
 /// at most 64 cells, is solved exactly).
-pub const COARSEST: usize = 8;
+pub const COARSEST: usize = 12;
 /// V-cycles per solve of the spatial model's transport step (src/tissue.rs).
 pub const CYCLES: u32 = 1;
 /// Red–black sweeps before and after the coarse-grid correction.
@@ -646,6 +646,56 @@ pub struct Multigrid {
     rhs_bdf2_groups: [wgpu::BindGroup; 2],
 }
 
+/// The compiled multigrid kernels for `ns` species and their layout, shared by every
+/// [`Multigrid`] of that size on a device ([`Gpu::kernels`]).
+struct MgKernels {
+    layout: wgpu::BindGroupLayout,
+    smooth: wgpu::ComputePipeline,
+    restrict: wgpu::ComputePipeline,
+    coarse: wgpu::ComputePipeline,
+    prolong: wgpu::ComputePipeline,
+    rhs_tr: wgpu::ComputePipeline,
+    rhs_bdf2: wgpu::ComputePipeline,
+}
+
+impl MgKernels {
+    fn new(gpu: &Gpu, ns: usize) -> MgKernels {
+        let device = &gpu.device;
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("multigrid"),
+            source: wgpu::ShaderSource::Wgsl(shader_source(ns).into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("multigrid layout"),
+            entries: &[
+                uniform_entry(0, true),
+                uniform_entry(1, false),
+                texture_entry(2),
+                texture_entry(3),
+                texture_entry(4),
+                storage_texture_entry(5),
+                storage_texture_entry(6),
+                texture_entry(8),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("multigrid pipeline layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
+        MgKernels {
+            smooth: pipeline("mg_smooth"),
+            restrict: pipeline("mg_restrict"),
+            coarse: pipeline("mg_coarse"),
+            prolong: pipeline("mg_prolong"),
+            rhs_tr: pipeline("mg_rhs_tr"),
+            rhs_bdf2: pipeline("mg_rhs_bdf2"),
+            layout,
+        }
+    }
+}
+
 /// The copy location of a texture from layer `z` on.
 fn layer_copy(texture: &wgpu::Texture, z: u32) -> wgpu::TexelCopyTextureInfo<'_> {
     wgpu::TexelCopyTextureInfo {
@@ -674,35 +724,8 @@ impl Multigrid {
         let hierarchy = Hierarchy::new(geo);
         let device = &gpu.device;
         let scope = gpu.capture_errors();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("multigrid"),
-            source: wgpu::ShaderSource::Wgsl(shader_source(ns).into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("multigrid layout"),
-            entries: &[
-                uniform_entry(0, true),
-                uniform_entry(1, false),
-                texture_entry(2),
-                texture_entry(3),
-                texture_entry(4),
-                storage_texture_entry(5),
-                storage_texture_entry(6),
-                texture_entry(8),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("multigrid pipeline layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
-        let (smooth, restrict, coarse, prolong) = (
-            pipeline("mg_smooth"),
-            pipeline("mg_restrict"),
-            pipeline("mg_coarse"),
-            pipeline("mg_prolong"),
-        );
+        let kernels = gpu.kernels(&shader_source(ns), || MgKernels::new(gpu, ns));
+        let layout = &kernels.layout;
         let last = hierarchy.levels.last().expect("one level");
         let coarse_cells = last.nx * last.ny;
         assert!(
@@ -724,7 +747,6 @@ impl Multigrid {
             view_formats: &[],
         });
         let inverse_view = array_view(&inverse);
-        let (rhs_tr, rhs_bdf2) = (pipeline("mg_rhs_tr"), pipeline("mg_rhs_bdf2"));
         let lvl_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("multigrid levels"),
             size: SLOT * 2 * hierarchy.levels.len() as u64,
@@ -795,7 +817,7 @@ impl Multigrid {
                      o2: &wgpu::TextureView| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("multigrid"),
-                layout: &layout,
+                layout,
                 entries: &[
                     wgpu::BindGroupEntry {
                         binding: 0,
@@ -909,18 +931,18 @@ impl Multigrid {
             coef,
             coef_values: vec![[0.0; 4]; ns],
             p_pia,
-            smooth,
-            restrict,
-            coarse,
+            smooth: kernels.smooth.clone(),
+            restrict: kernels.restrict.clone(),
+            coarse: kernels.coarse.clone(),
             inverse,
             inverses: Vec::new(),
-            prolong,
+            prolong: kernels.prolong.clone(),
             cycles,
             sweeps,
             readback,
             theta: 0.0,
-            rhs_tr,
-            rhs_bdf2,
+            rhs_tr: kernels.rhs_tr.clone(),
+            rhs_bdf2: kernels.rhs_bdf2.clone(),
             history,
             rhs_tr_group,
             rhs_bdf2_groups,

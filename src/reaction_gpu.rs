@@ -16,11 +16,10 @@ pub const STATE_STRIDE: usize = 36;
 pub const INPUT_STRIDE: usize = 20;
 /// Floats per cell of [`CellMap`].
 pub const MAP_STRIDE: usize = 36;
-/// Floats per cell of the kernel's auxiliary output: the 14 mediator goals, two unused slots,
-/// then r_I, r_E, r_P, r_W (or the four calibrated θ) from slot [`AUX_RATES`].
-pub const AUX_STRIDE: usize = 20;
-/// The aux slot of r_I (then r_E, r_P, r_W; or θ_I, θ_E, θ_P, θ_W).
-pub const AUX_RATES: usize = 16;
+/// Floats per cell of the kernel's auxiliary output: the 14 mediator goals and two unused slots.
+pub const AUX_STRIDE: usize = 16;
+/// Floats per cell of the rates buffer: r_I, r_E, r_P, r_W (or θ_I, θ_E, θ_P, θ_W).
+pub const RATES_STRIDE: usize = 4;
 /// State slots of the 14 diffusing mediators, in the kernel's order (`MEDIATORS`).
 pub const MEDIATOR_SLOTS: [usize; 14] = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 /// Sub-steps (and broadcast inputs) one submit can hold.
@@ -276,6 +275,61 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// The compiled reaction kernels of one [`CellMode`] and their layouts, shared by every
+/// [`ReactionCells`] of that mode on a device ([`Gpu::kernels`]).
+struct ReactionKernels {
+    layout0: wgpu::BindGroupLayout,
+    layout1: wgpu::BindGroupLayout,
+    rk4: wgpu::ComputePipeline,
+    exp: wgpu::ComputePipeline,
+    exp_goals: wgpu::ComputePipeline,
+    rates: wgpu::ComputePipeline,
+    calibrate: wgpu::ComputePipeline,
+}
+
+impl ReactionKernels {
+    fn new(gpu: &Gpu, mode: CellMode) -> ReactionKernels {
+        let device = &gpu.device;
+        let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("reaction layout"),
+            entries: &[
+                storage_entry(0, true),
+                storage_entry(1, true),
+                storage_entry(2, true),
+                storage_entry(3, true),
+                storage_entry(4, false),
+                storage_entry(5, true),
+                storage_entry(6, false),
+                storage_entry(7, true),
+                storage_entry(8, false),
+            ],
+        });
+        let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("reaction step layout"),
+            entries: &[uniform_entry(0, true)],
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("dorsal_horn_reaction"),
+            source: wgpu::ShaderSource::Wgsl(shader_source(mode).into()),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("reaction pipeline layout"),
+            bind_group_layouts: &[Some(&layout0), Some(&layout1)],
+            immediate_size: 0,
+        });
+        let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
+        ReactionKernels {
+            rk4: pipeline("rk4_step"),
+            exp: pipeline("exp_step"),
+            exp_goals: pipeline("exp_step_goals"),
+            rates: pipeline("evaluate_rates"),
+            calibrate: pipeline("calibrate_thresholds"),
+            layout0,
+            layout1,
+        }
+    }
+}
+
 /// GPU state of many cells: the reaction kernels and their buffers.
 pub struct ReactionCells {
     n_cells: usize,
@@ -297,6 +351,7 @@ pub struct ReactionCells {
     maps: wgpu::Buffer,
     aux: wgpu::Buffer,
     columns: wgpu::Buffer,
+    rates_out: wgpu::Buffer,
     readback: wgpu::Buffer,
 }
 
@@ -374,6 +429,11 @@ impl ReactionCells {
             wgpu::BufferUsages::COPY_SRC,
         );
         let columns = buffer("reaction columns", n * 16, none);
+        let rates_out = buffer(
+            "reaction rates",
+            n * RATES_STRIDE * 4,
+            wgpu::BufferUsages::COPY_SRC,
+        );
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("reaction readback"),
             size: ((n * STATE_STRIDE.max(AUX_STRIDE) * 4) as u64).max(16),
@@ -386,23 +446,8 @@ impl ReactionCells {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("reaction layout"),
-            entries: &[
-                storage_entry(0, true),
-                storage_entry(1, true),
-                storage_entry(2, true),
-                storage_entry(3, true),
-                storage_entry(4, false),
-                storage_entry(5, true),
-                storage_entry(6, false),
-                storage_entry(7, true),
-            ],
-        });
-        let layout1 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("reaction step layout"),
-            entries: &[uniform_entry(0, true)],
-        });
+        let kernels = gpu.kernels(&shader_source(mode), || ReactionKernels::new(gpu, mode));
+        let (layout0, layout1) = (&kernels.layout0, &kernels.layout1);
         let buffers = [
             &params_buf,
             &globals_buf,
@@ -412,6 +457,7 @@ impl ReactionCells {
             &maps_buf,
             &aux,
             &columns,
+            &rates_out,
         ];
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
@@ -423,12 +469,12 @@ impl ReactionCells {
             .collect();
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("reaction"),
-            layout: &layout0,
+            layout: layout0,
             entries: &entries,
         });
         let step_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("reaction sub-step"),
-            layout: &layout1,
+            layout: layout1,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -438,28 +484,18 @@ impl ReactionCells {
                 }),
             }],
         });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("dorsal_horn_reaction"),
-            source: wgpu::ShaderSource::Wgsl(shader_source(mode).into()),
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("reaction pipeline layout"),
-            bind_group_layouts: &[Some(&layout0), Some(&layout1)],
-            immediate_size: 0,
-        });
-        let pipeline = |entry: &str| gpu.compute_pipeline(Some(&pipeline_layout), &module, entry);
         let out = ReactionCells {
             n_cells: n,
             broadcast,
-            rk4: pipeline("rk4_step"),
-            exp: pipeline("exp_step"),
-            exp_goals: pipeline("exp_step_goals"),
+            rk4: kernels.rk4.clone(),
+            exp: kernels.exp.clone(),
+            exp_goals: kernels.exp_goals.clone(),
             drugs: drugs_buf,
             globals: globals_buf,
             globals_value: globals,
             integrator: Integrator::Rk4,
-            rates: pipeline("evaluate_rates"),
-            calibrate: pipeline("calibrate_thresholds"),
+            rates: kernels.rates.clone(),
+            calibrate: kernels.calibrate.clone(),
             bind_group,
             step_group,
             steps,
@@ -468,6 +504,7 @@ impl ReactionCells {
             maps: maps_buf,
             aux,
             columns,
+            rates_out,
             readback,
         };
         gpu.validated(scope, "reaction set-up")?;
@@ -600,7 +637,8 @@ impl ReactionCells {
         }
     }
 
-    /// Runs `kernel` once with the broadcast `input` and returns aux (AUX_STRIDE per cell).
+    /// Runs `kernel` once with the broadcast `input` and returns its per-cell result
+    /// (RATES_STRIDE floats per cell: r_I, r_E, r_P, r_W or the four θ).
     pub fn run_kernel(
         &self,
         gpu: &Gpu,
@@ -623,7 +661,7 @@ impl ReactionCells {
             self.encode_kernel(&mut pass, kernel, 0);
         }
         gpu.queue.submit([enc.finish()]);
-        self.read_aux(gpu)
+        self.read_buffer(gpu, &self.rates_out, self.n_cells * RATES_STRIDE)
     }
 
     fn read_buffer(

@@ -37,7 +37,7 @@ use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::multigrid::{self, Geometry, Multigrid, TransportCoef};
 use crate::params::ParamTable;
 use crate::reaction_gpu::{
-    AUX_RATES, AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS,
+    AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, RATES_STRIDE,
     ReactionCells, STATE_STRIDE, SubstepRun, pack_state,
 };
 use crate::rkl2::Rkl2;
@@ -173,6 +173,8 @@ pub struct Layout {
     /// Per mediator: D* = D_free/λ_X² (µm²/s).
     d_star: Vec<f32>,
     lambda_grey: f32,
+    /// [`Layout::region_weights`], computed once.
+    pub report_weights: Vec<Vec<f32>>,
 }
 
 /// 3 × 3 smoothing of §2.4 (1/4 centre, 1/8 edges, 1/16 corners), restricted to active cells
@@ -345,7 +347,7 @@ impl Layout {
         let probe_weight = (0..n)
             .map(|i| tissue.weight(i, Region::I) * maps.band_paw[i] * pops.present_p[i])
             .collect();
-        Layout {
+        let mut layout = Layout {
             tissue,
             maps,
             pops,
@@ -359,7 +361,10 @@ impl Layout {
             probe_weight,
             d_star: d_stars,
             lambda_grey,
-        }
+            report_weights: Vec::new(),
+        };
+        layout.report_weights = layout.region_weights();
+        layout
     }
 
     pub fn cells(&self) -> usize {
@@ -778,14 +783,16 @@ impl TissueSim {
                     multigrid::CYCLES,
                     multigrid::SWEEPS,
                 )?;
-                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some("transfer"),
-                    source: wgpu::ShaderSource::Wgsl(
-                        transfer_shader_source(&layout, &members).into(),
-                    ),
-                });
-                let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
-                let (gather, scatter) = (pipeline("gather_implicit"), pipeline("scatter"));
+                let source = transfer_shader_source(&layout, &members);
+                let (gather, scatter) = (*gpu.kernels(&source, || {
+                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some("transfer"),
+                        source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
+                    });
+                    let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
+                    (pipeline("gather_implicit"), pipeline("scatter"))
+                }))
+                .clone();
                 let species: Vec<[f32; 4]> = members
                     .iter()
                     .map(|&m| {
@@ -870,7 +877,7 @@ impl TissueSim {
         let aux = self.reaction.run_kernel(gpu, Kernel::Calibrate, input)?;
         for (i, m) in self.layout.cell_maps.iter_mut().enumerate() {
             if self.layout.active[i] {
-                let a = &aux[i * AUX_STRIDE + AUX_RATES..][..4];
+                let a = &aux[i * RATES_STRIDE..][..4];
                 m.theta = [a[0], a[1], a[2], a[3]];
             }
         }
@@ -1147,9 +1154,7 @@ impl TissueSim {
         let n = self.layout.cells();
         let first = self.reaction.run_kernel(gpu, Kernel::Rates, input)?;
         let pick = |aux: &[f32], k: usize| -> Vec<f32> {
-            (0..n)
-                .map(|i| aux[i * AUX_STRIDE + AUX_RATES + k])
-                .collect()
+            (0..n).map(|i| aux[i * RATES_STRIDE + k]).collect()
         };
         let (r_i, r_e) = (pick(&first, 0), pick(&first, 1));
         self.reaction
@@ -1166,6 +1171,18 @@ impl TissueSim {
     /// The behavioural probes of §4.11 on the current state (frozen), with the protocol's
     /// `input` (EA-pool input removed) and peripheral gain `gain`.
     pub fn probe(&self, gpu: &Gpu, input: &Input, gain: f64) -> Result<ProbeResponse, GpuError> {
+        Ok(self.probe_with_rates(gpu, input, gain)?.0)
+    }
+
+    /// [`TissueSim::probe`], and the rates of every cell under the probe's ongoing input (the
+    /// protocol's input with the EA-pool input removed): when no EA session is on, that is the
+    /// protocol's input itself, so a read-out can reuse them.
+    pub fn probe_with_rates(
+        &self,
+        gpu: &Gpu,
+        input: &Input,
+        gain: f64,
+    ) -> Result<(ProbeResponse, Rates), GpuError> {
         let pr = &self.model.pr;
         let mut base = *input;
         base.ea_on = false;
@@ -1191,11 +1208,12 @@ impl TissueSim {
         heat2.r_cp += gain * pr.heat_Cp_rate;
         let r_heat = integral(&self.rates(gpu, &heat1)?)
             + integral(&self.rates(gpu, &heat2)?) * (pr.heat_duration - 1.0);
-        Ok(ProbeResponse {
+        let response = ProbeResponse {
             mech: r_mech,
             heat: r_heat,
             ongoing_r_p: integral(&ongoing) / wsum.max(1e-30),
-        })
+        };
+        Ok((response, ongoing))
     }
 
     /// Area of lamina I in the tested band (µm², the probe weights' integral).

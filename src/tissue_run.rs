@@ -1292,8 +1292,17 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
         sc.p_pia,
         sc.female,
         sc.settle.name(),
-        sc.settle_s,
-        sc.settle_step_s,
+        // The integration's length and step only matter when the baseline is integrated.
+        if sc.settle == SettleMode::Integrate {
+            sc.settle_s
+        } else {
+            0.0
+        },
+        if sc.settle == SettleMode::Integrate {
+            sc.settle_step_s
+        } else {
+            0.0
+        },
         sc.transport.name(),
         gpu.info.name,
         gpu.info.driver,
@@ -1648,10 +1657,13 @@ pub fn readout(
 ) -> Result<Readout, Error> {
     let pr = &sim.model.pr;
     let inp = sim.model.protocol_input(&sc.protocol, sim.time_s).0;
-    let (p_mech, p_heat, p_spont) = pain_indices(gpu, sim, sc, naive)?;
+    let ((p_mech, p_heat, p_spont), ongoing) = indices_and_rates(gpu, sim, sc, naive)?;
     let eta = pr.eta_behaviour;
-    let rates = sim.rates(gpu, &inp)?;
-    let weights = sim.layout.region_weights();
+    let rates = match ongoing {
+        Some(r) => r,
+        None => sim.rates(gpu, &inp)?,
+    };
+    let weights = &sim.layout.report_weights;
     let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
     let means = weights
         .iter()
@@ -1701,16 +1713,31 @@ pub fn pain_indices(
     sim: &TissueSim,
     sc: &TissueScenario,
     naive: &ProbeResponse,
-) -> Result<(f64, f64, f64), Error> {
+) -> Result<PainIndices, Error> {
+    Ok(indices_and_rates(gpu, sim, sc, naive)?.0)
+}
+
+/// The pain indices (P_mech, P_heat, P_spont).
+type PainIndices = (f64, f64, f64);
+
+/// [`pain_indices`], and the rates of every cell under the protocol's input when no EA session
+/// is on (the probes' ongoing input is then that input; `None` during a session).
+fn indices_and_rates(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+) -> Result<(PainIndices, Option<crate::tissue::Rates>), Error> {
     let m = &sim.model;
     let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
-    let probe = sim.probe(gpu, &inp, gain)?;
+    let (probe, ongoing) = sim.probe_with_rates(gpu, &inp, gain)?;
     let r0 = m.pr.R0 * sim.probe_area_um2();
-    Ok((
+    let indices = (
         (probe.mech + r0) / (naive.mech + r0),
         (probe.heat + r0) / (naive.heat + r0),
         probe.ongoing_r_p / naive.ongoing_r_p.max(1e-12),
-    ))
+    );
+    Ok((indices, (!inp.ea_on).then_some(ongoing)))
 }
 
 /// Every state then every rate (STATE_NAMES then RATE_NAMES order) of cell `i`; a population's

@@ -72,10 +72,15 @@ pub fn check_state(scenario: &Scenario, fields: &[Vec<f32>], step: u64) -> Resul
     Ok(())
 }
 
-/// Runs a scenario to the end, writing fields, frames, the time series and the summary.
+/// Runs a scenario to the end, writing fields, frames, the time series and the summary, holding
+/// the output folder ([`output::RunFolder`]).
 pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, Error> {
     scenario.check_stability()?;
-    output::prepare_dir(&opts.out_dir, opts.overwrite)?;
+    let folder = output::RunFolder::claim(&opts.out_dir, opts.overwrite, "run")?;
+    folder.finish(run_in_claimed(gpu, scenario, opts))
+}
+
+fn run_in_claimed(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, Error> {
     let out = &opts.out_dir;
     let p = &scenario.problem;
     let (nx, ny) = (p.grid.nx, p.grid.ny);
@@ -107,6 +112,7 @@ pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSumma
     let mut last_stats = Vec::new();
     for &event in &events {
         while sim.step_count() < event {
+            crate::interrupt::check(sim.time_s())?;
             let n = (event - sim.step_count()).min(500);
             sim.advance(gpu, n);
             if !bar.is_hidden() {

@@ -17,6 +17,8 @@ pub mod exit {
     pub const GPU: i32 = 3;
     /// The simulation blew up (NaN/Inf or a negative concentration).
     pub const NUMERICS: i32 = 4;
+    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,15 @@ pub enum Error {
          `dorsalhorn run {scenario}`, or start a virtual display: `xvfb-run -a dorsalhorn view {scenario}`"
     )]
     NoDisplay { detail: String, scenario: String },
+    /// Stopped by Ctrl-C or SIGTERM at the end of a step (src/interrupt.rs).
+    #[error(
+        "interrupted at model time {:.2} h (day {:.2}): the files written so far are complete, \
+         and status.json marks the run `interrupted`. Runs cannot be resumed yet: run the same \
+         command with --overwrite to start again",
+        time_s / 3600.0,
+        time_s / 86400.0
+    )]
+    Interrupted { time_s: f64 },
 }
 
 impl Error {
@@ -64,6 +75,7 @@ impl Error {
             Error::Scenario(_) => exit::INPUT,
             Error::Gpu(_) => exit::GPU,
             Error::BlowUp(_) => exit::NUMERICS,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             Error::Io { .. } | Error::Output(_) | Error::NoDisplay { .. } => exit::RUNTIME,
         }
     }

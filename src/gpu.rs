@@ -49,22 +49,21 @@ impl Gpu {
     /// own limits, so that large grids are possible where the hardware allows them.
     pub fn new() -> Result<Gpu, GpuError> {
         let instance = instance();
-        let adapter =
-            match pollster::block_on(wgpu::util::initialize_adapter_from_env(&instance, None)) {
-                Ok(a) => a,
-                Err(_) => pollster::block_on(
-                    instance.request_adapter(&wgpu::RequestAdapterOptions {
-                        power_preference: wgpu::PowerPreference::from_env()
-                            .unwrap_or(wgpu::PowerPreference::HighPerformance),
-                        force_fallback_adapter: false,
-                        compatible_surface: None,
-                        apply_limit_buckets: false,
-                    }),
-                )
-                .map_err(|e| GpuError::NoAdapter {
-                    detail: e.to_string(),
-                })?,
-            };
+        let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
+            Ok(wanted) if !wanted.is_empty() => adapter_by_name(&instance, &wanted)?,
+            _ => pollster::block_on(
+                instance.request_adapter(&wgpu::RequestAdapterOptions {
+                    power_preference: wgpu::PowerPreference::from_env()
+                        .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                    force_fallback_adapter: false,
+                    compatible_surface: None,
+                    apply_limit_buckets: false,
+                }),
+            )
+            .map_err(|e| GpuError::NoAdapter {
+                detail: e.to_string(),
+            })?,
+        };
         Self::from_adapter(&adapter)
     }
 
@@ -198,6 +197,34 @@ impl Gpu {
             .map(|_| ())
             .map_err(|e| GpuError::Readback(e.to_string()))
     }
+}
+
+/// The first adapter whose name contains `wanted` (case-insensitive), as wgpu's own
+/// `WGPU_ADAPTER_NAME` handling does, but with an error listing the adapters where it panics.
+fn adapter_by_name(instance: &wgpu::Instance, wanted: &str) -> Result<wgpu::Adapter, GpuError> {
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let lower = wanted.to_lowercase();
+    let names: Vec<String> = adapters
+        .iter()
+        .map(|a| {
+            let i = a.get_info();
+            format!("`{}` ({:?})", i.name, i.backend)
+        })
+        .collect();
+    adapters
+        .into_iter()
+        .find(|a| a.get_info().name.to_lowercase().contains(&lower))
+        .ok_or_else(|| GpuError::NoAdapter {
+            detail: format!(
+                "WGPU_ADAPTER_NAME={wanted:?} matches none of the adapters visible here: {}; \
+                 set it to part of one of these names, or unset it",
+                if names.is_empty() {
+                    "there are none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        })
 }
 
 /// Every adapter visible to wgpu, with its limits (for `dorsalhorn info`).

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod grid;
+pub mod interrupt;
 pub mod model;
 pub mod multigrid;
 pub mod output;

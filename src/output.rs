@@ -143,38 +143,283 @@ impl TimeSeries {
     }
 }
 
-/// Names of the entries a run writes into its output folder.
-pub const RUN_ENTRIES: &[&str] = &["fields", "frames", "timeseries.csv", "summary.json"];
+/// The status file of an output folder: what wrote it, and whether that finished.
+pub const STATUS_FILE: &str = "status.json";
+/// The lock file held for the life of a run or validation (`File::try_lock`).
+pub const LOCK_FILE: &str = ".dorsalhorn.lock";
 
-/// Prepares an output folder: creates it, refuses one holding an earlier run unless
-/// `overwrite` (then removes that run's entries), and proves it is writable.
-pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), Error> {
-    create_dir(dir)?;
-    let existing: Vec<&str> = RUN_ENTRIES
-        .iter()
-        .copied()
-        .filter(|e| dir.join(e).exists())
-        .collect();
-    if !existing.is_empty() {
-        if !overwrite {
-            return Err(Error::Output(format!(
-                "output folder {} already holds a run ({}). Pass --overwrite to replace it, or \
-                 choose another folder with --out.",
-                dir.display(),
-                existing.join(", ")
-            )));
+/// Files a run or a validation writes at the top of its folder.
+const OWN_FILES: &[&str] = &[
+    "timeseries.csv",
+    "summary.json",
+    "validation.md",
+    "validation.json",
+    STATUS_FILE,
+];
+/// Sub-folders a run or a validation writes, with the one extension of the files it puts there.
+const OWN_FOLDERS: &[(&str, &str)] = &[
+    ("fields", "npy"),
+    ("frames", "png"),
+    ("figures", "svg"),
+    ("arms", "csv"),
+];
+
+/// What an output folder's `status.json` says.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FolderStatus {
+    /// `run` or `validate`: what wrote the folder (also the marker that it is ours).
+    pub dorsalhorn: String,
+    pub dorsalhorn_version: String,
+    /// `running`, `completed`, `interrupted` or `failed`.
+    pub state: String,
+    /// Why it failed or where it was interrupted; empty otherwise.
+    #[serde(default)]
+    pub reason: String,
+    pub command: String,
+    pub pid: u32,
+    /// Seconds since 1970 (UTC) at the start and at the last change of state.
+    pub started_unix_s: u64,
+    pub updated_unix_s: u64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// An output folder held by this process for the length of a run or a validation: an exclusive
+/// lock (so that a second run into the same folder is refused, not mixed in), the marker and
+/// state in `status.json` (`running`, then `completed`, `interrupted` or `failed`), and the rule
+/// that `--overwrite` removes only what a dorsalhorn run wrote there.
+pub struct RunFolder {
+    dir: PathBuf,
+    status: FolderStatus,
+    /// Held open (and locked) until the folder is finished or dropped.
+    _lock: std::fs::File,
+    finished: bool,
+}
+
+impl RunFolder {
+    /// Creates `dir` if needed, takes its lock, refuses a folder that holds an earlier run
+    /// unless `overwrite` (saying what that run was), removes that run's own files when
+    /// overwriting, proves the folder writable and marks it `running`. `kind` is `run` or
+    /// `validate`.
+    pub fn claim(dir: &Path, overwrite: bool, kind: &str) -> Result<RunFolder, Error> {
+        create_dir(dir)?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|_| not_writable(dir))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let who = read_status(dir)
+                    .map(|s| format!(" (`{}`, process {})", s.command, s.pid))
+                    .unwrap_or_default();
+                return Err(Error::Output(format!(
+                    "output folder {} is in use by another dorsalhorn run{who}. Wait for it to \
+                     finish, or choose another folder with --out.",
+                    dir.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io("cannot lock the output folder", &lock_path, e));
+            }
         }
-        for e in existing {
-            let p = dir.join(e);
-            let r = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
+        let existing = own_entries(dir);
+        if !existing.is_empty() {
+            let status = read_status(dir);
+            let earlier = match &status {
+                Some(s) => describe(s),
+                None if is_legacy_run(dir) => "a run of an earlier dorsalhorn version".into(),
+                None => {
+                    return Err(Error::Output(format!(
+                        "output folder {} holds {} but no {STATUS_FILE} of a dorsalhorn run, so \
+                         they may not be ours and --overwrite will not delete them. Move them \
+                         away, or choose another folder with --out.",
+                        dir.display(),
+                        existing.join(", ")
+                    )));
+                }
             };
-            r.map_err(|err| Error::io("cannot remove the earlier run's output", &p, err))?;
+            if !overwrite {
+                return Err(Error::Output(format!(
+                    "output folder {} already holds {earlier} ({}). Pass --overwrite to replace \
+                     it, or choose another folder with --out.",
+                    dir.display(),
+                    existing.join(", ")
+                )));
+            }
+            remove_own(dir)?;
+        }
+        prove_writable(dir)?;
+        let now = unix_now();
+        let mut folder = RunFolder {
+            dir: dir.to_path_buf(),
+            status: FolderStatus {
+                dorsalhorn: kind.to_string(),
+                dorsalhorn_version: env!("CARGO_PKG_VERSION").to_string(),
+                state: "running".into(),
+                reason: String::new(),
+                command: command_line(),
+                pid: std::process::id(),
+                started_unix_s: now,
+                updated_unix_s: now,
+            },
+            _lock: lock,
+            finished: false,
+        };
+        folder.write_status()?;
+        Ok(folder)
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn write_status(&mut self) -> Result<(), Error> {
+        self.status.updated_unix_s = unix_now();
+        let json = serde_json::to_string_pretty(&self.status).expect("status serialises");
+        write_atomic(&self.dir.join(STATUS_FILE), json.as_bytes())
+    }
+
+    /// Marks the folder by the outcome of the work done in it: `completed`, `interrupted`
+    /// (with the model time) or `failed` (with the error), and hands the outcome back. A failure
+    /// to write the status is reported only when the work itself succeeded.
+    pub fn finish<T>(mut self, outcome: Result<T, Error>) -> Result<T, Error> {
+        self.finished = true;
+        match &outcome {
+            Ok(_) => self.status.state = "completed".into(),
+            Err(Error::Interrupted { time_s }) => {
+                self.status.state = "interrupted".into();
+                self.status.reason = format!(
+                    "interrupted at model time {:.2} h (day {:.2})",
+                    time_s / 3600.0,
+                    time_s / 86400.0
+                );
+            }
+            Err(e) => {
+                self.status.state = "failed".into();
+                self.status.reason = e.to_string();
+            }
+        }
+        let written = self.write_status();
+        match outcome {
+            Ok(v) => written.map(|()| v),
+            Err(e) => Err(e),
         }
     }
-    prove_writable(dir)
+}
+
+impl Drop for RunFolder {
+    /// A folder dropped without [`RunFolder::finish`] (a panic) is marked `failed`.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.status.state = "failed".into();
+            self.status.reason = "the program stopped unexpectedly (an internal error)".into();
+            let _ = self.write_status();
+        }
+    }
+}
+
+/// The command line of this process, for the status file.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let program = args
+        .next()
+        .map(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(a)
+        })
+        .unwrap_or_else(|| "dorsalhorn".into());
+    std::iter::once(program)
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The status file of `dir`, if it holds a readable one.
+pub fn read_status(dir: &Path) -> Option<FolderStatus> {
+    let text = std::fs::read_to_string(dir.join(STATUS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// "a completed run (…)" and the like, for the refusal message.
+fn describe(s: &FolderStatus) -> String {
+    let what = if s.dorsalhorn == "validate" {
+        "validation"
+    } else {
+        "run"
+    };
+    match s.state.as_str() {
+        "completed" => format!("a completed {what} (`{}`)", s.command),
+        "interrupted" => format!("an interrupted {what} (`{}`, {})", s.command, s.reason),
+        "failed" => format!("a failed {what} (`{}`: {})", s.command, s.reason),
+        _ => format!(
+            "a {what} that stopped without finishing (`{}`, process {}; killed or crashed)",
+            s.command, s.pid
+        ),
+    }
+}
+
+/// Whether `dir` holds the summary of a run written before status files existed.
+fn is_legacy_run(dir: &Path) -> bool {
+    ["summary.json", "validation.json"].iter().any(|f| {
+        std::fs::read_to_string(dir.join(f)).is_ok_and(|t| t.contains("\"dorsalhorn_version\""))
+    })
+}
+
+/// The entries of `dir` a run or a validation would write (present ones only).
+fn own_entries(dir: &Path) -> Vec<String> {
+    OWN_FILES
+        .iter()
+        .copied()
+        .chain(OWN_FOLDERS.iter().map(|(d, _)| *d))
+        .filter(|e| dir.join(e).exists())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes what a dorsalhorn run wrote in `dir`: its top-level files, the files of its kind in
+/// its sub-folders (and their temporaries), and those sub-folders if nothing else is left in
+/// them. Anything else (a `fields/notes.txt`) stays.
+fn remove_own(dir: &Path) -> Result<(), Error> {
+    let remove = |p: &Path| {
+        std::fs::remove_file(p)
+            .map_err(|e| Error::io("cannot remove the earlier run's output", p, e))
+    };
+    for f in OWN_FILES {
+        let p = dir.join(f);
+        if p.is_file() {
+            remove(&p)?;
+        }
+    }
+    for (sub, ext) in OWN_FOLDERS {
+        let d = dir.join(sub);
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = p.extension().is_some_and(|e| e == *ext)
+                || (name.starts_with('.') && name.contains(".tmp-"));
+            if ours && p.is_file() {
+                remove(&p)?;
+            }
+        }
+        // Removed only when empty: a folder holding someone else's files stays.
+        let _ = std::fs::remove_dir(&d);
+    }
+    Ok(())
 }
 
 /// Prepares a folder that collects files over time (screenshots, CSV exports of the viewer):
@@ -194,13 +439,15 @@ fn create_dir(dir: &Path) -> Result<(), Error> {
     })
 }
 
+fn not_writable(dir: &Path) -> Error {
+    Error::Output(format!(
+        "output folder {} is not writable: check its permissions or choose another with --out",
+        dir.display()
+    ))
+}
+
 fn prove_writable(dir: &Path) -> Result<(), Error> {
-    write_atomic(&dir.join(".write-test"), b"ok").map_err(|_| {
-        Error::Output(format!(
-            "output folder {} is not writable: check its permissions or choose another with --out",
-            dir.display()
-        ))
-    })?;
+    write_atomic(&dir.join(".write-test"), b"ok").map_err(|_| not_writable(dir))?;
     let _ = std::fs::remove_file(dir.join(".write-test"));
     Ok(())
 }

@@ -250,7 +250,7 @@ pub fn deserialize<T: serde::de::DeserializeOwned>(
 /// A path segment applied to an array of tables with `name` keys selects by name
 /// (`species.u.diffusivity_um2_s`); `[n]` selects by index (`species[1].initial`).
 pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), ScenarioError> {
-    let origin = format!("--set {spec}");
+    let origin = format!("--set {}", shorten(spec));
     let Some((path, value_text)) = spec.split_once('=') else {
         return Err(ScenarioError::new(
             origin,
@@ -260,11 +260,39 @@ pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), Scenari
     let path = path.trim();
     let value = match toml::from_str::<toml::Table>(&format!("v = {value_text}")) {
         Ok(mut t) => t.remove("v").expect("parsed table has key v"),
+        // An array, table or quoted string that does not parse is a mistake, not a string.
+        Err(e) if value_text.trim_start().starts_with(['[', '{', '"', '\'']) => {
+            let msg = e.to_string();
+            let reason = msg
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            return Err(ScenarioError::new(
+                origin,
+                format!(
+                    "the value `{}` is not valid TOML ({}): write arrays as [1, 2], tables as \
+                     {{ a = 1 }} and strings in quotes",
+                    shorten(value_text.trim()),
+                    shorten(reason.trim())
+                ),
+            ));
+        }
         Err(_) => toml::Value::String(value_text.trim().to_string()),
     };
     let segments = parse_path(path).map_err(|m| ScenarioError::new(&origin, m))?;
     if segments.is_empty() {
         return Err(ScenarioError::new(origin, "empty key path".to_string()));
+    }
+    if segments.len() > MAX_KEY_DEPTH {
+        return Err(ScenarioError::new(
+            origin,
+            format!(
+                "the key path has {} segments; scenario keys are at most {MAX_KEY_DEPTH} deep \
+                 (e.g. `species.u.diffusivity_um2_s` has 3)",
+                segments.len()
+            ),
+        ));
     }
     let mut cur = toml::Value::Table(std::mem::take(table));
     let result = set_path(&mut cur, &segments, value, path);
@@ -272,6 +300,17 @@ pub fn apply_override(table: &mut toml::Table, spec: &str) -> Result<(), Scenari
         *table = t;
     }
     result.map_err(|m| ScenarioError::new(origin, m))
+}
+
+/// The deepest `--set` key path accepted (the deepest real key has 4 segments).
+const MAX_KEY_DEPTH: usize = 16;
+
+/// `text`, cut to its first 80 characters with "…" when longer (for messages about user input).
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -288,7 +327,7 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
             None => (part, ""),
         };
         if key.is_empty() && rest.is_empty() {
-            return Err(format!("empty segment in key path `{path}`"));
+            return Err(format!("empty segment in key path `{}`", shorten(path)));
         }
         if !key.is_empty() {
             out.push(Seg::Key(key.to_string()));
@@ -296,9 +335,13 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
         while !rest.is_empty() {
             let close = rest
                 .find(']')
-                .ok_or_else(|| format!("unclosed `[` in key path `{path}`"))?;
+                .ok_or_else(|| format!("unclosed `[` in key path `{}`", shorten(path)))?;
             let idx: usize = rest[1..close].parse().map_err(|_| {
-                format!("`{}` is not an index in key path `{path}`", &rest[1..close])
+                format!(
+                    "`{}` is not an index in key path `{}`",
+                    shorten(&rest[1..close]),
+                    shorten(path)
+                )
             })?;
             out.push(Seg::Index(idx));
             rest = &rest[close + 1..];
@@ -428,8 +471,31 @@ impl Ctx<'_> {
     }
 }
 
+/// Checks a scenario's `name`: it names the default output folder `out/<name>`, so it must be
+/// a plain file name (1 to 64 letters, digits, `_`, `-` or `.`, not starting with `.`), never a
+/// path.
+pub fn check_name(origin: &str, name: &str) -> Result<(), ScenarioError> {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if name.is_empty() || name.len() > 64 || !plain || name.starts_with('.') {
+        return Err(ScenarioError::new(
+            origin,
+            format!(
+                "key `name`: {name:?} is not a scenario name: use 1 to 64 letters, digits, `_`, \
+                 `-` or `.`, not starting with `.` (it names the output folder out/<name>), \
+                 e.g. name = \"my_scenario\""
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { origin };
+    if let Some(name) = &raw.name {
+        check_name(origin, name)?;
+    }
     if raw.format_version != FORMAT_VERSION {
         return Err(cx.err(
             "format_version",

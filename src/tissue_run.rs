@@ -451,6 +451,9 @@ pub fn from_str(
 pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, ScenarioError> {
     let raw: RawTissueScenario = crate::scenario::deserialize(origin, &table)?;
     let o = origin;
+    if let Some(name) = &raw.name {
+        crate::scenario::check_name(o, name)?;
+    }
     if raw.format_version != crate::scenario::FORMAT_VERSION {
         return Err(err(
             o,
@@ -1090,6 +1093,16 @@ pub fn baseline_with_progress(
 }
 
 /// Calibrates θ, settles the baseline of `sc` (`time.settle`) and calibrates θ again.
+/// The error of a settling its progress callback stopped: an interruption (Ctrl-C) when one was
+/// asked for, else a cancellation (the window closed).
+fn settling_cancelled() -> Error {
+    if crate::interrupt::requested() {
+        Error::Interrupted { time_s: 0.0 }
+    } else {
+        Error::Output("the baseline settling was cancelled".into())
+    }
+}
+
 fn settle(
     gpu: &Gpu,
     sc: &TissueScenario,
@@ -1098,7 +1111,7 @@ fn settle(
 ) -> Result<(), Error> {
     let base = sim.model.baseline_input();
     sim.calibrate(gpu, &base)?;
-    let cancelled = || Error::Output("the baseline settling was cancelled".into());
+    let cancelled = settling_cancelled;
     if !progress(0.0) {
         return Err(cancelled());
     }
@@ -1224,7 +1237,7 @@ pub fn steady_state(
         // Progress: how many of the ~8 decades from a first change of ~1 to the tolerance.
         let done = (change.max(STEADY_TOLERANCE).ln() / STEADY_TOLERANCE.ln()).clamp(0.0, 1.0);
         if !progress(done) {
-            return Err(Error::Output("the baseline settling was cancelled".into()));
+            return Err(settling_cancelled());
         }
         if change <= STEADY_TOLERANCE {
             report.converged = true;
@@ -1264,7 +1277,20 @@ pub struct BaselineCache {
     dir: PathBuf,
 }
 
-const CACHE_MAGIC: &[u8; 8] = b"DHBASE02";
+/// The cache file's format and version: this magic, the FNV-1a hash of the full
+/// [`baseline_key`], the state count, the states, the thetas, and the FNV-1a checksum of
+/// everything before it.
+const CACHE_MAGIC: &[u8; 8] = b"DHBASE03";
+
+/// FNV-1a (64 bit) of `bytes`, continuing from `h` (start with [`FNV_START`]): stable across
+/// runs and builds (unlike std's RandomState).
+fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        h = (h ^ *b as u64).wrapping_mul(0x100000001b3);
+    }
+    h
+}
+const FNV_START: u64 = 0xcbf29ce484222325;
 
 /// Everything a settled baseline depends on, as text: the one key of the disk cache
 /// ([`BaselineCache`]) and of `validate`'s in-memory set. It holds the program version and the
@@ -1310,6 +1336,40 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
     )
 }
 
+/// The states and thetas of a cache file written by [`BaselineCache::store`] for `key_hash`;
+/// `None` if anything does not check out.
+fn parse_cache(bytes: &[u8], key_hash: u64) -> Option<(Vec<f32>, Vec<[f32; 4]>)> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+    if fnv1a(FNV_START, body) != u64::from_le_bytes(sum.try_into().ok()?) {
+        return None;
+    }
+    let rest = body.strip_prefix(CACHE_MAGIC)?;
+    let (key, rest) = rest.split_at_checked(8)?;
+    if u64::from_le_bytes(key.try_into().ok()?) != key_hash {
+        return None;
+    }
+    let (n_states, rest) = rest.split_at_checked(8)?;
+    let n_states = usize::try_from(u64::from_le_bytes(n_states.try_into().ok()?)).ok()?;
+    let (states, thetas) = rest.split_at_checked(n_states.checked_mul(4)?)?;
+    if thetas.len() % 16 != 0 {
+        return None;
+    }
+    let f = |b: &[u8]| -> Vec<f32> {
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+    let (states, thetas) = (f(states), f(thetas));
+    if !states.iter().chain(&thetas).all(|v| v.is_finite()) {
+        return None;
+    }
+    let thetas = thetas
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect();
+    Some((states, thetas))
+}
+
 impl BaselineCache {
     /// `$DORSALHORN_CACHE_DIR`, else `$XDG_CACHE_HOME/dorsalhorn`, else `~/.cache/dorsalhorn`;
     /// `None` if none is known or `DORSALHORN_CACHE_DIR` is `off`.
@@ -1334,54 +1394,42 @@ impl BaselineCache {
         }
     }
 
-    fn path(&self, gpu: &Gpu, sc: &TissueScenario) -> PathBuf {
-        use std::hash::{Hash, Hasher};
-        struct Fnv(u64);
-        impl Hasher for Fnv {
-            fn finish(&self) -> u64 {
-                self.0
-            }
-            fn write(&mut self, bytes: &[u8]) {
-                for b in bytes {
-                    self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100000001b3);
-                }
-            }
-        }
-        // FNV-1a over the text key: stable across runs and builds (unlike std's RandomState).
-        let mut h = Fnv(0xcbf29ce484222325);
-        baseline_key(gpu, sc).hash(&mut h);
-        self.dir.join(format!("baseline-{:016x}.bin", h.finish()))
+    fn path(&self, key_hash: u64) -> PathBuf {
+        self.dir.join(format!("baseline-{key_hash:016x}.bin"))
     }
 
-    /// The cached baseline of `sc`, if there is one that fits this layout.
+    /// The cached baseline of `sc`, if there is one that fits this layout. A file that is
+    /// damaged (wrong checksum, length or key, or a non-finite value) is removed with a note on
+    /// stderr, and the baseline is settled anew.
     pub fn load(&self, gpu: &Gpu, sc: &TissueScenario) -> Option<(Vec<f32>, Vec<[f32; 4]>)> {
-        let bytes = std::fs::read(self.path(gpu, sc)).ok()?;
-        let rest = bytes.strip_prefix(CACHE_MAGIC)?;
-        let (n_states, rest) = rest.split_at_checked(8)?;
-        let n_states = u64::from_le_bytes(n_states.try_into().ok()?) as usize;
-        let (states, thetas) = rest.split_at_checked(n_states.checked_mul(4)?)?;
-        let f = |b: &[u8]| -> Vec<f32> {
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
-        };
-        let thetas: Vec<[f32; 4]> = f(thetas)
-            .chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]])
-            .collect();
-        Some((f(states), thetas))
+        let key_hash = fnv1a(FNV_START, baseline_key(gpu, sc).as_bytes());
+        let path = self.path(key_hash);
+        let bytes = std::fs::read(&path).ok()?;
+        let parsed = parse_cache(&bytes, key_hash);
+        if parsed.is_none() {
+            eprintln!(
+                "note: the cached baseline {} is damaged or from another version; it is removed \
+                 and the baseline is settled anew",
+                path.display()
+            );
+            let _ = std::fs::remove_file(&path);
+        }
+        parsed
     }
 
     /// Stores a settled baseline (atomically; a failure only costs the next start its speed).
     pub fn store(&self, gpu: &Gpu, sc: &TissueScenario, sim: &TissueSim) -> Result<(), Error> {
         let states = sim.read_states(gpu)?;
+        let key_hash = fnv1a(FNV_START, baseline_key(gpu, sc).as_bytes());
         let mut bytes = CACHE_MAGIC.to_vec();
+        bytes.extend(key_hash.to_le_bytes());
         bytes.extend((states.len() as u64).to_le_bytes());
         bytes.extend(states.iter().flat_map(|v| v.to_le_bytes()));
         bytes.extend(sim.thetas().iter().flatten().flat_map(|v| v.to_le_bytes()));
+        bytes.extend(fnv1a(FNV_START, &bytes).to_le_bytes());
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io("cannot create the cache folder", &self.dir, e))?;
-        output::write_atomic(&self.path(gpu, sc), &bytes)
+        output::write_atomic(&self.path(key_hash), &bytes)
     }
 }
 
@@ -1579,7 +1627,10 @@ impl Stepper {
 
     /// Takes one transport step (shortened to end at the next cut). At an output time it reads
     /// the states, checks them for blow-up, takes a read-out and returns the states.
+    /// Stops with [`Error::Interrupted`] before the step when Ctrl-C or SIGTERM asked for it
+    /// (src/interrupt.rs; only `run` and `validate` install the handler).
     pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>, Error> {
+        crate::interrupt::check(self.sim.time_s)?;
         let Some(&cut) = self.cuts.first() else {
             return Ok(None);
         };
@@ -1858,10 +1909,27 @@ fn substep_at(sc: &TissueScenario, t0: f64, t1: f64) -> f64 {
     h
 }
 
-/// Runs a dorsal-horn scenario from its calibrated baseline to the end.
+/// Runs a dorsal-horn scenario from its calibrated baseline to the end, holding its output
+/// folder ([`output::RunFolder`]: locked, marked `running`, then `completed`, `interrupted` or
+/// `failed`).
 pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<TissueRun, Error> {
+    let folder = match &opts.out_dir {
+        Some(dir) => Some(output::RunFolder::claim(dir, opts.overwrite, "run")?),
+        None => None,
+    };
+    let outcome = run_in_claimed(gpu, sc, opts);
+    match folder {
+        Some(f) => f.finish(outcome),
+        None => outcome,
+    }
+}
+
+fn run_in_claimed(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    opts: &TissueRunOptions,
+) -> Result<TissueRun, Error> {
     if let Some(dir) = &opts.out_dir {
-        output::prepare_dir(dir, opts.overwrite)?;
         for (enabled, sub) in [(true, "fields"), (sc.frames, "frames")] {
             if enabled {
                 let d = dir.join(sub);
@@ -1874,8 +1942,9 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
     let settle_bar = output::progress_bar(opts.progress, 100, "% of the baseline settled");
     let baseline = prepare_baseline(gpu, sc, opts.cache.as_ref(), &mut |f| {
         settle_bar.set_position((100.0 * f) as u64);
-        true
+        !crate::interrupt::requested()
     })?;
+    crate::interrupt::check(0.0)?;
     settle_bar.finish_and_clear();
     let mut profile = RunProfile {
         setup_s: baseline.setup_s,

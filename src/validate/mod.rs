@@ -1183,9 +1183,31 @@ pub fn run(
     opts: &Options,
     command: &str,
 ) -> Result<Report, Error> {
+    let folder = match &opts.out {
+        Some(out) => Some(crate::output::RunFolder::claim(
+            out,
+            opts.overwrite,
+            "validate",
+        )?),
+        None => None,
+    };
+    let outcome = run_in_claimed(gpu, findings, analytic, baseline, opts, command);
+    match folder {
+        Some(f) => f.finish(outcome),
+        None => outcome,
+    }
+}
+
+fn run_in_claimed(
+    gpu: &Gpu,
+    findings: &[Finding],
+    analytic: bool,
+    baseline: bool,
+    opts: &Options,
+    command: &str,
+) -> Result<Report, Error> {
     let start = Instant::now();
     if let Some(out) = &opts.out {
-        crate::output::prepare_dir(out, opts.overwrite)?;
         for sub in ["figures", "arms"] {
             let d = out.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| Error::io("cannot create folder", &d, e))?;

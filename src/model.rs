@@ -20,7 +20,28 @@ pub enum Model {
     Diffusion,
 }
 
+/// The bound on dt·|λ| of an explicit (forward Euler) step: [`Problem::step_stiffness`].
+pub const EXPLICIT_STEP_LIMIT: f64 = 2.0;
+
 impl Model {
+    /// Gershgorin row sums of the reaction Jacobian at the state `c` (one per species, in the
+    /// model's time unit): |∂f_s/∂c_s| + Σ_(j≠s) |∂f_s/∂c_j|, a bound on how fast the reaction
+    /// moves species s.
+    pub fn jacobian_row_sums(&self, c: &[f64]) -> Vec<f64> {
+        match *self {
+            Model::GrayScott { feed, kill } => {
+                let (u, v) = (c[0], c[1]);
+                let (f, k) = (feed as f64, kill as f64);
+                // J = [[−v² − F, −2uv], [v², 2uv − (F + k)]]
+                vec![
+                    (v * v + f).abs() + (2.0 * u * v).abs(),
+                    (v * v).abs() + (2.0 * u * v - (f + k)).abs(),
+                ]
+            }
+            Model::Diffusion => vec![0.0; c.len()],
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Model::GrayScott { .. } => "gray_scott",
@@ -157,6 +178,30 @@ impl Problem {
                 s.max_effective_diffusivity(cells) as f64 * self.dt_s
                     / (self.grid.dx_um * self.grid.dx_um)
             })
+            .collect()
+    }
+
+    /// The explicit step's stiffness per species, estimated at the worst cell of the state
+    /// `c` (one array per species): dt·(8·D/dx² + the Gershgorin row sum of the reaction
+    /// Jacobian + the decay rate), an upper bound of dt·|λ| for the eigenvalues λ of the
+    /// linearised reaction–diffusion step. Forward Euler needs it ≤ [`EXPLICIT_STEP_LIMIT`].
+    /// Diffusion alone gives 8·D·dt/dx² (≤ 2 ⇔ the stability number ≤ 0.25).
+    pub fn step_stiffness(&self, c: &[Vec<f32>]) -> Vec<f64> {
+        let nu = self.stability_numbers();
+        let n = self.species.len();
+        let mut worst = vec![0.0f64; n];
+        let cells = c.first().map_or(0, Vec::len);
+        let mut state = vec![0.0f64; n];
+        for i in 0..cells {
+            for (s, v) in state.iter_mut().enumerate() {
+                *v = c[s][i] as f64;
+            }
+            for (w, r) in worst.iter_mut().zip(self.model.jacobian_row_sums(&state)) {
+                *w = w.max(r);
+            }
+        }
+        (0..n)
+            .map(|s| 8.0 * nu[s] + self.dt_s * (worst[s] + self.species[s].decay_per_s as f64))
             .collect()
     }
 

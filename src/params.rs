@@ -38,6 +38,129 @@ struct RawParam {
     /// An entry this implementation added to the spec's model (`src` says why).
     #[serde(default)]
     added: bool,
+    /// The physically allowed values, in interval notation in the entry's unit (`"[0, 1]"`,
+    /// `"(0, inf)"`, `"[1, inf)"`); default by unit ([`Range::for_unit`]).
+    #[serde(default)]
+    range: Option<String>,
+}
+
+/// The allowed values of a parameter, in its written unit: an interval whose ends may be open,
+/// closed or infinite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub lo: f64,
+    pub hi: f64,
+    pub lo_open: bool,
+    pub hi_open: bool,
+}
+
+impl Range {
+    /// The range of an entry without an explicit one, from what its unit measures: a time
+    /// constant or half-life (`as = "rate"`/`"half_life"`), a duration, a length, a volume or a
+    /// weight must be positive; a potential (mV) lies in [-200, 200]; everything else (rates,
+    /// concentrations, diffusivities, gains and weights, which may be switched off) must not be
+    /// negative.
+    pub fn for_unit(unit: &str, conversion: Conversion) -> Range {
+        let positive = Range {
+            lo: 0.0,
+            hi: f64::INFINITY,
+            lo_open: true,
+            hi_open: true,
+        };
+        if conversion != Conversion::Value {
+            return positive;
+        }
+        match unit {
+            "s" | "min" | "h" | "d" | "µm" | "µL" | "g" => positive,
+            "mV" => Range {
+                lo: -200.0,
+                hi: 200.0,
+                lo_open: false,
+                hi_open: false,
+            },
+            _ => Range {
+                lo: 0.0,
+                hi: f64::INFINITY,
+                lo_open: false,
+                hi_open: true,
+            },
+        }
+    }
+
+    /// Parses interval notation: `[a, b]`, `(a, b)`, `[a, b)`, `(a, b]`, with `inf`/`-inf`.
+    pub fn parse(text: &str) -> Result<Range, String> {
+        let t = text.trim();
+        let bad = || {
+            format!(
+                "range `{text}` is not an interval such as \"[0, 1]\", \"(0, inf)\" or \"[1, inf)\""
+            )
+        };
+        let lo_open = match t.chars().next() {
+            Some('[') => false,
+            Some('(') => true,
+            _ => return Err(bad()),
+        };
+        let hi_open = match t.chars().last() {
+            Some(']') => false,
+            Some(')') => true,
+            _ => return Err(bad()),
+        };
+        let inner = &t[1..t.len() - 1];
+        let (a, b) = inner.split_once(',').ok_or_else(bad)?;
+        let num = |x: &str| -> Result<f64, String> {
+            match x.trim() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                v => v.parse::<f64>().map_err(|_| bad()),
+            }
+        };
+        let (lo, hi) = (num(a)?, num(b)?);
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            return Err(bad());
+        }
+        Ok(Range {
+            lo,
+            hi,
+            lo_open,
+            hi_open,
+        })
+    }
+
+    pub fn contains(&self, v: f64) -> bool {
+        let above = if self.lo_open {
+            v > self.lo
+        } else {
+            v >= self.lo
+        };
+        let below = if self.hi_open {
+            v < self.hi
+        } else {
+            v <= self.hi
+        };
+        v.is_finite() && above && below
+    }
+}
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let end = |v: f64| {
+            if v == f64::INFINITY {
+                "inf".to_string()
+            } else if v == f64::NEG_INFINITY {
+                "-inf".to_string()
+            } else {
+                fmt_num(v)
+            }
+        };
+        write!(
+            f,
+            "{}{}, {}{}",
+            if self.lo_open { '(' } else { '[' },
+            end(self.lo),
+            end(self.hi),
+            if self.hi_open { ')' } else { ']' }
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +225,8 @@ pub struct Param {
     /// An entry this implementation added to the spec's model (a term the spec does not have);
     /// `source` gives the reason. `spec_set()` keeps it.
     pub added: bool,
+    /// The allowed values of `value` (in `unit`), checked on load.
+    pub range: Range,
 }
 
 /// The spec's value of a calibrated parameter.
@@ -261,6 +386,13 @@ impl ParamTable {
         if set.trim().is_empty() {
             return Ok(None);
         }
+        Self::edited(&set).map(Some)
+    }
+
+    /// The built-in table with the edits `set` (`KEY=VALUE,KEY=VALUE`, as in
+    /// `$DORSALHORN_PARAM_SET`): each key must exist and each value be finite and inside the
+    /// entry's allowed range.
+    pub fn edited(set: &str) -> Result<ParamTable, ScenarioError> {
         let origin = PARAM_SET_VAR;
         let mut t: toml::Table = toml::from_str(BUILTIN_TABLE).expect("valid built-in table");
         let Some(toml::Value::Array(ps)) = t.get_mut("param") else {
@@ -301,7 +433,7 @@ impl ParamTable {
                 .insert("value".into(), toml::Value::Float(value));
         }
         let text = toml::to_string(&t).expect("the table serialises");
-        Self::parse(&format!("params/dorsal_horn.toml with {origin}"), &text).map(Some)
+        Self::parse(&format!("params/dorsal_horn.toml with {origin}"), &text)
     }
 
     /// Parses and checks a table: known units, S/L/E tags, a source and a meaning for every
@@ -342,6 +474,20 @@ impl ParamTable {
                     )));
                 }
             };
+            let range = match &r.range {
+                Some(text) => Range::parse(text).map_err(err)?,
+                None => Range::for_unit(&r.unit, conversion),
+            };
+            if !range.contains(r.value) {
+                return Err(err(format!(
+                    "value {} {} is outside its allowed range {range} {} ({}): choose a value \
+                     in that range",
+                    fmt_num(r.value),
+                    r.unit,
+                    r.unit,
+                    r.what
+                )));
+            }
             let (si, si_unit) = to_si(r.value, &r.unit, conversion).map_err(err)?;
             let spec = match &r.spec {
                 None => None,
@@ -375,6 +521,7 @@ impl ParamTable {
                 si_unit,
                 spec,
                 added: r.added,
+                range,
             });
         }
         Ok(ParamTable { params, index })
@@ -427,7 +574,8 @@ impl ParamTable {
              Generated from `params/dorsal_horn.toml` by `dorsalhorn params --markdown`; a test \
              keeps this page equal to the table. Values are as written in the science \
              specification (MODEL.md v0.2, section in the first column); the SI column is what \
-             the code uses. Tags: **S** checked against the source, **L** literature value not \
+             the code uses; \"allowed\" is the physical range every value (also an edit through \
+             `DORSALHORN_PARAM_SET`) must lie in, in the value's unit. Tags: **S** checked against the source, **L** literature value not \
              re-checked, **E** modelling estimate (a tunable default). Where a value was \
              calibrated against the validation suite (`dorsalhorn validate`), the spec's value \
              follows it in brackets and the source column gives the reason.\n",
@@ -473,17 +621,19 @@ impl ParamTable {
             if major != section {
                 section = major;
                 out.push_str(&format!(
-                    "\n## MODEL.md §{section}\n\n| § | symbol | key | value | SI | tag | meaning | source |\n|---|---|---|---|---|---|---|---|\n"
+                    "\n## MODEL.md §{section}\n\n| § | symbol | key | value | SI | allowed | tag | meaning | source |\n|---|---|---|---|---|---|---|---|---|\n"
                 ));
             }
             out.push_str(&format!(
-                "| {} | {} | `{}` | {} | {} {} | {} | {} | {} |\n",
+                "| {} | {} | `{}` | {} | {} {} | {} {} | {} | {} | {} |\n",
                 p.section,
                 p.symbol,
                 p.key,
                 p.written_with_spec(),
                 fmt_num(p.si),
                 p.si_unit,
+                p.range,
+                p.unit,
                 p.tag.letter(),
                 p.meaning,
                 p.source.replace('|', "/")
@@ -571,6 +721,59 @@ mod tests {
         );
         let t = ParamTable::parse("t", &spec("{ value = 2, unit = \"d\" }")).unwrap();
         assert_eq!(t.param("x").unwrap().written_with_spec(), "1 h (spec 2 d)");
+    }
+
+    #[test]
+    fn ranges_parse_and_print() {
+        let r = Range::parse("(0, inf)").unwrap();
+        assert!(!r.contains(0.0) && r.contains(1e-9) && r.contains(1e30));
+        assert!(!r.contains(f64::INFINITY) && !r.contains(f64::NAN));
+        let r = Range::parse("[1, inf)").unwrap();
+        assert!(r.contains(1.0) && !r.contains(0.999));
+        let r = Range::parse("[0, 1]").unwrap();
+        assert!(r.contains(0.0) && r.contains(1.0) && !r.contains(1.0001) && !r.contains(-1e-12));
+        assert_eq!(r.to_string(), "[0, 1]");
+        assert_eq!(Range::parse("(0, inf)").unwrap().to_string(), "(0, inf)");
+        for bad in ["0, 1", "[1, 0]", "[a, 1]", "[0 1]", "", "[0, 1"] {
+            assert!(Range::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Every entry of the built-in table, edited to just outside its range (each end that is
+    /// finite), is refused with the key, the value and the range; just inside, accepted.
+    #[test]
+    fn every_parameter_refuses_values_outside_its_range() {
+        let t = ParamTable::compiled();
+        let mut refused = 0;
+        for p in &t.params {
+            let r = p.range;
+            let step = |v: f64| 1e-6 * v.abs().max(1.0);
+            let mut outside = Vec::new();
+            if r.lo.is_finite() {
+                outside.push(if r.lo_open { r.lo } else { r.lo - step(r.lo) });
+            }
+            if r.hi.is_finite() {
+                outside.push(if r.hi_open { r.hi } else { r.hi + step(r.hi) });
+            }
+            assert!(!outside.is_empty(), "{}: a range with no finite end", p.key);
+            for v in outside {
+                let e = ParamTable::edited(&format!("{}={v}", p.key)).unwrap_err();
+                assert!(
+                    e.message.contains(&format!("`{}`", p.key))
+                        && e.message.contains("outside its allowed range")
+                        && e.message.contains(&r.to_string()),
+                    "{}",
+                    e.message
+                );
+                refused += 1;
+            }
+            ParamTable::edited(&format!("{}={}", p.key, p.value))
+                .unwrap_or_else(|e| panic!("{}: its own value is refused: {e}", p.key));
+        }
+        assert!(refused >= t.params.len(), "{refused}");
+        // The issue's example: a negative diffusivity.
+        let e = ParamTable::edited("D_IL1b=-1450").unwrap_err();
+        assert!(e.message.contains("D_IL1b"), "{}", e.message);
     }
 
     /// Calibrated entries keep the spec's value beside their own, and `spec_set` restores it.

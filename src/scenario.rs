@@ -1035,6 +1035,25 @@ impl Scenario {
                 ));
             }
         }
+        // The whole step: diffusion, reaction and decay together, at the initial state.
+        let stiffness = self.problem.step_stiffness(&self.initial);
+        for (s, &z) in self.problem.species.iter().zip(&stiffness) {
+            if z > crate::model::EXPLICIT_STEP_LIMIT {
+                let dt_max = self.problem.dt_s * crate::model::EXPLICIT_STEP_LIMIT / z;
+                return Err(ScenarioError::new(
+                    &self.origin,
+                    format!(
+                        "key `time.dt_s`: {} s is unstable for species `{}` once its reaction \
+                         is counted: dt·(8·D/dx² + reaction rate + decay) = {z:.3} exceeds {} \
+                         (the reaction Jacobian's Gershgorin bound at the initial state). Use \
+                         dt_s ≤ {dt_max:.6} s.",
+                        self.problem.dt_s,
+                        s.name,
+                        crate::model::EXPLICIT_STEP_LIMIT
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }

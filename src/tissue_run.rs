@@ -600,11 +600,21 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
     let mut sessions = Vec::new();
     for (k, e) in raw.ea.iter().enumerate() {
         let key = |f: &str| format!("ea[{k}].{f}");
-        for p in e
+        let points = e
             .points
             .clone()
-            .unwrap_or_else(|| vec!["ST36".into(), "SP6".into()])
-        {
+            .unwrap_or_else(|| vec!["ST36".into(), "SP6".into()]);
+        if points.is_empty() {
+            return Err(err(
+                o,
+                &key("points"),
+                format!(
+                    "is empty: a session needs at least one acupoint ({}; default [\"ST36\", \"SP6\"])",
+                    ACUPOINTS.join(", ")
+                ),
+            ));
+        }
+        for p in points {
             if !ACUPOINTS.contains(&p.as_str()) {
                 return Err(err(
                     o,
@@ -628,6 +638,17 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             _ => EaMode::Single,
         };
         let frequency_hz = if mode_name == "manual" {
+            if let Some(f) = e.frequency_hz {
+                return Err(err(
+                    o,
+                    &key("frequency_hz"),
+                    format!(
+                        "{f} Hz is given for mode = \"manual\", which has no stimulation \
+                         frequency (manual needling is modelled as 2 Hz-like A-fibre input): \
+                         remove the key, or choose an electrical mode"
+                    ),
+                ));
+            }
             2.0
         } else {
             range(
@@ -798,6 +819,19 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             None => vec![at_h * 3600.0],
         };
         for start_s in starts {
+            let run_s = days * 86400.0;
+            if start_s >= run_s {
+                return Err(err(
+                    o,
+                    &key(if d.days.is_some() { "days" } else { "at_h" }),
+                    format!(
+                        "the dose at t = {:.2} h is not before the end of the run (time.days = \
+                         {days}, {:.2} h): give it earlier or run longer",
+                        start_s / 3600.0,
+                        run_s / 3600.0
+                    ),
+                ));
+            }
             doses.push(Dose {
                 drug,
                 route,

@@ -181,7 +181,8 @@ fn check_prints_stability_numbers() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        text.contains("0.1600 stable") && text.contains("0.0800 stable"),
+        text.contains("0.1600; whole step 1.627 (limit 2) stable")
+            && text.contains("0.0800; whole step 0.852 (limit 2) stable"),
         "{text}"
     );
     assert!(text.contains("ok: the scenario is valid"));

@@ -324,3 +324,121 @@ fn a_clean_run_prints_no_error_lines() {
     );
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// Parameter edits outside an entry's physical range are input errors (exit 2) naming the key,
+/// the value and the range, before any GPU work: the negative diffusivity, a zero
+/// anatomical size.
+#[test]
+fn parameter_edits_outside_their_range_are_refused() {
+    for (set, key, range) in [
+        ("D_IL1b=-1450", "D_IL1b", "[0, inf)"),
+        ("rat_A=0", "rat_A", "(0, inf)"),
+        ("alpha_grey=1.5", "alpha_grey", "(0, 1]"),
+        ("lambda_IL6=0.5", "lambda_IL6", "[1, inf)"),
+    ] {
+        let o = bin()
+            .args(["check", "cfa_sham"])
+            .env("DORSALHORN_PARAM_SET", set)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        let msg = stderr(&o);
+        assert!(
+            msg.contains(key) && msg.contains(range) && msg.contains("outside"),
+            "{msg}"
+        );
+    }
+}
+
+/// Protocol nonsense in a dorsal-horn scenario is refused (exit 2, naming the key): EA without
+/// acupoints, a frequency for manual acupuncture, a dose after the run ends.
+#[test]
+fn protocol_nonsense_is_refused() {
+    for (sets, key) in [
+        (&["ea=[{ days = [1], points = [] }]"][..], "ea[0].points"),
+        (
+            &["ea=[{ days = [1], mode = \"manual\", frequency_hz = -5 }]"][..],
+            "ea[0].frequency_hz",
+        ),
+        (
+            &[
+                "time.days=2",
+                "dose=[{ drug = \"minocycline\", days = [2], at_h = 3 }]",
+            ][..],
+            "dose[0].days",
+        ),
+    ] {
+        let mut c = bin();
+        c.args(["check", "cfa_sham"]);
+        for s in sets {
+            c.args(["--set", s]);
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{sets:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(key), "{}", stderr(&o));
+    }
+}
+
+/// A finding whose check reads an arm after its end, or whose arm names a missing scenario
+/// file, is an error in the finding file (exit 2 naming the file and the key), not a finding
+/// "not reproduced".
+#[test]
+fn bad_findings_are_input_errors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("validation");
+    let v13 = std::fs::read_to_string(root.join("V13.toml")).unwrap();
+    for (edit, expect) in [
+        (
+            v13.replace("window_h = [120.0, 168.0]", "window_h = [120.0, 400.0]"),
+            "after its end",
+        ),
+        (
+            v13.replacen(
+                "scenario = \"arms/snl.toml\"",
+                "scenario = \"arms/nope.toml\"",
+                1,
+            ),
+            "arms.cci.scenario",
+        ),
+    ] {
+        let dir = tmp("findings");
+        std::fs::create_dir_all(dir.join("arms")).unwrap();
+        for e in std::fs::read_dir(root.join("arms")).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dir.join("arms").join(p.file_name().unwrap())).unwrap();
+        }
+        std::fs::write(dir.join("V13.toml"), edit).unwrap();
+        let o = bin()
+            .args(["validate", "--list", "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("V13.toml") && stderr(&o).contains(expect),
+            "{}",
+            stderr(&o)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// `check` judges the whole explicit step, reaction included: the step, stable for
+/// diffusion (D·dt/dx² = 0.016) but 300× past the reaction's limit, is refused (exit 2) with a
+/// step that would do; the default step passes.
+#[test]
+fn check_counts_the_reaction_in_the_step() {
+    let o = bin()
+        .args(["check", "gray_scott", "--set", "grid.size=[32,32]"])
+        .args(["--set", "grid.spacing_um=100", "--set", "time.dt_s=1000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(
+        msg.contains("once its reaction is counted") && msg.contains("dt_s ≤"),
+        "{msg}"
+    );
+    let o = bin().args(["check", "gray_scott"]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("whole step"));
+}

@@ -311,6 +311,55 @@ fn ferr(file: &Path, msg: impl Into<String>) -> Error {
     Error::Scenario(ScenarioError::new(file.display().to_string(), msg.into()))
 }
 
+/// Every time a check reads (a time point, or a window's end) lies within the length of every
+/// arm it reads, so that a check outside its arm is an error in the finding file, not a finding
+/// "not reproduced".
+fn check_times_within_arms(file: &Path, checks: &[Check], arms: &[Arm]) -> Result<(), Error> {
+    fn visit<'a>(m: &'a Measure, out: &mut Vec<(&'a str, f64)>) {
+        let t = match m.when {
+            When::At(t) => t,
+            When::Window(_, b) => b,
+        };
+        if t.is_finite() {
+            for arm in [Some(&m.arm), m.control.as_ref(), m.blocked.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                out.push((arm.as_str(), t));
+            }
+        }
+        if let Some(per) = &m.per {
+            visit(per, out);
+        }
+    }
+    for (i, c) in checks.iter().enumerate() {
+        let mut reads = Vec::new();
+        for (a, b) in &c.pairs {
+            visit(a, &mut reads);
+            if let Some(b) = b {
+                visit(b, &mut reads);
+            }
+        }
+        for (name, t) in reads {
+            let Some(arm) = arms.iter().find(|a| a.name == name) else {
+                continue;
+            };
+            let end_h = arm.scenario.duration_s / 3600.0;
+            if t > end_h + 1e-9 {
+                return Err(ferr(
+                    file,
+                    format!(
+                        "check[{i}] (`{}`): reads arm `{name}` at {t} h, after its end at {end_h} h: \
+                         move the time or window inside the arm, or lengthen the arm (time.days)",
+                        c.what
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Merges `with` into `base`: tables merge key by key, arrays of tables (`[[ea]]`, `[[dose]]`,
 /// `[[bolus]]`) are appended to, every other value is replaced.
 fn merge(base: &mut toml::Table, with: &toml::Table) {
@@ -421,10 +470,13 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
     for (name, a) in &raw.arms {
         let base_path = dir.join(&a.scenario);
         let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
-            Error::io(
-                format!("{origin}: key `arms.{name}.scenario`: cannot read"),
-                &base_path,
-                e,
+            ferr(
+                file,
+                format!(
+                    "key `arms.{name}.scenario`: cannot read {} ({e}): name a scenario file \
+                     relative to the findings folder, e.g. \"arms/cfa.toml\"",
+                    base_path.display()
+                ),
             )
         })?;
         let mut t: toml::Table = toml::from_str(&base_text)
@@ -466,6 +518,7 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
     if checks.is_empty() {
         return Err(ferr(file, "a finding needs at least one [[check]]"));
     }
+    check_times_within_arms(file, &checks, &arms)?;
     Ok(Finding {
         about: About {
             id: raw.id,

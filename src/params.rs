@@ -524,7 +524,46 @@ impl ParamTable {
                 range,
             });
         }
-        Ok(ParamTable { params, index })
+        let table = ParamTable { params, index };
+        table.check_geometry(origin)?;
+        Ok(table)
+    }
+
+    /// The anatomy's parameters must describe an outline (§1.3): per animal, the lamina borders
+    /// are cumulative depths inside the cap (d_I < d_IIo < d_IIi < d_III < min(A, B)), and the
+    /// deep borders lie below one another within the domain (V < VI < domain below yc). Checked
+    /// with the table, before any tissue is built.
+    fn check_geometry(&self, origin: &str) -> Result<(), ScenarioError> {
+        const ORDER: &[(&str, &str)] = &[
+            ("d_I", "d_IIo"),
+            ("d_IIo", "d_IIi"),
+            ("d_IIi", "d_III"),
+            ("d_III", "A"),
+            ("d_III", "B"),
+            ("V_depth", "VI_depth"),
+            ("VI_depth", "domain_below_yc"),
+        ];
+        for animal in ["rat", "mouse"] {
+            for (lo, hi) in ORDER {
+                let (kl, kh) = (format!("{animal}_{lo}"), format!("{animal}_{hi}"));
+                let (Some(a), Some(b)) = (self.param(&kl), self.param(&kh)) else {
+                    continue;
+                };
+                if a.si >= b.si {
+                    return Err(ScenarioError::new(
+                        origin,
+                        format!(
+                            "`{kl}` ({}) must be smaller than `{kh}` ({}): the {animal} outline \
+                             needs d_I < d_IIo < d_IIi < d_III < min(A, B) and V_depth < \
+                             VI_depth < domain_below_yc (MODEL.md §1.3)",
+                            a.written(),
+                            b.written()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The table with every calibrated entry set back to the science spec's value: the

@@ -333,6 +333,13 @@ fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
             out.push(Seg::Key(key.to_string()));
         }
         while !rest.is_empty() {
+            if !rest.starts_with('[') {
+                return Err(format!(
+                    "unexpected `{}` after an index in key path `{}`: write indices as key[0]",
+                    shorten(rest),
+                    shorten(path)
+                ));
+            }
             let close = rest
                 .find(']')
                 .ok_or_else(|| format!("unclosed `[` in key path `{}`", shorten(path)))?;

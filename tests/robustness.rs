@@ -291,13 +291,14 @@ fn an_unknown_adapter_name_is_a_clear_error() {
     }
 }
 
-/// A --set key path 30 000 segments deep, or a value nested as deep, is refused (exit 2), not a
-/// stack overflow; the message stays short.
+/// A --set key path 30 000 segments deep, a value nested as deep, or a malformed index is refused
+/// (exit 2), not a stack overflow or a panic; the message stays short.
 #[test]
 fn absurd_key_paths_and_values_are_refused() {
     let deep_key = format!("{}=1", vec!["a"; 30_000].join("."));
     let deep_value = format!("grid.size={}1{}", "[".repeat(30_000), "]".repeat(30_000));
-    for spec in [deep_key, deep_value] {
+    // Found by tests/fuzz.rs: a stray `]` after an index used to panic.
+    for spec in [deep_key, deep_value, "grid.size[0]]=0".to_string()] {
         let o = bin()
             .args(["check", "gray_scott", "--set", &spec])
             .output()
@@ -335,6 +336,8 @@ fn parameter_edits_outside_their_range_are_refused() {
         ("rat_A=0", "rat_A", "(0, inf)"),
         ("alpha_grey=1.5", "alpha_grey", "(0, 1]"),
         ("lambda_IL6=0.5", "lambda_IL6", "[1, inf)"),
+        ("rat_d_IIo=10", "rat_d_IIo", "must be smaller than"),
+        ("mouse_VI_depth=500", "mouse_VI_depth", "domain_below_yc"),
     ] {
         let o = bin()
             .args(["check", "cfa_sham"])
@@ -343,10 +346,7 @@ fn parameter_edits_outside_their_range_are_refused() {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
         let msg = stderr(&o);
-        assert!(
-            msg.contains(key) && msg.contains(range) && msg.contains("outside"),
-            "{msg}"
-        );
+        assert!(msg.contains(key) && msg.contains(range), "{msg}");
     }
 }
 

@@ -259,6 +259,11 @@ fn finding_cases() -> Vec<(String, Vec<&'static str>)> {
             v13.replacen("[arms.anti.with.pain]", "[arms.anti.with.pane]", 1),
             vec!["pane"],
         ),
+        (
+            v13.replace("[arms.cci]", "[arms.\"../../x\"]")
+                .replace("[arms.cci.", "[arms.\"../../x\"."),
+            vec!["arms.../../x", "arm name"],
+        ),
     ]
 }
 

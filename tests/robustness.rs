@@ -442,3 +442,25 @@ fn check_counts_the_reaction_in_the_step() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("whole step"));
 }
+
+/// `validate` stops on SIGTERM too: exit 130, its folder marked `interrupted`.
+#[test]
+fn an_interrupted_validation_is_marked() {
+    let out = tmp("validate-sig");
+    let child = bin()
+        .args(["validate", "--only", "V4", "--grid", "80", "-q", "--out"])
+        .arg(&out)
+        .env("DORSALHORN_CACHE_DIR", "off")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&out.join("status.json"), 60);
+    signal(&child, "TERM");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let st = status(&out);
+    assert_eq!(st["state"], "interrupted", "{st}");
+    assert_eq!(st["dorsalhorn"], "validate");
+    assert!(!out.join("validation.md").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}

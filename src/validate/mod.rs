@@ -468,6 +468,19 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
     }
     let mut arms = Vec::new();
     for (name, a) in &raw.arms {
+        // The arm's name becomes part of file names (arms/<id>_<arm>.csv).
+        let plain = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if name.is_empty() || name.len() > 40 || !plain {
+            return Err(ferr(
+                file,
+                format!(
+                    "key `arms.{name}`: an arm name is 1 to 40 letters, digits, `_` or `-` \
+                     (it names the arm's CSV file), e.g. [arms.treated]"
+                ),
+            ));
+        }
         let base_path = dir.join(&a.scenario);
         let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
             ferr(

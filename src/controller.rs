@@ -76,8 +76,9 @@ pub fn check_state(scenario: &Scenario, fields: &[Vec<f32>], step: u64) -> Resul
 /// the output folder ([`output::RunFolder`]).
 pub fn run(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, Error> {
     scenario.check_stability()?;
-    let folder = output::RunFolder::claim(&opts.out_dir, opts.overwrite, "run")?;
-    folder.finish(run_in_claimed(gpu, scenario, opts))
+    output::RunFolder::hold(Some(&opts.out_dir), opts.overwrite, "run", || {
+        run_in_claimed(gpu, scenario, opts)
+    })
 }
 
 fn run_in_claimed(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, Error> {

@@ -278,6 +278,23 @@ impl RunFolder {
         Ok(folder)
     }
 
+    /// Runs `body` holding `dir` (claimed as [`RunFolder::claim`], then marked by the outcome),
+    /// or simply runs it when there is no folder.
+    pub fn hold<T>(
+        dir: Option<&Path>,
+        overwrite: bool,
+        kind: &str,
+        body: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match dir {
+            Some(d) => {
+                let folder = RunFolder::claim(d, overwrite, kind)?;
+                folder.finish(body())
+            }
+            None => body(),
+        }
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir

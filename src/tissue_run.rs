@@ -1947,15 +1947,9 @@ fn substep_at(sc: &TissueScenario, t0: f64, t1: f64) -> f64 {
 /// folder ([`output::RunFolder`]: locked, marked `running`, then `completed`, `interrupted` or
 /// `failed`).
 pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<TissueRun, Error> {
-    let folder = match &opts.out_dir {
-        Some(dir) => Some(output::RunFolder::claim(dir, opts.overwrite, "run")?),
-        None => None,
-    };
-    let outcome = run_in_claimed(gpu, sc, opts);
-    match folder {
-        Some(f) => f.finish(outcome),
-        None => outcome,
-    }
+    output::RunFolder::hold(opts.out_dir.as_deref(), opts.overwrite, "run", || {
+        run_in_claimed(gpu, sc, opts)
+    })
 }
 
 fn run_in_claimed(

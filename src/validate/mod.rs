@@ -1249,19 +1249,9 @@ pub fn run(
     opts: &Options,
     command: &str,
 ) -> Result<Report, Error> {
-    let folder = match &opts.out {
-        Some(out) => Some(crate::output::RunFolder::claim(
-            out,
-            opts.overwrite,
-            "validate",
-        )?),
-        None => None,
-    };
-    let outcome = run_in_claimed(gpu, findings, analytic, baseline, opts, command);
-    match folder {
-        Some(f) => f.finish(outcome),
-        None => outcome,
-    }
+    crate::output::RunFolder::hold(opts.out.as_deref(), opts.overwrite, "validate", || {
+        run_in_claimed(gpu, findings, analytic, baseline, opts, command)
+    })
 }
 
 fn run_in_claimed(

@@ -582,7 +582,9 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             };
             let dir = dir.unwrap_or_else(validate::default_dir);
             let findings = validate::load(&dir, spacing_um)?;
+            let (findings, analytic, baseline) = validate::select(findings, &only)?;
             if list {
+                // The selection (--only) applies to the list too.
                 for f in &findings {
                     println!(
                         "{:<4} {:<5} {:>5.1} d  {:<28} {}",
@@ -595,7 +597,6 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 }
                 return Ok(());
             }
-            let (findings, analytic, baseline) = validate::select(findings, &only)?;
             let out = out.unwrap_or_else(|| PathBuf::from("out").join("validation"));
             let gpu = gpu::Gpu::new()?;
             let command = std::iter::once("dorsalhorn".to_string())

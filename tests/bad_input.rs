@@ -190,6 +190,11 @@ fn corpus() -> Vec<Case> {
             2,
             &["--only", "V999"],
         ),
+        cli(
+            &["validate", "--list", "--only", "V999"],
+            2,
+            &["--only", "V999"],
+        ),
         cli(&["check", "nosuchscenario"], 2, &["nosuchscenario"]),
         cli(
             &["check", "/tmp/dorsalhorn-no-such-file.toml"],

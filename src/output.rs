@@ -469,13 +469,80 @@ fn prove_writable(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Seconds between progress lines when stderr is not a terminal ([`progress_bar`]).
+pub const LOG_PROGRESS_EVERY_S: u64 = 30;
+
+/// Progress as whole lines for a log (stderr not a terminal: a cluster job, `2>&1 | tee log`),
+/// where a redrawn bar would print nothing (indicatif hides it) or fill the log: the bar's text
+/// at once, then at most every [`LOG_PROGRESS_EVERY_S`] seconds.
+#[derive(Debug)]
+struct LogLines {
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl LogLines {
+    fn emit(&self, s: &str) -> std::io::Result<()> {
+        if s.trim().is_empty() {
+            return Ok(());
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let due = last.is_none_or(|t| t.elapsed().as_secs() >= LOG_PROGRESS_EVERY_S);
+        if due {
+            *last = Some(std::time::Instant::now());
+            let mut err = std::io::stderr().lock();
+            writeln!(err, "{}", s.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+impl indicatif::TermLike for LogLines {
+    fn width(&self) -> u16 {
+        120
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.emit(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.emit(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// A progress bar on stderr (hidden when `show` is false): spinner, elapsed time, bar,
-/// `pos/len` followed by `what` (e.g. "h model time (eta {eta})"), then the message.
+/// `pos/len` followed by `what` (e.g. "h model time (eta {eta})"), then the message. When
+/// stderr is not a terminal the same text comes as plain lines, the first at once and then one
+/// every [`LOG_PROGRESS_EVERY_S`] seconds.
 pub fn progress_bar(show: bool, len: u64, what: &str) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+            Box::new(LogLines {
+                last: std::sync::Mutex::new(None),
+            }),
+            1,
+        ));
+    }
     bar.set_style(
         indicatif::ProgressStyle::with_template(&format!(
             "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what} {{msg}}"

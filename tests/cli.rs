@@ -427,3 +427,21 @@ fn dorsal_horn_grid_beyond_device_limits_is_refused() {
         "{e}"
     );
 }
+
+/// Piped into a log (stderr not a terminal), a run still reports its progress, as plain lines
+/// (the first at once, then every 30 s), not a hidden or redrawn bar.
+#[test]
+fn piped_runs_print_progress_lines() {
+    let out = tmp("piped");
+    let mut args = vec!["run", "gray_scott", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.contains("/40 steps"))
+        .unwrap_or_else(|| panic!("no progress line in: {err}"));
+    assert!(!line.contains('\r'), "a redrawn bar, not a line: {line:?}");
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -148,6 +148,7 @@ fn run_in_claimed(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<R
         }
     }
     bar.finish_and_clear();
+    series.flush()?;
 
     let summary = RunSummary {
         completed: true,

@@ -118,8 +118,7 @@ impl Stats {
 
 /// The time series: a header and one row per output, rewritten atomically as it grows.
 pub struct TimeSeries {
-    path: PathBuf,
-    text: String,
+    file: GrowingFile,
 }
 
 impl TimeSeries {
@@ -129,17 +128,78 @@ impl TimeSeries {
             text.push_str(&format!(",{s}_mean,{s}_min,{s}_max"));
         }
         text.push('\n');
-        TimeSeries { path, text }
+        TimeSeries {
+            file: GrowingFile::new(path, text),
+        }
     }
 
     pub fn push(&mut self, time_s: f64, step: u64, stats: &[Stats]) -> Result<(), Error> {
-        self.text.push_str(&format!("{time_s},{step}"));
+        let mut row = format!("{time_s},{step}");
         for s in stats {
-            self.text
-                .push_str(&format!(",{:e},{:e},{:e}", s.mean, s.min, s.max));
+            row.push_str(&format!(",{:e},{:e},{:e}", s.mean, s.min, s.max));
         }
-        self.text.push('\n');
-        write_atomic(&self.path, self.text.as_bytes())
+        row.push('\n');
+        self.file.append(&row)
+    }
+
+    /// Writes the rows not yet on disk.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.file.flush()
+    }
+}
+
+/// Wall seconds between two rewrites of a growing file ([`GrowingFile`]).
+pub const GROWING_FILE_EVERY_S: f64 = 2.0;
+
+/// A text file that grows by rows during a run (`timeseries.csv`): kept in memory and written
+/// atomically, whole, at most every [`GROWING_FILE_EVERY_S`] seconds of wall time, and on
+/// [`GrowingFile::flush`] or when dropped (the end of a run, an error, an interruption). So a
+/// run with thousands of rows rewrites and syncs the file a few times, not once per row (a
+/// 1-day run sampled every 0.02 h used to write 3.4 GB for a 5.7 MB file), and the file on
+/// disk is always a complete prefix of the rows.
+pub struct GrowingFile {
+    path: PathBuf,
+    text: String,
+    last_write: Option<std::time::Instant>,
+    dirty: bool,
+}
+
+impl GrowingFile {
+    /// A file that starts with `head` (written on the first append or flush).
+    pub fn new(path: PathBuf, head: String) -> GrowingFile {
+        GrowingFile {
+            path,
+            text: head,
+            last_write: None,
+            dirty: true,
+        }
+    }
+
+    /// Adds `row` (with its newline); writes the file if the last write is old enough.
+    pub fn append(&mut self, row: &str) -> Result<(), Error> {
+        self.text.push_str(row);
+        self.dirty = true;
+        let due = self
+            .last_write
+            .is_none_or(|t| t.elapsed().as_secs_f64() >= GROWING_FILE_EVERY_S);
+        if due { self.flush() } else { Ok(()) }
+    }
+
+    /// Writes the file now if anything changed since the last write.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        if self.dirty {
+            write_atomic(&self.path, self.text.as_bytes())?;
+            self.dirty = false;
+            self.last_write = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for GrowingFile {
+    /// The rows not yet written reach the disk on every way out (an error, an interruption).
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 

@@ -1992,8 +1992,14 @@ fn run_in_claimed(
         (sc.duration_s / 3600.0).ceil() as u64,
         "h model time (eta {eta})",
     );
-    let mut csv = csv_header();
-    csv.push_str(&csv_row(&st.readouts[0]));
+    // Written whole and atomically every few seconds, at the end, and on any way out.
+    let mut csv = opts
+        .out_dir
+        .as_ref()
+        .map(|d| output::GrowingFile::new(d.join("timeseries.csv"), csv_header()));
+    if let Some(f) = csv.as_mut() {
+        f.append(&csv_row(&st.readouts[0]))?;
+    }
     let mut next_snapshot = 0.0;
     let nx = st.sim.layout.tissue.nx;
     let ny = st.sim.layout.tissue.ny;
@@ -2040,9 +2046,8 @@ fn run_in_claimed(
             let started = Instant::now();
             let cut = st.time_s();
             let r = st.readouts.last().expect("a read-out was just taken");
-            csv.push_str(&csv_row(r));
-            if let Some(dir) = &opts.out_dir {
-                output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
+            if let Some(f) = csv.as_mut() {
+                f.append(&csv_row(r))?;
             }
             bar.set_message(format!(
                 "P_mech {:.2}  P_heat {:.2}  IL-1β(I–II) {:.3}",
@@ -2099,7 +2104,9 @@ fn run_in_claimed(
     };
     let mut summary = summary;
     if let Some(dir) = &opts.out_dir {
-        output::write_atomic(&dir.join("timeseries.csv"), csv.as_bytes())?;
+        if let Some(f) = csv.as_mut() {
+            f.flush()?;
+        }
         summary.profile.writing_s = writing_s + started.elapsed().as_secs_f64();
         summary.wall_time_s = start.elapsed().as_secs_f64();
         let json = serde_json::to_string_pretty(&summary).expect("summary serialises");

@@ -24,6 +24,8 @@ pub struct RunOptions {
 pub struct RunSummary {
     pub completed: bool,
     pub dorsalhorn_version: &'static str,
+    /// Command line and source revision.
+    pub provenance: output::Provenance,
     pub scenario_name: String,
     pub scenario_origin: String,
     pub steps: u64,
@@ -153,6 +155,7 @@ fn run_in_claimed(gpu: &Gpu, scenario: &Scenario, opts: &RunOptions) -> Result<R
     let summary = RunSummary {
         completed: true,
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
+        provenance: output::Provenance::of_this_run(),
         scenario_name: scenario.name.clone(),
         scenario_origin: scenario.origin.clone(),
         steps: scenario.steps,

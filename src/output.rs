@@ -405,6 +405,35 @@ impl Drop for RunFolder {
     }
 }
 
+/// Where a run's numbers come from, beyond its scenario: the command line, the source revision
+/// of the binary and every parameter edited through `DORSALHORN_PARAM_SET` (with its shipped
+/// value), so that two runs with different parameters never look alike.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Provenance {
+    pub command: String,
+    /// The commit the binary was built from (`-modified` when its sources differed from it;
+    /// `unknown` outside a git checkout).
+    pub source_revision: &'static str,
+    /// `$DORSALHORN_PARAM_SET` as given, if set.
+    pub param_set: Option<String>,
+    pub edited_parameters: Vec<crate::params::EditedParam>,
+}
+
+impl Provenance {
+    /// The provenance of this process.
+    pub fn of_this_run() -> Provenance {
+        let table = crate::params::ParamTable::builtin();
+        Provenance {
+            command: command_line(),
+            source_revision: env!("DORSALHORN_GIT_REV"),
+            param_set: std::env::var(crate::params::PARAM_SET_VAR)
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            edited_parameters: table.differences(&crate::params::ParamTable::shipped()),
+        }
+    }
+}
+
 /// The command line of this process, for the status file.
 fn command_line() -> String {
     let mut args = std::env::args();

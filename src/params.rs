@@ -356,6 +356,15 @@ pub struct ParamTable {
     index: HashMap<String, usize>,
 }
 
+/// A parameter whose value differs from the shipped table's (provenance of a run).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EditedParam {
+    pub key: String,
+    pub value: f64,
+    pub unit: String,
+    pub shipped_value: f64,
+}
+
 /// The environment variable of [`ParamTable::with_overrides`].
 pub const PARAM_SET_VAR: &str = "DORSALHORN_PARAM_SET";
 
@@ -367,6 +376,28 @@ impl ParamTable {
         if let Ok(Some(t)) = Self::with_overrides() {
             return t;
         }
+        Self::compiled()
+    }
+
+    /// The entries whose value differs from `base` (e.g. the table in use against
+    /// [`ParamTable::shipped`]): key, value and unit here, value in `base`.
+    pub fn differences(&self, base: &ParamTable) -> Vec<EditedParam> {
+        self.params
+            .iter()
+            .filter_map(|p| {
+                let b = base.param(&p.key)?;
+                (p.value != b.value).then(|| EditedParam {
+                    key: p.key.clone(),
+                    value: p.value,
+                    unit: p.unit.clone(),
+                    shipped_value: b.value,
+                })
+            })
+            .collect()
+    }
+
+    /// The table compiled into the binary, without `$DORSALHORN_PARAM_SET`.
+    pub fn shipped() -> ParamTable {
         Self::compiled()
     }
 

@@ -992,6 +992,8 @@ impl Readout {
 pub struct TissueSummary {
     pub completed: bool,
     pub dorsalhorn_version: &'static str,
+    /// Command line, source revision and edited parameters.
+    pub provenance: output::Provenance,
     pub scenario_name: String,
     pub scenario_origin: String,
     pub adapter: crate::gpu::AdapterSummary,
@@ -2085,6 +2087,7 @@ fn run_in_claimed(
     let summary = TissueSummary {
         completed: true,
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
+        provenance: output::Provenance::of_this_run(),
         scenario_name: sc.name.clone(),
         scenario_origin: sc.origin.clone(),
         adapter: gpu.summary(),

@@ -445,3 +445,36 @@ fn piped_runs_print_progress_lines() {
     assert!(!line.contains('\r'), "a redrawn bar, not a line: {line:?}");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// summary.json records where the numbers come from beyond the scenario: the command line, the
+/// source revision and every parameter edited through DORSALHORN_PARAM_SET with its shipped
+/// value, so that runs with different parameters never look alike.
+#[test]
+fn summary_records_provenance() {
+    let out = tmp("provenance");
+    let o = bin()
+        .args(["run", "cfa_sham", "--quiet", "--out", out.to_str().unwrap()])
+        .args(["--set", "tissue.spacing_um=80", "--set", "time.days=0.25"])
+        .env("DORSALHORN_PARAM_SET", "L_TNF=2")
+        .env("DORSALHORN_CACHE_DIR", "off")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let p = &summary["provenance"];
+    assert!(
+        p["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("dorsalhorn run cfa_sham"),
+        "{p}"
+    );
+    assert!(!p["source_revision"].as_str().unwrap().is_empty(), "{p}");
+    assert_eq!(p["param_set"], "L_TNF=2");
+    assert_eq!(p["edited_parameters"][0]["key"], "L_TNF");
+    assert_eq!(p["edited_parameters"][0]["value"], 2.0);
+    assert_eq!(p["edited_parameters"][0]["shipped_value"], 1.0);
+    assert_eq!(p["edited_parameters"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(&out).unwrap();
+}

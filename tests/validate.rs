@@ -251,5 +251,13 @@ fn baseline_group_passes_from_the_command_line() {
     assert!(table.contains("7 of 7 group checks pass"), "{table}");
     let md = std::fs::read_to_string(out.join("validation.md")).unwrap();
     assert!(md.contains("MODEL.md §8.1"), "{md}");
+    // The report's provenance: the source revision, and no edited parameters here.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let p = &json["provenance"];
+    assert!(!p["source_revision"].as_str().unwrap().is_empty(), "{p}");
+    assert_eq!(p["edited_parameters"].as_array().unwrap().len(), 0, "{p}");
+    assert!(!md.contains("Edited parameters"));
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -1100,6 +1100,9 @@ pub struct GroupCheck {
 pub struct Report {
     pub dorsalhorn_version: &'static str,
     pub command: String,
+    /// Source revision and the parameters edited through `DORSALHORN_PARAM_SET` (with the
+    /// command line again).
+    pub provenance: crate::output::Provenance,
     pub adapter: crate::gpu::AdapterSummary,
     pub grid: String,
     pub spacing_um: f64,
@@ -1460,6 +1463,7 @@ fn run_in_claimed(
     let report = Report {
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
         command: command.to_string(),
+        provenance: crate::output::Provenance::of_this_run(),
         adapter: gpu.summary(),
         grid: opts.grid_name.clone(),
         spacing_um: opts.spacing_um,
@@ -1588,8 +1592,24 @@ pub fn markdown(r: &Report) -> String {
     s.push_str("# Validation report\n\n");
     s.push_str(&format!(
         "Produced by `{}` (dorsalhorn {}) on {} ({}), {} grid ({} µm), in {:.0} s: {} distinct arm(s), {:.0} model days.\n\n",
-        r.command, r.dorsalhorn_version, r.adapter.name, r.adapter.backend, r.grid, r.spacing_um, r.wall_time_s, r.arms_run, r.model_days_run
+        r.command, r.dorsalhorn_version, r.adapter.name, r.adapter.backend, r.grid, r.spacing_um, r.wall_time_s, r.arms_run, r.model_days_run + 0.0
     ));
+    let edited = &r.provenance.edited_parameters;
+    if !edited.is_empty() {
+        let list: Vec<String> = edited
+            .iter()
+            .map(|e| {
+                format!(
+                    "`{}` = {} {} (shipped {})",
+                    e.key, e.value, e.unit, e.shipped_value
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "**Edited parameters** (`DORSALHORN_PARAM_SET`): {}.\n\n",
+            list.join(", ")
+        ));
+    }
     if !r.findings.is_empty() {
         let n = r.findings.len();
         s.push_str(&format!(

@@ -47,13 +47,22 @@ pub enum Error {
     NoDisplay { detail: String, scenario: String },
     /// Stopped by Ctrl-C or SIGTERM at the end of a step (src/interrupt.rs).
     #[error(
-        "interrupted at model time {:.2} h (day {:.2}): the files written so far are complete, \
-         and status.json marks the run `interrupted`. Runs cannot be resumed yet: run the same \
-         command with --overwrite to start again",
-        time_s / 3600.0,
-        time_s / 86400.0
+        "{}: the files written so far are complete, and status.json marks the run \
+         `interrupted`. Runs cannot be resumed yet: run the same command with --overwrite to \
+         start again",
+        interrupted_at(*time_s)
     )]
     Interrupted { time_s: f64 },
+}
+
+/// "interrupted at model time 12.00 h (day 0.50)": where a run stopped, for the message and
+/// the output folder's status.
+pub fn interrupted_at(time_s: f64) -> String {
+    format!(
+        "interrupted at model time {:.2} h (day {:.2})",
+        time_s / 3600.0,
+        time_s / 86400.0
+    )
 }
 
 impl Error {

@@ -41,11 +41,6 @@ pub fn requested() -> bool {
     flag().load(Ordering::Relaxed)
 }
 
-/// Asks the loops to stop, as a signal would (for tests and embedding programs).
-pub fn request() {
-    flag().store(true, Ordering::Relaxed);
-}
-
 /// `Err(Error::Interrupted)` at model time `time_s` if a stop was asked for.
 pub fn check(time_s: f64) -> Result<(), crate::error::Error> {
     if requested() {

@@ -25,20 +25,18 @@ pub const EXPLICIT_STEP_LIMIT: f64 = 2.0;
 
 impl Model {
     /// Gershgorin row sums of the reaction Jacobian at the state `c` (one per species, in the
-    /// model's time unit): |∂f_s/∂c_s| + Σ_(j≠s) |∂f_s/∂c_j|, a bound on how fast the reaction
-    /// moves species s.
-    pub fn jacobian_row_sums(&self, c: &[f64]) -> Vec<f64> {
+    /// model's time unit, written into `rows`): |∂f_s/∂c_s| + Σ_(j≠s) |∂f_s/∂c_j|, a bound on
+    /// how fast the reaction moves species s.
+    pub fn jacobian_row_sums(&self, c: &[f64], rows: &mut [f64]) {
         match *self {
             Model::GrayScott { feed, kill } => {
                 let (u, v) = (c[0], c[1]);
                 let (f, k) = (feed as f64, kill as f64);
                 // J = [[−v² − F, −2uv], [v², 2uv − (F + k)]]
-                vec![
-                    (v * v + f).abs() + (2.0 * u * v).abs(),
-                    (v * v).abs() + (2.0 * u * v - (f + k)).abs(),
-                ]
+                rows[0] = (v * v + f).abs() + (2.0 * u * v).abs();
+                rows[1] = (v * v).abs() + (2.0 * u * v - (f + k)).abs();
             }
-            Model::Diffusion => vec![0.0; c.len()],
+            Model::Diffusion => rows.fill(0.0),
         }
     }
 
@@ -191,12 +189,13 @@ impl Problem {
         let n = self.species.len();
         let mut worst = vec![0.0f64; n];
         let cells = c.first().map_or(0, Vec::len);
-        let mut state = vec![0.0f64; n];
+        let (mut state, mut rows) = (vec![0.0f64; n], vec![0.0f64; n]);
         for i in 0..cells {
             for (s, v) in state.iter_mut().enumerate() {
                 *v = c[s][i] as f64;
             }
-            for (w, r) in worst.iter_mut().zip(self.model.jacobian_row_sums(&state)) {
+            self.model.jacobian_row_sums(&state, &mut rows);
+            for (w, &r) in worst.iter_mut().zip(&rows) {
                 *w = w.max(r);
             }
         }

@@ -224,14 +224,24 @@ const OWN_FOLDERS: &[(&str, &str)] = &[
     ("arms", "csv"),
 ];
 
+/// Where the run that wrote a folder stands (`state` in `status.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// Started, not (yet) ended; with the lock free, the run was killed or crashed.
+    Running,
+    Completed,
+    Interrupted,
+    Failed,
+}
+
 /// What an output folder's `status.json` says.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FolderStatus {
     /// `run` or `validate`: what wrote the folder (also the marker that it is ours).
     pub dorsalhorn: String,
     pub dorsalhorn_version: String,
-    /// `running`, `completed`, `interrupted` or `failed`.
-    pub state: String,
+    pub state: RunState,
     /// Why it failed or where it was interrupted; empty otherwise.
     #[serde(default)]
     pub reason: String,
@@ -324,7 +334,7 @@ impl RunFolder {
             status: FolderStatus {
                 dorsalhorn: kind.to_string(),
                 dorsalhorn_version: env!("CARGO_PKG_VERSION").to_string(),
-                state: "running".into(),
+                state: RunState::Running,
                 reason: String::new(),
                 command: command_line(),
                 pid: std::process::id(),
@@ -355,11 +365,6 @@ impl RunFolder {
         }
     }
 
-    /// The folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn write_status(&mut self) -> Result<(), Error> {
         self.status.updated_unix_s = unix_now();
         let json = serde_json::to_string_pretty(&self.status).expect("status serialises");
@@ -372,17 +377,13 @@ impl RunFolder {
     pub fn finish<T>(mut self, outcome: Result<T, Error>) -> Result<T, Error> {
         self.finished = true;
         match &outcome {
-            Ok(_) => self.status.state = "completed".into(),
+            Ok(_) => self.status.state = RunState::Completed,
             Err(Error::Interrupted { time_s }) => {
-                self.status.state = "interrupted".into();
-                self.status.reason = format!(
-                    "interrupted at model time {:.2} h (day {:.2})",
-                    time_s / 3600.0,
-                    time_s / 86400.0
-                );
+                self.status.state = RunState::Interrupted;
+                self.status.reason = crate::error::interrupted_at(*time_s);
             }
             Err(e) => {
-                self.status.state = "failed".into();
+                self.status.state = RunState::Failed;
                 self.status.reason = e.to_string();
             }
         }
@@ -398,7 +399,7 @@ impl Drop for RunFolder {
     /// A folder dropped without [`RunFolder::finish`] (a panic) is marked `failed`.
     fn drop(&mut self) {
         if !self.finished {
-            self.status.state = "failed".into();
+            self.status.state = RunState::Failed;
             self.status.reason = "the program stopped unexpectedly (an internal error)".into();
             let _ = self.write_status();
         }
@@ -465,11 +466,11 @@ fn describe(s: &FolderStatus) -> String {
     } else {
         "run"
     };
-    match s.state.as_str() {
-        "completed" => format!("a completed {what} (`{}`)", s.command),
-        "interrupted" => format!("an interrupted {what} (`{}`, {})", s.command, s.reason),
-        "failed" => format!("a failed {what} (`{}`: {})", s.command, s.reason),
-        _ => format!(
+    match s.state {
+        RunState::Completed => format!("a completed {what} (`{}`)", s.command),
+        RunState::Interrupted => format!("an interrupted {what} (`{}`, {})", s.command, s.reason),
+        RunState::Failed => format!("a failed {what} (`{}`: {})", s.command, s.reason),
+        RunState::Running => format!(
             "a {what} that stopped without finishing (`{}`, process {}; killed or crashed)",
             s.command, s.pid
         ),

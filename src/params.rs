@@ -376,7 +376,7 @@ impl ParamTable {
         if let Ok(Some(t)) = Self::with_overrides() {
             return t;
         }
-        Self::compiled()
+        Self::shipped()
     }
 
     /// The entries whose value differs from `base` (e.g. the table in use against
@@ -398,11 +398,6 @@ impl ParamTable {
 
     /// The table compiled into the binary, without `$DORSALHORN_PARAM_SET`.
     pub fn shipped() -> ParamTable {
-        Self::compiled()
-    }
-
-    /// The table compiled into the binary, without `$DORSALHORN_PARAM_SET`.
-    fn compiled() -> ParamTable {
         Self::parse("params/dorsal_horn.toml", BUILTIN_TABLE)
             .expect("the built-in parameter table is valid (tested)")
     }
@@ -601,7 +596,7 @@ impl ParamTable {
     /// parameter set of MODEL.md, whose §8.2 reference numbers the well-mixed tests reproduce.
     /// Entries the implementation added (`added`) keep their value: the spec has no such term.
     pub fn spec_set() -> ParamTable {
-        let mut t = Self::compiled();
+        let mut t = Self::shipped();
         t.params.iter_mut().for_each(Param::restore_spec);
         t
     }
@@ -813,7 +808,7 @@ mod tests {
     /// finite), is refused with the key, the value and the range; just inside, accepted.
     #[test]
     fn every_parameter_refuses_values_outside_its_range() {
-        let t = ParamTable::compiled();
+        let t = ParamTable::shipped();
         let mut refused = 0;
         for p in &t.params {
             let r = p.range;

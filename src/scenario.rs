@@ -478,14 +478,20 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether `name` can be used as a file name as it is: 1 to `max_len` ASCII letters, digits,
+/// `_`, `-` (and `.` if `dots`), not starting with `.`.
+pub fn is_plain_name(name: &str, max_len: usize, dots: bool) -> bool {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.'));
+    plain && !name.is_empty() && name.len() <= max_len && !name.starts_with('.')
+}
+
 /// Checks a scenario's `name`: it names the default output folder `out/<name>`, so it must be
 /// a plain file name (1 to 64 letters, digits, `_`, `-` or `.`, not starting with `.`), never a
 /// path.
 pub fn check_name(origin: &str, name: &str) -> Result<(), ScenarioError> {
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if name.is_empty() || name.len() > 64 || !plain || name.starts_with('.') {
+    if !is_plain_name(name, 64, true) {
         return Err(ScenarioError::new(
             origin,
             format!(

@@ -1128,7 +1128,6 @@ pub fn baseline_with_progress(
     Ok(sim)
 }
 
-/// Calibrates θ, settles the baseline of `sc` (`time.settle`) and calibrates θ again.
 /// The error of a settling its progress callback stopped: an interruption (Ctrl-C) when one was
 /// asked for, else a cancellation (the window closed).
 fn settling_cancelled() -> Error {
@@ -1139,6 +1138,7 @@ fn settling_cancelled() -> Error {
     }
 }
 
+/// Calibrates θ, settles the baseline of `sc` (`time.settle`) and calibrates θ again.
 fn settle(
     gpu: &Gpu,
     sc: &TissueScenario,
@@ -1147,9 +1147,8 @@ fn settle(
 ) -> Result<(), Error> {
     let base = sim.model.baseline_input();
     sim.calibrate(gpu, &base)?;
-    let cancelled = settling_cancelled;
     if !progress(0.0) {
-        return Err(cancelled());
+        return Err(settling_cancelled());
     }
     match sc.settle {
         SettleMode::Integrate => {
@@ -1159,7 +1158,7 @@ fn settle(
                 sim.step(gpu, dt, dt / 2.0, &|_| base)?;
                 t += dt;
                 if !progress(t / sc.settle_s) {
-                    return Err(cancelled());
+                    return Err(settling_cancelled());
                 }
             }
             if sc.settle_s > 0.0 {
@@ -1294,14 +1293,20 @@ pub fn tissue_from_states(
     thetas: &[[f32; 4]],
 ) -> Result<Option<TissueSim>, Error> {
     let mut sim = uncalibrated_tissue(gpu, sc)?;
+    Ok(restore_states(gpu, &mut sim, states, thetas).then_some(sim))
+}
+
+/// Writes a settled baseline's states and θ into `sim`; false (and `sim` untouched) when
+/// their sizes do not fit its layout.
+fn restore_states(gpu: &Gpu, sim: &mut TissueSim, states: &[f32], thetas: &[[f32; 4]]) -> bool {
     let cells = sim.layout.cells();
     if states.len() != cells * STATE_STRIDE || thetas.len() != cells {
-        return Ok(None);
+        return false;
     }
     sim.set_thetas(gpu, thetas);
     let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(states);
     sim.write_states(gpu, rows);
-    Ok(Some(sim))
+    true
 }
 
 /// A settled baseline kept on disk, so that a second `dorsalhorn view` of the same tissue shows
@@ -1334,6 +1339,11 @@ const FNV_START: u64 = 0xcbf29ce484222325;
 /// baseline), the parameter table, the tissue keys, the settling and transport keys and the
 /// adapter.
 pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
+    // The integration's length and step only matter when the baseline is integrated.
+    let (settle_s, settle_step_s) = match sc.settle {
+        SettleMode::Integrate => (sc.settle_s, sc.settle_step_s),
+        SettleMode::Steady => (0.0, 0.0),
+    };
     let kernels = [
         include_str!("../shaders/dorsal_horn_reaction.wgsl"),
         include_str!("../shaders/multigrid.wgsl"),
@@ -1354,17 +1364,8 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
         sc.p_pia,
         sc.female,
         sc.settle.name(),
-        // The integration's length and step only matter when the baseline is integrated.
-        if sc.settle == SettleMode::Integrate {
-            sc.settle_s
-        } else {
-            0.0
-        },
-        if sc.settle == SettleMode::Integrate {
-            sc.settle_step_s
-        } else {
-            0.0
-        },
+        settle_s,
+        settle_step_s,
         sc.transport.name(),
         gpu.info.name,
         gpu.info.driver,
@@ -1430,6 +1431,11 @@ impl BaselineCache {
         }
     }
 
+    /// The hash of [`baseline_key`] that names the file and is stored in it.
+    fn key_hash(gpu: &Gpu, sc: &TissueScenario) -> u64 {
+        fnv1a(FNV_START, baseline_key(gpu, sc).as_bytes())
+    }
+
     fn path(&self, key_hash: u64) -> PathBuf {
         self.dir.join(format!("baseline-{key_hash:016x}.bin"))
     }
@@ -1438,7 +1444,7 @@ impl BaselineCache {
     /// damaged (wrong checksum, length or key, or a non-finite value) is removed with a note on
     /// stderr, and the baseline is settled anew.
     pub fn load(&self, gpu: &Gpu, sc: &TissueScenario) -> Option<(Vec<f32>, Vec<[f32; 4]>)> {
-        let key_hash = fnv1a(FNV_START, baseline_key(gpu, sc).as_bytes());
+        let key_hash = Self::key_hash(gpu, sc);
         let path = self.path(key_hash);
         let bytes = std::fs::read(&path).ok()?;
         let parsed = parse_cache(&bytes, key_hash);
@@ -1456,7 +1462,7 @@ impl BaselineCache {
     /// Stores a settled baseline (atomically; a failure only costs the next start its speed).
     pub fn store(&self, gpu: &Gpu, sc: &TissueScenario, sim: &TissueSim) -> Result<(), Error> {
         let states = sim.read_states(gpu)?;
-        let key_hash = fnv1a(FNV_START, baseline_key(gpu, sc).as_bytes());
+        let key_hash = Self::key_hash(gpu, sc);
         let mut bytes = CACHE_MAGIC.to_vec();
         bytes.extend(key_hash.to_le_bytes());
         bytes.extend((states.len() as u64).to_le_bytes());
@@ -1505,12 +1511,8 @@ pub fn prepare_baseline(
     let started = Instant::now();
     if let Some(c) = cache
         && let Some((states, thetas)) = c.load(gpu, sc)
-        && states.len() == sim.layout.cells() * STATE_STRIDE
-        && thetas.len() == sim.layout.cells()
+        && restore_states(gpu, &mut sim, &states, &thetas)
     {
-        sim.set_thetas(gpu, &thetas);
-        let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&states);
-        sim.write_states(gpu, rows);
         gpu.wait()?;
         return Ok(Baseline {
             sim,
@@ -1974,8 +1976,8 @@ fn run_in_claimed(
         settle_bar.set_position((100.0 * f) as u64);
         !crate::interrupt::requested()
     })?;
-    crate::interrupt::check(0.0)?;
     settle_bar.finish_and_clear();
+    crate::interrupt::check(0.0)?;
     let mut profile = RunProfile {
         setup_s: baseline.setup_s,
         settle_s: baseline.settle_s,
@@ -2084,7 +2086,7 @@ fn run_in_claimed(
     profile.dispatches_per_transport_step =
         profile.dispatches as f64 / sim.transport_steps.max(1) as f64;
     let started = Instant::now();
-    let summary = TissueSummary {
+    let mut summary = TissueSummary {
         completed: true,
         dorsalhorn_version: env!("CARGO_PKG_VERSION"),
         provenance: output::Provenance::of_this_run(),
@@ -2105,7 +2107,6 @@ fn run_in_claimed(
         profile,
         resolved_scenario: sc.resolved_toml.clone(),
     };
-    let mut summary = summary;
     if let Some(dir) = &opts.out_dir {
         if let Some(f) = csv.as_mut() {
             f.flush()?;

@@ -469,10 +469,7 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
     let mut arms = Vec::new();
     for (name, a) in &raw.arms {
         // The arm's name becomes part of file names (arms/<id>_<arm>.csv).
-        let plain = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if name.is_empty() || name.len() > 40 || !plain {
+        if !crate::scenario::is_plain_name(name, 40, false) {
             return Err(ferr(
                 file,
                 format!(

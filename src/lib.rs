@@ -2,9 +2,9 @@
 //!
 //! The library is split by domain noun: [`grid`] (cells, spacing, boundaries), [`model`]
 //! (reaction networks and the problem description), [`engine`] (GPU storage and the step
-//! kernel), [`reference`](mod@reference) (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
+//! kernel), [`reference`](mod@cpu::rd_step) (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
 //! format), [`controller`] (the time loop with outputs and checks), [`output`] (NPY, PNG, CSV,
-//! JSON writers) and [`bench`](mod@bench). [`gpu`] is the one module that opens a device; everything else
+//! JSON writers) and [`bench`](mod@run::bench). [`gpu`] is the one module that opens a device; everything else
 //! borrows it.
 //!
 //! The dorsal-horn model (MODEL.md) so far: [`params`] (the sourced parameter table),
@@ -13,28 +13,20 @@
 //! same network as a per-cell GPU stage), [`rkl2`] (super-time-stepping diffusion), [`tissue`]
 //! and [`tissue_run`] (the spatial model and its scenarios) and [`view`] (the live window).
 
-pub mod anatomy;
-pub mod bench;
-pub mod canvas;
 pub mod colormap;
-pub mod controller;
-pub mod engine;
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod grid;
 pub mod interrupt;
 pub mod model;
-pub mod multigrid;
 pub mod output;
 pub mod params;
-pub mod reaction_gpu;
-pub mod reference;
-pub mod rkl2;
+pub mod run;
 pub mod scenario;
 pub mod tissue;
 pub mod tissue_run;
 pub mod validate;
 pub mod view;
-pub mod wellmixed;
 
 pub use error::{Error, Result};

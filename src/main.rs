@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use dorsalhorn::error::{Error, exit};
-use dorsalhorn::{bench, controller, engine, gpu, model, scenario, tissue_run, validate};
+use dorsalhorn::gpu::engine;
+use dorsalhorn::run::{bench, generic as controller};
+use dorsalhorn::{gpu, model, scenario, tissue_run, validate};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -488,7 +490,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             out,
             maps,
         } => {
-            use dorsalhorn::anatomy::{Animal, Outline, Tissue};
+            use dorsalhorn::model::anatomy::{Animal, Outline, Tissue};
             let animal = Animal::from_name(&species).ok_or_else(|| {
                 dorsalhorn::error::ScenarioError::new(
                     "--species",
@@ -509,7 +511,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| Error::io("cannot create the maps folder", &dir, e))?;
                 let m = tissue.maps(&dorsalhorn::params::ParamTable::builtin());
-                for (name, v) in dorsalhorn::anatomy::Maps::NAMES.iter().zip(m.all()) {
+                for (name, v) in dorsalhorn::model::anatomy::Maps::NAMES.iter().zip(m.all()) {
                     let hi = v.iter().copied().fold(0.0f32, f32::max).max(1e-30);
                     let png = dorsalhorn::output::field_png(
                         v,
@@ -776,7 +778,7 @@ fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, Error> {
 }
 
 fn print_tissue_check(sc: &tissue_run::TissueScenario) {
-    use dorsalhorn::anatomy::{Outline, Tissue};
+    use dorsalhorn::model::anatomy::{Outline, Tissue};
     println!("scenario: {} ({})", sc.name, sc.origin);
     if !sc.description.is_empty() {
         println!("  {}", sc.description);

@@ -6,17 +6,17 @@
 //! file, the key, the value and what is allowed; `--set key.path=value` overrides work as for
 //! engine scenarios.
 
-use crate::anatomy::Animal;
 use crate::colormap::Colormap;
 use crate::error::{BlowUp, Error, ScenarioError};
 use crate::gpu::Gpu;
+use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::anatomy::Animal;
+use crate::model::network::{Drugs, EaMode, EaSession, Model, PainModel, Protocol};
 use crate::output;
 use crate::params::ParamTable;
-use crate::reaction_gpu::STATE_STRIDE;
 use crate::tissue::{
     Layout, ProbeResponse, RATE_NAMES, REPORT_REGIONS, STATE_NAMES, TissueSim, TransportScheme,
 };
-use crate::wellmixed::{Drugs, EaMode, EaSession, Model, PainModel, Protocol};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -1218,7 +1218,7 @@ const STEADY_MAX_STEPS: u32 = 80;
 pub fn steady_state(
     gpu: &Gpu,
     sim: &mut TissueSim,
-    input: &crate::wellmixed::Input,
+    input: &crate::model::network::Input,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<SteadyReport, Error> {
     let n_states = STATE_NAMES.len();
@@ -1345,7 +1345,7 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
         SettleMode::Steady => (0.0, 0.0),
     };
     let kernels = [
-        include_str!("../shaders/dorsal_horn_reaction.wgsl"),
+        include_str!("../shaders/reaction.wgsl"),
         include_str!("../shaders/multigrid.wgsl"),
         include_str!("../shaders/rkl2.wgsl"),
         include_str!("../shaders/stencil.wgsl"),
@@ -1858,7 +1858,7 @@ pub fn cell_values(
 }
 
 /// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
-pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::wellmixed::Params) -> (f32, f32) {
+pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::model::network::Params) -> (f32, f32) {
     let (enk, dyn_, em, c_end, tol) = (
         c[4] as f64,
         c[5] as f64,

@@ -2,10 +2,10 @@
 
 mod common;
 use common::*;
-use dorsalhorn::engine::{KernelLayout, Simulation};
+use dorsalhorn::cpu::rd_step::Reference;
+use dorsalhorn::gpu::engine::{KernelLayout, Simulation};
 use dorsalhorn::grid::{Boundary, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
-use dorsalhorn::reference::Reference;
 
 /// Gray–Scott after 1000 steps on a 150 × 100 grid: 150 is neither a multiple of 64 (workgroup)
 /// nor of 4 (cells per texel), so partial workgroups and pad lanes are exercised.

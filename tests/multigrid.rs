@@ -5,11 +5,11 @@
 
 mod common;
 use common::*;
-use dorsalhorn::anatomy::Animal;
-use dorsalhorn::multigrid::{
+use dorsalhorn::gpu::multigrid::{
     Geometry, MgReference, Multigrid, SpeciesCoef, TransportCoef, first_stage_theta,
     step_coefficients,
 };
+use dorsalhorn::model::anatomy::Animal;
 use dorsalhorn::params::ParamTable;
 use dorsalhorn::tissue::Layout;
 

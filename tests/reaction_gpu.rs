@@ -1,12 +1,12 @@
-//! The GPU reaction stage (shaders/dorsal_horn_reaction.wgsl) against the independent f64
+//! The GPU reaction stage (shaders/reaction.wgsl) against the independent f64
 //! well-mixed reference (src/wellmixed.rs): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
 
 mod common;
 use common::gpu;
+use dorsalhorn::gpu::reaction::ReactionCells;
+use dorsalhorn::model::network::{EaSession, Input, Model, PainModel, Protocol, State};
 use dorsalhorn::params::ParamTable;
-use dorsalhorn::reaction_gpu::ReactionCells;
-use dorsalhorn::wellmixed::{EaSession, Input, Model, PainModel, Protocol, State};
 
 #[test]
 fn gpu_reaction_stage_matches_the_f64_reference() {
@@ -66,7 +66,7 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     for ((name, s, i), g) in cells.iter().zip(&got) {
         let want = m.run(s, i, dt * steps as f64, dt);
         let w = want.to_array();
-        for k in 0..dorsalhorn::wellmixed::N_STATES {
+        for k in 0..dorsalhorn::model::network::N_STATES {
             let err = (g[k] - w[k]).abs() / (w[k].abs() + 0.01);
             worst = worst.max(err);
             assert!(
@@ -78,9 +78,9 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
         }
         let f = m.fast(&want, i);
         assert!(
-            (g[dorsalhorn::wellmixed::N_STATES] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
+            (g[dorsalhorn::model::network::N_STATES] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
             "{name}: r_I {} vs {}",
-            g[dorsalhorn::wellmixed::N_STATES],
+            g[dorsalhorn::model::network::N_STATES],
             f.r_i
         );
     }

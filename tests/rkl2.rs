@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
+use dorsalhorn::gpu::rkl2::{Rkl2, Rkl2Reference, coefficients, stages_for};
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
-use dorsalhorn::rkl2::{Rkl2, Rkl2Reference, coefficients, stages_for};
 
 /// Amplification factor of one RKL2 step for dy/dt = λy with z = τλ.
 fn amplification(s: u32, z: f64) -> f64 {
@@ -148,9 +148,12 @@ fn heat_kernel_and_conservation_at_large_steps() {
     // Time error against a fine explicit run of the same spatial scheme: second order in τ.
     let mut fine_problem = p.clone();
     fine_problem.dt_s = 0.002; // explicit Euler is first order in time: keep its error far below RKL2's
-    let mut fine =
-        dorsalhorn::engine::Simulation::new(gpu(), &fine_problem, &[profile(sigma0 * sigma0, 1.0)])
-            .unwrap();
+    let mut fine = dorsalhorn::gpu::engine::Simulation::new(
+        gpu(),
+        &fine_problem,
+        &[profile(sigma0 * sigma0, 1.0)],
+    )
+    .unwrap();
     fine.advance(gpu(), (t_end / 0.002).round() as u64);
     let reference = fine.read_species(gpu(), 0).unwrap();
     let errs: Vec<f64> = [4.0, 2.0, 1.0]

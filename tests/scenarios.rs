@@ -3,7 +3,7 @@
 
 mod common;
 use common::gpu;
-use dorsalhorn::controller::{RunOptions, run};
+use dorsalhorn::run::generic::{RunOptions, run};
 use dorsalhorn::scenario::{self, BUILTIN, apply_override};
 
 fn scenario_files() -> Vec<std::path::PathBuf> {

@@ -3,7 +3,7 @@
 //! the workgroup size is what the layout asks for, and the Rust uniform struct matches the WGSL
 //! layout member by member.
 
-use dorsalhorn::engine::{KernelLayout, StepParams, step_shader_source};
+use dorsalhorn::gpu::engine::{KernelLayout, StepParams, step_shader_source};
 use dorsalhorn::grid::Grid;
 use dorsalhorn::model::{Diffusivity, MAX_SPECIES, Model, Problem, Species};
 use std::collections::BTreeSet;
@@ -94,7 +94,7 @@ fn rkl2_kernels_validate() {
     for (name, p, _) in compositions() {
         let module = validate(
             &format!("rkl2 {name}"),
-            &dorsalhorn::rkl2::shader_source(&p, 64),
+            &dorsalhorn::gpu::rkl2::shader_source(&p, 64),
         );
         for entry in ["apply_operator", "stage"] {
             assert!(
@@ -107,7 +107,7 @@ fn rkl2_kernels_validate() {
 
 #[test]
 fn reaction_kernel_validates() {
-    use dorsalhorn::reaction_gpu::{CellMode, shader_source};
+    use dorsalhorn::gpu::reaction::{CellMode, shader_source};
     validate(
         "dorsal_horn_reaction (well-mixed)",
         &shader_source(CellMode::WellMixed),
@@ -137,7 +137,7 @@ fn multigrid_kernels_validate() {
     for ns in [1, 3, 14] {
         let module = validate(
             &format!("multigrid ns={ns}"),
-            &dorsalhorn::multigrid::shader_source(ns),
+            &dorsalhorn::gpu::multigrid::shader_source(ns),
         );
         for entry in [
             "mg_smooth",
@@ -160,7 +160,7 @@ fn multigrid_kernels_validate() {
 fn transfer_sources() -> Vec<String> {
     let layout = dorsalhorn::tissue::Layout::new(
         &dorsalhorn::params::ParamTable::builtin(),
-        dorsalhorn::anatomy::Animal::Rat,
+        dorsalhorn::model::anatomy::Animal::Rat,
         40.0,
         false,
     );
@@ -206,16 +206,16 @@ fn every_wgsl_file_is_used() {
     sources.extend(
         compositions()
             .iter()
-            .map(|(_, p, _)| dorsalhorn::rkl2::shader_source(p, 64)),
+            .map(|(_, p, _)| dorsalhorn::gpu::rkl2::shader_source(p, 64)),
     );
     for mode in [
-        dorsalhorn::reaction_gpu::CellMode::WellMixed,
-        dorsalhorn::reaction_gpu::CellMode::Tissue,
+        dorsalhorn::gpu::reaction::CellMode::WellMixed,
+        dorsalhorn::gpu::reaction::CellMode::Tissue,
     ] {
-        sources.push(dorsalhorn::reaction_gpu::shader_source(mode));
+        sources.push(dorsalhorn::gpu::reaction::shader_source(mode));
     }
     sources.extend(transfer_sources());
-    sources.push(dorsalhorn::multigrid::shader_source(14));
+    sources.push(dorsalhorn::gpu::multigrid::shader_source(14));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         // Every line of the file (template lines aside) must appear in one validated composition.

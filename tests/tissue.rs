@@ -6,13 +6,13 @@
 
 mod common;
 use common::gpu;
-use dorsalhorn::anatomy::{Animal, Region};
+use dorsalhorn::gpu::reaction::{CellMap, STATE_STRIDE};
+use dorsalhorn::model::anatomy::{Animal, Region};
 use dorsalhorn::params::ParamTable;
-use dorsalhorn::reaction_gpu::{CellMap, STATE_STRIDE};
 use dorsalhorn::tissue::{Layout, MEDIATORS, STATE_NAMES, TissueSim};
 use dorsalhorn::tissue_run::{self, TissueRunOptions};
 
-use dorsalhorn::wellmixed::{Model, PainModel, Protocol};
+use dorsalhorn::model::network::{Model, PainModel, Protocol};
 
 const H: f64 = 40.0;
 
@@ -54,7 +54,7 @@ fn uniform_tissue_follows_the_well_mixed_reference() {
         if !a {
             continue;
         }
-        for k in 0..dorsalhorn::wellmixed::N_STATES {
+        for k in 0..dorsalhorn::model::network::N_STATES {
             let got = st[i * STATE_STRIDE + k] as f64;
             let err = (got - want[k]).abs() - 0.03 * want[k].abs();
             worst = worst.max((got - want[k]).abs() / (want[k].abs() + 0.01));
@@ -210,7 +210,7 @@ fn baseline_is_quiet_and_stable_in_every_cell() {
         "N", "pERK", "M", "P_p38", "X4", "A", "J", "Cx", "COX", "Tol", "G_EA", "E_seg", "E_sup",
     ];
     for i in (0..n).filter(|&i| l.active[i]) {
-        let c = &before[i * STATE_STRIDE..][..dorsalhorn::wellmixed::N_STATES];
+        let c = &before[i * STATE_STRIDE..][..dorsalhorn::model::network::N_STATES];
         let v = |name: &str| c[STATE_NAMES.iter().position(|n| *n == name).unwrap()];
         for a in activation {
             assert!(v(a) < 0.05, "{a} = {} at cell {i}", v(a));
@@ -230,7 +230,7 @@ fn baseline_is_quiet_and_stable_in_every_cell() {
     let mut drift = 0.0f32;
     let mut worst = (0, 0);
     for i in (0..n).filter(|&i| sim.layout.active[i]) {
-        for k in 0..dorsalhorn::wellmixed::N_STATES {
+        for k in 0..dorsalhorn::model::network::N_STATES {
             let d = (after[i * STATE_STRIDE + k] - before[i * STATE_STRIDE + k]).abs();
             if d > drift {
                 drift = d;
@@ -265,7 +265,7 @@ fn peptides_and_cytokines(sim: &TissueSim, st: &[f32]) -> Vec<(usize, usize, f32
             .weight_of(i, &[Region::I, Region::IIo, Region::IIi])
             > 0.5
         {
-            for (s, slot) in dorsalhorn::reaction_gpu::MEDIATOR_SLOTS.iter().enumerate() {
+            for (s, slot) in dorsalhorn::gpu::reaction::MEDIATOR_SLOTS.iter().enumerate() {
                 out.push((i, s, st[i * STATE_STRIDE + slot]));
             }
         }
@@ -349,7 +349,7 @@ fn converges_under_step_halving() {
     let err = |a: &[f32]| {
         let mut worst = 0.0f32;
         let mut which = 0;
-        for k in 0..dorsalhorn::wellmixed::N_STATES {
+        for k in 0..dorsalhorn::model::network::N_STATES {
             let scale = (0..active.len())
                 .filter(|&i| active[i])
                 .map(|i| fine[i * STATE_STRIDE + k].abs())

@@ -7,7 +7,7 @@
 
 mod common;
 use common::gpu;
-use dorsalhorn::reaction_gpu::STATE_STRIDE;
+use dorsalhorn::gpu::reaction::STATE_STRIDE;
 use dorsalhorn::tissue_run::{self, Stepper, TissueScenario};
 
 fn fixture(extra: &[&str]) -> TissueScenario {

@@ -4,17 +4,17 @@
 //! on the well-mixed compartment of §8.2). The test suite calls the same functions.
 
 use super::GroupCheck;
-use crate::engine::{Simulation, write_layer};
 use crate::error::Error;
 use crate::gpu::Gpu;
+use crate::gpu::engine::{Simulation, write_layer};
+use crate::gpu::reaction::STATE_STRIDE;
+use crate::gpu::rkl2::Rkl2;
 use crate::grid::Grid;
+use crate::model::network::{Input, Model, State};
 use crate::model::{Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
-use crate::reaction_gpu::STATE_STRIDE;
-use crate::rkl2::Rkl2;
 use crate::tissue::{STATE_NAMES, TissueSim};
 use crate::tissue_run::{self, TissueScenario};
-use crate::wellmixed::{Input, Model, State};
 
 fn check(
     group: &str,
@@ -161,7 +161,7 @@ pub fn k0_profile_deviation(gpu: &Gpu) -> Result<f64, Error> {
 /// [`k0_profile_deviation`] for the implicit transport (TR-BDF2 solved by multigrid,
 /// src/multigrid.rs): the same grid, source and clearance, 60 steps of 200 s.
 pub fn k0_profile_deviation_implicit(gpu: &Gpu) -> Result<f64, Error> {
-    use crate::multigrid::{Geometry, Multigrid, TransportCoef};
+    use crate::gpu::multigrid::{Geometry, Multigrid, TransportCoef};
     let (n, h, d, k) = (161usize, 5.0f64, 100.0f32, 0.01f32);
     let geo = Geometry {
         nx: n,
@@ -314,7 +314,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
         (0.0f32, "", f32::INFINITY, 0.0f32, 0.0f32);
     let (mut near, mut near_what) = (f32::INFINITY, String::new());
     for i in (0..n).filter(|&i| l.active[i]) {
-        let c = &before[i * STATE_STRIDE..][..crate::wellmixed::N_STATES];
+        let c = &before[i * STATE_STRIDE..][..crate::model::network::N_STATES];
         for a in ACTIVATIONS {
             let v = c[state_index(a)];
             if v > act {
@@ -369,7 +369,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
     let after = sim.read_states(gpu)?;
     let (mut drift, mut worst) = (0.0f32, 0usize);
     for i in (0..n).filter(|&i| sim.layout.active[i]) {
-        for k in 0..crate::wellmixed::N_STATES {
+        for k in 0..crate::model::network::N_STATES {
             let d = (after[i * STATE_STRIDE + k] - before[i * STATE_STRIDE + k]).abs();
             if d > drift {
                 (drift, worst) = (d, k);

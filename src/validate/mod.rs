@@ -177,7 +177,7 @@ pub struct PhiCl {
 }
 
 impl PhiCl {
-    pub fn new(pr: &crate::wellmixed::Params) -> PhiCl {
+    pub fn new(pr: &crate::model::network::Params) -> PhiCl {
         PhiCl {
             v_rest: pr.V_rest,
             e0: pr.E_Cl_K0,
@@ -1270,7 +1270,7 @@ fn run_in_claimed(
         }
     }
     let table = crate::params::ParamTable::builtin();
-    let phi = PhiCl::new(&crate::wellmixed::Params::from_table(&table));
+    let phi = PhiCl::new(&crate::model::network::Params::from_table(&table));
     let mut groups_out = Vec::new();
     if analytic {
         if opts.progress {

@@ -4,6 +4,9 @@
 //! function (`shaders/models/*.wgsl`) and a plain-Rust twin of the same arithmetic
 //! ([`Model::react`]) that the reference solver and the tests use.
 
+pub mod anatomy;
+pub mod network;
+
 use crate::grid::Grid;
 use serde::Serialize;
 
@@ -58,8 +61,8 @@ impl Model {
     /// The WGSL source of the model's `react` function.
     pub fn wgsl(&self) -> &'static str {
         match self {
-            Model::GrayScott { .. } => include_str!("../shaders/models/gray_scott.wgsl"),
-            Model::Diffusion => include_str!("../shaders/models/diffusion.wgsl"),
+            Model::GrayScott { .. } => include_str!("../../shaders/models/gray_scott.wgsl"),
+            Model::Diffusion => include_str!("../../shaders/models/diffusion.wgsl"),
         }
     }
 

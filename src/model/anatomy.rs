@@ -6,7 +6,7 @@
 //! the domain is one hemicord, x ∈ [0, Ac], y ∈ [0, yc + depth below yc]. All numbers come from
 //! the parameter table (params/dorsal_horn.toml, §1.3).
 
-use crate::canvas::Canvas;
+use crate::output::canvas::Canvas;
 use crate::params::ParamTable;
 
 /// Which animal's outline.

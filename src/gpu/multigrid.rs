@@ -553,12 +553,12 @@ impl MgReference {
 // ---------------------------------------------------------------------------------------------
 // The GPU solver.
 
-use crate::engine::{
+use crate::error::{Error, GpuError};
+use crate::gpu::Gpu;
+use crate::gpu::engine::{
     array_view, expand_species, packed_texture, read_layer, readback_buffer, storage_texture_entry,
     texels_per_row, texture_entry, uniform_entry, write_layer,
 };
-use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
 use bytemuck::{Pod, Zeroable};
 
 /// Workgroup width of the multigrid kernels.
@@ -586,7 +586,7 @@ pub struct LevelParams {
 pub fn shader_source(ns: usize) -> String {
     format!(
         "const NS: u32 = {ns}u;\nconst WG_X: u32 = {WG_X}u;\n{}",
-        expand_species(include_str!("../shaders/multigrid.wgsl"), ns)
+        expand_species(include_str!("../../shaders/multigrid.wgsl"), ns)
     )
 }
 

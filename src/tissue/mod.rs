@@ -4,7 +4,7 @@
 //!
 //!   reaction(Δt/2) → goals → transport(Δt) → reaction(Δt/2)
 //!
-//! * **Reaction** (shaders/dorsal_horn_reaction.wgsl): exponential-midpoint sub-steps of every
+//! * **Reaction** (shaders/reaction.wgsl): exponential-midpoint sub-steps of every
 //!   local state per cell (positivity-preserving, stable for any sub-step), with the mediators
 //!   frozen (lagged, §3.2 item 4). Each cell reads its
 //!   [`CellMap`]: the afferent termination maps of its glutamate pool and of its E and I
@@ -28,21 +28,21 @@
 //!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
 //!   second pass gives r_P and r_W.
 
-use crate::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
-use crate::engine::{array_view, texels_per_row};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::grid::{Boundary, Grid, Side};
-use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
-use crate::multigrid::{self, Geometry, Multigrid, TransportCoef};
-use crate::params::ParamTable;
-use crate::reaction_gpu::{
+use crate::gpu::engine::{array_view, texels_per_row};
+use crate::gpu::multigrid::{self, Geometry, Multigrid, TransportCoef};
+use crate::gpu::reaction::{
     AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, RATES_STRIDE,
     ReactionCells, STATE_STRIDE, SubstepRun, pack_state,
 };
-use crate::rkl2::Rkl2;
+use crate::gpu::rkl2::Rkl2;
+use crate::grid::{Boundary, Grid, Side};
+use crate::model::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
+use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
+use crate::params::ParamTable;
 
-use crate::wellmixed::{Input, Model, State};
+use crate::model::network::{Input, Model, State};
 
 /// The 14 diffusing mediators, in transport-layer order (state slots [`MEDIATOR_SLOTS`]).
 pub const MEDIATORS: [&str; 14] = [
@@ -69,7 +69,7 @@ const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [
 ];
 
 /// Names of the local states in `State::to_array` order (the reaction kernel's slots).
-pub const STATE_NAMES: [&str; crate::wellmixed::N_STATES] = [
+pub const STATE_NAMES: [&str; crate::model::network::N_STATES] = [
     "N",
     "pERK",
     "S_C",
@@ -633,7 +633,7 @@ pub fn transfer_shader_source(layout: &Layout, members: &[usize]) -> String {
         texels_per_row(g.nx),
         list(members.iter().map(|&m| MEDIATOR_SLOTS[m]).collect()),
         list(members.to_vec()),
-        crate::engine::expand_species(include_str!("../shaders/transfer.wgsl"), n)
+        crate::gpu::engine::expand_species(include_str!("../../shaders/transfer.wgsl"), n)
     )
 }
 
@@ -945,7 +945,8 @@ impl TissueSim {
                     let s = t.rk.set_step(gpu, dt, t.kappa_max)?;
                     let size = t.members.len() as u64;
                     self.stencil_passes += (s as u64 + 1) * size;
-                    let limit = crate::rkl2::explicit_limit(t.rk.max_d_over_a(), h, t.kappa_max);
+                    let limit =
+                        crate::gpu::rkl2::explicit_limit(t.rk.max_d_over_a(), h, t.kappa_max);
                     self.explicit_passes += (dt / limit).ceil() * size as f64;
                     // gather, operator, stages, scatter
                     self.dispatches += s as u64 + 3;
@@ -968,7 +969,7 @@ impl TissueSim {
                 self.stencil_passes +=
                     ((2.0 * t.mg.fine_passes_per_solve() + 2.0) * ns).round() as u64;
                 for group in &layout.groups {
-                    let limit = crate::rkl2::explicit_limit(
+                    let limit = crate::gpu::rkl2::explicit_limit(
                         layout.max_d_over_a(group),
                         h,
                         layout.kappa_max(group),

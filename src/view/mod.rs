@@ -300,7 +300,7 @@ impl SimThread {
                     return;
                 };
                 let mut sim = st.into_sim();
-                let rows: &[[f32; crate::reaction_gpu::STATE_STRIDE]] =
+                let rows: &[[f32; crate::gpu::reaction::STATE_STRIDE]] =
                     bytemuck::cast_slice(&self.base_states);
                 sim.write_states(&self.gpu, rows);
                 match Stepper::from_baseline(&self.gpu, *sc, sim) {
@@ -1891,7 +1891,7 @@ impl App {
             let region = ui_state
                 .geometry
                 .as_ref()
-                .map(|g| crate::anatomy::Region::ALL[g.region[i] as usize].label())
+                .map(|g| crate::model::anatomy::Region::ALL[g.region[i] as usize].label())
                 .unwrap_or("");
             resp.clone().on_hover_text_at_pointer(format!(
                 "{name} = {}  {unit}\nx = {:.0} µm, y = {:.0} µm (cell {}, {})\n{region}",
@@ -2112,7 +2112,7 @@ fn prepare_overlays(ui: &mut UiState, g: &Geometry) {
     }
     ui.outline_segments = segs;
     let mut labels = Vec::new();
-    for r in crate::anatomy::Region::ALL.iter().skip(1) {
+    for r in crate::model::anatomy::Region::ALL.iter().skip(1) {
         let cells: Vec<usize> = (0..nx * ny).filter(|&i| g.region[i] == *r as u8).collect();
         if cells.len() < 12 {
             continue;

@@ -5,9 +5,9 @@
 //! NumPy and py-pde peers of bench/peers/ in the same invocation, so ratios come from one
 //! sitting on one machine (absolute times on shared machines drift).
 
-use crate::engine::{KernelLayout, Simulation};
 use crate::error::Error;
 use crate::gpu::Gpu;
+use crate::gpu::engine::{KernelLayout, Simulation};
 use crate::grid::Grid;
 use crate::model::{Model, Problem, Species};
 use crate::scenario::centered_span;

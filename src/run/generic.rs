@@ -1,9 +1,9 @@
 //! The time loop of a headless run: it advances to the next due output or check, reads back,
 //! checks the state and writes outputs. Progress and the finiteness check are on by default.
 
-use crate::engine::Simulation;
 use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
+use crate::gpu::engine::Simulation;
 use crate::output::{self, Stats, TimeSeries};
 use crate::scenario::Scenario;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ pub struct RunSummary {
     pub simulated_time_s: f64,
     pub wall_time_s: f64,
     pub adapter: crate::gpu::AdapterSummary,
-    pub kernel_layout: crate::engine::KernelLayout,
+    pub kernel_layout: crate::gpu::engine::KernelLayout,
     pub grid: [usize; 2],
     pub spacing_um: f64,
     pub species: Vec<String>,

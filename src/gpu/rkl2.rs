@@ -9,13 +9,13 @@
 //! a step, can be added (the spatial model's lagged production and clearance, §3.2 item 4); the
 //! stability bound then uses λ_max = 8·max(D/a)/dx² + max κ.
 
-use crate::engine::{
+use crate::error::{Error, GpuError};
+use crate::gpu::Gpu;
+use crate::gpu::engine::{
     STENCIL_WGSL, array_view, check_limits, coefficient_layers, expand_species,
     fixed_boundary_values, packed_texture, read_layer, readback_buffer, storage_texture_entry,
     texels_per_row, texture_entry, uniform_buffer, uniform_entry, write_layer,
 };
-use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
 use crate::grid::{Boundary, Side};
 use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
 use bytemuck::{Pod, Zeroable};
@@ -97,7 +97,10 @@ pub fn shader_source(problem: &Problem, workgroup_x: u32) -> String {
     );
     format!(
         "{header}\n{STENCIL_WGSL}\n{}",
-        expand_species(include_str!("../shaders/rkl2.wgsl"), problem.species.len())
+        expand_species(
+            include_str!("../../shaders/rkl2.wgsl"),
+            problem.species.len()
+        )
     )
 }
 
@@ -461,7 +464,7 @@ impl Rkl2Reference {
         let n = self.problem.grid.cells();
         let op = |p: &Problem, s: usize, f: &[f32]| {
             let mut out = vec![0.0f32; n];
-            crate::reference::diffusion_operator(p, s, f, &mut out);
+            crate::cpu::rd_step::diffusion_operator(p, s, f, &mut out);
             out
         };
         for _ in 0..steps {

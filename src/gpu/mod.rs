@@ -4,6 +4,11 @@
 //! it in. Adapter choice honours wgpu's environment variables (`WGPU_BACKEND`,
 //! `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF`).
 
+pub mod engine;
+pub mod multigrid;
+pub mod reaction;
+pub mod rkl2;
+
 use crate::error::GpuError;
 
 /// An open device with the facts about it that the rest of the program needs.

@@ -1,13 +1,13 @@
-//! The dorsal-horn model's local reaction system on the GPU (shaders/dorsal_horn_reaction.wgsl):
+//! The dorsal-horn model's local reaction system on the GPU (shaders/reaction.wgsl):
 //! one invocation per cell, one RK4 step per dispatch, each cell with its own state, map
 //! ([`CellMap`]: what it sees of the tissue, and its thresholds θ) and input. It is the reaction
 //! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
 //! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
 
-use crate::engine::{expand_blocks, uniform_entry};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::wellmixed::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
+use crate::gpu::engine::{expand_blocks, uniform_entry};
+use crate::model::network::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
 /// Floats per cell of state (the N_STATES states, then the r_I and r_E warm starts).
@@ -170,7 +170,7 @@ pub fn shader_source(mode: CellMode) -> String {
         s.push_str(&format!("    {k}: f32,\n"));
     }
     s.push_str("}\n\n");
-    let body = include_str!("../shaders/dorsal_horn_reaction.wgsl");
+    let body = include_str!("../../shaders/reaction.wgsl");
     let body = expand_blocks(body, "// @each_state", "// @end_state", "{i}", N_STATES);
     let body = expand_blocks(
         &body,

@@ -3,6 +3,8 @@
 //! Every file is written to a temporary name in its final folder, flushed to disk and renamed
 //! into place, so an interrupted run never leaves a file that looks complete but is not.
 
+pub mod canvas;
+
 use crate::colormap::Colormap;
 use crate::error::Error;
 use std::io::Write;

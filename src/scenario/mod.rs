@@ -19,7 +19,7 @@ pub const FORMAT_VERSION: i64 = 1;
 /// Scenarios compiled into the binary: (name, TOML source).
 pub const BUILTIN: &[(&str, &str)] = &[(
     "gray_scott",
-    include_str!("../examples/scenarios/gray_scott.toml"),
+    include_str!("../../examples/scenarios/gray_scott.toml"),
 )];
 
 /// The scenario `dorsalhorn run` uses when none is given.

@@ -67,7 +67,7 @@ impl KernelLayout {
 }
 
 /// Stencil helpers shared by the step and RKL2 kernels.
-pub const STENCIL_WGSL: &str = include_str!("../shaders/stencil.wgsl");
+pub const STENCIL_WGSL: &str = include_str!("../../shaders/stencil.wgsl");
 
 /// The complete WGSL source of the step kernel for a problem and a layout: the generated
 /// header, shaders/rd_step.wgsl with its per-species blocks unrolled, and the model's `react`.
@@ -104,7 +104,7 @@ pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
         bc(Side::YMax),
     );
     let body = expand_species(
-        &expand_rows(include_str!("../shaders/rd_step.wgsl"), layout.rows),
+        &expand_rows(include_str!("../../shaders/rd_step.wgsl"), layout.rows),
         ns,
     );
     format!("{header}\n{STENCIL_WGSL}\n{body}\n{}", problem.model.wgsl())

@@ -1,0 +1,3 @@
+//! Plain-Rust twins of the GPU kernels (layer 2): same stem as the shader they check.
+
+pub mod rd_step;

@@ -12,9 +12,9 @@
 //! The well-mixed compartment is stronger than the tissue's laminae I–II means (no spatial
 //! dilution of the afferent input), so this ranks levers; `dorsalhorn validate` judges them.
 
+use dorsalhorn::model::network::protocol::drug_slot;
 use dorsalhorn::model::network::{Drugs, Model, PainModel, Protocol, State};
 use dorsalhorn::params::ParamTable;
-use dorsalhorn::tissue_run::drug_slot;
 
 const BLOCKERS: [&str; 14] = [
     "cx3cr1",

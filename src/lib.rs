@@ -25,7 +25,6 @@ pub mod params;
 pub mod run;
 pub mod scenario;
 pub mod tissue;
-pub mod tissue_run;
 pub mod validate;
 pub mod view;
 

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use dorsalhorn::error::{Error, exit};
 use dorsalhorn::gpu::engine;
 use dorsalhorn::run::{bench, generic as controller};
-use dorsalhorn::{gpu, model, scenario, tissue_run, validate};
+use dorsalhorn::{gpu, model, scenario, validate};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -246,12 +246,12 @@ fn main() {
 }
 
 /// How the baseline of `sc` is prepared, for the start-up line.
-fn settle_note(sc: &tissue_run::TissueScenario) -> String {
+fn settle_note(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) -> String {
     match sc.settle {
-        tissue_run::SettleMode::Steady => {
+        dorsalhorn::scenario::dorsal_horn::SettleMode::Steady => {
             "its steady state, or the cached one ($DORSALHORN_CACHE_DIR)".into()
         }
-        tissue_run::SettleMode::Integrate => format!(
+        dorsalhorn::scenario::dorsal_horn::SettleMode::Integrate => format!(
             "{} day(s) of settling, or the cached result ($DORSALHORN_CACHE_DIR)",
             sc.settle_s / 86400.0
         ),
@@ -297,13 +297,13 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
                     );
                     eprintln!("  preparing the baseline tissue ({}) ...", settle_note(&sc));
                 }
-                let opts = tissue_run::TissueRunOptions {
+                let opts = dorsalhorn::run::dorsal_horn::TissueRunOptions {
                     out_dir: Some(out_dir.clone()),
                     overwrite,
                     progress: !quiet,
-                    cache: tissue_run::BaselineCache::from_env(),
+                    cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
                 };
-                let run = tissue_run::run(&gpu, &sc, &opts)?;
+                let run = dorsalhorn::run::dorsal_horn::run(&gpu, &sc, &opts)?;
                 if profile {
                     eprint!("{}", run.summary.profile.table(run.summary.wall_time_s));
                 }
@@ -406,7 +406,7 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
             for f in &fields {
                 field_idx.push(dorsalhorn::view::field_index(f).ok_or_else(|| {
                     let names: Vec<&str> = (0..dorsalhorn::view::FIELDS)
-                        .map(tissue_run::field_name)
+                        .map(dorsalhorn::tissue::observe::field_name)
                         .collect();
                     bad(
                         "--fields",
@@ -753,23 +753,23 @@ fn dispatch(cmd: Command) -> Result<(), Error> {
 
 enum AnyScenario {
     Engine(Box<scenario::Scenario>),
-    Tissue(Box<tissue_run::TissueScenario>),
+    Tissue(Box<dorsalhorn::scenario::dorsal_horn::TissueScenario>),
 }
 
 /// Loads a scenario of either kind: a file or built-in with a `[tissue]` table is a dorsal-horn
 /// scenario, anything else an engine scenario.
 fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, Error> {
-    let (origin, text) = tissue_run::read_spec(spec)?;
+    let (origin, text) = dorsalhorn::scenario::read_spec(spec)?;
     let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
         dorsalhorn::error::ScenarioError::new(&origin, format!("not valid TOML: {e}"))
     })?;
     for o in set {
         scenario::apply_override(&mut table, o)?;
     }
-    if tissue_run::is_tissue(&table) {
-        Ok(AnyScenario::Tissue(Box::new(tissue_run::from_table(
-            &origin, table,
-        )?)))
+    if dorsalhorn::scenario::dorsal_horn::is_tissue(&table) {
+        Ok(AnyScenario::Tissue(Box::new(
+            dorsalhorn::scenario::dorsal_horn::from_table(&origin, table)?,
+        )))
     } else {
         Ok(AnyScenario::Engine(Box::new(scenario::from_str(
             &origin, &text, set,
@@ -777,7 +777,7 @@ fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, Error> {
     }
 }
 
-fn print_tissue_check(sc: &tissue_run::TissueScenario) {
+fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
     use dorsalhorn::model::anatomy::{Outline, Tissue};
     println!("scenario: {} ({})", sc.name, sc.origin);
     if !sc.description.is_empty() {
@@ -833,7 +833,7 @@ fn print_tissue_check(sc: &tissue_run::TissueScenario) {
     }
     println!("drugs (constant occupancies): {:?}", sc.drugs);
     for d in &sc.doses {
-        let (name, field, _, class) = tissue_run::DRUG_CATALOGUE[d.drug];
+        let (name, field, _, class) = dorsalhorn::model::network::protocol::DRUG_CATALOGUE[d.drug];
         println!(
             "dose: {name} ({class}; u_{field}) {:?}, u_max {}, at {} h{}",
             d.route,

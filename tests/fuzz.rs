@@ -220,7 +220,7 @@ fn scenario_files_never_panic() {
         .collect();
     no_panics("scenario files", inputs.into_iter(), |text| {
         let a = dorsalhorn::scenario::from_str("fuzz.toml", text, &[]).is_ok();
-        let b = dorsalhorn::tissue_run::from_str("fuzz.toml", text, &[]).is_ok();
+        let b = dorsalhorn::scenario::dorsal_horn::from_str("fuzz.toml", text, &[]).is_ok();
         a || b
     });
 }
@@ -288,7 +288,7 @@ fn set_overrides_never_panic() {
     no_panics("--set overrides", inputs.into_iter(), |spec| {
         let set = [spec.to_string()];
         let a = dorsalhorn::scenario::load("gray_scott", &set).is_ok();
-        let b = dorsalhorn::tissue_run::from_str(
+        let b = dorsalhorn::scenario::dorsal_horn::from_str(
             "cfa_sham",
             include_str!("../examples/scenarios/cfa_sham.toml"),
             &set,

@@ -27,8 +27,8 @@ fn every_example_scenario_runs() {
         let spec = f.to_str().unwrap();
         let text = std::fs::read_to_string(&f).unwrap();
         let table: toml::Table = toml::from_str(&text).unwrap();
-        if dorsalhorn::tissue_run::is_tissue(&table) {
-            let sc = dorsalhorn::tissue_run::from_str(spec, &text, &[])
+        if dorsalhorn::scenario::dorsal_horn::is_tissue(&table) {
+            let sc = dorsalhorn::scenario::dorsal_horn::from_str(spec, &text, &[])
                 .unwrap_or_else(|e| panic!("{spec}: {e}"));
             let tested = include_str!("tissue.rs");
             assert!(
@@ -61,13 +61,16 @@ fn every_example_scenario_runs() {
 
 #[test]
 fn builtins_are_the_example_files() {
-    for (name, text) in BUILTIN.iter().chain(dorsalhorn::tissue_run::BUILTIN) {
+    for (name, text) in BUILTIN
+        .iter()
+        .chain(dorsalhorn::scenario::dorsal_horn::BUILTIN)
+    {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("examples/scenarios/{name}.toml"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text, "{name}");
     }
     assert!(
-        dorsalhorn::tissue_run::BUILTIN
+        dorsalhorn::scenario::dorsal_horn::BUILTIN
             .iter()
             .any(|(n, _)| *n == scenario::DEFAULT_SCENARIO)
     );

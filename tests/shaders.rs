@@ -164,7 +164,7 @@ fn transfer_sources() -> Vec<String> {
         40.0,
         false,
     );
-    let all: Vec<usize> = (0..dorsalhorn::tissue::MEDIATORS.len()).collect();
+    let all: Vec<usize> = (0..dorsalhorn::model::network::state::MEDIATORS.len()).collect();
     layout
         .groups
         .iter()

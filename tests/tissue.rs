@@ -8,9 +8,11 @@ mod common;
 use common::gpu;
 use dorsalhorn::gpu::reaction::{CellMap, STATE_STRIDE};
 use dorsalhorn::model::anatomy::{Animal, Region};
+use dorsalhorn::model::network::state::MEDIATORS;
+use dorsalhorn::model::network::state::STATE_NAMES;
 use dorsalhorn::params::ParamTable;
-use dorsalhorn::tissue::{Layout, MEDIATORS, STATE_NAMES, TissueSim};
-use dorsalhorn::tissue_run::{self, TissueRunOptions};
+use dorsalhorn::run::dorsal_horn::TissueRunOptions;
+use dorsalhorn::tissue::{Layout, TissueSim};
 
 use dorsalhorn::model::network::{Model, PainModel, Protocol};
 
@@ -127,11 +129,11 @@ fn snapshot(sim: &TissueSim) -> Vec<[f32; STATE_STRIDE]> {
         .collect()
 }
 
-fn scenario(name: &str, extra: &[&str]) -> tissue_run::TissueScenario {
-    let (origin, text) = tissue_run::read_spec(name).unwrap();
+fn scenario(name: &str, extra: &[&str]) -> dorsalhorn::scenario::dorsal_horn::TissueScenario {
+    let (origin, text) = dorsalhorn::scenario::read_spec(name).unwrap();
     let mut set: Vec<String> = vec![format!("tissue.spacing_um={H}")];
     set.extend(extra.iter().map(|s| s.to_string()));
-    tissue_run::from_str(&origin, &text, &set).unwrap()
+    dorsalhorn::scenario::dorsal_horn::from_str(&origin, &text, &set).unwrap()
 }
 
 /// The baseline found directly (`time.settle = "steady"`, the default) is the state a long
@@ -143,13 +145,16 @@ fn scenario(name: &str, extra: &[&str]) -> tissue_run::TissueScenario {
 #[test]
 fn the_steady_baseline_is_the_end_of_a_long_integration() {
     let steady = scenario("cfa_sham", &[]);
-    assert_eq!(steady.settle, tissue_run::SettleMode::Steady);
+    assert_eq!(
+        steady.settle,
+        dorsalhorn::scenario::dorsal_horn::SettleMode::Steady
+    );
     let long = scenario(
         "cfa_sham",
         &["time.settle=\"integrate\"", "time.settle_days=60"],
     );
-    let a = tissue_run::baseline(gpu(), &steady).unwrap();
-    let b = tissue_run::baseline(gpu(), &long).unwrap();
+    let a = dorsalhorn::tissue::baseline::baseline(gpu(), &steady).unwrap();
+    let b = dorsalhorn::tissue::baseline::baseline(gpu(), &long).unwrap();
     let (sa, sb) = (a.read_states(gpu()).unwrap(), b.read_states(gpu()).unwrap());
     let mut worst = (0.0f32, 0usize, 0usize);
     for i in (0..a.layout.cells()).filter(|&i| a.layout.active[i]) {
@@ -181,7 +186,7 @@ fn the_steady_baseline_is_the_end_of_a_long_integration() {
 #[test]
 fn baseline_is_quiet_and_stable_in_every_cell() {
     let sc = scenario("cfa_sham", &[]);
-    let mut sim = tissue_run::baseline(gpu(), &sc).unwrap();
+    let mut sim = dorsalhorn::tissue::baseline::baseline(gpu(), &sc).unwrap();
     let base = sim.model.baseline_input();
     let rates = sim.rates(gpu(), &base).unwrap();
     let l = &sim.layout;
@@ -265,7 +270,10 @@ fn peptides_and_cytokines(sim: &TissueSim, st: &[f32]) -> Vec<(usize, usize, f32
             .weight_of(i, &[Region::I, Region::IIo, Region::IIi])
             > 0.5
         {
-            for (s, slot) in dorsalhorn::gpu::reaction::MEDIATOR_SLOTS.iter().enumerate() {
+            for (s, slot) in dorsalhorn::model::network::state::MEDIATOR_SLOTS
+                .iter()
+                .enumerate()
+            {
                 out.push((i, s, st[i * STATE_STRIDE + slot]));
             }
         }
@@ -398,11 +406,11 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             progress: false,
             cache: None,
         };
-        tissue_run::run(gpu(), &sc, &opts).unwrap()
+        dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
     let ea = run("cfa_ea_2hz");
     let sham = run("cfa_sham");
-    let at = |r: &tissue_run::TissueRun, h: f64| {
+    let at = |r: &dorsalhorn::run::dorsal_horn::TissueRun, h: f64| {
         r.readouts
             .iter()
             .min_by(|a, b| {
@@ -413,7 +421,7 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             .unwrap()
             .clone()
     };
-    let v = |r: &tissue_run::Readout, name: &str| r.mean("I-II", name).unwrap();
+    let v = |r: &dorsalhorn::tissue::observe::Readout, name: &str| r.mean("I-II", name).unwrap();
     // CFA (sham arm) against its own baseline at t = 0.
     let (s0, s3) = (at(&sham, 0.0), at(&sham, 72.0));
     for name in ["IL1b", "TNF", "IL6", "M", "A", "pERK"] {
@@ -533,7 +541,7 @@ fn descending_lesion_raises_the_pain_index() {
             progress: false,
             cache: None,
         };
-        tissue_run::run(gpu(), &sc, &opts).unwrap()
+        dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
     let (intact, lesioned) = (run(false), run(true));
     let (a, b) = (
@@ -567,7 +575,10 @@ fn minocycline_lowers_microglial_activation() {
             progress: false,
             cache: None,
         };
-        (sc.doses.len(), tissue_run::run(gpu(), &sc, &opts).unwrap())
+        (
+            sc.doses.len(),
+            dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap(),
+        )
     };
     let (n0, plain) = run(None);
     let (n_ip, ip) = run(Some(
@@ -577,10 +588,11 @@ fn minocycline_lowers_microglial_activation() {
         "dose=[{drug=\"minocycline\", route=\"infusion\", at_h=0.0, duration_h=48.0}]",
     ));
     assert_eq!((n0, n_ip, n_pump), (0, 8, 1));
-    let v = |r: &tissue_run::TissueRun, name: &str| {
+    let v = |r: &dorsalhorn::run::dorsal_horn::TissueRun, name: &str| {
         r.readouts.last().unwrap().mean("I-II", name).unwrap()
     };
-    let ratio = |r: &tissue_run::TissueRun, name: &str| v(r, name) / v(&plain, name);
+    let ratio =
+        |r: &dorsalhorn::run::dorsal_horn::TissueRun, name: &str| v(r, name) / v(&plain, name);
     eprintln!(
         "laminae I-II after 2 days of CFA: M untreated {:.4}, i.p. ×{:.3}, pump ×{:.3}; p-p38 untreated {:.4}, i.p. ×{:.3}, pump ×{:.3}",
         v(&plain, "M"),

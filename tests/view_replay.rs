@@ -8,12 +8,13 @@
 mod common;
 use common::gpu;
 use dorsalhorn::gpu::reaction::STATE_STRIDE;
-use dorsalhorn::tissue_run::{self, Stepper, TissueScenario};
+use dorsalhorn::run::stepper::Stepper;
+use dorsalhorn::scenario::dorsal_horn::TissueScenario;
 
 fn fixture(extra: &[&str]) -> TissueScenario {
-    let (origin, text) = tissue_run::read_spec("tests/data/view_cfa_40um.toml").unwrap();
+    let (origin, text) = dorsalhorn::scenario::read_spec("tests/data/view_cfa_40um.toml").unwrap();
     let set: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    tissue_run::from_str(&origin, &text, &set).unwrap()
+    dorsalhorn::scenario::dorsal_horn::from_str(&origin, &text, &set).unwrap()
 }
 
 /// Steps to the end, taking no extra reads.
@@ -28,15 +29,21 @@ fn look(gpu: &dorsalhorn::gpu::Gpu, st: &Stepper) {
     let states = st.sim.read_states(gpu).unwrap();
     let input = st.model().protocol_input(&st.sc.protocol, st.time_s()).0;
     let rates = st.sim.rates(gpu, &input).unwrap();
-    let _ = tissue_run::field_values(&st.sim, &states, Some(&rates), input.naloxone_nm, 35);
-    let _ = tissue_run::pain_indices(gpu, &st.sim, &st.sc, &st.naive).unwrap();
+    let _ = dorsalhorn::tissue::observe::field_values(
+        &st.sim,
+        &states,
+        Some(&rates),
+        input.naloxone_nm,
+        35,
+    );
+    let _ = dorsalhorn::tissue::observe::pain_indices(gpu, &st.sim, &st.sc, &st.naive).unwrap();
 }
 
 #[test]
 fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
     let gpu = gpu();
     let sc = fixture(&[]);
-    let sim = tissue_run::baseline(gpu, &sc).unwrap();
+    let sim = dorsalhorn::tissue::baseline::baseline(gpu, &sc).unwrap();
     let base = sim.read_states(gpu).unwrap();
     let mut view = Stepper::from_baseline(gpu, sc.clone(), sim).unwrap();
 
@@ -72,7 +79,7 @@ fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
         "dose".into(),
         toml::Value::Array(vec![toml::Value::Table(dose)]),
     );
-    let edited = tissue_run::from_table(&sc.origin, table.clone()).unwrap();
+    let edited = dorsalhorn::scenario::dorsal_horn::from_table(&sc.origin, table.clone()).unwrap();
     assert!(edited.protocol.sessions[0].start_s > now);
     view.set_scenario(gpu, edited);
     while !view.finished() {
@@ -85,8 +92,9 @@ fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
 
     // The exported scenario, run plainly from the same baseline.
     let exported = toml::to_string(&table).unwrap();
-    let replay_sc = tissue_run::from_str(&sc.origin, &exported, &[]).unwrap();
-    let sim = tissue_run::baseline(gpu, &replay_sc).unwrap();
+    let replay_sc =
+        dorsalhorn::scenario::dorsal_horn::from_str(&sc.origin, &exported, &[]).unwrap();
+    let sim = dorsalhorn::tissue::baseline::baseline(gpu, &replay_sc).unwrap();
     assert_eq!(
         sim.read_states(gpu).unwrap(),
         base,
@@ -106,8 +114,12 @@ fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
         "{differing} state values differ between viewing and replay"
     );
     // The interventions did something: EA and minocycline lower microglial activation.
-    let mut untreated =
-        Stepper::from_baseline(gpu, sc.clone(), tissue_run::baseline(gpu, &sc).unwrap()).unwrap();
+    let mut untreated = Stepper::from_baseline(
+        gpu,
+        sc.clone(),
+        dorsalhorn::tissue::baseline::baseline(gpu, &sc).unwrap(),
+    )
+    .unwrap();
     plain(gpu, &mut untreated);
     let m = 22; // microglial activation M
     let mean_m = |s: &[f32]| {
@@ -145,12 +157,14 @@ fn a_cached_baseline_is_the_settled_baseline() {
     let sc = fixture(&[]);
     let dir = std::env::temp_dir().join(format!("dorsalhorn-cache-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cache = tissue_run::BaselineCache::at(&dir);
+    let cache = dorsalhorn::tissue::baseline::BaselineCache::at(&dir);
     let (fresh, from_cache) =
-        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+        dorsalhorn::tissue::baseline::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true)
+            .unwrap();
     assert!(!from_cache, "an empty cache settles");
     let (cached, from_cache) =
-        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+        dorsalhorn::tissue::baseline::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true)
+            .unwrap();
     assert!(from_cache, "the second start reads the cache");
     assert_eq!(
         fresh.read_states(gpu).unwrap(),
@@ -170,7 +184,8 @@ fn a_cached_baseline_is_the_settled_baseline() {
     // Another tissue (a different spacing) does not hit this entry.
     let other = fixture(&["tissue.spacing_um=50"]);
     let (_, from_cache) =
-        tissue_run::cached_baseline(gpu, &other, Some(&cache), &mut |_| true).unwrap();
+        dorsalhorn::tissue::baseline::cached_baseline(gpu, &other, Some(&cache), &mut |_| true)
+            .unwrap();
     assert!(
         !from_cache,
         "a different grid must not reuse the cached baseline"
@@ -183,7 +198,8 @@ fn a_cached_baseline_is_the_settled_baseline() {
         std::fs::write(&p, bytes).unwrap();
     }
     let (_, from_cache) =
-        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+        dorsalhorn::tissue::baseline::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true)
+            .unwrap();
     assert!(!from_cache, "a truncated cache file must not be used");
     // One flipped bit in a state, at the right length, is caught by the checksum (the settling
     // above stored a good file again).
@@ -195,7 +211,8 @@ fn a_cached_baseline_is_the_settled_baseline() {
         std::fs::write(&p, bytes).unwrap();
     }
     let (_, from_cache) =
-        tissue_run::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true).unwrap();
+        dorsalhorn::tissue::baseline::cached_baseline(gpu, &sc, Some(&cache), &mut |_| true)
+            .unwrap();
     assert!(
         !from_cache,
         "a cache file with a flipped bit must not be used"

@@ -7,6 +7,7 @@
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::gpu::engine::{expand_blocks, uniform_entry};
+use crate::model::network::state::MEDIATOR_SLOTS;
 use crate::model::network::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
@@ -20,8 +21,6 @@ pub const MAP_STRIDE: usize = 36;
 pub const AUX_STRIDE: usize = 16;
 /// Floats per cell of the rates buffer: r_I, r_E, r_P, r_W (or θ_I, θ_E, θ_P, θ_W).
 pub const RATES_STRIDE: usize = 4;
-/// State slots of the 14 diffusing mediators, in the kernel's order (`MEDIATORS`).
-pub const MEDIATOR_SLOTS: [usize; 14] = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
 /// Sub-steps (and broadcast inputs) one submit can hold.
 pub const MAX_SUBSTEPS: usize = 4096;
 /// Dynamic uniform offsets must be multiples of this.

@@ -7,6 +7,8 @@
 //! built-in scenario or `--set`), the key path, the value and what is allowed. The format is
 //! documented key by key in docs/scenario-format.md.
 
+pub mod dorsal_horn;
+
 use crate::error::ScenarioError;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::{Diffusivity, EXPLICIT_STABILITY_LIMIT, MAX_SPECIES, Model, Problem, Species};
@@ -200,7 +202,9 @@ pub fn read_spec(spec: &str) -> Result<(String, String), ScenarioError> {
             .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
         return Ok((spec.to_string(), text));
     }
-    let all = BUILTIN.iter().chain(crate::tissue_run::BUILTIN.iter());
+    let all = BUILTIN
+        .iter()
+        .chain(crate::scenario::dorsal_horn::BUILTIN.iter());
     if let Some((name, text)) = all.clone().find(|(n, _)| *n == spec) {
         return Ok((format!("built-in scenario `{name}`"), text.to_string()));
     }

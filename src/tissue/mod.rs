@@ -28,13 +28,19 @@
 //!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
 //!   second pass gives r_P and r_W.
 
+pub mod baseline;
+pub mod observe;
+
+use crate::model::network::state::{MEDIATOR_SLOTS, MEDIATORS};
+use crate::scenario::dorsal_horn::TransportScheme;
+
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::gpu::engine::{array_view, texels_per_row};
 use crate::gpu::multigrid::{self, Geometry, Multigrid, TransportCoef};
 use crate::gpu::reaction::{
-    AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, MEDIATOR_SLOTS, RATES_STRIDE,
-    ReactionCells, STATE_STRIDE, SubstepRun, pack_state,
+    AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, RATES_STRIDE, ReactionCells,
+    STATE_STRIDE, SubstepRun, pack_state,
 };
 use crate::gpu::rkl2::Rkl2;
 use crate::grid::{Boundary, Grid, Side};
@@ -43,12 +49,6 @@ use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
 
 use crate::model::network::{Input, Model, State};
-
-/// The 14 diffusing mediators, in transport-layer order (state slots [`MEDIATOR_SLOTS`]).
-pub const MEDIATORS: [&str; 14] = [
-    "SP", "ENK", "DYN", "EM", "TNF", "IL1b", "IL6", "IL10", "BDNF", "CatS", "sFKN", "CCL2",
-    "CXCL1", "CXCL12",
-];
 
 /// Parameter-table keys (D_free, λ, clearance, R) of each mediator.
 const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [
@@ -67,48 +67,6 @@ const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [
     ("D_CXCL1", "lambda_CXCL1", "k_CXCL1", Some("R_CXCL1")),
     ("D_CXCL12", "lambda_CXCL12", "k_CXCL12", Some("R_CXCL12")),
 ];
-
-/// Names of the local states in `State::to_array` order (the reaction kernel's slots).
-pub const STATE_NAMES: [&str; crate::model::network::N_STATES] = [
-    "N",
-    "pERK",
-    "S_C",
-    "SP",
-    "ENK",
-    "DYN",
-    "EM",
-    "E_seg",
-    "E_sup",
-    "C_csf_END",
-    "Tol",
-    "TNF",
-    "IL1b",
-    "IL6",
-    "IL10",
-    "BDNF",
-    "CatS",
-    "sFKN",
-    "CCL2",
-    "CXCL1",
-    "CXCL12",
-    "mFKN",
-    "M",
-    "rho_M",
-    "P_p38",
-    "X4",
-    "Y",
-    "A",
-    "J",
-    "Cx",
-    "K",
-    "COX",
-    "G_EA",
-    "pERK_exc",
-];
-
-/// Names of the fast quantities reported beside the states: the rates of §4.3 and the opioid
-/// occupancies of §4.5 (O_μδ tolerance-corrected).
-pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
 
 /// How a report region weights its cells.
 #[derive(Debug, Clone, Copy)]
@@ -549,38 +507,6 @@ pub struct StepProfile {
     /// (gather, solve, scatter).
     pub reaction_s: f64,
     pub transport_s: f64,
-}
-
-/// How the transport step moves the diffusing mediators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransportScheme {
-    /// Backward Euler solved by multigrid (src/multigrid.rs): all 14 mediators in one solve of
-    /// a fixed number of V-cycles, whatever the step. The default.
-    #[default]
-    Implicit,
-    /// RKL2 super-time-stepping (src/rkl2.rs) in two groups: the stage count grows with
-    /// √(Δt·D/h²). Kept as the reference the implicit scheme is tested against.
-    Rkl2,
-}
-
-impl TransportScheme {
-    pub const NAMES: [&'static str; 2] = ["implicit", "rkl2"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TransportScheme::Implicit => "implicit",
-            TransportScheme::Rkl2 => "rkl2",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<TransportScheme> {
-        match name {
-            "implicit" => Some(TransportScheme::Implicit),
-            "rkl2" => Some(TransportScheme::Rkl2),
-            _ => None,
-        }
-    }
 }
 
 /// One RKL2 transport group on the GPU: its RKL2 state and the kernels that move its mediators

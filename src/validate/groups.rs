@@ -10,11 +10,12 @@ use crate::gpu::engine::{Simulation, write_layer};
 use crate::gpu::reaction::STATE_STRIDE;
 use crate::gpu::rkl2::Rkl2;
 use crate::grid::Grid;
+use crate::model::network::state::STATE_NAMES;
 use crate::model::network::{Input, Model, State};
 use crate::model::{Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
-use crate::tissue::{STATE_NAMES, TissueSim};
-use crate::tissue_run::{self, TissueScenario};
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::TissueSim;
 
 fn check(
     group: &str,
@@ -260,7 +261,11 @@ pub fn baseline_scenario(spacing_um: f64) -> Result<TissueScenario, Error> {
     let text = format!(
         "format_version = 1\nname = \"baseline\"\n[tissue]\nanimal = \"rat\"\nspacing_um = {spacing_um}\n[time]\ndays = 1.0\nsettle_days = 7.0\n[pain]\nmodel = \"none\"\n"
     );
-    Ok(tissue_run::from_str("validate baseline group", &text, &[])?)
+    Ok(crate::scenario::dorsal_horn::from_str(
+        "validate baseline group",
+        &text,
+        &[],
+    )?)
 }
 
 const ACTIVATIONS: [&str; 13] = [

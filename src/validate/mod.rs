@@ -15,8 +15,13 @@ mod svg;
 
 use crate::error::{Error, ScenarioError};
 use crate::gpu::Gpu;
-use crate::tissue::{RATE_NAMES, REPORT_REGIONS, STATE_NAMES};
-use crate::tissue_run::{self, BaselineCache, Readout, Stepper, TissueScenario};
+use crate::model::network::state::RATE_NAMES;
+use crate::model::network::state::STATE_NAMES;
+use crate::run::stepper::Stepper;
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::REPORT_REGIONS;
+use crate::tissue::baseline::BaselineCache;
+use crate::tissue::observe::Readout;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -503,7 +508,7 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
             toml::Value::String(format!("{}_{name}", raw.id)),
         );
         let arm_origin = format!("{origin} (arm `{name}` on {})", a.scenario);
-        let sc = tissue_run::from_table(&arm_origin, t.clone())?;
+        let sc = crate::scenario::dorsal_horn::from_table(&arm_origin, t.clone())?;
         let mut keyed = t.clone();
         keyed.remove("name");
         keyed.remove("description");
@@ -1175,13 +1180,14 @@ impl Baselines {
         gpu: &Gpu,
         sc: &TissueScenario,
     ) -> Result<crate::tissue::TissueSim, Error> {
-        let key = tissue_run::baseline_key(gpu, sc);
+        let key = crate::tissue::baseline::baseline_key(gpu, sc);
         if let Some((_, s, th)) = self.memory.iter().find(|m| m.0 == key)
-            && let Some(sim) = tissue_run::tissue_from_states(gpu, sc, s, th)?
+            && let Some(sim) = crate::tissue::baseline::tissue_from_states(gpu, sc, s, th)?
         {
             return Ok(sim);
         }
-        let (sim, _) = tissue_run::cached_baseline(gpu, sc, self.cache.as_ref(), &mut |_| true)?;
+        let (sim, _) =
+            crate::tissue::baseline::cached_baseline(gpu, sc, self.cache.as_ref(), &mut |_| true)?;
         self.memory.push((key, sim.read_states(gpu)?, sim.thetas()));
         Ok(sim)
     }

@@ -14,9 +14,13 @@
 use crate::colormap::Colormap;
 use crate::error::Error;
 use crate::gpu::Gpu;
+use crate::model::network::protocol::DRUG_CATALOGUE;
+use crate::model::network::state::RATE_NAMES;
+use crate::model::network::state::STATE_NAMES;
 use crate::output;
-use crate::tissue::{RATE_NAMES, STATE_NAMES};
-use crate::tissue_run::{self, DRUG_CATALOGUE, Stepper, TissueScenario, field_name};
+use crate::run::stepper::Stepper;
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::observe::field_name;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -208,14 +212,21 @@ impl SimThread {
         let states = sim.read_states(gpu)?;
         let input = st.model().protocol_input(&st.sc.protocol, sim.time_s).0;
         let rates = sim.rates(gpu, &input)?;
-        let (p_mech, p_heat, _) = tissue_run::pain_indices(gpu, sim, &st.sc, &st.naive)?;
+        let (p_mech, p_heat, _) =
+            crate::tissue::observe::pain_indices(gpu, sim, &st.sc, &st.naive)?;
         let fields = self
             .fields
             .iter()
             .map(|&f| {
                 (
                     f,
-                    tissue_run::field_values(sim, &states, Some(&rates), input.naloxone_nm, f),
+                    crate::tissue::observe::field_values(
+                        sim,
+                        &states,
+                        Some(&rates),
+                        input.naloxone_nm,
+                        f,
+                    ),
                 )
             })
             .collect();
@@ -225,7 +236,7 @@ impl SimThread {
             .map(|&i| {
                 (
                     i,
-                    tissue_run::cell_values(sim, &states, &rates, input.naloxone_nm, i),
+                    crate::tissue::observe::cell_values(sim, &states, &rates, input.naloxone_nm, i),
                 )
             })
             .collect();
@@ -383,16 +394,17 @@ fn spawn_sim(
                 Err(e) => return send(FromSim::Failed(error_chain(&e))),
             };
             let mut last = Instant::now();
-            let cache = tissue_run::BaselineCache::from_env();
+            let cache = crate::tissue::baseline::BaselineCache::from_env();
             // Settling stops when the window has gone (the progress message cannot be sent).
-            let baseline = tissue_run::cached_baseline(&gpu, &sc, cache.as_ref(), &mut |f| {
-                if last.elapsed() > Duration::from_millis(100) || f >= 1.0 {
-                    last = Instant::now();
-                    let _ = wake.send_event(());
-                    return from_tx.send(FromSim::Progress(f)).is_ok();
-                }
-                true
-            });
+            let baseline =
+                crate::tissue::baseline::cached_baseline(&gpu, &sc, cache.as_ref(), &mut |f| {
+                    if last.elapsed() > Duration::from_millis(100) || f >= 1.0 {
+                        last = Instant::now();
+                        let _ = wake.send_event(());
+                        return from_tx.send(FromSim::Progress(f)).is_ok();
+                    }
+                    true
+                });
             let stepper = baseline.and_then(|(sim, _)| Stepper::from_baseline(&gpu, sc, sim));
             let stepper = match stepper {
                 Ok(s) => s,
@@ -824,7 +836,8 @@ impl App {
         let origin = self.ui.origin.clone();
         let edit: Edit = Box::new(move |mut t, now| {
             f(&mut t, now)?;
-            let sc = tissue_run::from_table(&origin, t.clone()).map_err(|e| e.to_string())?;
+            let sc = crate::scenario::dorsal_horn::from_table(&origin, t.clone())
+                .map_err(|e| e.to_string())?;
             Ok((t, sc))
         });
         let _ = self.to_sim.send(ToSim::Edit(edit));
@@ -915,7 +928,7 @@ impl App {
     }
 
     fn reset(&mut self) {
-        match tissue_run::from_table(&self.ui.origin, self.ui.original.clone()) {
+        match crate::scenario::dorsal_horn::from_table(&self.ui.origin, self.ui.original.clone()) {
             Ok(sc) => {
                 let _ = self.to_sim.send(ToSim::Reset(Box::new(sc)));
                 let ui = &mut self.ui;
@@ -2381,13 +2394,14 @@ mod tests {
 
     #[test]
     fn a_session_started_then_stopped_in_the_window_is_a_valid_scenario_entry() {
-        let (origin, text) = tissue_run::read_spec("cfa_sham").unwrap();
+        let (origin, text) = crate::scenario::read_spec("cfa_sham").unwrap();
         let base: toml::Table = toml::from_str(&text).unwrap();
         let n0 = base
             .get("ea")
             .and_then(|v| v.as_array())
             .map_or(0, |a| a.len());
-        let sessions = |t: &toml::Table| tissue_run::from_table(&origin, t.clone()).unwrap();
+        let sessions =
+            |t: &toml::Table| crate::scenario::dorsal_horn::from_table(&origin, t.clone()).unwrap();
         // Started at t = 50 min 30 s: it begins at 51 min; stopped at 58 min 20 s it ends at 59.
         let mut t = base.clone();
         add_ea(&mut t, 3030.0, "single", 2.0, 1.0, 30.0);

@@ -9,6 +9,9 @@
 //! the dimensionless coefficients written inline in the §4 equations are kept inline here, each
 //! next to its equation.
 
+pub mod protocol;
+pub mod state;
+
 use crate::params::ParamTable;
 
 /// Hill function H(c; K, n) = cⁿ/(cⁿ + Kⁿ), 0 for c ≤ 0 (MODEL.md §4.0).

@@ -1,0 +1,278 @@
+//! The protocol's drug side (layer 1): the drug catalogue, doses and routes with their time
+//! courses (§6), the acupoints of the simulated segment.
+
+use crate::model::network::Drugs;
+
+/// Acupoints whose afferents enter the simulated L4–L5 segment through the sciatic/tibial band
+/// (§1.4: the EA band is the medial ⅔, overlapping the paw band).
+pub const ACUPOINTS: &[&str] = &["ST36", "SP6", "GB30", "GB34", "BL40", "BL60", "KI3"];
+
+/// Drug names accepted in `[drugs]` (constant occupancies u ∈ [0, 1], §6), and naloxone in nM.
+pub const DRUG_KEYS: &[&str] = &[
+    "nmda",
+    "mek",
+    "trkb",
+    "p2x4",
+    "x4_antisense",
+    "minocycline",
+    "p38",
+    "cats",
+    "cx3cr1",
+    "fluorocitrate",
+    "laa",
+    "jnk",
+    "carbenoxolone",
+    "cxcr4",
+    "ccr2",
+    "cxcr2",
+    "il1r",
+    "tnf",
+    "cck",
+    "naloxone_nm",
+    "il10_block",
+    "il10_exo",
+];
+
+/// The drugs of MODEL.md §6 that act on a term the model carries as an occupancy: (name in a
+/// scenario, the `Drugs` field it sets, whether it is an antibody (intrathecal t½ 2 d), its
+/// class).
+pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
+    (
+        "mk801",
+        "nmda",
+        false,
+        "NMDA antagonist (also ketamine, AP5)",
+    ),
+    ("ketamine", "nmda", false, "NMDA antagonist"),
+    ("pd98059", "mek", false, "MEK inhibitor (also U0126)"),
+    (
+        "trkb_fc",
+        "trkb",
+        true,
+        "BDNF-TrkB block (also K252a, ANA-12)",
+    ),
+    (
+        "tnp_atp",
+        "p2x4",
+        false,
+        "P2X4 antagonist (also NP-1815-PX)",
+    ),
+    (
+        "p2x4_antisense",
+        "x4_antisense",
+        false,
+        "P2X4 expression block",
+    ),
+    (
+        "minocycline",
+        "minocycline",
+        false,
+        "microglial activation inhibitor",
+    ),
+    (
+        "sb203580",
+        "p38",
+        false,
+        "p38 inhibitor (also SD-282, skepinone)",
+    ),
+    ("lhvs", "cats", false, "cathepsin S inhibitor"),
+    (
+        "anti_cx3cr1",
+        "cx3cr1",
+        true,
+        "CX3CR1 block (antibody; AZD8797)",
+    ),
+    (
+        "fluorocitrate",
+        "fluorocitrate",
+        false,
+        "astrocytic aconitase inhibitor (τ 12 h)",
+    ),
+    ("laa", "laa", false, "L-α-aminoadipate, astroglial toxin"),
+    ("d_jnki1", "jnk", false, "JNK inhibitor (also SP600125)"),
+    (
+        "carbenoxolone",
+        "carbenoxolone",
+        false,
+        "Cx43 hemichannel block (also Gap26/27)",
+    ),
+    ("amd3100", "cxcr4", false, "CXCR4 antagonist (plerixafor)"),
+    (
+        "rs504393",
+        "ccr2",
+        false,
+        "CCR2 antagonist (also INCB3344, AZ889)",
+    ),
+    ("sb225002", "cxcr2", false, "CXCR2 antagonist"),
+    ("il1ra", "il1r", false, "IL-1R1 antagonist (anakinra)"),
+    ("etanercept", "tnf", true, "TNF neutralisation (sTNFR)"),
+    (
+        "proglumide",
+        "cck",
+        false,
+        "CCK antagonist (restores opioid tolerance)",
+    ),
+    (
+        "anti_il10",
+        "il10_block",
+        true,
+        "IL-10 neutralising antibody",
+    ),
+    (
+        "il10",
+        "il10_exo",
+        false,
+        "exogenous IL-10 (protein: intrathecal; pDNA: infusion), u EC50",
+    ),
+];
+
+/// One dose of a drug (§6): occupancy u(t) = u_max·v(t) with the route's time course v.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dose {
+    /// Index into DRUG_CATALOGUE.
+    pub drug: usize,
+    pub route: Route,
+    pub u_max: f64,
+    pub start_s: f64,
+    /// Infusions (pumps): length; boluses: 0.
+    pub duration_s: f64,
+}
+
+/// Administration routes and their normalised time courses v(t) (§6 default PK, rat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// v = e^{−t/τ}, τ = τ_clear (`tau_clear_it`, §2.5; antibodies: t½ 2 d; fluorocitrate
+    /// τ 12 h); the "uniform intrathecal" simplification of §6 (same occupancy in every cell).
+    Intrathecal,
+    /// i.p. or i.v. small molecule: t½ 1 h (fluorocitrate τ 12 h).
+    Systemic,
+    /// Pump or infusion: v = 1 for `duration_h`.
+    Infusion,
+}
+
+impl Dose {
+    /// v(t) of this dose at time t (s), with `tau_it_s` the clearance time τ_clear (s) of an
+    /// intrathecal small molecule (the table's `tau_clear_it`).
+    pub fn level(&self, t: f64, tau_it_s: f64) -> f64 {
+        if t < self.start_s {
+            return 0.0;
+        }
+        let dt = t - self.start_s;
+        let (_, field, antibody, _) = DRUG_CATALOGUE[self.drug];
+        let v = match self.route {
+            Route::Infusion => {
+                if dt < self.duration_s {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            _ if field == "fluorocitrate" => (-dt / (12.0 * 3600.0)).exp(),
+            Route::Intrathecal if antibody => {
+                (-dt * std::f64::consts::LN_2 / (2.0 * 86400.0)).exp()
+            }
+            Route::Intrathecal => (-dt / tau_it_s).exp(),
+            Route::Systemic => (-dt * std::f64::consts::LN_2 / 3600.0).exp(),
+        };
+        self.u_max * v
+    }
+}
+
+/// The drug occupancies at time t: the constant `[drugs]` plus every dose (repeated doses add,
+/// capped at 1); `tau_it_s` as in [`Dose::level`].
+pub fn drugs_at(base: &Drugs, doses: &[Dose], t: f64, tau_it_s: f64) -> Drugs {
+    let mut d = *base;
+    for dose in doses {
+        let field = DRUG_CATALOGUE[dose.drug].1;
+        let now = get_drug(&d, field);
+        set_drug(&mut d, field, (now + dose.level(t, tau_it_s)).min(1.0));
+    }
+    d
+}
+
+fn get_drug(d: &Drugs, name: &str) -> f64 {
+    let mut copy = *d;
+    *drug_slot(&mut copy, name)
+}
+
+pub(crate) fn set_drug(d: &mut Drugs, name: &str, v: f64) {
+    *drug_slot(d, name) = v;
+}
+
+/// The occupancy field of `Drugs` named `name` (a name of DRUG_KEYS; any other name gives the
+/// naloxone concentration).
+pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
+    match name {
+        "nmda" => &mut d.nmda,
+        "mek" => &mut d.mek,
+        "trkb" => &mut d.trkb,
+        "p2x4" => &mut d.p2x4,
+        "x4_antisense" => &mut d.x4_antisense,
+        "minocycline" => &mut d.minocycline,
+        "p38" => &mut d.p38,
+        "cats" => &mut d.cats,
+        "cx3cr1" => &mut d.cx3cr1,
+        "fluorocitrate" => &mut d.fluorocitrate,
+        "laa" => &mut d.laa,
+        "jnk" => &mut d.jnk,
+        "carbenoxolone" => &mut d.carbenoxolone,
+        "cxcr4" => &mut d.cxcr4,
+        "ccr2" => &mut d.ccr2,
+        "cxcr2" => &mut d.cxcr2,
+        "il1r" => &mut d.il1r,
+        "tnf" => &mut d.tnf,
+        "cck" => &mut d.cck,
+        "il10_block" => &mut d.il10_block,
+        "il10_exo" => &mut d.il10_exo,
+        _ => &mut d.naloxone_nm,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn dose(name: &str, route: Route) -> Dose {
+        Dose {
+            drug: DRUG_CATALOGUE.iter().position(|c| c.0 == name).unwrap(),
+            route,
+            u_max: 0.8,
+            start_s: 3600.0,
+            duration_s: 7200.0,
+        }
+    }
+
+    #[test]
+    fn dose_time_courses_follow_section_6() {
+        let ip = dose("minocycline", Route::Systemic);
+        assert_eq!(ip.level(0.0, 3600.0), 0.0);
+        assert!((ip.level(3600.0, 3600.0) - 0.8).abs() < 1e-12);
+        assert!((ip.level(7200.0, 3600.0) - 0.4).abs() < 1e-12, "t½ 1 h");
+        let it = dose("minocycline", Route::Intrathecal);
+        assert!(
+            (it.level(7200.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12,
+            "τ_clear 1 h"
+        );
+        assert!(
+            (it.level(3600.0 + 3600.0, 7200.0) - 0.8 * (-0.5f64).exp()).abs() < 1e-12,
+            "τ_clear from the table"
+        );
+        let ab = dose("etanercept", Route::Intrathecal);
+        assert!(
+            (ab.level(3600.0 + 2.0 * 86400.0, 3600.0) - 0.4).abs() < 1e-12,
+            "antibody t½ 2 d"
+        );
+        let fc = dose("fluorocitrate", Route::Intrathecal);
+        assert!((fc.level(3600.0 + 12.0 * 3600.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12);
+        let pump = dose("sb203580", Route::Infusion);
+        assert_eq!(pump.level(3600.0 + 7100.0, 3600.0), 0.8);
+        assert_eq!(pump.level(3600.0 + 7300.0, 3600.0), 0.0);
+        // Repeated doses add, capped at 1; they set the catalogue's occupancy field.
+        let d = drugs_at(&Drugs::default(), &[ip, ip], 3600.0, 3600.0);
+        assert_eq!(d.minocycline, 1.0);
+        assert_eq!(
+            drugs_at(&Drugs::default(), &[pump], 5000.0, 3600.0).p38,
+            0.8
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! `dorsalhorn run` for a dorsal-horn scenario (layer 4): the headless run with the per-lamina
+//! time series, field snapshots (NPY, PNG), summary.json and the run profile.
+
+use crate::error::Error;
+use crate::gpu::Gpu;
+use crate::model::network::state::RATE_NAMES;
+use crate::model::network::state::STATE_NAMES;
+use crate::output;
+use crate::run::stepper::Stepper;
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::baseline::BaselineCache;
+use crate::tissue::baseline::prepare_baseline;
+use crate::tissue::observe::Readout;
+use crate::tissue::observe::field_name;
+use crate::tissue::observe::field_values;
+use crate::tissue::{ProbeResponse, REPORT_REGIONS};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What a finished dorsal-horn run reports (also written to summary.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct TissueSummary {
+    pub completed: bool,
+    pub dorsalhorn_version: &'static str,
+    /// Command line, source revision and edited parameters.
+    pub provenance: output::Provenance,
+    pub scenario_name: String,
+    pub scenario_origin: String,
+    pub adapter: crate::gpu::AdapterSummary,
+    pub grid: [usize; 2],
+    pub spacing_um: f64,
+    pub active_cells: usize,
+    pub simulated_days: f64,
+    pub wall_time_s: f64,
+    pub transport_steps: u64,
+    pub reaction_substeps: u64,
+    /// Species-stencil passes of the transport (fine-grid equivalents for multigrid) and what
+    /// forward Euler at the stability limit would need for the same model time (the run from
+    /// t = 0; the settling is not counted).
+    pub stencil_passes: u64,
+    pub explicit_stencil_passes: f64,
+    pub naive_probe: ProbeResponse,
+    pub final_readout: Readout,
+    /// Where the wall time went.
+    pub profile: RunProfile,
+    pub resolved_scenario: toml::Table,
+}
+
+/// A run in memory (for tests and the validation suite): the read-outs at every output time.
+pub struct TissueRun {
+    pub summary: TissueSummary,
+    pub readouts: Vec<Readout>,
+}
+
+/// Options of a dorsal-horn run.
+#[derive(Debug, Clone)]
+pub struct TissueRunOptions {
+    /// Where to write; `None` runs in memory only.
+    pub out_dir: Option<PathBuf>,
+    pub overwrite: bool,
+    pub progress: bool,
+    /// Where settled baselines are kept between runs (`None`: settle every time).
+    pub cache: Option<BaselineCache>,
+}
+
+/// Where a run's wall time went, in seconds (summary.json's `profile`; `dorsalhorn run
+/// --profile` prints it). The transport and reaction shares come from sampled steps (every
+/// [`PROFILE_EVERY`]-th transport step is submitted phase by phase and waited for), scaled to
+/// the stepping time; everything else is measured directly.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunProfile {
+    /// Building the tissue, its maps and kernels (shader compilation included).
+    pub setup_s: f64,
+    /// Preparing the baseline (settling, or reading it from the cache).
+    pub settle_s: f64,
+    pub baseline_from_cache: bool,
+    /// The time loop without read-outs and writing, and its estimated split.
+    pub stepping_s: f64,
+    pub transport_s: f64,
+    pub reaction_s: f64,
+    /// Read-outs at the output times: reading the states back, the blow-up check, the rates,
+    /// the behavioural probes and the regional means.
+    pub readouts_s: f64,
+    /// Writing CSV, NPY, PNG and JSON files.
+    pub writing_s: f64,
+    pub sampled_steps: u64,
+    /// Compute dispatches of the time loop, and per transport step.
+    pub dispatches: u64,
+    pub dispatches_per_transport_step: f64,
+}
+
+/// Every this many transport steps one is timed phase by phase ([`RunProfile`]).
+pub const PROFILE_EVERY: u64 = 20;
+
+impl RunProfile {
+    /// The profile as an aligned table.
+    pub fn table(&self, total_s: f64) -> String {
+        let pct = |v: f64| 100.0 * v / total_s.max(1e-12);
+        let mut s = String::from("where the time went:\n");
+        let rows = [
+            ("set-up (tissue, kernels)", self.setup_s),
+            (
+                if self.baseline_from_cache {
+                    "baseline (from the cache)"
+                } else {
+                    "baseline (settled)"
+                },
+                self.settle_s,
+            ),
+            ("time loop", self.stepping_s),
+            ("  transport (estimated)", self.transport_s),
+            ("  reaction (estimated)", self.reaction_s),
+            ("read-outs (probes, means)", self.readouts_s),
+            ("writing files", self.writing_s),
+        ];
+        for (what, v) in rows {
+            s.push_str(&format!("  {what:28} {v:8.2} s  {:5.1} %\n", pct(v)));
+        }
+        s.push_str(&format!(
+            "  {} dispatches, {:.0} per transport step; {} steps sampled for the split\n",
+            self.dispatches, self.dispatches_per_transport_step, self.sampled_steps
+        ));
+        s
+    }
+}
+
+fn csv_header() -> String {
+    let mut h = String::from("time_h,day,P_mech,P_heat,P_spont,PWT_g,PWL_s");
+    for (region, _) in REPORT_REGIONS {
+        for name in STATE_NAMES.iter().chain(RATE_NAMES.iter()) {
+            h.push_str(&format!(",{name}@{region}"));
+        }
+    }
+    h.push('\n');
+    h
+}
+
+fn csv_row(r: &Readout) -> String {
+    let mut s = format!(
+        "{:.4},{:.4},{:.6},{:.6},{:.6},{:.4},{:.4}",
+        r.time_s / 3600.0,
+        r.time_s / 86400.0,
+        r.p_mech,
+        r.p_heat,
+        r.p_spont,
+        r.pwt_g,
+        r.pwl_s
+    );
+    for region in &r.means {
+        for v in region {
+            s.push_str(&format!(",{v:.6e}"));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// Runs a dorsal-horn scenario from its calibrated baseline to the end, holding its output
+/// folder ([`output::RunFolder`]: locked, marked `running`, then `completed`, `interrupted` or
+/// `failed`).
+pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<TissueRun, Error> {
+    output::RunFolder::hold(opts.out_dir.as_deref(), opts.overwrite, "run", || {
+        run_in_claimed(gpu, sc, opts)
+    })
+}
+
+fn run_in_claimed(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    opts: &TissueRunOptions,
+) -> Result<TissueRun, Error> {
+    if let Some(dir) = &opts.out_dir {
+        for (enabled, sub) in [(true, "fields"), (sc.frames, "frames")] {
+            if enabled {
+                let d = dir.join(sub);
+                std::fs::create_dir_all(&d)
+                    .map_err(|e| Error::io("cannot create folder", &d, e))?;
+            }
+        }
+    }
+    let start = Instant::now();
+    let settle_bar = output::progress_bar(opts.progress, 100, "% of the baseline settled");
+    let baseline = prepare_baseline(gpu, sc, opts.cache.as_ref(), &mut |f| {
+        settle_bar.set_position((100.0 * f) as u64);
+        !crate::interrupt::requested()
+    })?;
+    settle_bar.finish_and_clear();
+    crate::interrupt::check(0.0)?;
+    let mut profile = RunProfile {
+        setup_s: baseline.setup_s,
+        settle_s: baseline.settle_s,
+        baseline_from_cache: baseline.from_cache,
+        ..RunProfile::default()
+    };
+    let mut sim = baseline.sim;
+    sim.sample_profile(PROFILE_EVERY);
+    let started = Instant::now();
+    let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    profile.setup_s += started.elapsed().as_secs_f64();
+    let loop_start = Instant::now();
+
+    let bar = output::progress_bar(
+        opts.progress,
+        (sc.duration_s / 3600.0).ceil() as u64,
+        "h model time (eta {eta})",
+    );
+    // Written whole and atomically every few seconds, at the end, and on any way out.
+    let mut csv = opts
+        .out_dir
+        .as_ref()
+        .map(|d| output::GrowingFile::new(d.join("timeseries.csv"), csv_header()));
+    if let Some(f) = csv.as_mut() {
+        f.append(&csv_row(&st.readouts[0]))?;
+    }
+    let mut next_snapshot = 0.0;
+    let nx = st.sim.layout.tissue.nx;
+    let ny = st.sim.layout.tissue.ny;
+    let write_snapshot = |st: &Stepper, states: &[f32]| -> Result<(), Error> {
+        let Some(dir) = &opts.out_dir else {
+            return Ok(());
+        };
+        let sim = &st.sim;
+        let input = st.model().protocol_input(&sc.protocol, sim.time_s).0;
+        let rates = if sc.fields.iter().any(|&f| f >= STATE_NAMES.len()) {
+            Some(sim.rates(gpu, &input)?)
+        } else {
+            None
+        };
+        let minutes = (sim.time_s / 60.0).round() as u64;
+        for &f in &sc.fields {
+            let masked = field_values(sim, states, rates.as_ref(), input.naloxone_nm, f);
+            let stem = format!("{}_t{minutes:06}min", field_name(f));
+            output::write_atomic(
+                &dir.join("fields").join(format!("{stem}.npy")),
+                &output::npy_bytes(&masked, ny, nx),
+            )?;
+            if sc.frames {
+                let range = sc.colormap.auto_range(&masked);
+                output::write_atomic(
+                    &dir.join("frames").join(format!("{stem}.png")),
+                    &output::field_png(&masked, nx, ny, sc.colormap, range),
+                )?;
+            }
+        }
+        Ok(())
+    };
+    let mut writing_s = 0.0;
+    {
+        let started = Instant::now();
+        let states = st.sim.read_states(gpu)?;
+        write_snapshot(&st, &states)?;
+        next_snapshot += sc.snapshot_every_s;
+        writing_s += started.elapsed().as_secs_f64();
+    }
+    let readout_s0 = st.readout_s;
+    while !st.finished() {
+        if let Some(states) = st.step(gpu)? {
+            let started = Instant::now();
+            let cut = st.time_s();
+            let r = st.readouts.last().expect("a read-out was just taken");
+            if let Some(f) = csv.as_mut() {
+                f.append(&csv_row(r))?;
+            }
+            bar.set_message(format!(
+                "P_mech {:.2}  P_heat {:.2}  IL-1β(I–II) {:.3}",
+                r.p_mech,
+                r.p_heat,
+                r.mean("I-II", "IL1b").unwrap_or(0.0)
+            ));
+            if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
+                write_snapshot(&st, &states)?;
+                while next_snapshot <= cut + 1e-6 {
+                    next_snapshot += sc.snapshot_every_s;
+                }
+            }
+            writing_s += started.elapsed().as_secs_f64();
+        }
+        bar.set_position((st.time_s() / 3600.0) as u64);
+    }
+    bar.finish_and_clear();
+    let loop_s = loop_start.elapsed().as_secs_f64();
+    let sim = &st.sim;
+    profile.readouts_s = st.readout_s - readout_s0;
+    profile.stepping_s = (loop_s - profile.readouts_s - writing_s).max(0.0);
+    if let Some(p) = sim.profile()
+        && p.steps > 0
+    {
+        let sampled = p.reaction_s + p.transport_s;
+        profile.transport_s = profile.stepping_s * p.transport_s / sampled.max(1e-12);
+        profile.reaction_s = profile.stepping_s * p.reaction_s / sampled.max(1e-12);
+        profile.sampled_steps = p.steps;
+    }
+    profile.dispatches = sim.dispatches;
+    profile.dispatches_per_transport_step =
+        profile.dispatches as f64 / sim.transport_steps.max(1) as f64;
+    let started = Instant::now();
+    let mut summary = TissueSummary {
+        completed: true,
+        dorsalhorn_version: env!("CARGO_PKG_VERSION"),
+        provenance: output::Provenance::of_this_run(),
+        scenario_name: sc.name.clone(),
+        scenario_origin: sc.origin.clone(),
+        adapter: gpu.summary(),
+        grid: [nx, ny],
+        spacing_um: sc.spacing_um,
+        active_cells: sim.layout.active.iter().filter(|a| **a).count(),
+        simulated_days: sim.time_s / 86400.0,
+        wall_time_s: start.elapsed().as_secs_f64(),
+        transport_steps: sim.transport_steps,
+        reaction_substeps: sim.reaction_substeps,
+        stencil_passes: sim.stencil_passes,
+        explicit_stencil_passes: sim.explicit_passes,
+        naive_probe: st.naive,
+        final_readout: st.readouts.last().expect("at least one readout").clone(),
+        profile,
+        resolved_scenario: sc.resolved_toml.clone(),
+    };
+    if let Some(dir) = &opts.out_dir {
+        if let Some(f) = csv.as_mut() {
+            f.flush()?;
+        }
+        summary.profile.writing_s = writing_s + started.elapsed().as_secs_f64();
+        summary.wall_time_s = start.elapsed().as_secs_f64();
+        let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+        output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    } else {
+        summary.profile.writing_s = writing_s;
+    }
+    Ok(TissueRun {
+        summary,
+        readouts: st.readouts,
+    })
+}

@@ -1,0 +1,232 @@
+//! The dorsal-horn time loop shared by `run`, `view` and `validate` (layer 4): where it must stop
+//! (outputs, sessions, doses), the step sizes between, the read-outs at output times.
+
+use crate::error::Error;
+use crate::gpu::Gpu;
+use crate::model::network::protocol::drugs_at;
+use crate::model::network::{EaMode, Model, PainModel};
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::baseline::baseline_with_progress;
+use crate::tissue::observe::Readout;
+use crate::tissue::observe::check_states;
+use crate::tissue::observe::readout;
+use crate::tissue::{ProbeResponse, TissueSim};
+use std::time::Instant;
+
+/// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`] drives it to
+/// the end; `dorsalhorn view` drives it a few steps per frame and may add events (EA sessions,
+/// doses, a pain model) at a future time with [`Stepper::set_scenario`]. The steps depend only
+/// on the scenario, never on how they are grouped, so a viewing replays exactly in batch from
+/// the scenario the view exports.
+pub struct Stepper {
+    pub sc: TissueScenario,
+    pub sim: TissueSim,
+    /// The probe response of the naive baseline (the denominator of the pain indices).
+    pub naive: ProbeResponse,
+    /// The model with the scenario's constant drugs and lesions (doses are applied per step).
+    model: Model,
+    /// Times the loop stops at (outputs, protocol boundaries), ascending, all after `time_s`.
+    cuts: Vec<f64>,
+    next_output: f64,
+    /// Read-outs at t = 0 and at every output time reached so far.
+    pub readouts: Vec<Readout>,
+    /// Wall time spent taking read-outs (s).
+    pub readout_s: f64,
+}
+
+/// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
+/// doses and the pain onset.
+fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
+    let mut cuts: Vec<f64> = Vec::new();
+    let mut t = 0.0;
+    while t < sc.duration_s - 1e-6 {
+        t = (t + sc.output_every_s).min(sc.duration_s);
+        cuts.push(t);
+    }
+    let p = &sc.protocol;
+    cuts.extend(
+        p.sessions
+            .iter()
+            .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
+    );
+    cuts.extend(p.naloxone_s.iter().chain(p.nmda_block_s.iter()).copied());
+    cuts.extend(
+        sc.doses
+            .iter()
+            .flat_map(|d| [d.start_s, d.start_s + d.duration_s]),
+    );
+    if p.pain.is_some() {
+        cuts.push(p.pain_onset_s);
+    }
+    cuts.retain(|&c| c > after + 1e-6 && c <= sc.duration_s + 1e-6);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    cuts
+}
+
+impl Stepper {
+    /// Settles the baseline of `sc` (reporting the settled fraction) and takes the first
+    /// read-out.
+    pub fn new(
+        gpu: &Gpu,
+        sc: TissueScenario,
+        progress: &mut dyn FnMut(f64) -> bool,
+    ) -> Result<Stepper, Error> {
+        let sim = baseline_with_progress(gpu, &sc, progress)?;
+        Stepper::from_baseline(gpu, sc, sim)
+    }
+
+    /// Starts from a settled baseline (`sim` at t = 0, e.g. restored with
+    /// [`TissueSim::write_states`] for a reset).
+    pub fn from_baseline(
+        gpu: &Gpu,
+        sc: TissueScenario,
+        mut sim: TissueSim,
+    ) -> Result<Stepper, Error> {
+        sim.forget_history();
+        sim.reset_clock();
+        let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
+        let mut st = Stepper {
+            model: sim.model.clone(),
+            cuts: Vec::new(),
+            next_output: sc.output_every_s,
+            readouts: Vec::new(),
+            readout_s: 0.0,
+            sc,
+            sim,
+            naive,
+        };
+        st.apply_scenario(gpu);
+        let states = st.sim.read_states(gpu)?;
+        let first = readout(gpu, &st.sim, &st.sc, &st.naive, &states)?;
+        st.readouts.push(first);
+        Ok(st)
+    }
+
+    fn apply_scenario(&mut self, gpu: &Gpu) {
+        let mut m = self.sim.model.clone();
+        m.drugs = self.sc.drugs;
+        m.rvm = if self.sc.rvm_lesion { 0.0 } else { 1.0 };
+        m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
+        self.sim.set_model(gpu, &m);
+        self.model = m;
+        self.cuts = cuts_after(&self.sc, self.sim.time_s);
+    }
+
+    /// Replaces the scenario mid-run, e.g. with an event added by the viewer. The tissue and
+    /// time keys must not change, and added events must lie after the current time (the past
+    /// is not re-run); the caller checks both.
+    pub fn set_scenario(&mut self, gpu: &Gpu, sc: TissueScenario) {
+        self.sc = sc;
+        self.apply_scenario(gpu);
+    }
+
+    /// Gives back the tissue (for a reset: write the baseline states, then
+    /// [`Stepper::from_baseline`]).
+    pub fn into_sim(self) -> TissueSim {
+        self.sim
+    }
+
+    /// The model time (s).
+    pub fn time_s(&self) -> f64 {
+        self.sim.time_s
+    }
+
+    /// Whether the scenario's end has been reached.
+    pub fn finished(&self) -> bool {
+        self.cuts.is_empty()
+    }
+
+    /// The model with the scenario's constant drugs and lesions, as used for the input.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Takes one transport step (shortened to end at the next cut). At an output time it reads
+    /// the states, checks them for blow-up, takes a read-out and returns the states.
+    /// Stops with [`Error::Interrupted`] before the step when Ctrl-C or SIGTERM asked for it
+    /// (src/interrupt.rs; only `run` and `validate` install the handler).
+    pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>, Error> {
+        crate::interrupt::check(self.sim.time_s)?;
+        let Some(&cut) = self.cuts.first() else {
+            return Ok(None);
+        };
+        let sc = &self.sc;
+        let t0 = self.sim.time_s;
+        if t0 < cut - 1e-6 {
+            let dt = step_at(sc, t0).min(cut - t0);
+            let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
+            if !sc.doses.is_empty() {
+                // Occupancies of the doses at the step's midpoint, constant over the step.
+                let mut m = self.sim.model.clone();
+                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt, m.pr.tau_clear_it);
+                self.sim.set_model(gpu, &m);
+            }
+            let (model, p) = (&self.model, &sc.protocol);
+            self.sim
+                .step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
+        }
+        if self.sim.time_s < cut - 1e-6 {
+            return Ok(None);
+        }
+        self.sim.time_s = cut;
+        self.cuts.remove(0);
+        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 {
+            let started = Instant::now();
+            let states = self.sim.read_states(gpu)?;
+            check_states(&self.sim, &states)?;
+            let r = readout(gpu, &self.sim, &self.sc, &self.naive, &states)?;
+            self.readouts.push(r);
+            self.readout_s += started.elapsed().as_secs_f64();
+            while self.next_output <= cut + 1e-6 {
+                self.next_output += self.sc.output_every_s;
+            }
+            return Ok(Some(states));
+        }
+        Ok(None)
+    }
+}
+
+/// The transport step to take from `t` (session and bolus windows use the short step).
+fn step_at(sc: &TissueScenario, t: f64) -> f64 {
+    let p = &sc.protocol;
+    let near_session = p
+        .sessions
+        .iter()
+        .any(|s| t >= s.start_s - 1e-6 && t < s.start_s + s.duration_s + 3600.0);
+    let near_bolus = p
+        .naloxone_s
+        .iter()
+        .chain(p.nmda_block_s.iter())
+        .any(|&b| t >= b - 1e-6 && t < b + 3600.0);
+    let acute = matches!(p.pain, Some(PainModel::Formalin))
+        && t >= p.pain_onset_s - 1e-6
+        && t < p.pain_onset_s + 5400.0;
+    if near_session || near_bolus || acute {
+        sc.session_step_s.min(sc.step_s)
+    } else {
+        sc.step_s
+    }
+}
+
+/// The reaction sub-step at `t` (§3.2: 1 s while alternating 2/100 Hz switches every 3 s, 5 s
+/// in other sessions).
+fn substep_at(sc: &TissueScenario, t0: f64, t1: f64) -> f64 {
+    let mut h = sc.reaction_substep_s;
+    for s in &sc.protocol.sessions {
+        if s.start_s < t1 && s.start_s + s.duration_s > t0 {
+            h = h.min(if s.mode == EaMode::Alternating {
+                1.0
+            } else {
+                5.0
+            });
+        }
+    }
+    if matches!(sc.protocol.pain, Some(PainModel::Formalin))
+        && t1 > sc.protocol.pain_onset_s
+        && t0 < sc.protocol.pain_onset_s + 5400.0
+    {
+        h = h.min(20.0);
+    }
+    h
+}

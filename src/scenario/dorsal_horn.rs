@@ -1,0 +1,765 @@
+//! Dorsal-horn scenarios (layer 2): a TOML file with a `[tissue]` table, resolved into a
+//! [`TissueScenario`]: pain model, electroacupuncture sessions, drugs, boluses, doses, output.
+//!
+//! Every key is documented in docs/scenario-format.md ("Dorsal-horn scenarios"). Errors name the
+//! file, the key, the value and what is allowed; `--set key.path=value` overrides work as for
+//! engine scenarios.
+
+use crate::colormap::Colormap;
+use crate::error::ScenarioError;
+use crate::model::anatomy::Animal;
+use crate::model::network::protocol::ACUPOINTS;
+use crate::model::network::protocol::DRUG_CATALOGUE;
+use crate::model::network::protocol::DRUG_KEYS;
+use crate::model::network::protocol::Dose;
+use crate::model::network::protocol::Route;
+use crate::model::network::protocol::set_drug;
+use crate::model::network::state::RATE_NAMES;
+use crate::model::network::state::STATE_NAMES;
+use crate::model::network::{Drugs, EaMode, EaSession, PainModel, Protocol};
+use crate::params::ParamTable;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Built-in dorsal-horn scenarios: (name, TOML source).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "cfa_ea_2hz",
+        include_str!("../../examples/scenarios/cfa_ea_2hz.toml"),
+    ),
+    (
+        "cfa_sham",
+        include_str!("../../examples/scenarios/cfa_sham.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueScenario {
+    pub format_version: i64,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tissue: RawTissue,
+    #[serde(default)]
+    pub time: RawTissueTime,
+    #[serde(default)]
+    pub pain: RawPain,
+    #[serde(default)]
+    pub ea: Vec<RawEa>,
+    #[serde(default)]
+    pub descending: RawDescending,
+    #[serde(default)]
+    pub drugs: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub bolus: Vec<RawBolus>,
+    #[serde(default)]
+    pub dose: Vec<RawDose>,
+    #[serde(default)]
+    pub output: RawTissueOutput,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissue {
+    pub animal: Option<String>,
+    pub spacing_um: Option<f64>,
+    pub ventral: Option<String>,
+    pub sex: Option<String>,
+    pub pial_permeability_um_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueTime {
+    pub days: Option<f64>,
+    pub step_min: Option<f64>,
+    pub session_step_s: Option<f64>,
+    pub reaction_substep_s: Option<f64>,
+    pub settle_days: Option<f64>,
+    pub settle_step_h: Option<f64>,
+    pub settle: Option<String>,
+    pub transport: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPain {
+    pub model: Option<String>,
+    pub onset_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEa {
+    pub points: Option<Vec<String>>,
+    pub mode: Option<String>,
+    pub frequency_hz: Option<f64>,
+    pub intensity_ma: Option<f64>,
+    pub duration_min: Option<f64>,
+    pub days: Vec<f64>,
+    pub start_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDescending {
+    pub rvm_lesion: Option<bool>,
+    pub a7_lesion: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBolus {
+    pub drug: String,
+    pub at_h: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDose {
+    pub drug: String,
+    pub route: Option<String>,
+    pub u_max: Option<f64>,
+    pub at_h: Option<f64>,
+    pub days: Option<Vec<f64>>,
+    pub duration_h: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTissueOutput {
+    pub every_h: Option<f64>,
+    pub snapshot_every_h: Option<f64>,
+    pub fields: Option<Vec<String>>,
+    pub frames: Option<bool>,
+    pub colormap: Option<String>,
+}
+
+/// A validated dorsal-horn scenario.
+#[derive(Debug, Clone)]
+pub struct TissueScenario {
+    pub name: String,
+    pub description: String,
+    pub origin: String,
+    pub animal: Animal,
+    pub spacing_um: f64,
+    pub ventral_absorbing: bool,
+    /// P_pia (µm/s) of the Robin exchange with the CSF (§2.5).
+    pub p_pia: f64,
+    pub female: bool,
+    pub duration_s: f64,
+    pub step_s: f64,
+    pub session_step_s: f64,
+    pub reaction_substep_s: f64,
+    pub settle_s: f64,
+    pub settle_step_s: f64,
+    /// How the baseline before t = 0 is prepared.
+    pub settle: SettleMode,
+    /// How the diffusing mediators are transported.
+    pub transport: TransportScheme,
+    pub protocol: Protocol,
+    pub drugs: Drugs,
+    /// Doses with route-specific time courses (§6).
+    pub doses: Vec<Dose>,
+    /// Lesions of the descending pathways (RVM → 5-HT, A7 → NE), from t = 0.
+    pub rvm_lesion: bool,
+    pub a7_lesion: bool,
+    pub output_every_s: f64,
+    pub snapshot_every_s: f64,
+    /// Indices into STATE_NAMES (0..33) or RATE_NAMES (33..37).
+    pub fields: Vec<usize>,
+    pub frames: bool,
+    pub colormap: Colormap,
+    pub resolved_toml: toml::Table,
+}
+
+/// How the baseline tissue before t = 0 is prepared (§8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SettleMode {
+    /// The steady state of the baseline, computed directly by steps of growing length until no
+    /// state of any cell changes ([`steady_state`]). The default.
+    #[default]
+    Steady,
+    /// `time.settle_days` of baseline input in steps of `time.settle_step_h`.
+    Integrate,
+}
+
+impl SettleMode {
+    pub const NAMES: [&'static str; 2] = ["steady", "integrate"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SettleMode::Steady => "steady",
+            SettleMode::Integrate => "integrate",
+        }
+    }
+}
+
+/// Whether a parsed TOML tree is a dorsal-horn scenario (it has a `[tissue]` table).
+pub fn is_tissue(table: &toml::Table) -> bool {
+    table.contains_key("tissue")
+}
+
+fn err(origin: &str, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
+    ScenarioError::new(origin, format!("key `{key}`: {msg}"))
+}
+
+pub(crate) fn range(
+    origin: &str,
+    key: &str,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    unit: &str,
+) -> Result<f64, ScenarioError> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(v)
+    } else {
+        Err(err(
+            origin,
+            key,
+            format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}"),
+        ))
+    }
+}
+
+fn choice<'a>(
+    origin: &str,
+    key: &str,
+    v: &str,
+    allowed: &[&'a str],
+) -> Result<&'a str, ScenarioError> {
+    allowed.iter().copied().find(|a| *a == v).ok_or_else(|| {
+        err(
+            origin,
+            key,
+            format!("`{v}` is not allowed: use one of {}", allowed.join(", ")),
+        )
+    })
+}
+
+/// Parses, applies overrides and resolves a dorsal-horn scenario from TOML text.
+pub fn from_str(
+    origin: &str,
+    text: &str,
+    overrides: &[String],
+) -> Result<TissueScenario, ScenarioError> {
+    let mut table: toml::Table = toml::from_str(text)
+        .map_err(|e| ScenarioError::new(origin, format!("not valid TOML: {e}")))?;
+    for o in overrides {
+        crate::scenario::apply_override(&mut table, o)?;
+    }
+    from_table(origin, table)
+}
+
+/// Resolves a parsed (and overridden) TOML tree.
+pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, ScenarioError> {
+    let raw: RawTissueScenario = crate::scenario::deserialize(origin, &table)?;
+    let o = origin;
+    if let Some(name) = &raw.name {
+        crate::scenario::check_name(o, name)?;
+    }
+    if raw.format_version != crate::scenario::FORMAT_VERSION {
+        return Err(err(
+            o,
+            "format_version",
+            format!(
+                "{} is not supported: this build reads format_version = {}",
+                raw.format_version,
+                crate::scenario::FORMAT_VERSION
+            ),
+        ));
+    }
+    let t = &raw.tissue;
+    let animal = match choice(
+        o,
+        "tissue.animal",
+        t.animal.as_deref().unwrap_or("rat"),
+        &["rat", "mouse"],
+    )? {
+        "mouse" => Animal::Mouse,
+        _ => Animal::Rat,
+    };
+    let default_h = if animal == Animal::Rat { 5.0 } else { 3.0 };
+    let spacing_um = range(
+        o,
+        "tissue.spacing_um",
+        t.spacing_um.unwrap_or(default_h),
+        1.0,
+        100.0,
+        "µm",
+    )?;
+    let ventral_absorbing = choice(
+        o,
+        "tissue.ventral",
+        t.ventral.as_deref().unwrap_or("no_flux"),
+        &["no_flux", "absorbing"],
+    )? == "absorbing";
+    let p_pia = range(
+        o,
+        "tissue.pial_permeability_um_s",
+        t.pial_permeability_um_s
+            .unwrap_or_else(|| ParamTable::builtin().get("P_pia").unwrap_or(0.3)),
+        0.0,
+        10.0,
+        "µm/s",
+    )?;
+    let female = choice(
+        o,
+        "tissue.sex",
+        t.sex.as_deref().unwrap_or("male"),
+        &["male", "female"],
+    )? == "female";
+    let tm = &raw.time;
+    let days = range(o, "time.days", tm.days.unwrap_or(7.0), 0.001, 120.0, "d")?;
+    let step_s = 60.0
+        * range(
+            o,
+            "time.step_min",
+            tm.step_min.unwrap_or(10.0),
+            0.05,
+            60.0,
+            "min",
+        )?;
+    let session_step_s = range(
+        o,
+        "time.session_step_s",
+        tm.session_step_s.unwrap_or(60.0),
+        1.0,
+        600.0,
+        "s",
+    )?;
+    let reaction_substep_s = range(
+        o,
+        "time.reaction_substep_s",
+        tm.reaction_substep_s.unwrap_or(150.0),
+        0.5,
+        900.0,
+        "s",
+    )?;
+    let settle_s = 86400.0
+        * range(
+            o,
+            "time.settle_days",
+            tm.settle_days.unwrap_or(7.0),
+            0.0,
+            90.0,
+            "d",
+        )?;
+    let settle_step_s = 3600.0
+        * range(
+            o,
+            "time.settle_step_h",
+            tm.settle_step_h.unwrap_or(12.0),
+            0.1,
+            12.0,
+            "h",
+        )?;
+    let settle = match choice(
+        o,
+        "time.settle",
+        tm.settle.as_deref().unwrap_or("steady"),
+        &SettleMode::NAMES,
+    )? {
+        "integrate" => SettleMode::Integrate,
+        _ => SettleMode::Steady,
+    };
+    let transport = TransportScheme::from_name(choice(
+        o,
+        "time.transport",
+        tm.transport.as_deref().unwrap_or("implicit"),
+        &TransportScheme::NAMES,
+    )?)
+    .unwrap_or_default();
+    let pain = match choice(
+        o,
+        "pain.model",
+        raw.pain.model.as_deref().unwrap_or("none"),
+        &[
+            "none",
+            "sham",
+            "cfa",
+            "formalin",
+            "snl",
+            "sni",
+            "cci",
+            "bone_cancer",
+        ],
+    )? {
+        "cfa" => Some(PainModel::Cfa),
+        "formalin" => Some(PainModel::Formalin),
+        "snl" | "sni" | "cci" => Some(PainModel::Snl),
+        "bone_cancer" => Some(PainModel::BoneCancer),
+        _ => None,
+    };
+    let duration_s = days * 86400.0;
+    let onset_s = 3600.0
+        * range(
+            o,
+            "pain.onset_h",
+            raw.pain.onset_h.unwrap_or(0.0),
+            0.0,
+            days * 24.0,
+            "h",
+        )?;
+    let mut sessions = Vec::new();
+    for (k, e) in raw.ea.iter().enumerate() {
+        let key = |f: &str| format!("ea[{k}].{f}");
+        let points = e
+            .points
+            .clone()
+            .unwrap_or_else(|| vec!["ST36".into(), "SP6".into()]);
+        if points.is_empty() {
+            return Err(err(
+                o,
+                &key("points"),
+                format!(
+                    "is empty: a session needs at least one acupoint ({}; default [\"ST36\", \"SP6\"])",
+                    ACUPOINTS.join(", ")
+                ),
+            ));
+        }
+        for p in points {
+            if !ACUPOINTS.contains(&p.as_str()) {
+                return Err(err(
+                    o,
+                    &key("points"),
+                    format!(
+                        "`{p}` is not an acupoint of the simulated L4–L5 segment: use {}",
+                        ACUPOINTS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mode_name = choice(
+            o,
+            &key("mode"),
+            e.mode.as_deref().unwrap_or("single"),
+            &["single", "alternating", "simultaneous", "manual"],
+        )?;
+        let mode = match mode_name {
+            "alternating" => EaMode::Alternating,
+            "simultaneous" => EaMode::Simultaneous,
+            _ => EaMode::Single,
+        };
+        let frequency_hz = if mode_name == "manual" {
+            if let Some(f) = e.frequency_hz {
+                return Err(err(
+                    o,
+                    &key("frequency_hz"),
+                    format!(
+                        "{f} Hz is given for mode = \"manual\", which has no stimulation \
+                         frequency (manual needling is modelled as 2 Hz-like A-fibre input): \
+                         remove the key, or choose an electrical mode"
+                    ),
+                ));
+            }
+            2.0
+        } else {
+            range(
+                o,
+                &key("frequency_hz"),
+                e.frequency_hz.unwrap_or(2.0),
+                0.1,
+                200.0,
+                "Hz",
+            )?
+        };
+        let intensity_ma = range(
+            o,
+            &key("intensity_ma"),
+            e.intensity_ma.unwrap_or(1.0),
+            0.0,
+            10.0,
+            "mA",
+        )?;
+        let duration = 60.0
+            * range(
+                o,
+                &key("duration_min"),
+                e.duration_min.unwrap_or(30.0),
+                1.0,
+                720.0,
+                "min",
+            )?;
+        let start_h = range(o, &key("start_h"), e.start_h.unwrap_or(0.0), 0.0, 24.0, "h")?;
+        if e.days.is_empty() {
+            return Err(err(
+                o,
+                &key("days"),
+                "is empty: list the days of the sessions, e.g. [1, 2, 3, 4, 5]",
+            ));
+        }
+        for &d in &e.days {
+            let d = range(o, &key("days"), d, 0.0, days, "d (within time.days)")?;
+            let start = d * 86400.0 + start_h * 3600.0;
+            if start + duration > duration_s {
+                return Err(err(
+                    o,
+                    &key("days"),
+                    format!(
+                        "the session on day {d} ends after time.days = {days}: shorten it or run longer"
+                    ),
+                ));
+            }
+            sessions.push(EaSession {
+                start_s: start,
+                duration_s: duration,
+                frequency_hz,
+                intensity_ma,
+                mode,
+            });
+        }
+    }
+    sessions.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    for w in sessions.windows(2) {
+        if w[1].start_s < w[0].start_s + w[0].duration_s {
+            return Err(err(
+                o,
+                "ea",
+                format!(
+                    "sessions overlap at t = {:.2} h: one session at a time",
+                    w[1].start_s / 3600.0
+                ),
+            ));
+        }
+    }
+    let mut drugs = Drugs::default();
+    for (name, &v) in &raw.drugs {
+        let key = format!("drugs.{name}");
+        let name = choice(o, &key, name, DRUG_KEYS)?;
+        let v = if name == "naloxone_nm" {
+            range(o, &key, v, 0.0, 1e4, "nM")?
+        } else {
+            range(o, &key, v, 0.0, 1.0, "(occupancy)")?
+        };
+        set_drug(&mut drugs, name, v);
+    }
+    let mut naloxone_s = Vec::new();
+    let mut nmda_block_s = Vec::new();
+    for (k, b) in raw.bolus.iter().enumerate() {
+        let at = 3600.0
+            * range(
+                o,
+                &format!("bolus[{k}].at_h"),
+                b.at_h,
+                0.0,
+                days * 24.0,
+                "h",
+            )?;
+        match choice(
+            o,
+            &format!("bolus[{k}].drug"),
+            &b.drug,
+            &["naloxone", "mk801"],
+        )? {
+            "naloxone" => naloxone_s.push(at),
+            _ => nmda_block_s.push(at),
+        }
+    }
+    let mut doses = Vec::new();
+    for (k, d) in raw.dose.iter().enumerate() {
+        let key = |f: &str| format!("dose[{k}].{f}");
+        let names: Vec<&str> = DRUG_CATALOGUE.iter().map(|c| c.0).collect();
+        let name = choice(o, &key("drug"), &d.drug, &names)?;
+        let drug = names
+            .iter()
+            .position(|n| *n == name)
+            .expect("chosen from the list");
+        let route = match choice(
+            o,
+            &key("route"),
+            d.route.as_deref().unwrap_or("intrathecal"),
+            &["intrathecal", "ip", "iv", "infusion"],
+        )? {
+            "intrathecal" => Route::Intrathecal,
+            "infusion" => Route::Infusion,
+            _ => Route::Systemic,
+        };
+        let u_max = range(
+            o,
+            &key("u_max"),
+            d.u_max.unwrap_or(1.0),
+            0.0,
+            1.0,
+            "(occupancy)",
+        )?;
+        let duration_s = match (route, d.duration_h) {
+            (Route::Infusion, Some(h)) => {
+                3600.0 * range(o, &key("duration_h"), h, 0.01, days * 24.0, "h")?
+            }
+            (Route::Infusion, None) => {
+                return Err(err(
+                    o,
+                    &key("duration_h"),
+                    "is required for an infusion (hours of pumping)",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(err(
+                    o,
+                    &key("duration_h"),
+                    "applies to route = \"infusion\" only",
+                ));
+            }
+            (_, None) => 0.0,
+        };
+        let at_h = range(
+            o,
+            &key("at_h"),
+            d.at_h.unwrap_or(0.0),
+            0.0,
+            days * 24.0,
+            "h",
+        )?;
+        let starts: Vec<f64> = match &d.days {
+            Some(list) => {
+                let mut v = Vec::new();
+                for &day in list {
+                    let day = range(o, &key("days"), day, 0.0, days, "d (within time.days)")?;
+                    v.push(day * 86400.0 + at_h * 3600.0);
+                }
+                v
+            }
+            None => vec![at_h * 3600.0],
+        };
+        for start_s in starts {
+            let run_s = days * 86400.0;
+            if start_s >= run_s {
+                return Err(err(
+                    o,
+                    &key(if d.days.is_some() { "days" } else { "at_h" }),
+                    format!(
+                        "the dose at t = {:.2} h is not before the end of the run (time.days = \
+                         {days}, {:.2} h): give it earlier or run longer",
+                        start_s / 3600.0,
+                        run_s / 3600.0
+                    ),
+                ));
+            }
+            doses.push(Dose {
+                drug,
+                route,
+                u_max,
+                start_s,
+                duration_s,
+            });
+        }
+    }
+    let out = &raw.output;
+    let output_every_s = 3600.0
+        * range(
+            o,
+            "output.every_h",
+            out.every_h.unwrap_or(2.0),
+            0.01,
+            24.0 * days.max(1.0),
+            "h",
+        )?;
+    let snapshot_every_s = 3600.0
+        * range(
+            o,
+            "output.snapshot_every_h",
+            out.snapshot_every_h.unwrap_or(24.0),
+            0.01,
+            24.0 * days.max(1.0),
+            "h",
+        )?;
+    let names: Vec<&str> = STATE_NAMES
+        .iter()
+        .chain(RATE_NAMES.iter())
+        .copied()
+        .collect();
+    let field_names = out.fields.clone().unwrap_or_else(|| {
+        ["IL1b", "TNF", "IL10", "M", "A", "ENK", "pERK", "r_P"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    let mut fields = Vec::new();
+    for f in &field_names {
+        let i = names.iter().position(|n| n == f).ok_or_else(|| {
+            err(
+                o,
+                "output.fields",
+                format!("`{f}` is not a field or state: use {}", names.join(", ")),
+            )
+        })?;
+        fields.push(i);
+    }
+    let colormap_name = out.colormap.as_deref().unwrap_or("magma");
+    let colormap = Colormap::from_name(colormap_name).ok_or_else(|| {
+        err(
+            o,
+            "output.colormap",
+            format!("`{colormap_name}` is not allowed: use viridis, magma or diverging"),
+        )
+    })?;
+    Ok(TissueScenario {
+        name: raw.name.clone().unwrap_or_else(|| "dorsal_horn".into()),
+        description: raw.description.clone().unwrap_or_default(),
+        origin: origin.to_string(),
+        animal,
+        spacing_um,
+        ventral_absorbing,
+        p_pia,
+        female,
+        duration_s,
+        step_s,
+        session_step_s,
+        reaction_substep_s,
+        settle_s,
+        settle_step_s,
+        settle,
+        transport,
+        protocol: Protocol {
+            pain,
+            pain_onset_s: onset_s,
+            sessions,
+            naloxone_s,
+            nmda_block_s,
+        },
+        drugs,
+        doses,
+        rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
+        a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
+        output_every_s,
+        snapshot_every_s,
+        fields,
+        frames: out.frames.unwrap_or(true),
+        colormap,
+        resolved_toml: table,
+    })
+}
+
+/// How the transport step moves the diffusing mediators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportScheme {
+    /// Backward Euler solved by multigrid (src/multigrid.rs): all 14 mediators in one solve of
+    /// a fixed number of V-cycles, whatever the step. The default.
+    #[default]
+    Implicit,
+    /// RKL2 super-time-stepping (src/rkl2.rs) in two groups: the stage count grows with
+    /// √(Δt·D/h²). Kept as the reference the implicit scheme is tested against.
+    Rkl2,
+}
+
+impl TransportScheme {
+    pub const NAMES: [&'static str; 2] = ["implicit", "rkl2"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportScheme::Implicit => "implicit",
+            TransportScheme::Rkl2 => "rkl2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TransportScheme> {
+        match name {
+            "implicit" => Some(TransportScheme::Implicit),
+            "rkl2" => Some(TransportScheme::Rkl2),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! What is read from the tissue at an output time (layer 3): the per-lamina read-out with the
+//! pain indices, the blow-up check, the field and cell values the writers and the window show.
+
+use crate::error::{BlowUp, Error};
+use crate::gpu::Gpu;
+use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::network::state::RATE_NAMES;
+use crate::model::network::state::STATE_NAMES;
+use crate::scenario::dorsal_horn::TissueScenario;
+use crate::tissue::{ProbeResponse, REPORT_REGIONS, TissueSim};
+use serde::Serialize;
+
+/// The read-outs of one output time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Readout {
+    pub time_s: f64,
+    pub p_mech: f64,
+    pub p_heat: f64,
+    pub p_spont: f64,
+    pub pwt_g: f64,
+    pub pwl_s: f64,
+    /// Per report region (REPORT_REGIONS order): the mean of every state then every rate.
+    pub means: Vec<Vec<f64>>,
+}
+
+impl Readout {
+    /// Mean of a state or rate (by name) in a report region (by name).
+    pub fn mean(&self, region: &str, name: &str) -> Option<f64> {
+        let r = REPORT_REGIONS.iter().position(|(n, _)| *n == region)?;
+        let names: Vec<&str> = STATE_NAMES
+            .iter()
+            .chain(RATE_NAMES.iter())
+            .copied()
+            .collect();
+        let k = names.iter().position(|n| *n == name)?;
+        Some(self.means[r][k])
+    }
+}
+
+/// Checks every active cell's state for NaN/Inf or negative values.
+pub fn check_states(sim: &TissueSim, states: &[f32]) -> Result<(), BlowUp> {
+    let nx = sim.layout.tissue.nx;
+    for (i, c) in states.chunks_exact(STATE_STRIDE).enumerate() {
+        if !sim.layout.active[i] {
+            continue;
+        }
+        for (k, name) in STATE_NAMES.iter().enumerate() {
+            let v = c[k];
+            if !v.is_finite() || v < 0.0 {
+                return Err(BlowUp {
+                    species: name.to_string(),
+                    value: v,
+                    x: i % nx,
+                    y: i / nx,
+                    step: sim.transport_steps,
+                    time_s: sim.time_s,
+                    hint: "This should not happen with the positivity-preserving reaction step \
+                           and clipped transport: please report it with the scenario file. \
+                           Smaller time.step_min or time.reaction_substep_s may avoid it."
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The read-outs at the current time (probes with the protocol's input, §4.11).
+pub fn readout(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+    states: &[f32],
+) -> Result<Readout, Error> {
+    let pr = &sim.model.pr;
+    let inp = sim.model.protocol_input(&sc.protocol, sim.time_s).0;
+    let ((p_mech, p_heat, p_spont), ongoing) = indices_and_rates(gpu, sim, sc, naive)?;
+    let eta = pr.eta_behaviour;
+    let rates = match ongoing {
+        Some(r) => r,
+        None => sim.rates(gpu, &inp)?,
+    };
+    let weights = &sim.layout.report_weights;
+    let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
+    let means = weights
+        .iter()
+        .map(|w| {
+            let total: f64 = w.iter().map(|&x| x as f64).sum::<f64>().max(1e-30);
+            let mut out = vec![0.0f64; STATE_NAMES.len() + RATE_NAMES.len()];
+            for (i, &wi) in w.iter().enumerate() {
+                if wi <= 0.0 {
+                    continue;
+                }
+                let wi = wi as f64;
+                let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
+                for (k, v) in c.iter().enumerate() {
+                    out[k] += wi * *v as f64;
+                }
+                let (o_md, o_k) = occupancies(c, nlx, pr);
+                let r = [
+                    rates.r_i[i],
+                    rates.r_e[i],
+                    rates.r_p[i],
+                    rates.r_w[i],
+                    o_md,
+                    o_k,
+                ];
+                for (k, v) in r.iter().enumerate() {
+                    out[STATE_NAMES.len() + k] += wi * *v as f64;
+                }
+            }
+            out.iter().map(|v| v / total).collect()
+        })
+        .collect();
+    Ok(Readout {
+        time_s: sim.time_s,
+        p_mech,
+        p_heat,
+        p_spont,
+        pwt_g: (pr.PWT0 * p_mech.powf(-eta)).clamp(pr.PWT_min, pr.PWT0),
+        pwl_s: (pr.PWL0 * p_heat.powf(-eta)).min(pr.PWL_max),
+        means,
+    })
+}
+
+/// The pain indices (P_mech, P_heat, P_spont) of §4.11 at the current time: the probe
+/// responses with the protocol's input relative to the naive baseline's.
+pub fn pain_indices(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+) -> Result<PainIndices, Error> {
+    Ok(indices_and_rates(gpu, sim, sc, naive)?.0)
+}
+
+/// The pain indices (P_mech, P_heat, P_spont).
+type PainIndices = (f64, f64, f64);
+
+/// [`pain_indices`], and the rates of every cell under the protocol's input when no EA session
+/// is on (the probes' ongoing input is then that input; `None` during a session).
+fn indices_and_rates(
+    gpu: &Gpu,
+    sim: &TissueSim,
+    sc: &TissueScenario,
+    naive: &ProbeResponse,
+) -> Result<(PainIndices, Option<crate::tissue::Rates>), Error> {
+    let m = &sim.model;
+    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
+    let (probe, ongoing) = sim.probe_with_rates(gpu, &inp, gain)?;
+    let r0 = m.pr.R0 * sim.probe_area_um2();
+    let indices = (
+        (probe.mech + r0) / (naive.mech + r0),
+        (probe.heat + r0) / (naive.heat + r0),
+        probe.ongoing_r_p / naive.ongoing_r_p.max(1e-12),
+    );
+    Ok((indices, (!inp.ea_on).then_some(ongoing)))
+}
+
+/// Every state then every rate (STATE_NAMES then RATE_NAMES order) of cell `i`; a population's
+/// rate is NaN where it is absent, and everything is NaN outside the cord.
+pub fn cell_values(
+    sim: &TissueSim,
+    states: &[f32],
+    rates: &crate::tissue::Rates,
+    naloxone_nm: f64,
+    i: usize,
+) -> Vec<f32> {
+    if !sim.layout.active.get(i).copied().unwrap_or(false) {
+        return vec![f32::NAN; STATE_NAMES.len() + RATE_NAMES.len()];
+    }
+    let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
+    let pops = &sim.layout.pops;
+    let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
+    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model.pr);
+    let mut out = c.to_vec();
+    out.extend([
+        rate(&rates.r_i, &pops.present_i),
+        rate(&rates.r_e, &pops.present_e),
+        rate(&rates.r_p, &pops.present_p),
+        rate(&rates.r_w, &pops.present_w),
+        o_md,
+        o_k,
+    ]);
+    out
+}
+
+/// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
+pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::model::network::Params) -> (f32, f32) {
+    let (enk, dyn_, em, c_end, tol) = (
+        c[4] as f64,
+        c[5] as f64,
+        c[6] as f64,
+        c[9] as f64,
+        c[10] as f64,
+    );
+    let x = enk + em + c_end;
+    let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta);
+    let o_k = dyn_ / (dyn_ + 1.0 + nlx / pr.Ki_kappa);
+    (((1.0 - tol) * o_raw) as f32, o_k as f32)
+}
+
+/// The name of field `f` (an index into STATE_NAMES then RATE_NAMES).
+pub fn field_name(f: usize) -> &'static str {
+    STATE_NAMES
+        .iter()
+        .chain(RATE_NAMES.iter())
+        .nth(f)
+        .copied()
+        .unwrap_or("?")
+}
+
+/// The values of field `f` in every cell of the grid, as written to NPY and drawn: NaN outside
+/// the cord and, for a population's rate, where that population is absent (§4.3). Rate fields
+/// need `rates`; O_μδ and O_κ use `naloxone_nm` of the input beside the constant drugs.
+pub fn field_values(
+    sim: &TissueSim,
+    states: &[f32],
+    rates: Option<&crate::tissue::Rates>,
+    naloxone_nm: f64,
+    f: usize,
+) -> Vec<f32> {
+    let n = sim.layout.active.len();
+    let field: Vec<f32> = if f < STATE_NAMES.len() {
+        states.chunks_exact(STATE_STRIDE).map(|c| c[f]).collect()
+    } else {
+        let k = f - STATE_NAMES.len();
+        match (k, rates) {
+            (0, Some(r)) => r.r_i.clone(),
+            (1, Some(r)) => r.r_e.clone(),
+            (2, Some(r)) => r.r_p.clone(),
+            (3, Some(r)) => r.r_w.clone(),
+            (4 | 5, _) => {
+                let nlx = sim.model.drugs.naloxone_nm + naloxone_nm;
+                states
+                    .chunks_exact(STATE_STRIDE)
+                    .map(|c| {
+                        let o = occupancies(c, nlx, &sim.model.pr);
+                        if k == 4 { o.0 } else { o.1 }
+                    })
+                    .collect()
+            }
+            _ => vec![f32::NAN; n],
+        }
+    };
+    let pops = &sim.layout.pops;
+    let present = match f.checked_sub(STATE_NAMES.len()) {
+        Some(0) => Some(&pops.present_i),
+        Some(1) => Some(&pops.present_e),
+        Some(2) => Some(&pops.present_p),
+        Some(3) => Some(&pops.present_w),
+        _ => None,
+    };
+    (0..n)
+        .map(|i| {
+            let here = sim.layout.active[i] && present.is_none_or(|p| p[i] > 0.0);
+            if here { field[i] } else { f32::NAN }
+        })
+        .collect()
+}

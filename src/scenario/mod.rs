@@ -1074,3 +1074,29 @@ impl Scenario {
         Ok(())
     }
 }
+
+/// A scenario of either kind, as `load` returns it.
+pub enum AnyScenario {
+    Engine(Box<Scenario>),
+    Tissue(Box<crate::scenario::dorsal_horn::TissueScenario>),
+}
+
+/// Loads a scenario of either kind: a file or built-in with a `[tissue]` table is a dorsal-horn
+/// scenario, anything else an engine scenario.
+pub fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, crate::Error> {
+    let (origin, text) = crate::scenario::read_spec(spec)?;
+    let mut table: toml::Table = toml::from_str(&text)
+        .map_err(|e| crate::error::ScenarioError::new(&origin, format!("not valid TOML: {e}")))?;
+    for o in set {
+        apply_override(&mut table, o)?;
+    }
+    if crate::scenario::dorsal_horn::is_tissue(&table) {
+        Ok(AnyScenario::Tissue(Box::new(
+            crate::scenario::dorsal_horn::from_table(&origin, table)?,
+        )))
+    } else {
+        Ok(AnyScenario::Engine(Box::new(from_str(
+            &origin, &text, set,
+        )?)))
+    }
+}

@@ -1,0 +1,143 @@
+//! `dorsalhorn run`.
+
+use crate::cli::SCENARIO_HELP;
+use dorsalhorn::error::Error;
+use dorsalhorn::run::generic as controller;
+use dorsalhorn::scenario::AnyScenario;
+use dorsalhorn::scenario::load_any;
+use dorsalhorn::{gpu, scenario};
+use std::path::PathBuf;
+
+/// The options of `dorsalhorn run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
+    pub scenario: String,
+    /// Output folder (default: out/<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a scenario key, e.g. --set grid.size=[200,136] --set time.steps=100.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Replace an earlier run in the output folder.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress bar and no final report.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print where the wall time went (set-up, baseline, transport, reaction, read-outs,
+    /// writing; also in summary.json for every dorsal-horn run).
+    #[arg(long)]
+    pub profile: bool,
+}
+
+pub fn run(args: RunArgs) -> Result<(), Error> {
+    let RunArgs {
+        scenario,
+        out,
+        set,
+        overwrite,
+        quiet,
+        profile,
+    } = args;
+    match load_any(&scenario, &set)? {
+        AnyScenario::Tissue(sc) => {
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+            let gpu = gpu::Gpu::new()?;
+            if !quiet {
+                eprintln!(
+                    "dorsalhorn {}: running `{}` ({} {} days, {} µm grid) on {} ({:?})",
+                    env!("CARGO_PKG_VERSION"),
+                    sc.name,
+                    sc.animal.name(),
+                    sc.duration_s / 86400.0,
+                    sc.spacing_um,
+                    gpu.info.name,
+                    gpu.info.backend
+                );
+                eprintln!("  preparing the baseline tissue ({}) ...", settle_note(&sc));
+            }
+            let opts = dorsalhorn::run::dorsal_horn::TissueRunOptions {
+                out_dir: Some(out_dir.clone()),
+                overwrite,
+                progress: !quiet,
+                cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
+            };
+            let run = dorsalhorn::run::dorsal_horn::run(&gpu, &sc, &opts)?;
+            if profile {
+                eprint!("{}", run.summary.profile.table(run.summary.wall_time_s));
+            }
+            if !quiet {
+                let s = &run.summary;
+                let r = &s.final_readout;
+                eprintln!(
+                    "done: {:.2} days simulated in {:.1} s wall ({} transport steps, {} \
+                 reaction sub-steps, {:.0}x fewer stencil passes than forward Euler).\n  at the end: P_mech {:.2} (PWT {:.1} g), P_heat \
+                 {:.2} (PWL {:.1} s), IL-1β in laminae I–II {:.3} EC50\n  outputs in \
+                 {}/ (timeseries.csv: per-lamina means and pain indices; fields/*.npy; \
+                 frames/*.png; summary.json)",
+                    s.simulated_days,
+                    s.wall_time_s,
+                    s.transport_steps,
+                    s.reaction_substeps,
+                    s.explicit_stencil_passes / s.stencil_passes.max(1) as f64,
+                    r.p_mech,
+                    r.pwt_g,
+                    r.p_heat,
+                    r.pwl_s,
+                    r.mean("I-II", "IL1b").unwrap_or(f64::NAN),
+                    out_dir.display()
+                );
+            }
+            Ok(())
+        }
+        AnyScenario::Engine(sc) => {
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+            sc.check_stability()?;
+            let gpu = gpu::Gpu::new()?;
+            if !quiet {
+                eprintln!(
+                    "dorsalhorn {}: running `{}` ({} x {} cells, {} species, {} steps) on {} ({:?})",
+                    env!("CARGO_PKG_VERSION"),
+                    sc.name,
+                    sc.problem.grid.nx,
+                    sc.problem.grid.ny,
+                    sc.problem.species.len(),
+                    sc.steps,
+                    gpu.info.name,
+                    gpu.info.backend
+                );
+            }
+            let opts = controller::RunOptions {
+                out_dir: out_dir.clone(),
+                overwrite,
+                progress: !quiet,
+            };
+            let summary = controller::run(&gpu, &sc, &opts)?;
+            if !quiet {
+                eprintln!(
+                    "done: {} steps, t = {} s simulated in {:.2} s wall. Outputs in {}/ \
+                 (fields/*.npy, frames/*.png, timeseries.csv, summary.json)",
+                    summary.steps,
+                    summary.simulated_time_s,
+                    summary.wall_time_s,
+                    out_dir.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// How the baseline of `sc` is prepared, for the start-up line.
+fn settle_note(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) -> String {
+    match sc.settle {
+        dorsalhorn::scenario::dorsal_horn::SettleMode::Steady => {
+            "its steady state, or the cached one ($DORSALHORN_CACHE_DIR)".into()
+        }
+        dorsalhorn::scenario::dorsal_horn::SettleMode::Integrate => format!(
+            "{} day(s) of settling, or the cached result ($DORSALHORN_CACHE_DIR)",
+            sc.settle_s / 86400.0
+        ),
+    }
+}

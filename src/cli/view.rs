@@ -1,0 +1,155 @@
+//! `dorsalhorn view`.
+
+use crate::cli::SCENARIO_HELP;
+use dorsalhorn::error::Error;
+use dorsalhorn::scenario;
+use dorsalhorn::scenario::AnyScenario;
+use dorsalhorn::scenario::load_any;
+use std::path::PathBuf;
+
+/// The options of `dorsalhorn view`.
+#[derive(clap::Args)]
+pub struct ViewArgs {
+    #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
+    pub scenario: String,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Fields of the panels: 1, 2 or 4 of the states and rates (`dorsalhorn check` lists
+    /// them), e.g. --fields IL1b,M,ENK,r_P.
+    #[arg(long, value_delimiter = ',', default_values_t = ["IL1b".to_string(), "M".to_string(), "ENK".to_string(), "r_P".to_string()])]
+    pub fields: Vec<String>,
+    /// viridis, magma or diverging (default: the scenario's output.colormap).
+    #[arg(long)]
+    pub colormap: Option<String>,
+    /// Start with the lamina outlines hidden.
+    #[arg(long)]
+    pub no_outlines: bool,
+    /// Start paused (Space plays).
+    #[arg(long)]
+    pub paused: bool,
+    /// Model hours per second of wall time while playing.
+    #[arg(long, default_value_t = 2.0)]
+    pub speed_h: f64,
+    /// Window size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1400x900")]
+    pub size: String,
+    /// Folder for screenshots, probe CSVs and the saved scenario (default out/view).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Scripted mode: draw this many frames, then exit (for tests and benchmarks).
+    #[arg(long)]
+    pub frames: Option<u64>,
+    /// Scripted mode: transport steps per frame, waited for so the run is deterministic;
+    /// 0 plays freely at --speed-h as in the window (for frame-rate benchmarks).
+    #[arg(long, default_value_t = 1)]
+    pub steps_per_frame: u64,
+    /// Scripted mode: write a PNG of the window after the last frame (and a JSON beside it
+    /// with the panels' pixel rectangles, ranges, frame rate and time to first frame).
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+}
+
+pub fn run(args: ViewArgs) -> Result<(), Error> {
+    let ViewArgs {
+        scenario,
+        set,
+        fields,
+        colormap,
+        no_outlines,
+        paused,
+        speed_h,
+        size,
+        out,
+        frames,
+        steps_per_frame,
+        screenshot,
+    } = args;
+    let sc = match load_any(&scenario, &set)? {
+        AnyScenario::Tissue(sc) => *sc,
+        AnyScenario::Engine(sc) => {
+            return Err(dorsalhorn::error::ScenarioError::new(
+                &sc.origin,
+                "is an engine (Gray–Scott) scenario: `dorsalhorn view` shows dorsal-horn \
+                 scenarios (with a [tissue] table), e.g. cfa_ea_2hz; run this one with \
+                 `dorsalhorn run`",
+            )
+            .into());
+        }
+    };
+    let bad = |key: &str, msg: String| -> Error {
+        dorsalhorn::error::ScenarioError::new(key, msg).into()
+    };
+    if ![1, 2, 4].contains(&fields.len()) {
+        return Err(bad(
+            "--fields",
+            format!("{} fields given: give 1, 2 or 4", fields.len()),
+        ));
+    }
+    let mut field_idx = Vec::new();
+    for f in &fields {
+        field_idx.push(dorsalhorn::view::field_index(f).ok_or_else(|| {
+            let names: Vec<&str> = (0..dorsalhorn::view::FIELDS)
+                .map(dorsalhorn::tissue::observe::field_name)
+                .collect();
+            bad(
+                "--fields",
+                format!("`{f}` is not a field: use {}", names.join(", ")),
+            )
+        })?);
+    }
+    let colormap = match colormap {
+        None => sc.colormap,
+        Some(c) => dorsalhorn::colormap::Colormap::from_name(&c).ok_or_else(|| {
+            bad(
+                "--colormap",
+                format!("`{c}` is not allowed: use viridis, magma or diverging"),
+            )
+        })?,
+    };
+    if !(speed_h.is_finite() && (1.0 / 60.0..=96.0).contains(&speed_h)) {
+        return Err(bad(
+            "--speed-h",
+            format!("{speed_h} is out of range: allowed 1/60 … 96 model hours per second"),
+        ));
+    }
+    let parsed: Option<[u32; 2]> = size
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]));
+    let size = match parsed {
+        Some([w, h]) if (320..=8192).contains(&w) && (240..=8192).contains(&h) => [w, h],
+        _ => {
+            return Err(bad(
+                "--size",
+                format!(
+                    "`{size}` is not WIDTHxHEIGHT with 320 ≤ WIDTH, 240 ≤ HEIGHT ≤ 8192, e.g. 1400x900"
+                ),
+            ));
+        }
+    };
+    if frames == Some(0) {
+        return Err(bad("--frames", "0: give at least 1 frame".into()));
+    }
+    if screenshot.is_some() && frames.is_none() {
+        return Err(bad(
+            "--screenshot",
+            "needs --frames N (scripted mode); in the window press S for a screenshot".into(),
+        ));
+    }
+    let script = frames.map(|frames| dorsalhorn::view::Script {
+        frames,
+        steps_per_frame,
+        screenshot,
+    });
+    dorsalhorn::view::view(dorsalhorn::view::ViewOptions {
+        spec: scenario,
+        scenario: sc,
+        fields: field_idx,
+        colormap,
+        outlines: !no_outlines,
+        paused,
+        out_dir: out.unwrap_or_else(|| PathBuf::from("out").join("view")),
+        size,
+        speed: speed_h * 3600.0,
+        script,
+    })
+}

@@ -87,15 +87,17 @@ pub fn run(args: ViewArgs) -> Result<(), Error> {
     }
     let mut field_idx = Vec::new();
     for f in &fields {
-        field_idx.push(dorsalhorn::view::field_index(f).ok_or_else(|| {
-            let names: Vec<&str> = (0..dorsalhorn::view::FIELDS)
-                .map(dorsalhorn::tissue::observe::field_name)
-                .collect();
-            bad(
-                "--fields",
-                format!("`{f}` is not a field: use {}", names.join(", ")),
-            )
-        })?);
+        field_idx.push(
+            dorsalhorn::model::network::state::field_index(f).ok_or_else(|| {
+                let names: Vec<&str> = (0..dorsalhorn::model::network::state::FIELDS)
+                    .map(dorsalhorn::model::network::state::field_name)
+                    .collect();
+                bad(
+                    "--fields",
+                    format!("`{f}` is not a field: use {}", names.join(", ")),
+                )
+            })?,
+        );
     }
     let colormap = match colormap {
         None => sc.colormap,

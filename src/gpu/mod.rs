@@ -241,3 +241,36 @@ pub fn list_adapters() -> Vec<(AdapterSummary, wgpu::Limits)> {
         .map(|a| (AdapterSummary::from(&a.get_info()), a.limits()))
         .collect()
 }
+
+/// The window's adapter and device: an adapter that can present to `surface`, and a device on
+/// it. The window draws on a device of its own while the simulation thread steps on a [`Gpu`],
+/// so that drawing never waits behind a transport step (about a second on lavapipe); both
+/// devices are requested in this module, the crate's only adapter and device requests.
+pub fn for_surface(
+    instance: &wgpu::Instance,
+    surface: &wgpu::Surface<'_>,
+) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), GpuError> {
+    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference:
+            wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
+        force_fallback_adapter: false,
+        compatible_surface: Some(surface),
+        apply_limit_buckets: false,
+    }))
+    .map_err(|e| GpuError::NoAdapter {
+        detail: format!("no adapter can draw into the window: {e}"),
+    })?;
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("dorsalhorn view"),
+        required_features: wgpu::Features::empty(),
+        required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
+        experimental_features: wgpu::ExperimentalFeatures::disabled(),
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    }))
+    .map_err(|e| GpuError::Device {
+        adapter: adapter.get_info().name,
+        detail: e.to_string(),
+    })?;
+    Ok((adapter, device, queue))
+}

@@ -8,6 +8,7 @@
 //! documented key by key in docs/scenario-format.md.
 
 pub mod dorsal_horn;
+pub mod edit;
 
 use crate::error::ScenarioError;
 use crate::grid::{Boundary, Grid, Side};

@@ -201,16 +201,6 @@ pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::model::network::Params) -> (
     (((1.0 - tol) * o_raw) as f32, o_k as f32)
 }
 
-/// The name of field `f` (an index into STATE_NAMES then RATE_NAMES).
-pub fn field_name(f: usize) -> &'static str {
-    STATE_NAMES
-        .iter()
-        .chain(RATE_NAMES.iter())
-        .nth(f)
-        .copied()
-        .unwrap_or("?")
-}
-
 /// The values of field `f` in every cell of the grid, as written to NPY and drawn: NaN outside
 /// the cord and, for a population's rate, where that population is absent (§4.3). Rate fields
 /// need `rates`; O_μδ and O_κ use `naloxone_nm` of the input beside the constant drugs.

@@ -335,7 +335,7 @@ fn finding_files_never_panic() {
             }
         }
         std::fs::write(dir.join(format!("{id}.toml")), text).unwrap();
-        dorsalhorn::validate::load(&dir, 40.0).is_ok()
+        dorsalhorn::validate::finding::load(&dir, 40.0).is_ok()
     });
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,7 +5,7 @@
 
 mod common;
 use common::gpu;
-use dorsalhorn::validate::{self, Options};
+use dorsalhorn::validate::{self, runner::Options};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,7 +26,7 @@ const SPEC_IDS: [&str; 32] = [
 
 #[test]
 fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
-    let findings = validate::load(&suite(), 40.0).unwrap();
+    let findings = validate::finding::load(&suite(), 40.0).unwrap();
     let ids: Vec<&str> = findings.iter().map(|f| f.about.id.as_str()).collect();
     assert_eq!(ids, SPEC_IDS, "the suite's findings, in order");
     for f in &findings {
@@ -75,7 +75,7 @@ fn bad_finding_files_name_the_file_key_and_fix() {
     std::fs::create_dir_all(dir.join("arms")).unwrap();
     std::fs::copy(suite().join("arms/naive.toml"), dir.join("arms/naive.toml")).unwrap();
     write(&dir, "V1.toml", GOOD);
-    assert!(validate::load(&dir, 40.0).is_ok());
+    assert!(validate::finding::load(&dir, 40.0).is_ok());
     for (edit, want) in [
         (("kind = \"higher\"", "kind = \"bigger\""), "check[0].kind"),
         (("than = \"a\"", "than = \"b\""), "arm `b` is not defined"),
@@ -92,7 +92,7 @@ fn bad_finding_files_name_the_file_key_and_fix() {
         ),
     ] {
         write(&dir, "V1.toml", &GOOD.replace(edit.0, edit.1));
-        let e = validate::load(&dir, 40.0).unwrap_err().to_string();
+        let e = validate::finding::load(&dir, 40.0).unwrap_err().to_string();
         assert!(e.contains("V1.toml"), "names the file: {e}");
         assert!(e.contains(want), "{edit:?}: {e}");
     }
@@ -130,9 +130,9 @@ fn bad_options_exit_2_with_the_allowed_values() {
 /// the finding and what it measured), and the report, figures and arm time series are written.
 #[test]
 fn quick_findings_reproduce_on_the_classroom_grid() {
-    let findings = validate::load(&suite(), 40.0).unwrap();
+    let findings = validate::finding::load(&suite(), 40.0).unwrap();
     let (findings, analytic, baseline) =
-        validate::select(findings, &["quick".to_string()]).unwrap();
+        validate::runner::select(findings, &["quick".to_string()]).unwrap();
     assert!(!analytic && !baseline);
     let out = std::env::temp_dir().join(format!("dh_validate_quick_{}", std::process::id()));
     let opts = Options {
@@ -143,8 +143,8 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
         progress: false,
         jobs: 2,
     };
-    let report = validate::run(gpu(), &findings, false, false, &opts, "test").unwrap();
-    eprint!("{}", validate::table(&report));
+    let report = validate::runner::run(gpu(), &findings, false, false, &opts, "test").unwrap();
+    eprint!("{}", validate::report::table(&report));
     for f in &report.findings {
         let failed: Vec<String> = f
             .checks
@@ -177,8 +177,8 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
 #[test]
 fn parallel_jobs_give_the_same_report() {
     let run = |jobs: usize| {
-        let findings = validate::load(&suite(), 80.0).unwrap();
-        let (findings, _, _) = validate::select(findings, &["V35".to_string()]).unwrap();
+        let findings = validate::finding::load(&suite(), 80.0).unwrap();
+        let (findings, _, _) = validate::runner::select(findings, &["V35".to_string()]).unwrap();
         let out =
             std::env::temp_dir().join(format!("dh_validate_jobs{jobs}_{}", std::process::id()));
         let opts = Options {
@@ -189,7 +189,7 @@ fn parallel_jobs_give_the_same_report() {
             progress: false,
             jobs,
         };
-        let report = validate::run(gpu(), &findings, false, false, &opts, "test").unwrap();
+        let report = validate::runner::run(gpu(), &findings, false, false, &opts, "test").unwrap();
         let f = &report.findings[0];
         assert!(f.arms.len() >= 2, "V35 has several arms to run at once");
         let csvs: Vec<String> = f

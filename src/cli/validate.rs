@@ -73,9 +73,9 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
             }
         },
     };
-    let dir = dir.unwrap_or_else(validate::default_dir);
-    let findings = validate::load(&dir, spacing_um)?;
-    let (findings, analytic, baseline) = validate::select(findings, &only)?;
+    let dir = dir.unwrap_or_else(validate::finding::default_dir);
+    let findings = validate::finding::load(&dir, spacing_um)?;
+    let (findings, analytic, baseline) = validate::runner::select(findings, &only)?;
     if list {
         // The selection (--only) applies to the list too.
         for f in &findings {
@@ -107,7 +107,7 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
             gpu.info.backend
         );
     }
-    let opts = validate::Options {
+    let opts = validate::runner::Options {
         grid_name,
         spacing_um,
         out: Some(out.clone()),
@@ -115,8 +115,8 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
         progress: !quiet,
         jobs,
     };
-    let report = validate::run(&gpu, &findings, analytic, baseline, &opts, &command)?;
-    print!("{}", validate::table(&report));
+    let report = validate::runner::run(&gpu, &findings, analytic, baseline, &opts, &command)?;
+    print!("{}", validate::report::table(&report));
     if !quiet {
         eprintln!(
             "  report in {}/validation.md (figures/, arms/, validation.json)",

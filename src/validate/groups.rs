@@ -3,7 +3,7 @@
 //! on the settled tissue (and, for the Jacobian, neuronal calibration and V1-type selectivity,
 //! on the well-mixed compartment of §8.2). The test suite calls the same functions.
 
-use super::GroupCheck;
+use super::report::GroupCheck;
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::gpu::engine::{Simulation, write_layer};

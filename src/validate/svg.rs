@@ -3,7 +3,9 @@
 //! (shaded) marked. SVG keeps the figures sharp, small and free of a font or plotting
 //! dependency, and GitHub and browsers show them inline.
 
-use super::{Finding, Measure, Quantity, Runs, When, series};
+use super::eval::{Runs, series};
+use super::finding::{Finding, Measure, Quantity, When};
+use super::report::short;
 
 const W: f64 = 760.0;
 const PANEL_H: f64 = 220.0;
@@ -45,9 +47,9 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     if lines.len() > max_lines {
         lines.truncate(max_lines);
         let last = lines.last_mut().expect("max_lines > 0");
-        *last = format!("{}…", super::short(last, width.saturating_sub(1)));
+        *last = format!("{}…", short(last, width.saturating_sub(1)));
     }
-    lines.into_iter().map(|l| super::short(&l, width)).collect()
+    lines.into_iter().map(|l| short(&l, width)).collect()
 }
 
 fn esc(s: &str) -> String {

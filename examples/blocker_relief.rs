@@ -12,8 +12,12 @@
 //! The well-mixed compartment is stronger than the tissue's laminae I–II means (no spatial
 //! dilution of the afferent input), so this ranks levers; `dorsalhorn validate` judges them.
 
+use dorsalhorn::model::network::Model;
+use dorsalhorn::model::network::protocol::PainModel;
+use dorsalhorn::model::network::protocol::Protocol;
 use dorsalhorn::model::network::protocol::drug_slot;
-use dorsalhorn::model::network::{Drugs, Model, PainModel, Protocol, State};
+use dorsalhorn::model::network::state::Drugs;
+use dorsalhorn::model::network::state::State;
 use dorsalhorn::params::ParamTable;
 
 const BLOCKERS: [&str; 14] = [

@@ -5,7 +5,12 @@
 mod common;
 use common::gpu;
 use dorsalhorn::gpu::reaction::ReactionCells;
-use dorsalhorn::model::network::{EaSession, Input, Model, PainModel, Protocol, State};
+use dorsalhorn::model::network::Model;
+use dorsalhorn::model::network::protocol::EaSession;
+use dorsalhorn::model::network::protocol::PainModel;
+use dorsalhorn::model::network::protocol::Protocol;
+use dorsalhorn::model::network::state::Input;
+use dorsalhorn::model::network::state::State;
 use dorsalhorn::params::ParamTable;
 
 #[test]
@@ -66,7 +71,7 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     for ((name, s, i), g) in cells.iter().zip(&got) {
         let want = m.run(s, i, dt * steps as f64, dt);
         let w = want.to_array();
-        for k in 0..dorsalhorn::model::network::N_STATES {
+        for k in 0..dorsalhorn::model::network::state::N_STATES {
             let err = (g[k] - w[k]).abs() / (w[k].abs() + 0.01);
             worst = worst.max(err);
             assert!(
@@ -78,9 +83,9 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
         }
         let f = m.fast(&want, i);
         assert!(
-            (g[dorsalhorn::model::network::N_STATES] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
+            (g[dorsalhorn::model::network::state::N_STATES] - f.r_i).abs() < 1e-3 * f.r_i.max(1.0),
             "{name}: r_I {} vs {}",
-            g[dorsalhorn::model::network::N_STATES],
+            g[dorsalhorn::model::network::state::N_STATES],
             f.r_i
         );
     }

@@ -14,7 +14,9 @@ use dorsalhorn::params::ParamTable;
 use dorsalhorn::run::dorsal_horn::TissueRunOptions;
 use dorsalhorn::tissue::{Layout, TissueSim};
 
-use dorsalhorn::model::network::{Model, PainModel, Protocol};
+use dorsalhorn::model::network::Model;
+use dorsalhorn::model::network::protocol::PainModel;
+use dorsalhorn::model::network::protocol::Protocol;
 
 const H: f64 = 40.0;
 
@@ -56,7 +58,7 @@ fn uniform_tissue_follows_the_well_mixed_reference() {
         if !a {
             continue;
         }
-        for k in 0..dorsalhorn::model::network::N_STATES {
+        for k in 0..dorsalhorn::model::network::state::N_STATES {
             let got = st[i * STATE_STRIDE + k] as f64;
             let err = (got - want[k]).abs() - 0.03 * want[k].abs();
             worst = worst.max((got - want[k]).abs() / (want[k].abs() + 0.01));
@@ -215,7 +217,7 @@ fn baseline_is_quiet_and_stable_in_every_cell() {
         "N", "pERK", "M", "P_p38", "X4", "A", "J", "Cx", "COX", "Tol", "G_EA", "E_seg", "E_sup",
     ];
     for i in (0..n).filter(|&i| l.active[i]) {
-        let c = &before[i * STATE_STRIDE..][..dorsalhorn::model::network::N_STATES];
+        let c = &before[i * STATE_STRIDE..][..dorsalhorn::model::network::state::N_STATES];
         let v = |name: &str| c[STATE_NAMES.iter().position(|n| *n == name).unwrap()];
         for a in activation {
             assert!(v(a) < 0.05, "{a} = {} at cell {i}", v(a));
@@ -235,7 +237,7 @@ fn baseline_is_quiet_and_stable_in_every_cell() {
     let mut drift = 0.0f32;
     let mut worst = (0, 0);
     for i in (0..n).filter(|&i| sim.layout.active[i]) {
-        for k in 0..dorsalhorn::model::network::N_STATES {
+        for k in 0..dorsalhorn::model::network::state::N_STATES {
             let d = (after[i * STATE_STRIDE + k] - before[i * STATE_STRIDE + k]).abs();
             if d > drift {
                 drift = d;
@@ -357,7 +359,7 @@ fn converges_under_step_halving() {
     let err = |a: &[f32]| {
         let mut worst = 0.0f32;
         let mut which = 0;
-        for k in 0..dorsalhorn::model::network::N_STATES {
+        for k in 0..dorsalhorn::model::network::state::N_STATES {
             let scale = (0..active.len())
                 .filter(|&i| active[i])
                 .map(|i| fine[i * STATE_STRIDE + k].abs())

@@ -2,7 +2,10 @@
 //! baseline requirements of §8.1. Tolerance: "about two significant figures", taken as
 //! |got − want| ≤ 3 % of want + 0.005.
 
-use dorsalhorn::model::network::{Input, Model, PainModel, State};
+use dorsalhorn::model::network::Model;
+use dorsalhorn::model::network::protocol::PainModel;
+use dorsalhorn::model::network::state::Input;
+use dorsalhorn::model::network::state::State;
 use dorsalhorn::params::ParamTable;
 
 fn close(what: &str, got: f64, want: f64) {
@@ -224,7 +227,7 @@ fn cfa_week_matches_8_2_b() {
 /// §8.2 C: CFA with 2 Hz / 2 mA EA, 30 min on days 1–5, against its sham twin.
 #[test]
 fn cfa_with_daily_ea_matches_8_2_c() {
-    use dorsalhorn::model::network::Protocol;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let sham = Protocol {
         pain: Some(PainModel::Cfa),
@@ -269,7 +272,8 @@ fn cfa_with_daily_ea_matches_8_2_c() {
 /// 10 min before: analgesia, peak occupancies and the naloxone-blocked fraction.
 #[test]
 fn frequency_and_naloxone_match_8_2_d() {
-    use dorsalhorn::model::network::{EaSession, Protocol};
+    use dorsalhorn::model::network::protocol::EaSession;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let t3 = 3.0 * 86400.0;
     let sham = Protocol {
@@ -343,7 +347,7 @@ fn frequency_and_naloxone_match_8_2_d() {
 #[test]
 fn snl_three_weeks_matches_8_2_e() {
     let (m, naive, _) = baseline();
-    let snl = dorsalhorn::model::network::Protocol {
+    let snl = dorsalhorn::model::network::protocol::Protocol {
         pain: Some(PainModel::Snl),
         ..Default::default()
     };
@@ -401,7 +405,8 @@ fn baseline_is_stable_with_the_8_2_slowest_mode() {
 /// outlasts the session; naloxone (10 min before) and MK-801 (10 min before) block it.
 #[test]
 fn snl_ea_ltd_matches_8_2_d() {
-    use dorsalhorn::model::network::{EaSession, Protocol};
+    use dorsalhorn::model::network::protocol::EaSession;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let t7 = 7.0 * 86400.0;
     let session = vec![EaSession::single(t7, 1800.0, 2.0, 2.0)];
@@ -460,7 +465,7 @@ fn snl_ea_ltd_matches_8_2_d() {
 /// pERK within minutes and rapid microglial p-p38 (V1/V3-type, qualitative).
 #[test]
 fn formalin_has_two_phases_and_rapid_perk_and_p38() {
-    use dorsalhorn::model::network::Protocol;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let f = Protocol {
         pain: Some(PainModel::Formalin),
@@ -495,7 +500,7 @@ fn formalin_has_two_phases_and_rapid_perk_and_p38() {
 /// the integration error of 1-s steps.
 #[test]
 fn erk_excitability_lags_perk_by_tau() {
-    use dorsalhorn::model::network::Protocol;
+    use dorsalhorn::model::network::protocol::Protocol;
     let table = ParamTable::builtin();
     let tau = table.get("tau_ERK_exc").unwrap();
     assert!((tau - 600.0).abs() < 1e-9, "τ_ERK,exc = {tau} s");
@@ -538,7 +543,7 @@ fn erk_excitability_lags_perk_by_tau() {
 /// Bone cancer (§4.1): an IL-1β-dominated cytokine profile as the drive ramps over two weeks.
 #[test]
 fn bone_cancer_is_il1_dominated() {
-    use dorsalhorn::model::network::Protocol;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let bc = Protocol {
         pain: Some(PainModel::BoneCancer),
@@ -564,7 +569,9 @@ fn bone_cancer_is_il1_dominated() {
 /// of 100 Hz: the supraspinal term of §4.5 alone).
 #[test]
 fn ea_modes_release_the_expected_peptides() {
-    use dorsalhorn::model::network::{EaMode, EaSession, Protocol};
+    use dorsalhorn::model::network::protocol::EaMode;
+    use dorsalhorn::model::network::protocol::EaSession;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let at_end = |mode: EaMode, f: f64| {
         let p = Protocol {
@@ -602,7 +609,7 @@ fn ea_modes_release_the_expected_peptides() {
 /// V36: over five daily sessions in CFA, 2 Hz lowers glial activation more than 100 Hz (h_G).
 #[test]
 fn low_frequency_ea_is_more_anti_inflammatory() {
-    use dorsalhorn::model::network::Protocol;
+    use dorsalhorn::model::network::protocol::Protocol;
     let (m, naive, _) = baseline();
     let run = |f: f64| {
         m.advance(
@@ -632,7 +639,7 @@ fn low_frequency_ea_is_more_anti_inflammatory() {
 /// little within those hours.
 #[test]
 fn trkb_block_restores_kcc2_within_hours() {
-    let snl = dorsalhorn::model::network::Protocol {
+    let snl = dorsalhorn::model::network::protocol::Protocol {
         pain: Some(PainModel::Snl),
         ..Default::default()
     };
@@ -679,7 +686,7 @@ fn mkp1_feedback_lets_p38_decline_by_day_21() {
     let shipped = ParamTable::builtin();
     let ratio = |table: &ParamTable| {
         let (m, naive, _) = baseline_of(table);
-        let snl = dorsalhorn::model::network::Protocol {
+        let snl = dorsalhorn::model::network::protocol::Protocol {
             pain: Some(PainModel::Snl),
             ..Default::default()
         };

@@ -7,8 +7,12 @@
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::gpu::engine::{expand_blocks, uniform_entry};
+use crate::model::network::coefficients::PARAM_KEYS;
+use crate::model::network::state::Input;
 use crate::model::network::state::MEDIATOR_SLOTS;
-use crate::model::network::{Input, Model, N_STATES, PARAM_KEYS, State, Thresholds};
+use crate::model::network::state::N_STATES;
+use crate::model::network::state::State;
+use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
 
 /// Floats per cell of state (the N_STATES states, then the r_I and r_E warm starts).

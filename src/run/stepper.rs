@@ -3,8 +3,10 @@
 
 use crate::error::Error;
 use crate::gpu::Gpu;
+use crate::model::network::Model;
+use crate::model::network::protocol::EaMode;
+use crate::model::network::protocol::PainModel;
 use crate::model::network::protocol::drugs_at;
-use crate::model::network::{EaMode, Model, PainModel};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
 use crate::tissue::observe::Readout;

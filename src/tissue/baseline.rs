@@ -138,7 +138,7 @@ const STEADY_MAX_STEPS: u32 = 80;
 pub fn steady_state(
     gpu: &Gpu,
     sim: &mut TissueSim,
-    input: &crate::model::network::Input,
+    input: &crate::model::network::state::Input,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<SteadyReport, Error> {
     let n_states = STATE_NAMES.len();

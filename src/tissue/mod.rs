@@ -48,7 +48,9 @@ use crate::model::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
 use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
 
-use crate::model::network::{Input, Model, State};
+use crate::model::network::Model;
+use crate::model::network::state::Input;
+use crate::model::network::state::State;
 
 /// Parameter-table keys (D_free, λ, clearance, R) of each mediator.
 const SPECIES_KEYS: [(&str, &str, &str, Option<&str>); 14] = [

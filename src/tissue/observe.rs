@@ -187,7 +187,11 @@ pub fn cell_values(
 }
 
 /// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
-pub fn occupancies(c: &[f32], nlx: f64, pr: &crate::model::network::Params) -> (f32, f32) {
+pub fn occupancies(
+    c: &[f32],
+    nlx: f64,
+    pr: &crate::model::network::coefficients::Params,
+) -> (f32, f32) {
     let (enk, dyn_, em, c_end, tol) = (
         c[4] as f64,
         c[5] as f64,

@@ -159,7 +159,7 @@ pub struct PhiCl {
 }
 
 impl PhiCl {
-    pub fn new(pr: &crate::model::network::Params) -> PhiCl {
+    pub fn new(pr: &crate::model::network::coefficients::Params) -> PhiCl {
         PhiCl {
             v_rest: pr.V_rest,
             e0: pr.E_Cl_K0,

@@ -10,8 +10,10 @@ use crate::gpu::engine::{Simulation, write_layer};
 use crate::gpu::reaction::STATE_STRIDE;
 use crate::gpu::rkl2::Rkl2;
 use crate::grid::Grid;
+use crate::model::network::Model;
+use crate::model::network::state::Input;
 use crate::model::network::state::STATE_NAMES;
-use crate::model::network::{Input, Model, State};
+use crate::model::network::state::State;
 use crate::model::{Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
 use crate::scenario::dorsal_horn::TissueScenario;
@@ -319,7 +321,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
         (0.0f32, "", f32::INFINITY, 0.0f32, 0.0f32);
     let (mut near, mut near_what) = (f32::INFINITY, String::new());
     for i in (0..n).filter(|&i| l.active[i]) {
-        let c = &before[i * STATE_STRIDE..][..crate::model::network::N_STATES];
+        let c = &before[i * STATE_STRIDE..][..crate::model::network::state::N_STATES];
         for a in ACTIVATIONS {
             let v = c[state_index(a)];
             if v > act {
@@ -374,7 +376,7 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
     let after = sim.read_states(gpu)?;
     let (mut drift, mut worst) = (0.0f32, 0usize);
     for i in (0..n).filter(|&i| sim.layout.active[i]) {
-        for k in 0..crate::model::network::N_STATES {
+        for k in 0..crate::model::network::state::N_STATES {
             let d = (after[i * STATE_STRIDE + k] - before[i * STATE_STRIDE + k]).abs();
             if d > drift {
                 (drift, worst) = (d, k);

@@ -195,7 +195,9 @@ fn run_in_claimed(
         }
     }
     let table = crate::params::ParamTable::builtin();
-    let phi = PhiCl::new(&crate::model::network::Params::from_table(&table));
+    let phi = PhiCl::new(&crate::model::network::coefficients::Params::from_table(
+        &table,
+    ));
     let mut groups_out = Vec::new();
     if analytic {
         if opts.progress {

@@ -1,7 +1,10 @@
 //! The protocol's drug side (layer 1): the drug catalogue, doses and routes with their time
 //! courses (§6), the acupoints of the simulated segment.
 
-use crate::model::network::Drugs;
+use crate::model::network::g_dyn;
+use crate::model::network::g_enk;
+use crate::model::network::h_g;
+use crate::model::network::state::Drugs;
 
 /// Acupoints whose afferents enter the simulated L4–L5 segment through the sciatic/tibial band
 /// (§1.4: the EA band is the medial ⅔, overlapping the paw band).
@@ -274,5 +277,121 @@ pub(crate) mod tests {
             drugs_at(&Drugs::default(), &[pump], 5000.0, 3600.0).p38,
             0.8
         );
+    }
+}
+
+/// Pain models of §4.1 as afferent generators (well-mixed: every band = 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PainModel {
+    None,
+    Formalin,
+    Cfa,
+    Snl,
+    BoneCancer,
+}
+
+/// How an EA session delivers its frequency (§4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum EaMode {
+    /// One frequency (`frequency_hz`).
+    #[default]
+    Single,
+    /// Alternating 2/100 Hz ("dense–disperse"), switching every 3 s; peptide gains constant
+    /// over the session: g_ENK = 1.4·0.5·g_ENK(2), g_DYN = 1.4·0.5·g_DYN(100).
+    Alternating,
+    /// Simultaneous 2 + 100 Hz: g_ENK = 0, g_DYN = g_DYN(100).
+    Simultaneous,
+}
+
+/// One electroacupuncture session (§4.1): start (s), duration (s), frequency (Hz, for the
+/// single mode), intensity (mA) and mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EaSession {
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub frequency_hz: f64,
+    pub intensity_ma: f64,
+    pub mode: EaMode,
+}
+
+impl EaSession {
+    pub fn single(
+        start_s: f64,
+        duration_s: f64,
+        frequency_hz: f64,
+        intensity_ma: f64,
+    ) -> EaSession {
+        EaSession {
+            start_s,
+            duration_s,
+            frequency_hz,
+            intensity_ma,
+            mode: EaMode::Single,
+        }
+    }
+
+    /// (g_ENK, g_DYN) of the session (§4.1, §4.5).
+    pub fn peptide_gains(&self, synergy: f64) -> (f64, f64) {
+        match self.mode {
+            EaMode::Single => (g_enk(self.frequency_hz), g_dyn(self.frequency_hz)),
+            EaMode::Alternating => (synergy * 0.5 * g_enk(2.0), synergy * 0.5 * g_dyn(100.0)),
+            EaMode::Simultaneous => (0.0, g_dyn(100.0)),
+        }
+    }
+
+    /// Instantaneous stimulation frequency at time t within the session, and h_G.
+    pub fn frequency_at(&self, t: f64, alternation_s: f64) -> (f64, f64) {
+        match self.mode {
+            EaMode::Single => (self.frequency_hz, h_g(self.frequency_hz)),
+            EaMode::Alternating => {
+                let phase = ((t - self.start_s) / alternation_s).floor() as i64;
+                (if phase % 2 == 0 { 2.0 } else { 100.0 }, 1.0)
+            }
+            // h_G of the simultaneous mode is not given in §4.9: taken as h_G(100) [E].
+            EaMode::Simultaneous => (100.0, h_g(100.0)),
+        }
+    }
+}
+
+/// A protocol for the well-mixed model: a pain model induced at t = 0 and EA sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Protocol {
+    pub pain: Option<PainModel>,
+    /// Time (s) of the pain model's induction (0 by default); before it the input is baseline.
+    pub pain_onset_s: f64,
+    pub sessions: Vec<EaSession>,
+    /// Times (s) of naloxone 1 mg/kg i.p.: peak naloxone concentration at injection, exponential elimination.
+    pub naloxone_s: Vec<f64>,
+    /// Times (s) of an NMDA antagonist bolus (MK-801 0.5 mg/kg i.v.): u_NMDA = 1 at injection,
+    /// decaying with a half-life of 3 h, the long end of §6's 0.5–3 h range for systemic small
+    /// molecules (MK-801 is a long-acting, trapping blocker); a modelling estimate.
+    pub nmda_block_s: Vec<f64>,
+}
+
+impl Protocol {
+    /// `n` daily sessions starting on day `first_day` (at the start of the day).
+    pub fn daily_ea(
+        pain: PainModel,
+        first_day: u32,
+        n: u32,
+        frequency_hz: f64,
+        intensity_ma: f64,
+    ) -> Protocol {
+        Protocol {
+            pain: Some(pain),
+            pain_onset_s: 0.0,
+            naloxone_s: Vec::new(),
+            nmda_block_s: Vec::new(),
+            sessions: (0..n)
+                .map(|k| {
+                    EaSession::single(
+                        (first_day + k) as f64 * 86400.0,
+                        1800.0,
+                        frequency_hz,
+                        intensity_ma,
+                    )
+                })
+                .collect(),
+        }
     }
 }

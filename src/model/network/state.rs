@@ -1,5 +1,8 @@
-//! The names of the reaction network's quantities (layer 1): the local states in slot order,
-//! the transported mediators, the fast rates and occupancies reported beside them.
+//! The reaction network's quantities (layer 1): the local [`State`] (its slot order), the
+//! external [`Input`] and the [`Drugs`] occupancies, and the names of everything a field can
+//! show: the states, the transported mediators, the fast rates and opioid occupancies.
+
+use crate::model::network::coefficients::Params;
 
 /// The 14 diffusing mediators, in transport-layer order (state slots [`MEDIATOR_SLOTS`]).
 pub const MEDIATORS: [&str; 14] = [
@@ -8,7 +11,7 @@ pub const MEDIATORS: [&str; 14] = [
 ];
 
 /// Names of the local states in `State::to_array` order (the reaction kernel's slots).
-pub const STATE_NAMES: [&str; crate::model::network::N_STATES] = [
+pub const STATE_NAMES: [&str; N_STATES] = [
     "N",
     "pERK",
     "S_C",
@@ -127,6 +130,237 @@ mod tests {
             let (m, u) = field_info(f);
             assert!(!m.is_empty() && !u.is_empty(), "{}", field_name(f));
             assert_eq!(field_index(field_name(f)), Some(f));
+        }
+    }
+}
+
+/// Drug occupancies u ∈ [0, 1] (MODEL.md §6); all zero means drug-free.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drugs {
+    pub nmda: f64,
+    pub mek: f64,
+    pub trkb: f64,
+    pub p2x4: f64,
+    pub x4_antisense: f64,
+    pub minocycline: f64,
+    pub p38: f64,
+    pub cats: f64,
+    pub cx3cr1: f64,
+    pub fluorocitrate: f64,
+    pub laa: f64,
+    pub jnk: f64,
+    pub carbenoxolone: f64,
+    pub cxcr4: f64,
+    pub ccr2: f64,
+    pub cxcr2: f64,
+    pub il1r: f64,
+    pub tnf: f64,
+    pub cck: f64,
+    /// Naloxone concentration in nM (competitive, §4.5).
+    pub naloxone_nm: f64,
+    /// IL-10 neutralisation (anti-IL-10 antibody): (1 − u) on every H(IL-10) term.
+    pub il10_block: f64,
+    /// Exogenous IL-10 (protein or pDNA, §6): u EC50 added to the IL-10 production goal.
+    pub il10_exo: f64,
+}
+
+/// Afferent and EA input at one instant (rates in Hz).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Input {
+    pub r_cp: f64,
+    pub r_cn: f64,
+    pub r_ad: f64,
+    pub r_ab: f64,
+    /// EA on (E_on), its frequency and recruitment ρ_EA.
+    pub ea_on: bool,
+    pub ea_f: f64,
+    pub ea_rho: f64,
+    /// Peptide release gains g_ENK and g_DYN of the current or most recent session (§4.5; set
+    /// by the session's frequency and mode, §4.1).
+    pub pep_enk: f64,
+    pub pep_dyn: f64,
+    /// h_G of the current session (§4.9).
+    pub ea_hg: f64,
+    /// Injury signal I_inj ∈ [0, 1] and the MMP-9 pulse.
+    pub i_inj: f64,
+    pub mmp9: f64,
+    /// Model-specific EA chemokine gains (§4.9): FKN, CCL2, CXCL1, CXCL12.
+    pub ea_gain: [f64; 4],
+    /// Time-varying naloxone (nM), added to `Drugs::naloxone_nm`.
+    pub naloxone_nm: f64,
+    /// Multiplier of the IL-1β source (2 in bone cancer, "IL-1β-dominated"; 0 means 1).
+    pub il1_gain: f64,
+    /// Time-varying NMDA block, combined with `Drugs::nmda` as 1 − (1 − u)(1 − u').
+    pub u_nmda: f64,
+}
+
+/// Number of dynamic states in [`State`] (the warm starts r_I, r_E are not states).
+pub const N_STATES: usize = 34;
+
+/// Every state variable of §4.0 that the well-mixed compartment carries.
+#[derive(Debug, Clone, Copy)]
+pub struct State {
+    pub n: f64,
+    pub perk: f64,
+    pub s_c: f64,
+    pub sp: f64,
+    pub enk: f64,
+    pub dyn_: f64,
+    pub em: f64,
+    pub e_seg: f64,
+    pub e_sup: f64,
+    pub c_end: f64,
+    pub tol: f64,
+    pub tnf: f64,
+    pub il1b: f64,
+    pub il6: f64,
+    pub il10: f64,
+    pub bdnf: f64,
+    pub cats: f64,
+    pub sfkn: f64,
+    pub ccl2: f64,
+    pub cxcl1: f64,
+    pub cxcl12: f64,
+    pub mfkn: f64,
+    pub m: f64,
+    pub rho_m: f64,
+    pub p: f64,
+    pub x4: f64,
+    pub y: f64,
+    pub a: f64,
+    pub j: f64,
+    pub cx: f64,
+    pub k: f64,
+    pub cox: f64,
+    pub g_ea: f64,
+    /// ERK-dependent excitability: pERK low-passed with τ_ERK,exc (the w_pERK coupling, §4.3).
+    pub perk_x: f64,
+    /// Warm starts of the fixed-point solves (not dynamic states).
+    pub r_i: f64,
+    pub r_e: f64,
+}
+
+impl State {
+    /// The naive column of §4.0.
+    pub fn naive(pr: &Params) -> State {
+        State {
+            n: 0.0,
+            perk: 0.0,
+            s_c: 1.0,
+            sp: 0.0,
+            enk: 0.0,
+            dyn_: 0.0,
+            em: 0.0,
+            e_seg: 0.0,
+            e_sup: 0.0,
+            c_end: 0.0,
+            tol: 0.0,
+            tnf: 0.0,
+            il1b: 0.0,
+            il6: 0.0,
+            il10: 0.0,
+            bdnf: 0.0,
+            cats: 0.0,
+            sfkn: 0.0,
+            ccl2: 0.0,
+            cxcl1: 0.0,
+            cxcl12: pr.L_X12_0,
+            mfkn: pr.m0,
+            m: 0.0,
+            rho_m: 1.0,
+            p: 0.0,
+            x4: 0.0,
+            y: 0.0,
+            a: 0.0,
+            j: 0.0,
+            cx: 0.0,
+            k: 1.0,
+            cox: 0.0,
+            g_ea: 0.0,
+            perk_x: 0.0,
+            r_i: 4.0,
+            r_e: 2.0,
+        }
+    }
+
+    /// The dynamic states in a fixed order (the GPU reaction stage uses the same order).
+    pub fn to_array(&self) -> [f64; N_STATES] {
+        [
+            self.n,
+            self.perk,
+            self.s_c,
+            self.sp,
+            self.enk,
+            self.dyn_,
+            self.em,
+            self.e_seg,
+            self.e_sup,
+            self.c_end,
+            self.tol,
+            self.tnf,
+            self.il1b,
+            self.il6,
+            self.il10,
+            self.bdnf,
+            self.cats,
+            self.sfkn,
+            self.ccl2,
+            self.cxcl1,
+            self.cxcl12,
+            self.mfkn,
+            self.m,
+            self.rho_m,
+            self.p,
+            self.x4,
+            self.y,
+            self.a,
+            self.j,
+            self.cx,
+            self.k,
+            self.cox,
+            self.g_ea,
+            self.perk_x,
+        ]
+    }
+
+    pub(crate) fn from_array(v: &[f64; N_STATES], warm: &State) -> State {
+        State {
+            n: v[0],
+            perk: v[1],
+            s_c: v[2],
+            sp: v[3],
+            enk: v[4],
+            dyn_: v[5],
+            em: v[6],
+            e_seg: v[7],
+            e_sup: v[8],
+            c_end: v[9],
+            tol: v[10],
+            tnf: v[11],
+            il1b: v[12],
+            il6: v[13],
+            il10: v[14],
+            bdnf: v[15],
+            cats: v[16],
+            sfkn: v[17],
+            ccl2: v[18],
+            cxcl1: v[19],
+            cxcl12: v[20],
+            mfkn: v[21],
+            m: v[22],
+            rho_m: v[23],
+            p: v[24],
+            x4: v[25],
+            y: v[26],
+            a: v[27],
+            j: v[28],
+            cx: v[29],
+            k: v[30],
+            cox: v[31],
+            g_ea: v[32],
+            perk_x: v[33],
+            r_i: warm.r_i,
+            r_e: warm.r_e,
         }
     }
 }

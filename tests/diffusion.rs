@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use dorsalhorn::gpu::engine::Simulation;
+use dorsalhorn::gpu::rd_step::Simulation;
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
 

@@ -3,7 +3,8 @@
 mod common;
 use common::*;
 use dorsalhorn::cpu::rd_step::Reference;
-use dorsalhorn::gpu::engine::{KernelLayout, Simulation};
+use dorsalhorn::gpu::rd_step::KernelLayout;
+use dorsalhorn::gpu::rd_step::Simulation;
 use dorsalhorn::grid::{Boundary, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
 

@@ -5,10 +5,13 @@
 
 mod common;
 use common::*;
-use dorsalhorn::gpu::multigrid::{
-    Geometry, MgReference, Multigrid, SpeciesCoef, TransportCoef, first_stage_theta,
-    step_coefficients,
-};
+use dorsalhorn::cpu::multigrid::Geometry;
+use dorsalhorn::cpu::multigrid::MgReference;
+use dorsalhorn::cpu::multigrid::SpeciesCoef;
+use dorsalhorn::cpu::multigrid::TransportCoef;
+use dorsalhorn::cpu::multigrid::first_stage_theta;
+use dorsalhorn::cpu::multigrid::step_coefficients;
+use dorsalhorn::gpu::multigrid::Multigrid;
 use dorsalhorn::model::anatomy::Animal;
 use dorsalhorn::params::ParamTable;
 use dorsalhorn::tissue::Layout;

@@ -3,7 +3,10 @@
 
 mod common;
 use common::*;
-use dorsalhorn::gpu::rkl2::{Rkl2, Rkl2Reference, coefficients, stages_for};
+use dorsalhorn::cpu::rkl2::Rkl2Reference;
+use dorsalhorn::cpu::rkl2::coefficients;
+use dorsalhorn::cpu::rkl2::stages_for;
+use dorsalhorn::gpu::rkl2::Rkl2;
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
 
@@ -148,7 +151,7 @@ fn heat_kernel_and_conservation_at_large_steps() {
     // Time error against a fine explicit run of the same spatial scheme: second order in τ.
     let mut fine_problem = p.clone();
     fine_problem.dt_s = 0.002; // explicit Euler is first order in time: keep its error far below RKL2's
-    let mut fine = dorsalhorn::gpu::engine::Simulation::new(
+    let mut fine = dorsalhorn::gpu::rd_step::Simulation::new(
         gpu(),
         &fine_problem,
         &[profile(sigma0 * sigma0, 1.0)],

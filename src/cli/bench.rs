@@ -2,7 +2,7 @@
 
 use dorsalhorn::error::Error;
 use dorsalhorn::gpu;
-use dorsalhorn::gpu::engine;
+use dorsalhorn::gpu::rd_step;
 use dorsalhorn::run::bench;
 use std::path::PathBuf;
 
@@ -74,7 +74,7 @@ pub fn run(args: BenchArgs) -> Result<(), Error> {
         ));
     }
     let gpu = gpu::Gpu::new()?;
-    let mut layout = engine::KernelLayout::for_adapter(&gpu.info);
+    let mut layout = rd_step::KernelLayout::for_adapter(&gpu.info);
     if let Some(r) = rows {
         layout.rows = r.max(1);
     }

@@ -4,10 +4,13 @@
 //! it in. Adapter choice honours wgpu's environment variables (`WGPU_BACKEND`,
 //! `WGPU_ADAPTER_NAME`, `WGPU_POWER_PREF`).
 
-pub mod engine;
+pub mod binding;
 pub mod multigrid;
+pub mod rd_step;
 pub mod reaction;
 pub mod rkl2;
+pub mod shader;
+pub mod texture;
 
 use crate::error::GpuError;
 

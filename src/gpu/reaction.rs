@@ -6,7 +6,8 @@
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::gpu::engine::{expand_blocks, uniform_entry};
+use crate::gpu::binding::uniform_entry;
+use crate::gpu::shader::expand_blocks;
 use crate::model::network::coefficients::PARAM_KEYS;
 use crate::model::network::state::Input;
 use crate::model::network::state::MEDIATOR_SLOTS;

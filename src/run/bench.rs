@@ -7,7 +7,8 @@
 
 use crate::error::Error;
 use crate::gpu::Gpu;
-use crate::gpu::engine::{KernelLayout, Simulation};
+use crate::gpu::rd_step::KernelLayout;
+use crate::gpu::rd_step::Simulation;
 use crate::grid::Grid;
 use crate::model::{Model, Problem, Species};
 use crate::scenario::centered_span;

@@ -3,7 +3,7 @@
 
 use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
-use crate::gpu::engine::Simulation;
+use crate::gpu::rd_step::Simulation;
 use crate::output::{self, Stats, TimeSeries};
 use crate::scenario::Scenario;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ pub struct RunSummary {
     pub simulated_time_s: f64,
     pub wall_time_s: f64,
     pub adapter: crate::gpu::AdapterSummary,
-    pub kernel_layout: crate::gpu::engine::KernelLayout,
+    pub kernel_layout: crate::gpu::rd_step::KernelLayout,
     pub grid: [usize; 2],
     pub spacing_um: f64,
     pub species: Vec<String>,

@@ -31,18 +31,23 @@
 pub mod baseline;
 pub mod observe;
 
+use crate::cpu::multigrid::CYCLES;
+use crate::cpu::multigrid::SWEEPS;
 use crate::model::network::state::{MEDIATOR_SLOTS, MEDIATORS};
 use crate::scenario::dorsal_horn::TransportScheme;
 
+use crate::cpu::multigrid::Geometry;
+use crate::cpu::multigrid::TransportCoef;
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::gpu::engine::{array_view, texels_per_row};
-use crate::gpu::multigrid::{self, Geometry, Multigrid, TransportCoef};
+use crate::gpu::multigrid::Multigrid;
 use crate::gpu::reaction::{
     AUX_STRIDE, CellMap, CellMode, Integrator, Kernel, MAX_SUBSTEPS, RATES_STRIDE, ReactionCells,
     STATE_STRIDE, SubstepRun, pack_state,
 };
 use crate::gpu::rkl2::Rkl2;
+use crate::gpu::texture::array_view;
+use crate::gpu::texture::texels_per_row;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
 use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
@@ -561,7 +566,7 @@ pub fn transfer_shader_source(layout: &Layout, members: &[usize]) -> String {
         texels_per_row(g.nx),
         list(members.iter().map(|&m| MEDIATOR_SLOTS[m]).collect()),
         list(members.to_vec()),
-        crate::gpu::engine::expand_species(include_str!("../../shaders/transfer.wgsl"), n)
+        crate::gpu::shader::expand_species(include_str!("../../shaders/transfer.wgsl"), n)
     )
 }
 
@@ -703,14 +708,7 @@ impl TissueSim {
             TransportScheme::Implicit => {
                 let members: Vec<usize> = (0..MEDIATORS.len()).collect();
                 let geo = layout.transport_geometry();
-                let mg = Multigrid::new(
-                    gpu,
-                    &geo,
-                    members.len(),
-                    layout.p_pia,
-                    multigrid::CYCLES,
-                    multigrid::SWEEPS,
-                )?;
+                let mg = Multigrid::new(gpu, &geo, members.len(), layout.p_pia, CYCLES, SWEEPS)?;
                 let source = transfer_shader_source(&layout, &members);
                 let (gather, scatter) = (*gpu.kernels(&source, || {
                     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -874,7 +872,7 @@ impl TissueSim {
                     let size = t.members.len() as u64;
                     self.stencil_passes += (s as u64 + 1) * size;
                     let limit =
-                        crate::gpu::rkl2::explicit_limit(t.rk.max_d_over_a(), h, t.kappa_max);
+                        crate::cpu::rkl2::explicit_limit(t.rk.max_d_over_a(), h, t.kappa_max);
                     self.explicit_passes += (dt / limit).ceil() * size as f64;
                     // gather, operator, stages, scatter
                     self.dispatches += s as u64 + 3;
@@ -897,7 +895,7 @@ impl TissueSim {
                 self.stencil_passes +=
                     ((2.0 * t.mg.fine_passes_per_solve() + 2.0) * ns).round() as u64;
                 for group in &layout.groups {
-                    let limit = crate::gpu::rkl2::explicit_limit(
+                    let limit = crate::cpu::rkl2::explicit_limit(
                         layout.max_d_over_a(group),
                         h,
                         layout.kappa_max(group),

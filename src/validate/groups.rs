@@ -6,9 +6,10 @@
 use super::report::GroupCheck;
 use crate::error::Error;
 use crate::gpu::Gpu;
-use crate::gpu::engine::{Simulation, write_layer};
+use crate::gpu::rd_step::Simulation;
 use crate::gpu::reaction::STATE_STRIDE;
 use crate::gpu::rkl2::Rkl2;
+use crate::gpu::texture::write_layer;
 use crate::grid::Grid;
 use crate::model::network::Model;
 use crate::model::network::state::Input;
@@ -164,7 +165,9 @@ pub fn k0_profile_deviation(gpu: &Gpu) -> Result<f64, Error> {
 /// [`k0_profile_deviation`] for the implicit transport (TR-BDF2 solved by multigrid,
 /// src/multigrid.rs): the same grid, source and clearance, 60 steps of 200 s.
 pub fn k0_profile_deviation_implicit(gpu: &Gpu) -> Result<f64, Error> {
-    use crate::gpu::multigrid::{Geometry, Multigrid, TransportCoef};
+    use crate::cpu::multigrid::Geometry;
+    use crate::cpu::multigrid::TransportCoef;
+    use crate::gpu::multigrid::Multigrid;
     let (n, h, d, k) = (161usize, 5.0f64, 100.0f32, 0.01f32);
     let geo = Geometry {
         nx: n,

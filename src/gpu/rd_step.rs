@@ -1,20 +1,23 @@
-//! The GPU reaction–diffusion engine: packed field storage, the step pipeline, ping-pong state,
-//! batched submission and readback.
-//!
-//! **Layout (decided here, in [`KernelLayout`], and nowhere else).** Each species is one layer
-//! of an `rgba32float` 2-D texture array; texel (X, y) packs the four cells x = 4X..4X+3 of row
-//! y. A compute invocation owns one texel and walks `rows` consecutive rows, keeping the rows
-//! above and below in registers. On lavapipe this is several times faster than one cell per
-//! invocation in storage buffers (texture fetches are vectorised there; per-invocation buffer
-//! addresses are not; see `BENCHMARKS.md`). Results do not depend on the layout: the tests
-//! compare layouts bit for bit.
-//!
-//! Nothing is created inside the step loop: two state textures and two bind groups are built
-//! once and chosen by step parity; many steps are recorded per submit, and state is read back
-//! only when the caller asks for it (outputs and checks).
+//! The generic explicit reaction–diffusion step (shaders/rd_step.wgsl): [`Simulation`] with its
+//! ping-pong textures, the kernel layout chosen per adapter and the step parameters. Its CPU
+//! twin is `cpu::rd_step`.
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::binding::storage_texture_entry;
+use crate::gpu::binding::texture_entry;
+use crate::gpu::binding::uniform_entry;
+use crate::gpu::shader::STENCIL_WGSL;
+use crate::gpu::shader::expand_rows;
+use crate::gpu::shader::expand_species;
+use crate::gpu::texture::array_view;
+use crate::gpu::texture::check_limits;
+use crate::gpu::texture::packed_texture;
+use crate::gpu::texture::read_layer;
+use crate::gpu::texture::readback_buffer;
+use crate::gpu::texture::texels_per_row;
+use crate::gpu::texture::uniform_buffer;
+use crate::gpu::texture::write_layer;
 use crate::grid::{Boundary, Side};
 use crate::model::{Diffusivity, MAX_SPECIES, Problem};
 use bytemuck::{Pod, Zeroable};
@@ -66,9 +69,6 @@ impl KernelLayout {
     }
 }
 
-/// Stencil helpers shared by the step and RKL2 kernels.
-pub const STENCIL_WGSL: &str = include_str!("../../shaders/stencil.wgsl");
-
 /// The complete WGSL source of the step kernel for a problem and a layout: the generated
 /// header, shaders/rd_step.wgsl with its per-species blocks unrolled, and the model's `react`.
 pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
@@ -108,80 +108,6 @@ pub fn step_shader_source(problem: &Problem, layout: KernelLayout) -> String {
         ns,
     );
     format!("{header}\n{STENCIL_WGSL}\n{body}\n{}", problem.model.wgsl())
-}
-
-/// Unrolls the row walk of rd_step.wgsl: lines between `// @each_row` and `// @end_row` repeat
-/// `rows` times with `{r}` replaced by the row offset.
-pub fn expand_rows(src: &str, rows: u32) -> String {
-    expand_blocks(src, "// @each_row", "// @end_row", "{r}", rows as usize)
-}
-
-/// Repeats the lines between `open` and `close` `n` times with `token` replaced by the index.
-pub fn expand_blocks(src: &str, open: &str, close: &str, token: &str, n: usize) -> String {
-    let mut out = String::with_capacity(src.len() * 2);
-    let mut block: Option<Vec<&str>> = None;
-    for line in src.lines() {
-        let t = line.trim();
-        if t == open {
-            assert!(block.is_none(), "nested `{open}`");
-            block = Some(Vec::new());
-        } else if t == close {
-            let lines = block
-                .take()
-                .unwrap_or_else(|| panic!("`{close}` without `{open}`"));
-            for i in 0..n {
-                for l in &lines {
-                    out.push_str(&l.replace(token, &i.to_string()));
-                    out.push('\n');
-                }
-            }
-        } else if let Some(b) = block.as_mut() {
-            b.push(line);
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    assert!(block.is_none(), "`{open}` without `{close}`");
-    out
-}
-
-/// Unrolls the per-species template of rd_step.wgsl: lines between `// @each_species` and
-/// `// @end` repeat once per species with `{s}` replaced by the index, and
-/// `/*LIST*/expr/*END*/` becomes the comma-separated list of `expr` over all species.
-pub fn expand_species(src: &str, ns: usize) -> String {
-    let unrolled = expand_blocks(src, "// @each_species", "// @end", "{s}", ns);
-    let mut out = String::with_capacity(unrolled.len());
-    for line in unrolled.lines() {
-        out.push_str(&expand_lists(line, ns));
-        out.push('\n');
-    }
-    out
-}
-
-fn expand_lists(line: &str, ns: usize) -> String {
-    let mut rest = line;
-    let mut out = String::new();
-    while let Some(a) = rest.find("/*LIST*/") {
-        let b = rest[a..]
-            .find("/*END*/")
-            .expect("`/*LIST*/` without `/*END*/`")
-            + a;
-        let expr = &rest[a + 8..b];
-        out.push_str(&rest[..a]);
-        let items: Vec<String> = (0..ns)
-            .map(|s| expr.replace("{s}", &s.to_string()))
-            .collect();
-        out.push_str(&items.join(", "));
-        rest = &rest[b + 7..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Number of texels per row for `nx` cells.
-pub fn texels_per_row(nx: usize) -> usize {
-    nx.div_ceil(KernelLayout::CELLS_PER_TEXEL)
 }
 
 /// Steps recorded into one command buffer before it is submitted.
@@ -439,18 +365,6 @@ pub fn coefficient_layers(problem: &Problem) -> Vec<Vec<f32>> {
     layers
 }
 
-/// A uniform buffer holding `value`.
-pub fn uniform_buffer<T: Pod>(gpu: &Gpu, label: &str, value: &T) -> wgpu::Buffer {
-    let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: std::mem::size_of::<T>() as u64,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    gpu.queue.write_buffer(&buf, 0, bytemuck::bytes_of(value));
-    buf
-}
-
 /// Fixed boundary values packed side-major as the kernels' `bc_value` (16 × vec4: side·4 +
 /// species/4); 0 for sides that are not fixed.
 pub fn fixed_boundary_values(grid: &crate::grid::Grid) -> [[f32; 4]; 16] {
@@ -463,144 +377,6 @@ pub fn fixed_boundary_values(grid: &crate::grid::Grid) -> [[f32; 4]; 16] {
         }
     }
     out
-}
-
-/// The copy location of one layer of a texture.
-fn layer_origin(tex: &wgpu::Texture, layer: u32) -> wgpu::TexelCopyTextureInfo<'_> {
-    wgpu::TexelCopyTextureInfo {
-        texture: tex,
-        mip_level: 0,
-        origin: wgpu::Origin3d {
-            x: 0,
-            y: 0,
-            z: layer,
-        },
-        aspect: wgpu::TextureAspect::All,
-    }
-}
-
-/// A MAP_READ buffer large enough for one layer of a packed nx × ny texture.
-pub fn readback_buffer(gpu: &Gpu, nx: usize, ny: usize) -> wgpu::Buffer {
-    gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("readback"),
-        size: padded_bytes_per_row(texels_per_row(nx) as u32) as u64 * ny as u64,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-/// Reads one layer of a packed texture back to the host (row-major ny × nx) through `buffer`
-/// (from [`readback_buffer`]); rows are padded to 256 bytes in the copy.
-pub fn read_layer(
-    gpu: &Gpu,
-    tex: &wgpu::Texture,
-    layer: u32,
-    nx: usize,
-    ny: usize,
-    buffer: &wgpu::Buffer,
-) -> Result<Vec<f32>, GpuError> {
-    let ntx = texels_per_row(nx) as u32;
-    let padded = padded_bytes_per_row(ntx);
-    let mut encoder = gpu
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("readback"),
-        });
-    encoder.copy_texture_to_buffer(
-        layer_origin(tex, layer),
-        wgpu::TexelCopyBufferInfo {
-            buffer,
-            layout: wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(padded),
-                rows_per_image: Some(ny as u32),
-            },
-        },
-        wgpu::Extent3d {
-            width: ntx,
-            height: ny as u32,
-            depth_or_array_layers: 1,
-        },
-    );
-    gpu.queue.submit([encoder.finish()]);
-    gpu.map_read(buffer, padded as u64 * ny as u64, |bytes| {
-        unpack_rows(bytes, padded as usize, nx, ny)
-    })
-}
-
-/// A packed rgba32float 2-D texture array of `layers` layers for an nx × ny grid.
-pub fn packed_texture(
-    gpu: &Gpu,
-    label: &str,
-    nx: usize,
-    ny: usize,
-    layers: u32,
-    usage: wgpu::TextureUsages,
-) -> wgpu::Texture {
-    gpu.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some(label),
-        size: wgpu::Extent3d {
-            width: texels_per_row(nx) as u32,
-            height: ny as u32,
-            depth_or_array_layers: layers,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: wgpu::TextureFormat::Rgba32Float,
-        usage,
-        view_formats: &[],
-    })
-}
-
-/// A view of all layers of a texture as a 2-D array.
-pub fn array_view(t: &wgpu::Texture) -> wgpu::TextureView {
-    t.create_view(&wgpu::TextureViewDescriptor {
-        dimension: Some(wgpu::TextureViewDimension::D2Array),
-        ..Default::default()
-    })
-}
-
-/// Layout entry of a uniform buffer (with a dynamic offset if `dynamic`) for compute.
-pub(crate) fn uniform_entry(binding: u32, dynamic: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: dynamic,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-/// Layout entry of a write-only packed rgba32float texture array for compute.
-pub(crate) fn storage_texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::StorageTexture {
-            access: wgpu::StorageTextureAccess::WriteOnly,
-            format: wgpu::TextureFormat::Rgba32Float,
-            view_dimension: wgpu::TextureViewDimension::D2Array,
-        },
-        count: None,
-    }
-}
-
-/// Layout entry of a sampled (unfiltered) packed texture array for compute.
-pub(crate) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable: false },
-            view_dimension: wgpu::TextureViewDimension::D2Array,
-            multisampled: false,
-        },
-        count: None,
-    }
 }
 
 /// Fills the uniform block from a problem.
@@ -622,89 +398,4 @@ pub fn step_params(problem: &Problem) -> StepParams {
         p.decay[s / 4][s % 4] = sp.decay_per_s;
     }
     p
-}
-
-/// Bytes per row of a texel-row copy, padded to wgpu's 256-byte alignment.
-pub fn padded_bytes_per_row(ntx: u32) -> u32 {
-    let unpadded = ntx * 16;
-    unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT
-}
-
-/// Unpacks a padded texel-row copy into a row-major ny × nx array (drops pad cells and bytes).
-pub fn unpack_rows(bytes: &[u8], padded_row_bytes: usize, nx: usize, ny: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(nx * ny);
-    for y in 0..ny {
-        let row = &bytes[y * padded_row_bytes..y * padded_row_bytes + nx * 4];
-        out.extend(
-            row.chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
-    }
-    out
-}
-
-/// Writes one row-major ny × nx array into a layer of a packed texture (pad cells are 0).
-pub fn write_layer(gpu: &Gpu, tex: &wgpu::Texture, layer: u32, nx: usize, ny: usize, data: &[f32]) {
-    let ntx = texels_per_row(nx);
-    let mut packed = vec![0.0f32; ntx * 4 * ny];
-    for y in 0..ny {
-        packed[y * ntx * 4..y * ntx * 4 + nx].copy_from_slice(&data[y * nx..(y + 1) * nx]);
-    }
-    gpu.queue.write_texture(
-        layer_origin(tex, layer),
-        bytemuck::cast_slice(&packed),
-        wgpu::TexelCopyBufferLayout {
-            offset: 0,
-            bytes_per_row: Some(ntx as u32 * 16),
-            rows_per_image: Some(ny as u32),
-        },
-        wgpu::Extent3d {
-            width: ntx as u32,
-            height: ny as u32,
-            depth_or_array_layers: 1,
-        },
-    );
-}
-
-/// Refuses grids the device cannot hold, before anything is allocated.
-pub fn check_limits(gpu: &Gpu, problem: &Problem) -> Result<(), GpuError> {
-    let g = &problem.grid;
-    let l = &gpu.limits;
-    let too_large = |what, needed: u64, limit: u64| GpuError::GridTooLarge {
-        nx: g.nx as u32,
-        ny: g.ny as u32,
-        adapter: gpu.info.name.clone(),
-        what,
-        needed,
-        limit,
-    };
-    let ntx = texels_per_row(g.nx) as u64;
-    let max_dim = l.max_texture_dimension_2d as u64;
-    if ntx > max_dim {
-        return Err(too_large(
-            "the packed row width nx/4 (texels)",
-            ntx,
-            max_dim,
-        ));
-    }
-    if g.ny as u64 > max_dim {
-        return Err(too_large("the row count ny", g.ny as u64, max_dim));
-    }
-    let layers = 2 * problem.species.len() as u64;
-    if layers > l.max_texture_array_layers as u64 {
-        return Err(too_large(
-            "the texture layers (2 per species)",
-            layers,
-            l.max_texture_array_layers as u64,
-        ));
-    }
-    let readback = padded_bytes_per_row(ntx as u32) as u64 * g.ny as u64;
-    if readback > l.max_buffer_size {
-        return Err(too_large(
-            "the readback buffer (bytes)",
-            readback,
-            l.max_buffer_size,
-        ));
-    }
-    Ok(())
 }

@@ -14,7 +14,7 @@ use dorsalhorn::cpu::multigrid::step_coefficients;
 use dorsalhorn::gpu::multigrid::Multigrid;
 use dorsalhorn::model::anatomy::Animal;
 use dorsalhorn::params::ParamTable;
-use dorsalhorn::tissue::Layout;
+use dorsalhorn::tissue::section::Layout;
 
 /// The rat section's transport geometry on the 40 µm grid.
 fn tissue_geometry() -> (Layout, Geometry) {

@@ -160,7 +160,7 @@ fn multigrid_kernels_validate() {
 }
 
 fn transfer_sources() -> Vec<String> {
-    let layout = dorsalhorn::tissue::Layout::new(
+    let layout = dorsalhorn::tissue::section::Layout::new(
         &dorsalhorn::params::ParamTable::builtin(),
         dorsalhorn::model::anatomy::Animal::Rat,
         40.0,
@@ -171,7 +171,13 @@ fn transfer_sources() -> Vec<String> {
         .groups
         .iter()
         .chain([&all])
-        .map(|g| dorsalhorn::tissue::transfer_shader_source(&layout, g))
+        .map(|g| {
+            dorsalhorn::gpu::transfer::transfer_shader_source(
+                layout.problem.grid.nx,
+                layout.problem.grid.ny,
+                g,
+            )
+        })
         .collect()
 }
 

@@ -12,7 +12,8 @@ use dorsalhorn::model::network::state::MEDIATORS;
 use dorsalhorn::model::network::state::STATE_NAMES;
 use dorsalhorn::params::ParamTable;
 use dorsalhorn::run::dorsal_horn::TissueRunOptions;
-use dorsalhorn::tissue::{Layout, TissueSim};
+use dorsalhorn::tissue::TissueSim;
+use dorsalhorn::tissue::section::Layout;
 
 use dorsalhorn::model::network::Model;
 use dorsalhorn::model::network::protocol::PainModel;
@@ -78,7 +79,8 @@ fn uniform_tissue_follows_the_well_mixed_reference() {
 /// of its weight in laminae I–II, where the C fibres end.
 #[test]
 fn c_field_weights_follow_the_c_fibre_terminals() {
-    use dorsalhorn::tissue::{C_FIELD, REPORT_REGIONS};
+    use dorsalhorn::tissue::section::C_FIELD;
+    use dorsalhorn::tissue::section::REPORT_REGIONS;
     let table = ParamTable::builtin();
     let layout = Layout::new(&table, Animal::Rat, H, false);
     let k = REPORT_REGIONS

@@ -11,6 +11,7 @@ pub mod reaction;
 pub mod rkl2;
 pub mod shader;
 pub mod texture;
+pub mod transfer;
 
 use crate::error::GpuError;
 

@@ -10,7 +10,8 @@ use crate::output;
 use crate::params::ParamTable;
 use crate::scenario::dorsal_horn::SettleMode;
 use crate::scenario::dorsal_horn::TissueScenario;
-use crate::tissue::{Layout, TissueSim};
+use crate::tissue::TissueSim;
+use crate::tissue::section::Layout;
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -7,7 +7,8 @@ use crate::gpu::reaction::STATE_STRIDE;
 use crate::model::network::state::RATE_NAMES;
 use crate::model::network::state::STATE_NAMES;
 use crate::scenario::dorsal_horn::TissueScenario;
-use crate::tissue::{ProbeResponse, REPORT_REGIONS, TissueSim};
+use crate::tissue::section::REPORT_REGIONS;
+use crate::tissue::{ProbeResponse, TissueSim};
 use serde::Serialize;
 
 /// The read-outs of one output time.

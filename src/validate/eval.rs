@@ -287,7 +287,7 @@ pub(crate) fn evaluate(runs: &Runs, c: &Check) -> CheckResult {
 mod tests {
     use super::*;
     use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
-    use crate::tissue::REPORT_REGIONS;
+    use crate::tissue::section::REPORT_REGIONS;
     use crate::validate::finding::merge;
 
     fn readouts(values: &[(f64, f64)]) -> Vec<Readout> {

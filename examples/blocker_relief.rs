@@ -13,11 +13,8 @@
 //! dilution of the afferent input), so this ranks levers; `dorsalhorn validate` judges them.
 
 use dorsalhorn::model::network::Model;
-use dorsalhorn::model::network::protocol::PainModel;
-use dorsalhorn::model::network::protocol::Protocol;
-use dorsalhorn::model::network::protocol::drug_slot;
-use dorsalhorn::model::network::state::Drugs;
-use dorsalhorn::model::network::state::State;
+use dorsalhorn::model::network::protocol::{PainModel, Protocol, drug_slot};
+use dorsalhorn::model::network::state::{Drugs, State};
 use dorsalhorn::params::ParamTable;
 
 const BLOCKERS: [&str; 14] = [

@@ -1,10 +1,10 @@
 //! The `dorsalhorn` command line: a thin layer over the library. It parses arguments, calls the
 //! library, prints the whole error chain and maps errors to exit codes (see `error::exit`).
 
+mod cli;
+
 use clap::Parser;
 use dorsalhorn::error::exit;
-
-mod cli;
 
 #[derive(Parser)]
 #[command(

@@ -3,6 +3,7 @@
 //! exact steady profile across a jump in D.
 
 mod common;
+
 use common::*;
 use dorsalhorn::gpu::rd_step::Simulation;
 use dorsalhorn::grid::{Boundary, Grid, Side};

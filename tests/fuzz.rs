@@ -219,7 +219,7 @@ fn scenario_files_never_panic() {
         })
         .collect();
     no_panics("scenario files", inputs.into_iter(), |text| {
-        let a = dorsalhorn::scenario::from_str("fuzz.toml", text, &[]).is_ok();
+        let a = dorsalhorn::scenario::generic::from_str("fuzz.toml", text, &[]).is_ok();
         let b = dorsalhorn::scenario::dorsal_horn::from_str("fuzz.toml", text, &[]).is_ok();
         a || b
     });
@@ -287,7 +287,7 @@ fn set_overrides_never_panic() {
         .collect();
     no_panics("--set overrides", inputs.into_iter(), |spec| {
         let set = [spec.to_string()];
-        let a = dorsalhorn::scenario::load("gray_scott", &set).is_ok();
+        let a = dorsalhorn::scenario::generic::load("gray_scott", &set).is_ok();
         let b = dorsalhorn::scenario::dorsal_horn::from_str(
             "cfa_sham",
             include_str!("../examples/scenarios/cfa_sham.toml"),
@@ -295,7 +295,7 @@ fn set_overrides_never_panic() {
         )
         .is_ok();
         let mut t = toml::Table::new();
-        let _ = dorsalhorn::scenario::apply_override(&mut t, spec);
+        let _ = dorsalhorn::scenario::overrides::apply_override(&mut t, spec);
         a || b
     });
 }

@@ -1,10 +1,10 @@
 //! The GPU step kernel against its plain-Rust twin (src/reference.rs).
 
 mod common;
+
 use common::*;
 use dorsalhorn::cpu::rd_step::Reference;
-use dorsalhorn::gpu::rd_step::KernelLayout;
-use dorsalhorn::gpu::rd_step::Simulation;
+use dorsalhorn::gpu::rd_step::{KernelLayout, Simulation};
 use dorsalhorn::grid::{Boundary, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};
 

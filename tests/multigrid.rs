@@ -4,13 +4,11 @@
 //! time, the K0 steady profile around a point source with clearance, and the mass balance.
 
 mod common;
+
 use common::*;
-use dorsalhorn::cpu::multigrid::Geometry;
-use dorsalhorn::cpu::multigrid::MgReference;
-use dorsalhorn::cpu::multigrid::SpeciesCoef;
-use dorsalhorn::cpu::multigrid::TransportCoef;
-use dorsalhorn::cpu::multigrid::first_stage_theta;
-use dorsalhorn::cpu::multigrid::step_coefficients;
+use dorsalhorn::cpu::multigrid::{
+    Geometry, MgReference, SpeciesCoef, TransportCoef, first_stage_theta, step_coefficients,
+};
 use dorsalhorn::gpu::multigrid::Multigrid;
 use dorsalhorn::model::anatomy::Animal;
 use dorsalhorn::params::ParamTable;

@@ -3,14 +3,12 @@
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
 
 mod common;
+
 use common::gpu;
 use dorsalhorn::gpu::reaction::ReactionCells;
 use dorsalhorn::model::network::Model;
-use dorsalhorn::model::network::protocol::EaSession;
-use dorsalhorn::model::network::protocol::PainModel;
-use dorsalhorn::model::network::protocol::Protocol;
-use dorsalhorn::model::network::state::Input;
-use dorsalhorn::model::network::state::State;
+use dorsalhorn::model::network::protocol::{EaSession, PainModel, Protocol};
+use dorsalhorn::model::network::state::{Input, State};
 use dorsalhorn::params::ParamTable;
 
 #[test]

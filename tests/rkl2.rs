@@ -2,10 +2,9 @@
 //! twin, and accuracy, conservation and steady states at steps far beyond the explicit limit.
 
 mod common;
+
 use common::*;
-use dorsalhorn::cpu::rkl2::Rkl2Reference;
-use dorsalhorn::cpu::rkl2::coefficients;
-use dorsalhorn::cpu::rkl2::stages_for;
+use dorsalhorn::cpu::rkl2::{Rkl2Reference, coefficients, stages_for};
 use dorsalhorn::gpu::rkl2::Rkl2;
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};

@@ -2,9 +2,11 @@
 //! files; overrides and the scenario rules behave as documented.
 
 mod common;
+
 use common::gpu;
 use dorsalhorn::run::generic::{RunOptions, run};
-use dorsalhorn::scenario::{self, BUILTIN, apply_override};
+use dorsalhorn::scenario::overrides::apply_override;
+use dorsalhorn::scenario::{self, BUILTIN};
 
 fn scenario_files() -> Vec<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
@@ -38,7 +40,7 @@ fn every_example_scenario_runs() {
             );
             continue;
         }
-        let sc = scenario::load(
+        let sc = scenario::generic::load(
             spec,
             &["time.steps=6".into(), "output.every_steps=3".into()],
         )
@@ -79,7 +81,7 @@ fn builtins_are_the_example_files() {
 #[test]
 fn gray_scott_seed_is_the_peer_seed() {
     // h = round(N/8) = 32 cells from N/2 − h/2 = 112 to 143 (inclusive), as in bench/peers/.
-    let sc = scenario::load("gray_scott", &[]).unwrap();
+    let sc = scenario::generic::load("gray_scott", &[]).unwrap();
     let v = &sc.initial[1];
     let n = 256;
     for y in 0..n {
@@ -92,7 +94,7 @@ fn gray_scott_seed_is_the_peer_seed() {
 
 #[test]
 fn overrides_win_over_the_file() {
-    let sc = scenario::load(
+    let sc = scenario::generic::load(
         "gray_scott",
         &[
             "grid.size=[200,136]".into(),
@@ -153,7 +155,7 @@ patches = [
 ]
 diffusivity_regions = [{ shape = "rect", x = [10, 19], y = [0, 9], value = 0.1 }]
 "#;
-    let sc = scenario::from_str("inline", text, &[]).unwrap();
+    let sc = scenario::generic::from_str("inline", text, &[]).unwrap();
     let f = &sc.initial[0];
     let at = |x: usize, y: usize| f[y * 20 + x];
     assert_eq!(at(3, 0), 3.0);
@@ -169,6 +171,6 @@ diffusivity_regions = [{ shape = "rect", x = [10, 19], y = [0, 9], value = 0.1 }
     assert_eq!((d[9], d[10]), (0.5, 0.1));
     // A shape key that the shape does not use is refused.
     let bad = text.replace("value = 3.0 }", "value = 3.0, sigma_um = 2.0 }");
-    let e = scenario::from_str("inline", &bad, &[]).unwrap_err();
+    let e = scenario::generic::from_str("inline", &bad, &[]).unwrap_err();
     assert!(e.message.contains("patches[0].sigma_um"), "{}", e.message);
 }

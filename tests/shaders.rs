@@ -3,9 +3,7 @@
 //! the workgroup size is what the layout asks for, and the Rust uniform struct matches the WGSL
 //! layout member by member.
 
-use dorsalhorn::gpu::rd_step::KernelLayout;
-use dorsalhorn::gpu::rd_step::StepParams;
-use dorsalhorn::gpu::rd_step::step_shader_source;
+use dorsalhorn::gpu::rd_step::{KernelLayout, StepParams, step_shader_source};
 use dorsalhorn::grid::Grid;
 use dorsalhorn::model::{Diffusivity, MAX_SPECIES, Model, Problem, Species};
 use std::collections::BTreeSet;

@@ -5,19 +5,17 @@
 //! keep them fast on lavapipe; the physics does not depend on it.
 
 mod common;
+
 use common::gpu;
 use dorsalhorn::gpu::reaction::{CellMap, STATE_STRIDE};
 use dorsalhorn::model::anatomy::{Animal, Region};
-use dorsalhorn::model::network::state::MEDIATORS;
-use dorsalhorn::model::network::state::STATE_NAMES;
+use dorsalhorn::model::network::Model;
+use dorsalhorn::model::network::protocol::{PainModel, Protocol};
+use dorsalhorn::model::network::state::{MEDIATORS, STATE_NAMES};
 use dorsalhorn::params::ParamTable;
 use dorsalhorn::run::dorsal_horn::TissueRunOptions;
 use dorsalhorn::tissue::TissueSim;
 use dorsalhorn::tissue::section::Layout;
-
-use dorsalhorn::model::network::Model;
-use dorsalhorn::model::network::protocol::PainModel;
-use dorsalhorn::model::network::protocol::Protocol;
 
 const H: f64 = 40.0;
 

@@ -4,6 +4,7 @@
 //! report, figures and time series written.
 
 mod common;
+
 use common::gpu;
 use dorsalhorn::validate::{self, runner::Options};
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@
 //! exported scenario ends.
 
 mod common;
+
 use common::gpu;
 use dorsalhorn::gpu::reaction::STATE_STRIDE;
 use dorsalhorn::run::stepper::Stepper;

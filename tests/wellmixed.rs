@@ -4,8 +4,7 @@
 
 use dorsalhorn::model::network::Model;
 use dorsalhorn::model::network::protocol::PainModel;
-use dorsalhorn::model::network::state::Input;
-use dorsalhorn::model::network::state::State;
+use dorsalhorn::model::network::state::{Input, State};
 use dorsalhorn::params::ParamTable;
 
 fn close(what: &str, got: f64, want: f64) {

@@ -49,7 +49,10 @@ pub fn run(args: AnatomyArgs) -> Result<(), Error> {
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io("cannot create the maps folder", &dir, e))?;
         let m = tissue.maps(&dorsalhorn::params::ParamTable::builtin());
-        for (name, v) in dorsalhorn::model::anatomy::Maps::NAMES.iter().zip(m.all()) {
+        for (name, v) in dorsalhorn::model::anatomy::maps::Maps::NAMES
+            .iter()
+            .zip(m.all())
+        {
             let hi = v.iter().copied().fold(0.0f32, f32::max).max(1e-30);
             let png = dorsalhorn::output::field_png(
                 v,

@@ -2,8 +2,7 @@
 
 use crate::cli::SCENARIO_HELP;
 use dorsalhorn::error::Error;
-use dorsalhorn::scenario::AnyScenario;
-use dorsalhorn::scenario::load_any;
+use dorsalhorn::scenario::{AnyScenario, load_any};
 use dorsalhorn::{model, scenario};
 
 /// The options of `dorsalhorn check`.
@@ -112,7 +111,7 @@ fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
     );
 }
 
-fn print_check(sc: &scenario::Scenario) {
+fn print_check(sc: &scenario::generic::Scenario) {
     let p = &sc.problem;
     println!("scenario: {} ({})", sc.name, sc.origin);
     if !sc.description.is_empty() {

@@ -3,8 +3,7 @@
 use crate::cli::SCENARIO_HELP;
 use dorsalhorn::error::Error;
 use dorsalhorn::scenario;
-use dorsalhorn::scenario::AnyScenario;
-use dorsalhorn::scenario::load_any;
+use dorsalhorn::scenario::{AnyScenario, load_any};
 use std::path::PathBuf;
 
 /// The options of `dorsalhorn view`.

@@ -1,5 +1,6 @@
 //! RKL2 super-time-stepping in plain Rust: the stage count and coefficients the GPU driver
 //! (`gpu::rkl2`) uses, and [`Rkl2Reference`], its twin on the CPU.
+
 use crate::model::Problem;
 
 /// Smallest stage count s ≥ 2 with (s² + s − 2)/4 ≥ τ/Δt_expl.

@@ -2,30 +2,17 @@
 //! textures, the V-cycle kernels and the TR-BDF2 step. The equation, the solver and the CPU
 //! twin are in `cpu::multigrid`.
 
-use crate::cpu::multigrid::COARSEST;
-use crate::cpu::multigrid::Geometry;
-use crate::cpu::multigrid::Hierarchy;
-use crate::cpu::multigrid::SpeciesCoef;
-use crate::cpu::multigrid::TR_BDF2_A0;
-use crate::cpu::multigrid::TR_BDF2_A1;
-use crate::cpu::multigrid::TR_BDF2_EXTRAPOLATE;
-use crate::cpu::multigrid::TransportCoef;
-use crate::cpu::multigrid::coarse_inverse;
-use crate::cpu::multigrid::first_stage_theta;
-use crate::cpu::multigrid::inverse_texels;
-use crate::cpu::multigrid::step_coefficients;
+use crate::cpu::multigrid::{
+    COARSEST, Geometry, Hierarchy, SpeciesCoef, TR_BDF2_A0, TR_BDF2_A1, TR_BDF2_EXTRAPOLATE,
+    TransportCoef, coarse_inverse, first_stage_theta, inverse_texels, step_coefficients,
+};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::gpu::binding::storage_texture_entry;
-use crate::gpu::binding::texture_entry;
-use crate::gpu::binding::uniform_entry;
+use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::shader::expand_species;
-use crate::gpu::texture::array_view;
-use crate::gpu::texture::packed_texture;
-use crate::gpu::texture::read_layer;
-use crate::gpu::texture::readback_buffer;
-use crate::gpu::texture::texels_per_row;
-use crate::gpu::texture::write_layer;
+use crate::gpu::texture::{
+    array_view, packed_texture, read_layer, readback_buffer, texels_per_row, write_layer,
+};
 use bytemuck::{Pod, Zeroable};
 
 /// Workgroup width of the multigrid kernels.

@@ -4,20 +4,12 @@
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::gpu::binding::storage_texture_entry;
-use crate::gpu::binding::texture_entry;
-use crate::gpu::binding::uniform_entry;
-use crate::gpu::shader::STENCIL_WGSL;
-use crate::gpu::shader::expand_rows;
-use crate::gpu::shader::expand_species;
-use crate::gpu::texture::array_view;
-use crate::gpu::texture::check_limits;
-use crate::gpu::texture::packed_texture;
-use crate::gpu::texture::read_layer;
-use crate::gpu::texture::readback_buffer;
-use crate::gpu::texture::texels_per_row;
-use crate::gpu::texture::uniform_buffer;
-use crate::gpu::texture::write_layer;
+use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
+use crate::gpu::shader::{STENCIL_WGSL, expand_rows, expand_species};
+use crate::gpu::texture::{
+    array_view, check_limits, packed_texture, read_layer, readback_buffer, texels_per_row,
+    uniform_buffer, write_layer,
+};
 use crate::grid::{Boundary, Side};
 use crate::model::{Diffusivity, MAX_SPECIES, Problem};
 use bytemuck::{Pod, Zeroable};

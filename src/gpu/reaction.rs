@@ -9,10 +9,7 @@ use crate::gpu::Gpu;
 use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::model::network::coefficients::PARAM_KEYS;
-use crate::model::network::state::Input;
-use crate::model::network::state::MEDIATOR_SLOTS;
-use crate::model::network::state::N_STATES;
-use crate::model::network::state::State;
+use crate::model::network::state::{Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
 

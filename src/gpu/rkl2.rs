@@ -9,26 +9,16 @@
 //! a step, can be added (the spatial model's lagged production and clearance, §3.2 item 4); the
 //! stability bound then uses λ_max = 8·max(D/a)/dx² + max κ.
 
-use crate::cpu::rkl2::coefficients;
-use crate::cpu::rkl2::explicit_limit;
-use crate::cpu::rkl2::stages_for;
+use crate::cpu::rkl2::{coefficients, explicit_limit, stages_for};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
-use crate::gpu::binding::storage_texture_entry;
-use crate::gpu::binding::texture_entry;
-use crate::gpu::binding::uniform_entry;
-use crate::gpu::rd_step::coefficient_layers;
-use crate::gpu::rd_step::fixed_boundary_values;
-use crate::gpu::shader::STENCIL_WGSL;
-use crate::gpu::shader::expand_species;
-use crate::gpu::texture::array_view;
-use crate::gpu::texture::check_limits;
-use crate::gpu::texture::packed_texture;
-use crate::gpu::texture::read_layer;
-use crate::gpu::texture::readback_buffer;
-use crate::gpu::texture::texels_per_row;
-use crate::gpu::texture::uniform_buffer;
-use crate::gpu::texture::write_layer;
+use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
+use crate::gpu::rd_step::{coefficient_layers, fixed_boundary_values};
+use crate::gpu::shader::{STENCIL_WGSL, expand_species};
+use crate::gpu::texture::{
+    array_view, check_limits, packed_texture, read_layer, readback_buffer, texels_per_row,
+    uniform_buffer, write_layer,
+};
 use crate::grid::{Boundary, Side};
 use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
 use bytemuck::{Pod, Zeroable};

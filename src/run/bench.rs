@@ -7,11 +7,10 @@
 
 use crate::error::Error;
 use crate::gpu::Gpu;
-use crate::gpu::rd_step::KernelLayout;
-use crate::gpu::rd_step::Simulation;
+use crate::gpu::rd_step::{KernelLayout, Simulation};
 use crate::grid::Grid;
 use crate::model::{Model, Problem, Species};
-use crate::scenario::centered_span;
+use crate::scenario::generic::centered_span;
 use std::path::Path;
 use std::time::Instant;
 

@@ -3,17 +3,13 @@
 
 use crate::error::Error;
 use crate::gpu::Gpu;
-use crate::model::network::state::RATE_NAMES;
-use crate::model::network::state::STATE_NAMES;
-use crate::model::network::state::field_name;
+use crate::model::network::state::{RATE_NAMES, STATE_NAMES, field_name};
 use crate::output;
 use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::ProbeResponse;
-use crate::tissue::baseline::BaselineCache;
-use crate::tissue::baseline::prepare_baseline;
-use crate::tissue::observe::Readout;
-use crate::tissue::observe::field_values;
+use crate::tissue::baseline::{BaselineCache, prepare_baseline};
+use crate::tissue::observe::{Readout, field_values};
 use crate::tissue::section::REPORT_REGIONS;
 use serde::Serialize;
 use std::path::PathBuf;

@@ -5,7 +5,7 @@ use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
 use crate::gpu::rd_step::Simulation;
 use crate::output::{self, Stats, TimeSeries};
-use crate::scenario::Scenario;
+use crate::scenario::generic::Scenario;
 use std::path::PathBuf;
 use std::time::Instant;
 

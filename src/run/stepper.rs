@@ -4,14 +4,10 @@
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::model::network::Model;
-use crate::model::network::protocol::EaMode;
-use crate::model::network::protocol::PainModel;
-use crate::model::network::protocol::drugs_at;
+use crate::model::network::protocol::{EaMode, PainModel, drugs_at};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
-use crate::tissue::observe::Readout;
-use crate::tissue::observe::check_states;
-use crate::tissue::observe::readout;
+use crate::tissue::observe::{Readout, check_states, readout};
 use crate::tissue::{ProbeResponse, TissueSim};
 use std::time::Instant;
 

@@ -8,19 +8,11 @@
 use crate::colormap::Colormap;
 use crate::error::ScenarioError;
 use crate::model::anatomy::Animal;
-use crate::model::network::protocol::ACUPOINTS;
-use crate::model::network::protocol::DRUG_CATALOGUE;
-use crate::model::network::protocol::DRUG_KEYS;
-use crate::model::network::protocol::Dose;
-use crate::model::network::protocol::EaMode;
-use crate::model::network::protocol::EaSession;
-use crate::model::network::protocol::PainModel;
-use crate::model::network::protocol::Protocol;
-use crate::model::network::protocol::Route;
-use crate::model::network::protocol::set_drug;
-use crate::model::network::state::Drugs;
-use crate::model::network::state::RATE_NAMES;
-use crate::model::network::state::STATE_NAMES;
+use crate::model::network::protocol::{
+    ACUPOINTS, DRUG_CATALOGUE, DRUG_KEYS, Dose, EaMode, EaSession, PainModel, Protocol, Route,
+    set_drug,
+};
+use crate::model::network::state::{Drugs, RATE_NAMES, STATE_NAMES};
 use crate::params::ParamTable;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -251,7 +243,7 @@ pub fn from_str(
     let mut table: toml::Table = toml::from_str(text)
         .map_err(|e| ScenarioError::new(origin, format!("not valid TOML: {e}")))?;
     for o in overrides {
-        crate::scenario::apply_override(&mut table, o)?;
+        crate::scenario::overrides::apply_override(&mut table, o)?;
     }
     from_table(origin, table)
 }

@@ -28,20 +28,11 @@
 //!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
 //!   second pass gives r_P and r_W.
 
-use crate::tissue::section::Layout;
-
 pub mod baseline;
 pub mod observe;
 pub mod section;
 
-use crate::gpu::transfer::{entry, transfer_shader_source};
-
-use crate::cpu::multigrid::CYCLES;
-use crate::cpu::multigrid::SWEEPS;
-use crate::model::network::state::{MEDIATOR_SLOTS, MEDIATORS};
-use crate::scenario::dorsal_horn::TransportScheme;
-
-use crate::cpu::multigrid::TransportCoef;
+use crate::cpu::multigrid::{CYCLES, SWEEPS, TransportCoef};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::gpu::multigrid::Multigrid;
@@ -50,12 +41,12 @@ use crate::gpu::reaction::{
     SubstepRun, pack_state,
 };
 use crate::gpu::rkl2::Rkl2;
-use crate::gpu::texture::array_view;
-use crate::gpu::texture::texels_per_row;
-
+use crate::gpu::texture::{array_view, texels_per_row};
+use crate::gpu::transfer::{entry, transfer_shader_source};
 use crate::model::network::Model;
-use crate::model::network::state::Input;
-use crate::model::network::state::State;
+use crate::model::network::state::{Input, MEDIATOR_SLOTS, MEDIATORS, State};
+use crate::scenario::dorsal_horn::TransportScheme;
+use crate::tissue::section::Layout;
 
 /// Fast rates of every cell: r_I, r_E, r_P, r_W.
 pub struct Rates {

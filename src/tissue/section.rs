@@ -5,7 +5,8 @@
 use crate::cpu::multigrid::Geometry;
 use crate::gpu::reaction::CellMap;
 use crate::grid::{Boundary, Grid, Side};
-use crate::model::anatomy::{Animal, Maps, Outline, Populations, Region, Tissue};
+use crate::model::anatomy::maps::{Maps, Populations};
+use crate::model::anatomy::{Animal, Outline, Region, Tissue};
 use crate::model::network::state::MEDIATORS;
 use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;

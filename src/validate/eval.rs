@@ -2,16 +2,9 @@
 //! interpolation, window statistics, relief, comparisons and their wording.
 
 use crate::tissue::observe::Readout;
+use crate::validate::finding::{Check, Kind, Measure, PhiCl, Quantity, Stat, When};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-use crate::validate::finding::Check;
-use crate::validate::finding::Kind;
-use crate::validate::finding::Measure;
-use crate::validate::finding::PhiCl;
-use crate::validate::finding::Quantity;
-use crate::validate::finding::Stat;
-use crate::validate::finding::When;
 
 /// The time series of every arm (by arm name), for one finding.
 pub struct Runs<'a> {

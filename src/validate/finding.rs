@@ -2,16 +2,14 @@
 //! the resolved [`Finding`] with its arms, measures and checks.
 
 use crate::error::{Error, ScenarioError};
-use crate::model::network::state::RATE_NAMES;
-use crate::model::network::state::STATE_NAMES;
+use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::observe::Readout;
 use crate::tissue::section::REPORT_REGIONS;
+use crate::validate::eval::when_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use crate::validate::eval::when_text;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,9 +1,8 @@
 //! The report: result types, the terminal table and validation.md.
 
-use serde::Serialize;
-
 use crate::validate::eval::CheckResult;
 use crate::validate::finding::About;
+use serde::Serialize;
 
 /// The outcome of one finding.
 #[derive(Debug, Clone, Serialize)]

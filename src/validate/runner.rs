@@ -3,29 +3,18 @@
 
 use crate::error::{Error, ScenarioError};
 use crate::gpu::Gpu;
-use crate::model::network::state::RATE_NAMES;
-use crate::model::network::state::STATE_NAMES;
+use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
 use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::BaselineCache;
 use crate::tissue::observe::Readout;
+use crate::validate::eval::{CheckResult, Runs, evaluate};
+use crate::validate::finding::{Finding, PAIN_COLUMNS, PhiCl, Quantity};
+use crate::validate::report::{ArmInfo, FindingResult, Report, markdown};
+use crate::validate::{groups, svg};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
-
-use crate::validate::eval::CheckResult;
-use crate::validate::eval::Runs;
-use crate::validate::eval::evaluate;
-use crate::validate::finding::Finding;
-use crate::validate::finding::PAIN_COLUMNS;
-use crate::validate::finding::PhiCl;
-use crate::validate::finding::Quantity;
-use crate::validate::groups;
-use crate::validate::report::ArmInfo;
-use crate::validate::report::FindingResult;
-use crate::validate::report::Report;
-use crate::validate::report::markdown;
-use crate::validate::svg;
 
 /// How `dorsalhorn validate` runs what [`select`] chose.
 #[derive(Debug, Clone)]

@@ -1,13 +1,10 @@
 //! Drawing the window: the surface, the egui renderer, presenting a frame and the screenshot.
 
-use super::App;
-use super::UiState;
-use super::no_display_detail;
+use super::{App, UiState, no_display_detail};
 use crate::colormap::Colormap;
 use crate::error::Error;
 use crate::output;
-use crate::view::sim_thread::Geometry;
-use crate::view::sim_thread::ToSim;
+use crate::view::sim_thread::{Geometry, ToSim};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

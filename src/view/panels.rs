@@ -3,10 +3,8 @@
 
 use super::App;
 use crate::colormap::Colormap;
-use crate::model::network::state::field_info;
-use crate::model::network::state::field_name;
-use crate::view::ui::PROBE_COLOURS;
-use crate::view::ui::Probe;
+use crate::model::network::state::{field_info, field_name};
+use crate::view::ui::{PROBE_COLOURS, Probe};
 
 pub(crate) struct Panel {
     pub(crate) field: usize,

@@ -1,25 +1,15 @@
 //! The window's controls: top bar, interventions (EA, drugs, boluses, pain models), probes and
 //! their plots, keyboard shortcuts, saving the scenario and exporting probe CSVs.
 
-use super::App;
-use super::HELP;
-use super::MAX_SPEED;
-use super::MIN_SPEED;
+use super::{App, HELP, MAX_SPEED, MIN_SPEED};
 use crate::colormap::Colormap;
 use crate::model::network::protocol::DRUG_CATALOGUE;
-use crate::model::network::state::FIELDS;
-use crate::model::network::state::field_info;
-use crate::model::network::state::field_name;
+use crate::model::network::state::{FIELDS, field_info, field_name};
 use crate::output;
-use crate::scenario::edit::add_ea;
-use crate::scenario::edit::next_minute;
-use crate::scenario::edit::push_array;
-use crate::scenario::edit::stop_ea;
+use crate::scenario::edit::{add_ea, next_minute, push_array, stop_ea};
 use crate::view::gfx::ensure_gradients;
-use crate::view::panels::format_duration;
-use crate::view::panels::format_time;
-use crate::view::sim_thread::Edit;
-use crate::view::sim_thread::ToSim;
+use crate::view::panels::{format_duration, format_time};
+use crate::view::sim_thread::{Edit, ToSim};
 use std::time::Duration;
 
 pub(crate) struct Probe {

@@ -13,11 +13,10 @@ pub mod coefficients;
 pub mod protocol;
 pub mod state;
 
+use crate::params::ParamTable;
 use coefficients::Params;
 use protocol::{EaMode, PainModel, Protocol};
 use state::{Drugs, Input, N_STATES, State};
-
-use crate::params::ParamTable;
 
 /// Hill function H(c; K, n) = cⁿ/(cⁿ + Kⁿ), 0 for c ≤ 0 (MODEL.md §4.0).
 pub fn hill(c: f64, k: f64, n: f64) -> f64 {

@@ -1,10 +1,8 @@
 //! The protocol's drug side (layer 1): the drug catalogue, doses and routes with their time
 //! courses (§6), the acupoints of the simulated segment.
 
-use crate::model::network::g_dyn;
-use crate::model::network::g_enk;
-use crate::model::network::h_g;
 use crate::model::network::state::Drugs;
+use crate::model::network::{g_dyn, g_enk, h_g};
 
 /// Acupoints whose afferents enter the simulated L4–L5 segment through the sciatic/tibial band
 /// (§1.4: the EA band is the medial ⅔, overlapping the paw band).

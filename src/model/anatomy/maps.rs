@@ -1,0 +1,314 @@
+//! The spatial maps of the section (MODEL.md §1.4–1.7, §2.2): afferent terminals, peptide and
+//! varicosity densities, bands, α and λ per cell, the populations and their column averages.
+
+use super::{Outline, Region, Tissue};
+use crate::model::anatomy::Animal;
+use crate::params::ParamTable;
+
+/// Spatial maps of §1.4–1.7 and §2.2 on a tissue grid, each row-major nx × ny.
+#[derive(Debug, Clone)]
+pub struct Maps {
+    /// Afferent termination maps T_k (§1.4), peak 1, restricted to the paw (sciatic) band.
+    pub t_cp: Vec<f32>,
+    pub t_cn: Vec<f32>,
+    pub t_ad: Vec<f32>,
+    pub t_ab: Vec<f32>,
+    /// The paw / sciatic somatotopic band (medial ⅔ of the grey mediolateral extent), 0 or 1.
+    pub band_paw: Vec<f32>,
+    /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
+    pub rho_enk: Vec<f32>,
+    pub rho_dyn: Vec<f32>,
+    pub rho_em: Vec<f32>,
+    pub rho_n: Vec<f32>,
+    /// Descending varicosity densities (§1.6), peak 1.
+    pub v_5ht: Vec<f32>,
+    pub v_ne: Vec<f32>,
+    /// ECS volume fraction α and small-molecule tortuosity λ (§2.2), weighted by region.
+    pub alpha: Vec<f32>,
+    pub lambda: Vec<f32>,
+}
+
+impl Maps {
+    /// Names of the maps, in the order of [`Maps::all`].
+    pub const NAMES: [&'static str; 13] = [
+        "T_Cp", "T_Cn", "T_Ad", "T_Ab", "band_paw", "rho_ENK", "rho_DYN", "rho_EM", "rho_N",
+        "V_5HT", "V_NE", "alpha", "lambda",
+    ];
+
+    pub fn all(&self) -> [&Vec<f32>; 13] {
+        [
+            &self.t_cp,
+            &self.t_cn,
+            &self.t_ad,
+            &self.t_ab,
+            &self.band_paw,
+            &self.rho_enk,
+            &self.rho_dyn,
+            &self.rho_em,
+            &self.rho_n,
+            &self.v_5ht,
+            &self.v_ne,
+            &self.alpha,
+            &self.lambda,
+        ]
+    }
+}
+
+fn normalise_peak(v: &mut [f32]) {
+    let m = v.iter().copied().fold(0.0f32, f32::max);
+    if m > 0.0 {
+        v.iter_mut().for_each(|x| *x /= m);
+    }
+}
+
+impl Outline {
+    /// Depth below the dorsal grey border in the cap: the d with (x, y) on the ellipse of
+    /// semi-axes (A − d, B − d) (the nested-ellipse depth of §1.3); None outside the cap.
+    pub fn cap_depth(&self, x: f64, y: f64) -> Option<f64> {
+        if y > self.yc || !self.in_ellipse(x, y, self.a, self.b) {
+            return None;
+        }
+        let (mut lo, mut hi) = (0.0, self.a.min(self.b));
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.in_ellipse(x, y, self.a - mid, self.b - mid) {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        Some(0.5 * (lo + hi))
+    }
+}
+
+impl Tissue {
+    /// The maps of §1.4–1.7 and §2.2 for this grid (decisions in docs/model.md).
+    pub fn maps(&self, table: &ParamTable) -> Maps {
+        let n = self.nx * self.ny;
+        let o = &self.outline;
+        let g = |k: &str| {
+            table
+                .get(k)
+                .unwrap_or_else(|| panic!("parameter table lacks `{k}`")) as f32
+        };
+        let (d_c, width) = match o.animal {
+            Animal::Rat => (g("Cn_depth_rat"), g("Cn_width")),
+            Animal::Mouse => (g("Cn_depth_mouse"), g("Cn_width")),
+        };
+        let w = |i: usize, r: Region| self.weights[i][r as usize];
+        let grey_w = |i: usize| {
+            Region::ALL
+                .iter()
+                .filter(|r| r.is_grey())
+                .map(|r| w(i, *r))
+                .sum::<f32>()
+        };
+        let white_w = |i: usize| {
+            Region::ALL
+                .iter()
+                .filter(|r| r.is_white())
+                .map(|r| w(i, *r))
+                .sum::<f32>()
+        };
+        let medial_edge = o.xc - o.a;
+        let band_paw: Vec<f32> = (0..n)
+            .map(|i| {
+                let x = ((i % self.nx) as f64 + 0.5) * self.h;
+                if x >= medial_edge && x <= medial_edge + 2.0 / 3.0 * 2.0 * o.a {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut t_cp: Vec<f32> = (0..n)
+            .map(|i| {
+                (w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + 0.4 * w(i, Region::IIi)
+                    + 0.15 * w(i, Region::V))
+                    * band_paw[i]
+            })
+            .collect();
+        let mut t_cn: Vec<f32> = (0..n)
+            .map(|i| {
+                let (x, y) = self.cell_centre(i);
+                let d = o.cap_depth(x, y).map_or(0.0, |d| {
+                    (-((d as f32 - d_c).powi(2)) / (2.0 * width * width)).exp()
+                });
+                d * grey_w(i) * band_paw[i]
+            })
+            .collect();
+        let mut t_ad: Vec<f32> = (0..n)
+            .map(|i| {
+                (w(i, Region::I) + 0.3 * w(i, Region::IIo) + 0.8 * w(i, Region::V)) * band_paw[i]
+            })
+            .collect();
+        let mut t_ab: Vec<f32> = (0..n)
+            .map(|i| {
+                (0.3 * w(i, Region::IIi)
+                    + w(i, Region::III)
+                    + w(i, Region::IV)
+                    + 0.6 * w(i, Region::V))
+                    * band_paw[i]
+            })
+            .collect();
+        for v in [&mut t_cp, &mut t_cn, &mut t_ad, &mut t_ab] {
+            normalise_peak(v);
+        }
+        let rho_enk = (0..n)
+            .map(|i| {
+                w(i, Region::I) + w(i, Region::IIo) + w(i, Region::IIi) + 0.5 * w(i, Region::V)
+            })
+            .collect();
+        let rho_dyn = (0..n)
+            .map(|i| w(i, Region::I) + w(i, Region::IIo) + 0.5 * w(i, Region::V))
+            .collect();
+        let rho_em = t_cp.clone();
+        let rho_n = (0..n).map(grey_w).collect();
+        let mut v_5ht: Vec<f32> = (0..n)
+            .map(|i| {
+                w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + 0.5 * w(i, Region::IIi)
+                    + 0.3 * (w(i, Region::V) + w(i, Region::VI))
+            })
+            .collect();
+        let mut v_ne: Vec<f32> = (0..n)
+            .map(|i| {
+                w(i, Region::I)
+                    + w(i, Region::IIo)
+                    + w(i, Region::IIi)
+                    + w(i, Region::III)
+                    + w(i, Region::IV)
+            })
+            .collect();
+        normalise_peak(&mut v_5ht);
+        normalise_peak(&mut v_ne);
+        let (ag, aw, lg, lw) = (
+            g("alpha_grey"),
+            g("alpha_white"),
+            g("lambda_grey"),
+            g("lambda_white"),
+        );
+        let mix = |i: usize, grey: f32, white: f32| {
+            let (a, b) = (grey_w(i), white_w(i));
+            if a + b > 0.0 {
+                (a * grey + b * white) / (a + b)
+            } else {
+                0.0
+            }
+        };
+        let alpha = (0..n).map(|i| mix(i, ag, aw)).collect();
+        let lambda = (0..n).map(|i| mix(i, lg, lw)).collect();
+        Maps {
+            t_cp,
+            t_cn,
+            t_ad,
+            t_ab,
+            band_paw,
+            rho_enk,
+            rho_dyn,
+            rho_em,
+            rho_n,
+            v_5ht,
+            v_ne,
+            alpha,
+            lambda,
+        }
+    }
+
+    /// Centre of cell i in µm.
+    pub fn cell_centre(&self, i: usize) -> (f64, f64) {
+        (
+            ((i % self.nx) as f64 + 0.5) * self.h,
+            ((i / self.nx) as f64 + 0.5) * self.h,
+        )
+    }
+}
+
+/// Population presence masks (§4.3: weight ≥ 0.05 of the listed laminae) and the afferent maps
+/// seen by the columnar kernels of P and W (§4.3 "Presynaptic averaging").
+#[derive(Debug, Clone)]
+pub struct Populations {
+    /// 1 where the population is present, else 0: E (IIo–III), I (I–III), P (I), W (V).
+    pub present_e: Vec<f32>,
+    pub present_i: Vec<f32>,
+    pub present_p: Vec<f32>,
+    pub present_w: Vec<f32>,
+    /// Kernel averages of T_Cp, T_Cn, T_Aδ, T_Aβ for P (laminae I–III) and W (III–V).
+    pub t_for_p: [Vec<f32>; 4],
+    pub t_for_w: [Vec<f32>; 4],
+}
+
+impl Tissue {
+    /// Sum of the weights of `regions` in cell i.
+    pub fn weight_of(&self, i: usize, regions: &[Region]) -> f32 {
+        regions.iter().map(|r| self.weights[i][*r as usize]).sum()
+    }
+
+    /// The columnar average of `field` for a postsynaptic cell: uniform over cells within
+    /// `half_width_um` mediolaterally, weighted by the weight of `laminae` there, normalised
+    /// (§4.3). Cells whose column holds none of the laminae get 0.
+    pub fn column_average(
+        &self,
+        field: &[f32],
+        laminae: &[Region],
+        half_width_um: f64,
+    ) -> Vec<f32> {
+        let (nx, ny) = (self.nx, self.ny);
+        let reach = (half_width_um / self.h).floor() as usize;
+        // Per column x′: Σ_y w(x′, y)·f(x′, y) and Σ_y w(x′, y); the kernel spans all rows of the
+        // laminae, so the 2-D average reduces to a 1-D window over these column sums.
+        let mut num = vec![0.0f64; nx];
+        let mut den = vec![0.0f64; nx];
+        for y in 0..ny {
+            for x in 0..nx {
+                let i = y * nx + x;
+                let w = self.weight_of(i, laminae) as f64;
+                num[x] += w * field[i] as f64;
+                den[x] += w;
+            }
+        }
+        let mut out = vec![0.0f32; nx * ny];
+        for x in 0..nx {
+            let (lo, hi) = (x.saturating_sub(reach), (x + reach).min(nx - 1));
+            let (n, d): (f64, f64) =
+                (lo..=hi).fold((0.0, 0.0), |(a, b), k| (a + num[k], b + den[k]));
+            let v = if d > 0.0 { (n / d) as f32 } else { 0.0 };
+            for y in 0..ny {
+                out[y * nx + x] = v;
+            }
+        }
+        out
+    }
+
+    /// Presence masks and kernel-averaged afferent maps for the populations of §4.3.
+    pub fn populations(&self, maps: &Maps, table: &ParamTable) -> Populations {
+        let n = self.nx * self.ny;
+        let w_min = table.get("presence_weight").unwrap_or(0.05) as f32;
+        let half = table.get("column_half_width").unwrap_or(50.0);
+        let mask = |laminae: &[Region]| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    if self.weight_of(i, laminae) >= w_min {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        };
+        use Region::*;
+        let (p_lam, w_lam) = ([I, IIo, IIi, III], [III, IV, V]);
+        let ts = [&maps.t_cp, &maps.t_cn, &maps.t_ad, &maps.t_ab];
+        Populations {
+            present_e: mask(&[IIo, IIi, III]),
+            present_i: mask(&[I, IIo, IIi, III]),
+            present_p: mask(&[I]),
+            present_w: mask(&[V]),
+            t_for_p: ts.map(|t| self.column_average(t, &p_lam, half)),
+            t_for_w: ts.map(|t| self.column_average(t, &w_lam, half)),
+        }
+    }
+}

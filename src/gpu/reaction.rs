@@ -9,6 +9,7 @@ use crate::gpu::Gpu;
 use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::model::network::coefficients::PARAM_KEYS;
+use crate::model::network::state::Drugs;
 use crate::model::network::state::{Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
@@ -83,17 +84,18 @@ impl CellMap {
     }
 }
 
+/// The kernel's `Globals` (shaders/reaction.wgsl; layout checked in tests/shaders.rs).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Globals {
-    sigma_sex: f32,
-    retardation: f32,
-    n_cells: u32,
-    rvm: f32,
-    a7: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+pub struct Globals {
+    pub sigma_sex: f32,
+    pub retardation: f32,
+    pub n_cells: u32,
+    pub rvm: f32,
+    pub a7: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// What the cells of a [`ReactionCells`] are, compiled into its kernel as constants (a uniform
@@ -230,8 +232,7 @@ pub fn pack_input(i: &Input) -> [f32; INPUT_STRIDE] {
 }
 
 /// The drug occupancies in the kernel's `Drugs` order.
-fn pack_drugs(model: &Model) -> Vec<f32> {
-    let d = &model.drugs;
+pub fn pack_drugs(d: &Drugs) -> Vec<f32> {
     [
         d.nmda,
         d.mek,
@@ -408,7 +409,7 @@ impl ReactionCells {
         let globals_buf = buffer("reaction globals", std::mem::size_of::<Globals>(), none);
         gpu.queue
             .write_buffer(&globals_buf, 0, bytemuck::bytes_of(&globals));
-        let drugs = pack_drugs(model);
+        let drugs = pack_drugs(&model.drugs);
         let drugs_buf = buffer("reaction drugs", drugs.len() * 4, none);
         gpu.queue
             .write_buffer(&drugs_buf, 0, bytemuck::cast_slice(&drugs));
@@ -530,8 +531,11 @@ impl ReactionCells {
 
     /// Replaces the drug occupancies and the descending-drive switches with the model's.
     pub fn set_drugs(&mut self, gpu: &Gpu, model: &Model) {
-        gpu.queue
-            .write_buffer(&self.drugs, 0, bytemuck::cast_slice(&pack_drugs(model)));
+        gpu.queue.write_buffer(
+            &self.drugs,
+            0,
+            bytemuck::cast_slice(&pack_drugs(&model.drugs)),
+        );
         self.globals_value.rvm = model.rvm as f32;
         self.globals_value.a7 = model.a7 as f32;
         gpu.queue

@@ -23,12 +23,24 @@ use crate::grid::{Boundary, Side};
 use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
 use bytemuck::{Pod, Zeroable};
 
+/// The kernels' `DiffParams` uniform (shaders/rkl2.wgsl; layout checked in tests/shaders.rs).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct DiffParams {
-    inv_dx2: f32,
-    _pad: [f32; 3],
-    bc_value: [[f32; 4]; 16],
+pub struct DiffParams {
+    pub inv_dx2: f32,
+    pub _pad: [f32; 3],
+    pub bc_value: [[f32; 4]; 16],
+}
+
+/// One stage's `Stage` uniform (shaders/rkl2.wgsl), in its 256-byte dynamic-offset slot: μ_j, ν_j,
+/// μ̃_j·τ and γ̃_j·τ (layout checked in tests/shaders.rs).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct Stage {
+    pub mu: f32,
+    pub nu: f32,
+    pub mu_tau: f32,
+    pub gamma_tau: f32,
 }
 
 /// Dynamic uniform offsets must be multiples of this (WebGPU's minimum alignment).
@@ -399,8 +411,13 @@ fn check_stages(tau: f64, stages: u32) -> Result<(), Error> {
 fn write_stages(gpu: &Gpu, buf: &wgpu::Buffer, stages: u32, tau: f64) {
     let mut bytes = vec![0u8; (STAGE_STRIDE * stages as u64) as usize];
     for (j, c) in coefficients(stages, tau).iter().enumerate() {
-        let v = [c[0] as f32, c[1] as f32, c[2] as f32, c[3] as f32];
-        bytes[j * STAGE_STRIDE as usize..][..16].copy_from_slice(bytemuck::cast_slice(&v));
+        let v = Stage {
+            mu: c[0] as f32,
+            nu: c[1] as f32,
+            mu_tau: c[2] as f32,
+            gamma_tau: c[3] as f32,
+        };
+        bytes[j * STAGE_STRIDE as usize..][..16].copy_from_slice(bytemuck::bytes_of(&v));
     }
     gpu.queue.write_buffer(buf, 0, &bytes);
 }

@@ -6,6 +6,17 @@ use crate::gpu::reaction::{AUX_STRIDE, STATE_STRIDE};
 use crate::gpu::texture::texels_per_row;
 use crate::model::network::state::MEDIATOR_SLOTS;
 
+/// One transported species in the kernels' `species` array (shaders/transfer.wgsl; layout checked
+/// in tests/shaders.rs): clearance rate k, retardation R, pial permeability.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Species {
+    pub k: f32,
+    pub r: f32,
+    pub p_pia: f32,
+    pub _pad: f32,
+}
+
 /// One bind-group entry.
 pub fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry { binding, resource }

@@ -42,7 +42,7 @@ use crate::gpu::reaction::{
 };
 use crate::gpu::rkl2::Rkl2;
 use crate::gpu::texture::{array_view, texels_per_row};
-use crate::gpu::transfer::{entry, transfer_shader_source};
+use crate::gpu::transfer::{Species as TransferSpecies, entry, transfer_shader_source};
 use crate::model::network::Model;
 use crate::model::network::state::{Input, MEDIATOR_SLOTS, MEDIATORS, State};
 use crate::scenario::dorsal_horn::TransportScheme;
@@ -227,11 +227,16 @@ impl TissueSim {
                     });
                     let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
                     let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
-                    let species: Vec<[f32; 4]> = members
+                    let species: Vec<TransferSpecies> = members
                         .iter()
                         .map(|&m| {
                             let (k, r) = layout.clearance[m];
-                            [k, r, layout.p_pia, 0.0]
+                            TransferSpecies {
+                                k,
+                                r,
+                                p_pia: layout.p_pia,
+                                _pad: 0.0,
+                            }
                         })
                         .collect();
                     let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
@@ -288,11 +293,16 @@ impl TissueSim {
                     (pipeline("gather_implicit"), pipeline("scatter"))
                 }))
                 .clone();
-                let species: Vec<[f32; 4]> = members
+                let species: Vec<TransferSpecies> = members
                     .iter()
                     .map(|&m| {
                         let (k, r) = layout.clearance[m];
-                        [k, r, layout.p_pia, 0.0]
+                        TransferSpecies {
+                            k,
+                            r,
+                            p_pia: layout.p_pia,
+                            _pad: 0.0,
+                        }
                     })
                     .collect();
                 let species_buf = storage("transfer species", bytemuck::cast_slice(&species));

@@ -4,6 +4,9 @@
 //!
 //! The table is data, compiled into the binary; `dorsalhorn params` prints it and
 //! docs/model-parameters.md is generated from it (a test keeps the two in step).
+//!
+//! Longer than 600 lines: the table's parsing, units, ranges, edits (DORSALHORN_PARAM_SET) and its
+//! Markdown page are one owner of the parameter facts.
 
 use crate::error::ScenarioError;
 use serde::Deserialize;

@@ -2,6 +2,7 @@
 
 use crate::cli::SCENARIO_HELP;
 use dorsalhorn::error::Error;
+use dorsalhorn::model::network::state::REPORTED_MEDIATOR;
 use dorsalhorn::run::generic as controller;
 use dorsalhorn::scenario::{AnyScenario, load_any};
 use dorsalhorn::{gpu, scenario};
@@ -84,7 +85,7 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
                     r.pwt_g,
                     r.p_heat,
                     r.pwl_s,
-                    r.mean("I-II", "IL1b").unwrap_or(f64::NAN),
+                    r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(f64::NAN),
                     out_dir.display()
                 );
             }

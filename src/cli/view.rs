@@ -2,6 +2,7 @@
 
 use crate::cli::SCENARIO_HELP;
 use dorsalhorn::error::Error;
+use dorsalhorn::model::network::state::DEFAULT_VIEW_FIELDS;
 use dorsalhorn::scenario;
 use dorsalhorn::scenario::{AnyScenario, load_any};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ pub struct ViewArgs {
     pub set: Vec<String>,
     /// Fields of the panels: 1, 2 or 4 of the states and rates (`dorsalhorn check` lists
     /// them), e.g. --fields IL1b,M,ENK,r_P.
-    #[arg(long, value_delimiter = ',', default_values_t = ["IL1b".to_string(), "M".to_string(), "ENK".to_string(), "r_P".to_string()])]
+    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_VIEW_FIELDS.map(String::from))]
     pub fields: Vec<String>,
     /// viridis, magma or diverging (default: the scenario's output.colormap).
     #[arg(long)]

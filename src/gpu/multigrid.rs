@@ -1,6 +1,9 @@
 //! The GPU driver of the implicit multigrid transport (shaders/multigrid.wgsl): the level
 //! textures, the V-cycle kernels and the TR-BDF2 step. The equation, the solver and the CPU
 //! twin are in `cpu::multigrid`.
+//!
+//! Longer than 600 lines: one driver: the level textures, the V-cycle kernels and the TR-BDF2 step
+//! share every buffer.
 
 use crate::cpu::multigrid::{
     COARSEST, Geometry, Hierarchy, SpeciesCoef, TR_BDF2_A0, TR_BDF2_A1, TR_BDF2_EXTRAPOLATE,

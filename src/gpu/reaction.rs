@@ -3,14 +3,16 @@
 //! ([`CellMap`]: what it sees of the tissue, and its thresholds θ) and input. It is the reaction
 //! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
 //! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
+//!
+//! Longer than 600 lines: one kernel's driver: its buffers, packers, sub-step tables and the four
+//! entry points that share them.
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
 use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::model::network::coefficients::PARAM_KEYS;
-use crate::model::network::state::Drugs;
-use crate::model::network::state::{Input, MEDIATOR_SLOTS, N_STATES, State};
+use crate::model::network::state::{Drugs, Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
 

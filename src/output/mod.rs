@@ -2,6 +2,9 @@
 //!
 //! Every file is written to a temporary name in its final folder, flushed to disk and renamed
 //! into place, so an interrupted run never leaves a file that looks complete but is not.
+//!
+//! Longer than 600 lines: every writer shares the atomic-write and run-folder rules (claim, status,
+//! lock); keeping them together keeps those rules in one place.
 
 pub mod canvas;
 

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::gpu::Gpu;
-use crate::model::network::state::{RATE_NAMES, STATE_NAMES, field_name};
+use crate::model::network::state::{RATE_NAMES, REPORTED_MEDIATOR, STATE_NAMES, field_name};
 use crate::output;
 use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
@@ -263,7 +263,7 @@ fn run_in_claimed(
                 "P_mech {:.2}  P_heat {:.2}  IL-1β(I–II) {:.3}",
                 r.p_mech,
                 r.p_heat,
-                r.mean("I-II", "IL1b").unwrap_or(0.0)
+                r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(0.0)
             ));
             if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
                 write_snapshot(&st, &states)?;

@@ -1,5 +1,8 @@
 //! Engine scenarios (Gray–Scott, diffusion): the raw TOML form and its resolution into a
 //! validated [`Scenario`] (defaults applied, ranges checked, patches rasterised, stability).
+//!
+//! Longer than 600 lines: one format: raw types, resolution, boundary and patch rasterisation with
+//! their per-key errors.
 
 use crate::error::ScenarioError;
 use crate::grid::{Boundary, Grid, Side};

@@ -27,6 +27,9 @@
 //! * **Probes** (§4.11) evaluate the fast rates on the current state (nothing is advanced): a
 //!   first pass gives r_E and r_I everywhere, the host forms the columnar averages of §4.3, a
 //!   second pass gives r_P and r_W.
+//!
+//! Longer than 600 lines: TissueSim's construction and its Strang step work on one set of device
+//! buffers; splitting them would expose those buffers crate-wide.
 
 pub mod baseline;
 pub mod observe;

@@ -12,7 +12,7 @@ use crate::gpu::rkl2::Rkl2;
 use crate::gpu::texture::write_layer;
 use crate::grid::Grid;
 use crate::model::network::Model;
-use crate::model::network::state::{Input, STATE_NAMES, State};
+use crate::model::network::state::{ACTIVATIONS, Input, STATE_NAMES, State, slot};
 use crate::model::{Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
 use crate::scenario::dorsal_horn::TissueScenario;
@@ -271,10 +271,6 @@ pub fn baseline_scenario(spacing_um: f64) -> Result<TissueScenario, Error> {
     )?)
 }
 
-const ACTIVATIONS: [&str; 13] = [
-    "N", "pERK", "M", "P_p38", "X4", "A", "J", "Cx", "COX", "Tol", "G_EA", "E_seg", "E_sup",
-];
-
 fn state_index(name: &str) -> usize {
     STATE_NAMES
         .iter()
@@ -332,9 +328,9 @@ pub fn baseline(gpu: &Gpu, mut sim: TissueSim) -> Result<Vec<GroupCheck>, Error>
                 (near, near_what) = (1.0 - v, format!("{a} from 1"));
             }
         }
-        let k = c[state_index("K")];
-        let s = c[state_index("S_C")];
-        let r = c[state_index("rho_M")];
+        let k = c[slot::K];
+        let s = c[slot::S_C];
+        let r = c[slot::RHO_M];
         kmin = kmin.min(k);
         sc_dev = sc_dev.max((s - 1.0).abs());
         rho = rho.max(r);

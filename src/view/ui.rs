@@ -1,5 +1,8 @@
 //! The window's controls: top bar, interventions (EA, drugs, boluses, pain models), probes and
 //! their plots, keyboard shortcuts, saving the scenario and exporting probe CSVs.
+//!
+//! Longer than 600 lines: the controls are one egui screen (top bar, interventions, probes, plots);
+//! the layout code reads best in the order it draws.
 
 use super::{App, HELP, MAX_SPEED, MIN_SPEED};
 use crate::colormap::Colormap;

@@ -8,6 +8,9 @@
 //! and the check of the §8.2 reference values. Named parameters come from the parameter table;
 //! the dimensionless coefficients written inline in the §4 equations are kept inline here, each
 //! next to its equation.
+//!
+//! Longer than 600 lines: the network's fast rates and right-hand side are one equation set, kept
+//! in the order of MODEL.md §4 and of shaders/reaction.wgsl, which it mirrors.
 
 pub mod coefficients;
 pub mod protocol;

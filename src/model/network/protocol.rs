@@ -8,6 +8,9 @@ use crate::model::network::{g_dyn, g_enk, h_g};
 /// (§1.4: the EA band is the medial ⅔, overlapping the paw band).
 pub const ACUPOINTS: &[&str] = &["ST36", "SP6", "GB30", "GB34", "BL40", "BL60", "KI3"];
 
+/// The one drug key given as a concentration (nM) rather than an occupancy.
+pub const NALOXONE_NM: &str = "naloxone_nm";
+
 /// Drug names accepted in `[drugs]` (constant occupancies u ∈ [0, 1], §6), and naloxone in nM.
 pub const DRUG_KEYS: &[&str] = &[
     "nmda",

@@ -48,6 +48,53 @@ pub const STATE_NAMES: [&str; N_STATES] = [
     "pERK_exc",
 ];
 
+/// The fields `dorsalhorn run` writes when a scenario's `output.fields` is not given.
+pub const DEFAULT_OUTPUT_FIELDS: [&str; 8] =
+    ["IL1b", "TNF", "IL10", "M", "A", "ENK", "pERK", "r_P"];
+
+/// The panels `dorsalhorn view` opens with when `--fields` is not given.
+pub const DEFAULT_VIEW_FIELDS: [&str; 4] = ["IL1b", "M", "ENK", "r_P"];
+
+/// The mediator the progress line and the final report of `dorsalhorn run` quote (IL-1β).
+pub const REPORTED_MEDIATOR: &str = "IL1b";
+
+/// States that are activations or fractions in [0, 1] (the baseline check keeps them off both
+/// bounds).
+pub const ACTIVATIONS: [&str; 13] = [
+    "N", "pERK", "M", "P_p38", "X4", "A", "J", "Cx", "COX", "Tol", "G_EA", "E_seg", "E_sup",
+];
+
+/// The slot of the state `name` in [`STATE_NAMES`], at compile time (panics, also at compile
+/// time, for a name that is not a state).
+pub const fn slot_of(name: &str) -> usize {
+    let mut i = 0;
+    while i < STATE_NAMES.len() {
+        let (a, b) = (STATE_NAMES[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a state name")
+}
+
+/// Named slots of the states other modules index directly.
+pub mod slot {
+    use super::slot_of;
+    /// KCC2 (K).
+    pub const K: usize = slot_of("K");
+    /// The C-fibre synaptic strength S_C.
+    pub const S_C: usize = slot_of("S_C");
+    /// The microglial density ρ_M.
+    pub const RHO_M: usize = slot_of("rho_M");
+}
+
 /// Names of the fast quantities reported beside the states: the rates of §4.3 and the opioid
 /// occupancies of §4.5 (O_μδ tolerance-corrected).
 pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];

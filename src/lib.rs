@@ -1,17 +1,22 @@
 //! dorsalhorn: a GPU reaction–diffusion simulator of spinal dorsal-horn tissue.
 //!
-//! The library is split by domain noun: [`grid`] (cells, spacing, boundaries), [`model`]
-//! (reaction networks and the problem description), [`engine`] (GPU storage and the step
-//! kernel), [`reference`](mod@cpu::rd_step) (the plain-Rust twin of the kernel), [`scenario`] (the versioned file
-//! format), [`controller`] (the time loop with outputs and checks), [`output`] (NPY, PNG, CSV,
-//! JSON writers) and [`bench`](mod@run::bench). [`gpu`] is the one module that opens a device; everything else
-//! borrows it.
+//! Folders by domain, in layers that import only downward (docs/architecture.md; checked by
+//! tests/architecture.rs):
 //!
-//! The dorsal-horn model (MODEL.md) so far: [`params`] (the sourced parameter table),
-//! [`anatomy`] (the tissue section, its maps and the labelled figure, drawn with [`canvas`]),
-//! [`wellmixed`] (the f64 well-mixed reference of the reaction network), [`reaction_gpu`] (the
-//! same network as a per-cell GPU stage), [`rkl2`] (super-time-stepping diffusion), [`tissue`]
-//! and [`tissue_run`] (the spatial model and its scenarios) and [`view`] (the live window).
+//! ```text
+//! L6  main.rs, cli/        the command line (binary only)
+//! L5  view/, validate/     the live window; the validation suite
+//! L4  run/                 time loops: the shared dorsal-horn Stepper, `run`, the engine loop, bench
+//! L3  tissue/              the spatial model on the GPU: section, baseline, read-outs
+//! L2  gpu/, cpu/           kernel drivers (the only device owner) and their CPU twins
+//!     scenario/            the scenario formats and their front door
+//! L1  model/               what is simulated: the network (f64), protocol, anatomy; no wgpu
+//! L0  error, grid, colormap, params, interrupt, output/
+//! ```
+//!
+//! [`gpu`] is the one module that opens a device; everything else borrows it. The dorsal-horn
+//! model's parameters are in [`params`], its equations in [`model::network`], its tissue in
+//! [`model::anatomy`] and [`tissue`], its scenarios in [`scenario`].
 
 pub mod colormap;
 pub mod cpu;

@@ -46,6 +46,7 @@ fn param(edit: &'static str, says: &[&'static str]) -> Case {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "the corpus: one row per bad input")]
 fn corpus() -> Vec<Case> {
     let gs = |sets: &[&str], says: &[&'static str]| set("gray_scott", sets, 2, says);
     let dh = |sets: &[&str], says: &[&'static str]| set("cfa_sham", sets, 2, says);

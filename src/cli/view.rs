@@ -49,6 +49,10 @@ pub struct ViewArgs {
     pub screenshot: Option<PathBuf>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "checks every option of the window with its own error, in option order"
+)]
 pub fn run(args: ViewArgs) -> Result<(), Error> {
     let ViewArgs {
         scenario,

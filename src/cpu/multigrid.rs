@@ -455,7 +455,10 @@ impl MgReference {
     /// One TR-BDF2 step of the transport for one species on the fine level: Cⁿ is `c`, the
     /// source f = w·k·goal is `f`; each stage takes `cycles` V-cycles of `sweeps` sweeps
     /// (`coef` from [`step_coefficients`]).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the operator of one level: its geometry, coefficients and the three fields it reads and writes"
+    )]
     pub fn tr_bdf2_step(
         &self,
         coef: StepCoef,

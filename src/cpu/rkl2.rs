@@ -41,7 +41,7 @@ pub fn explicit_limit(max_d_over_a: f64, dx: f64, kappa_max: f64) -> f64 {
     2.0 / (8.0 * max_d_over_a / (dx * dx) + kappa_max).max(1e-300)
 }
 
-/// Plain-Rust twin of [`Rkl2`], in the same f32 arithmetic order.
+/// Plain-Rust twin of [`Rkl2`](crate::gpu::rkl2::Rkl2), in the same f32 arithmetic order.
 pub struct Rkl2Reference {
     pub problem: Problem,
     pub fields: Vec<Vec<f32>>,

@@ -170,6 +170,10 @@ impl Multigrid {
     /// Builds the hierarchy of `geo`, its textures and kernels for `ns` species; each solve
     /// takes `cycles` V-cycles of `sweeps` red–black sweeps before and after the coarse-grid
     /// correction.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates every level's textures, buffers, pipelines and bind groups in order: the whole device layout in one place"
+    )]
     pub fn new(
         gpu: &Gpu,
         geo: &Geometry,
@@ -523,7 +527,7 @@ impl Multigrid {
         &self.history
     }
 
-    /// Where [`Multigrid::encode_step`] leaves Cⁿ⁺¹: the fine level's x[0] (each solve flips
+    /// Where [`Multigrid::encode_step`] leaves Cⁿ⁺¹: the fine level's `x[0]` (each solve flips
     /// the parity once per cycle, and each stage starts from its initial guess on the other
     /// side of the one its right-hand side kernel read).
     pub fn step_solution_texture(&self) -> &wgpu::Texture {
@@ -531,7 +535,7 @@ impl Multigrid {
     }
 
     /// Records one TR-BDF2 step: the first stage's right-hand side and initial guess from Cⁿ
-    /// (the fine level's x[0]) and the history, its solve, the second stage's right-hand side,
+    /// (the fine level's `x[0]`) and the history, its solve, the second stage's right-hand side,
     /// initial guess and solve.
     pub fn encode_step(&self, pass: &mut wgpu::ComputePass) {
         let f = &self.levels[0];
@@ -649,7 +653,7 @@ impl Multigrid {
         &self.levels[0].b
     }
 
-    /// Where a solve starts from: the fine level's x[0].
+    /// Where a solve starts from: the fine level's `x[0]`.
     pub fn guess_texture(&self) -> &wgpu::Texture {
         &self.levels[0].x[0]
     }
@@ -720,7 +724,7 @@ impl Multigrid {
         )
     }
 
-    /// Records one solve (the fine level's x[0] as initial guess, its b as right-hand side).
+    /// Records one solve (the fine level's `x[0]` as initial guess, its b as right-hand side).
     pub fn encode_solve(&self, pass: &mut wgpu::ComputePass) {
         let end = self.encode_solve_from(pass, 0);
         debug_assert_eq!(end, self.final_parity());

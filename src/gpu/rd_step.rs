@@ -126,6 +126,10 @@ impl Simulation {
         Self::with_layout(gpu, problem, initial, KernelLayout::for_adapter(&gpu.info))
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates the textures, pipelines and bind groups of the step in order: the device layout in one place"
+    )]
     pub fn with_layout(
         gpu: &Gpu,
         problem: &Problem,

@@ -373,6 +373,10 @@ impl ReactionCells {
 
     /// Cells with one state and map each, in mode `mode` (the spatial model's cells are
     /// [`CellMode::Tissue`]).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates the buffers, pipelines and bind groups of the reaction stage in order: the device layout in one place"
+    )]
     pub fn with_maps(
         gpu: &Gpu,
         model: &Model,

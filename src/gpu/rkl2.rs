@@ -3,7 +3,7 @@
 //! Δt_expl = dx²/(4·max D/a) the forward-Euler limit, second order in time. It handles spatially
 //! varying D and capacity a (harmonic-mean faces) and every boundary kind of the step kernel.
 //!
-//! [`Rkl2`] runs it on the GPU (shaders/rkl2.wgsl); [`Rkl2Reference`] is its plain-Rust twin.
+//! [`Rkl2`] runs it on the GPU (shaders/rkl2.wgsl); [`Rkl2Reference`](crate::cpu::rkl2::Rkl2Reference) is its plain-Rust twin.
 //! Only the diffusion part of a [`Problem`] is used (its model and decay are ignored): reactions
 //! are split off (Strang) by the caller. A linear source and sink per cell, σ − κ·c, frozen over
 //! a step, can be added (the spatial model's lagged production and clearance, §3.2 item 4); the
@@ -104,6 +104,10 @@ pub struct Rkl2 {
 impl Rkl2 {
     /// Builds the kernels for a step τ (s) and uploads `initial` (one row-major field per
     /// species). The stage count follows from τ and the explicit limit.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates the textures, pipelines and bind groups of the RKL2 stages in order: the device layout in one place"
+    )]
     pub fn new(
         gpu: &Gpu,
         problem: &Problem,

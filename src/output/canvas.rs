@@ -74,6 +74,7 @@ impl Canvas {
 
 /// Rows of a 5 × 7 glyph, bit 4 = leftmost pixel. Lowercase letters without a glyph of their own
 /// use the capital; unknown characters draw as a box.
+#[expect(clippy::too_many_lines, reason = "the 5 × 7 font's glyph table")]
 fn glyph(c: char) -> [u8; 7] {
     const fn g(r: [u8; 7]) -> [u8; 7] {
         r

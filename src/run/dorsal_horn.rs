@@ -162,6 +162,10 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
     })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the headless run's loop with its writers (CSV, NPY, PNG, summary) in the order they happen"
+)]
 fn run_in_claimed(
     gpu: &Gpu,
     sc: &TissueScenario,

@@ -11,7 +11,7 @@ use crate::tissue::observe::{Readout, check_states, readout};
 use crate::tissue::{ProbeResponse, TissueSim};
 use std::time::Instant;
 
-/// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`] drives it to
+/// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`](crate::run::dorsal_horn::run) drives it to
 /// the end; `dorsalhorn view` drives it a few steps per frame and may add events (EA sessions,
 /// doses, a pain model) at a future time with [`Stepper::set_scenario`]. The steps depend only
 /// on the scenario, never on how they are grouped, so a viewing replays exactly in batch from

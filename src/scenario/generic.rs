@@ -238,6 +238,10 @@ impl Ctx<'_> {
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "resolves every table of the engine format with its per-key errors, in key order"
+)]
 fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { origin };
     if let Some(name) = &raw.name {
@@ -582,6 +586,10 @@ fn parse_boundary(
 }
 
 /// Rasterises one patch into `field`. `allow_gaussian` is false for diffusivity regions.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one patch shape after another with their per-key errors"
+)]
 fn apply_patch(
     cx: &Ctx,
     key: &str,

@@ -7,7 +7,7 @@
 //! * **Reaction** (shaders/reaction.wgsl): exponential-midpoint sub-steps of every
 //!   local state per cell (positivity-preserving, stable for any sub-step), with the mediators
 //!   frozen (lagged, §3.2 item 4). Each cell reads its
-//!   [`CellMap`]: the afferent termination maps of its glutamate pool and of its E and I
+//!   [`CellMap`](crate::gpu::reaction::CellMap): the afferent termination maps of its glutamate pool and of its E and I
 //!   populations, the 3 × 3-smoothed maps of its ATP pool (§2.4), the columnar-kernel maps of P
 //!   and W (§4.3), the peptide densities ρ and varicosity densities V (smoothed, §2.4), the
 //!   injury band, α_grey/α (sources are per tissue volume, divided by α) and its own thresholds θ
@@ -147,6 +147,10 @@ impl TissueSim {
     }
 
     /// [`TissueSim::new`] with the transport scheme `scheme`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "builds the model's device buffers, bind groups and transport in one place"
+    )]
     pub fn with_scheme(
         gpu: &Gpu,
         layout: Layout,
@@ -492,6 +496,10 @@ impl TissueSim {
 
     /// One Strang step of `dt` seconds, with reaction sub-steps of at most `substep` seconds,
     /// the input at each sub-step's midpoint from `input_at(t)`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the phases of one Strang step in the order they run, with their profiling"
+    )]
     pub fn step(
         &mut self,
         gpu: &Gpu,

@@ -74,7 +74,7 @@ pub struct Layout {
     pub tissue: Tissue,
     pub maps: Maps,
     pub pops: Populations,
-    /// Per cell; θ is filled in by [`TissueSim::calibrate`].
+    /// Per cell; θ is filled in by [`TissueSim::calibrate`](crate::tissue::TissueSim::calibrate).
     pub cell_maps: Vec<CellMap>,
     pub active: Vec<bool>,
     /// Per cell: pial faces / (α·h) (1/µm), 0 away from the pia.
@@ -134,6 +134,10 @@ pub fn smooth3(field: &[f32], active: &[bool], nx: usize, ny: usize) -> Vec<f32>
 
 impl Layout {
     /// Rasterises the section of `animal` at `spacing_um` and derives every map.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one map or coefficient per paragraph of MODEL.md §1–§2, in the spec's order"
+    )]
     pub fn new(
         table: &ParamTable,
         animal: Animal,

@@ -168,6 +168,10 @@ pub fn run(
     })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the suite's run: the arm pool, progress, evaluation and the report files, in order"
+)]
 fn run_in_claimed(
     gpu: &Gpu,
     findings: &[Finding],

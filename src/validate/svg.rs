@@ -118,6 +118,7 @@ fn collect_measure(p: &mut Vec<Panel>, m: &Measure) {
 }
 
 /// The figure of one finding.
+#[expect(clippy::too_many_lines, reason = "one SVG figure from top to bottom")]
 pub fn figure(f: &Finding, runs: &Runs) -> String {
     let mut panels: Vec<Panel> = Vec::new();
     for c in &f.checks {

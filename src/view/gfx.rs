@@ -96,6 +96,10 @@ pub(crate) fn prepare_overlays(ui: &mut UiState, g: &Geometry) {
     ui.region_labels = labels;
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one frame's drawing from top to bottom"
+)]
 fn render(
     gfx: &mut Gfx,
     jobs: &[egui::ClippedPrimitive],

@@ -1,7 +1,7 @@
 //! `dorsalhorn view`: the live window on a dorsal-horn scenario.
 //!
 //! Two threads. The simulation thread opens its own GPU device, settles the baseline and owns a
-//! [`Stepper`]; it takes the scenario's transport steps when asked. The window thread draws with
+//! [`Stepper`](crate::run::stepper::Stepper); it takes the scenario's transport steps when asked. The window thread draws with
 //! egui at the display's rate and asks each frame for more model time (speed × frame time), so
 //! the window never waits on the simulation and the steps never depend on the frame rate: they
 //! are exactly those of `dorsalhorn run`. Interventions from the panel (EA, drugs, a pain model,

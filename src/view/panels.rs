@@ -126,7 +126,14 @@ impl App {
     }
 
     /// Draws panel `k` into `cell`; returns the grid cell clicked, if any.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a panel needs its rectangle, field, range, colormap, geometry and probes"
+    )]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one field panel's drawing (image, colorbar, ticks, outlines, probes) from top to bottom"
+    )]
     pub(super) fn panel(
         &mut self,
         ui: &mut egui::Ui,

@@ -364,6 +364,7 @@ impl App {
         }
     }
 
+    #[expect(clippy::too_many_lines, reason = "one egui side panel in screen order")]
     pub(super) fn controls(&mut self, ui: &mut egui::Ui) {
         ui.heading("Playback");
         ui.horizontal(|ui| {

@@ -1,5 +1,8 @@
 //! Shared helpers for the integration tests: one GPU per test binary, problem builders.
-#![allow(dead_code)] // each test binary uses a different subset of these helpers
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of these helpers"
+)]
 
 use dorsalhorn::gpu::Gpu;
 use dorsalhorn::grid::Grid;

@@ -83,6 +83,10 @@ impl Outline {
 
 impl Tissue {
     /// The maps of §1.4–1.7 and §2.2 for this grid (decisions in docs/model.md).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one map per paragraph of MODEL.md §1.4–§2.2, in the spec's order"
+    )]
     pub fn maps(&self, table: &ParamTable) -> Maps {
         let n = self.nx * self.ny;
         let o = &self.outline;

@@ -142,6 +142,10 @@ impl Model {
     }
 
     /// The T0/T1 solve of §3.2 item 2 for state `s` and input `inp`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the fast rates of MODEL.md §4.3–§4.5 in the spec's order, mirrored line by line in shaders/reaction.wgsl"
+    )]
     pub fn fast(&self, s: &State, inp: &Input) -> Fast {
         let pr = &self.pr;
         let d = &self.drugs;
@@ -301,6 +305,10 @@ impl Model {
     }
 
     /// Time derivatives of every dynamic state (s⁻¹ per unit), given the fast solve.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one equation per state in the order of MODEL.md §4, mirrored line by line in shaders/reaction.wgsl"
+    )]
     pub fn rhs(&self, s: &State, inp: &Input, f: &Fast) -> [f64; N_STATES] {
         let pr = &self.pr;
         let d = &self.drugs;

@@ -1,4 +1,4 @@
-// Geometric multigrid for the backward-Euler transport step (src/multigrid.rs, whose
+// Geometric multigrid for the backward-Euler transport step (src/cpu/multigrid.rs, whose
 // `MgReference` is the plain-Rust twin of these kernels): per species s and unit area,
 //
 //   (m_s·w + p·F + D_s·S)·x_i − D_s·Σ_f G_f·x_nb(f) = b_i
@@ -6,11 +6,11 @@
 // on one level of the hierarchy. Every species shares the level's geometry texture `geom`
 // (layers: 0 east-face conductance G_x, 1 south-face conductance G_y, 2 mass weight w, 3 Robin
 // weight F, 4 conductance sum S), so an invocation loads it once and applies it to all NS
-// species (unrolled by the template blocks of src/engine.rs; `{s}` is the species). Cells pack
+// species (unrolled by the template blocks of src/gpu/shader.rs; `{s}` is the species). Cells pack
 // four to an rgba32float texel along x, one layer per species. Cells with w = 0 are outside the
 // domain: their row is empty and their value is left as it is.
 //
-// Kernels (one dispatch each; the host records the V-cycle, src/multigrid.rs):
+// Kernels (one dispatch each; the host records the V-cycle, src/gpu/multigrid.rs):
 //   mg_smooth    red–black Gauss–Seidel half-sweep of colour `L.colour` (ta = x, tb = b → out1)
 //   mg_restrict  the coarse right-hand side: the residual r = b − A·x averaged over 2 × 2 cells
 //                (ta = the fine x, tb = the fine b → out1 = coarse b, out2 = coarse x = 0),
@@ -23,7 +23,7 @@
 //   mg_rhs_bdf2  that of its second stage (ta = C*, tb = history → out1 = b, out2 = its initial
 //                guess): (R/c)·w·(a1·C* − a0·Cⁿ) + f; C* + ((1 − γ)/γ)·(C* − Cⁿ)
 // where the history texture holds Cⁿ in layers 0..NS, the source f = w·k·goal in layers
-// NS..2NS and the previous step's Cⁿ⁻¹ in layers 2NS..3NS (src/multigrid.rs documents the
+// NS..2NS and the previous step's Cⁿ⁻¹ in layers 2NS..3NS (src/cpu/multigrid.rs documents the
 // scheme). A generated header gives NS and WG_X.
 
 struct Lvl {

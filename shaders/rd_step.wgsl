@@ -1,11 +1,11 @@
-// One explicit reaction–diffusion step on a packed field (see src/engine.rs for the layout).
+// One explicit reaction–diffusion step on a packed field (see src/gpu/rd_step.rs and src/gpu/texture.rs for the layout).
 //
 // Storage: every species is one layer of an rgba32float 2D texture array; texel (X, y) holds the
 // four cells x = 4X .. 4X+3 of row y, so one texture fetch brings four cells (the fastest layout
 // on lavapipe, and coalesced 16-byte loads on real GPUs). Each invocation owns one texel column
 // and walks ROWS consecutive rows, reusing the rows above and below it from registers.
 //
-// This file is completed at pipeline build time (src/engine.rs, `step_shader_source`): a
+// This file is completed at pipeline build time (src/gpu/rd_step.rs, `step_shader_source`): a
 // generated header defines the constants NS (species), ROWS, WG_X, VARIABLE_D, the grid size
 // NX, NY, NTX (texels per row) and the boundary kinds BC_X_MIN, BC_X_MAX, BC_Y_MIN, BC_Y_MAX
 // (BC_NO_FLUX, BC_PERIODIC or BC_FIXED), so that the compiler folds away the boundary rules

@@ -1,20 +1,20 @@
 // The local reaction system of the dorsal-horn model (MODEL.md §4) on the GPU, one invocation per
 // cell: the T0/T1 fast solve and the derivatives of every local state, advanced by classical RK4
 // (one step per dispatch) or by runs of exponential-midpoint sub-steps (one run per dispatch,
-// the spatial model's scheme). A port of src/wellmixed.rs (`Model::fast`, `Model::rhs`, `Model::step`)
+// the spatial model's scheme). A port of src/model/network/mod.rs (`Model::fast`, `Model::rhs`, `Model::step`)
 // in f32, compared against that f64 reference in tests/reaction_gpu.rs.
 //
-// A generated header (src/reaction_gpu.rs) defines `struct Params` with one f32 field per key of
-// the parameter table that the model uses (SI units), in the order of `wellmixed::PARAM_KEYS`.
+// A generated header (src/gpu/reaction.rs) defines `struct Params` with one f32 field per key of
+// the parameter table that the model uses (SI units), in the order of `model::network::coefficients::PARAM_KEYS`.
 // Per cell: state (36 floats, the 34 states of `State::to_array` then the r_I, r_E warm starts),
 // a map (36 floats, `CellMap`: the afferent, peptide and varicosity maps the cell sees, its
 // α_grey/α and its calibrated thresholds θ) and an input (20 floats, the fields of
-// `wellmixed::Input`: per cell, or one broadcast input per sub-step in the spatial model).
+// `model::network::state::Input`: per cell, or one broadcast input per sub-step in the spatial model).
 // A well-mixed compartment is the special case of the §8.2 conventions (`CellMap::well_mixed`).
 //
 // The generated header also sets BROADCAST (every cell reads the sub-step's input, else its own)
-// and TRANSPORT (src/reaction_gpu.rs, `CellMode`).
-// Spatial model (src/tissue.rs): with TRANSPORT the 14 diffusing mediators are frozen in
+// and TRANSPORT (src/gpu/reaction.rs, `CellMode`).
+// Spatial model (src/tissue/mod.rs): with TRANSPORT the 14 diffusing mediators are frozen in
 // the reaction step (the transport step relaxes them toward the goals `exp_step` writes after the
 // first half of a Strang step, with diffusion); the projection populations P and W, which feed no state,
 // are evaluated by `evaluate_rates` with the columnar averages of r_E and r_I (§4.3).
@@ -460,10 +460,10 @@ fn exp_midpoint(y: array<f32, 36>, inp: Input, m: CellMap, dt: f32) -> array<f32
 }
 
 // `T.count` exponential-midpoint sub-steps of `T.dt` in one dispatch (the spatial model's
-// reaction stage, src/tissue.rs): the state stays in registers between sub-steps, so it is read
+// reaction stage, src/tissue/mod.rs): the state stays in registers between sub-steps, so it is read
 // and written once per run instead of once per sub-step. With `goals`, the run ends by writing
 // the mediators' goals at the next input (`exp_step_goals`). Every array index is a constant
-// after the template expansion (src/reaction_gpu.rs), and the code is branch-free where it can
+// after the template expansion (src/gpu/reaction.rs), and the code is branch-free where it can
 // be: a dynamically indexed private array lives in scratch memory, and on lavapipe each `if`
 // costs its body whether taken or not (BENCHMARKS.md).
 fn exp_run(cell: u32, goals: bool) {
@@ -614,7 +614,7 @@ fn inverse_logistic(r: f32, rmax: f32) -> f32 {
 
 // Calibrated thresholds θ_I, θ_E, θ_P, θ_W of this cell at the current state and input (§4.3:
 // the rates equal the targets; P and W see the targets of E and I through their columns), into
-// `rates`. The same fixed-point pinning as `wellmixed::Model::calibrate`.
+// `rates`. The same fixed-point pinning as `model::network::Model::calibrate`.
 @compute @workgroup_size(64, 1, 1)
 fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;

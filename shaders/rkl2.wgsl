@@ -11,8 +11,8 @@
 // Two entry points: `apply_operator` writes L(src) (used once per step for L(Y_0)); `stage` writes
 // Y_j from src = Y_{j−1}, prev2 = Y_{j−2}, y0 = Y_0 and ly0 = L(Y_0), with the stage's
 // coefficients from `S` (a dynamic-offset uniform, one entry per stage). Species are unrolled
-// by the template blocks of src/engine.rs; the generated header provides NS, WG_X, NX, NY, NTX
-// and the boundary kinds. Stencil helpers: shaders/stencil.wgsl. CPU twin: src/rkl2.rs.
+// by the template blocks of src/gpu/shader.rs; the generated header provides NS, WG_X, NX, NY, NTX
+// and the boundary kinds. Stencil helpers: shaders/stencil.wgsl. CPU twin: src/cpu/rkl2.rs.
 
 struct DiffParams {
     inv_dx2: f32,

@@ -1,12 +1,12 @@
 // Moves the 14 diffusing mediators between the reaction stage's cell-major state buffer
 // (STRIDE floats per cell) and the transport step's packed texture array (one layer per
 // mediator, 4 cells per texel). For the RKL2 transport `gather` builds the linear term
-// (src/tissue.rs)
+// (src/tissue/mod.rs; driver src/gpu/transfer.rs)
 //
 //   σ_s = k_s·goal_s / R_s,   κ_s = (k_s + P_pia·g_pia) / R_s
 //
 // and for the implicit transport `gather_implicit` the initial guess and history of the TR-BDF2
-// step of src/multigrid.rs: Cⁿ and the source f_s = α·k_s·goal_s (α per cell, 0 outside the
+// step of src/gpu/multigrid.rs: Cⁿ and the source f_s = α·k_s·goal_s (α per cell, 0 outside the
 // cord),
 // with goal_s the production goal the reaction stage wrote into aux, k_s the clearance, R_s the
 // GAG retardation and g_pia = (pial faces)/(α·h) the Robin exchange of a pial cell with a CSF at
@@ -89,7 +89,7 @@ fn texel_cells(X: u32, y: u32) -> vec4<u32> {
 // quads 0..5 of a cell's state; their goals in aux quads 0..3), read as vec4: on lavapipe each
 // storage access whose address differs per invocation is a loop over the SIMD lanes, so a
 // cell's six state quads and four goal quads cost what 10 scalars do, against 28 one by one.
-// Lanes and species are unrolled (`@each_species`, src/engine.rs).
+// Lanes and species are unrolled (`@each_species`, src/gpu/shader.rs).
 @group(0) @binding(11) var<storage, read> state_quads: array<vec4<f32>>;
 @group(0) @binding(12) var<storage, read> aux_quads: array<vec4<f32>>;
 

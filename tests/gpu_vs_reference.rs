@@ -1,4 +1,4 @@
-//! The GPU step kernel against its plain-Rust twin (src/reference.rs).
+//! The GPU step kernel against its plain-Rust twin (src/cpu/rd_step.rs).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The implicit transport (src/multigrid.rs, shaders/multigrid.wgsl): the GPU kernels against
+//! The implicit transport (src/gpu/multigrid.rs, src/cpu/multigrid.rs, shaders/multigrid.wgsl): the GPU kernels against
 //! the plain-Rust twin on the real tissue geometry, the V-cycle's convergence, and TR-BDF2
 //! against closed forms far beyond the explicit limit: the heat kernel with its second order in
 //! time, the K0 steady profile around a point source with clearance, and the mass balance.

@@ -1,5 +1,5 @@
 //! The GPU reaction stage (shaders/reaction.wgsl) against the independent f64
-//! well-mixed reference (src/wellmixed.rs): cells in different physiological states and inputs
+//! well-mixed reference (src/model/network/): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The spatial dorsal-horn model (src/tissue.rs, src/tissue_run.rs): a uniform tissue against the
+//! The spatial dorsal-horn model (src/tissue/, src/run/): a uniform tissue against the
 //! f64 well-mixed reference, the §8.1 baseline in every cell, the K0 steady profile of the
 //! transport, quasi-steady peptides against a fully resolved run, convergence under Δt halving,
 //! and the shipped scenarios (CFA with 2 Hz EA against its sham twin). Coarse grids (40 µm)

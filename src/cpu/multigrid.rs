@@ -5,7 +5,7 @@
 //!
 //! # The equation
 //!
-//! Every mediator s of the spatial model obeys (src/tissue.rs, MODEL.md §2)
+//! Every mediator s of the spatial model obeys (src/tissue/, MODEL.md §2)
 //!
 //! ```text
 //!   α·R_s ∂C/∂t = D*_s ∇·(g ∇C) + α·k_s·(goal − C) − P_pia·F·C
@@ -42,7 +42,7 @@
 /// Coarsening stops once neither side of a level exceeds this many cells (the coarsest level,
 /// at most 64 cells, is solved exactly).
 pub const COARSEST: usize = 12;
-/// V-cycles per solve of the spatial model's transport step (src/tissue.rs).
+/// V-cycles per solve of the spatial model's transport step (src/tissue/mod.rs).
 pub const CYCLES: u32 = 1;
 /// Red–black sweeps before and after the coarse-grid correction.
 pub const SWEEPS: u32 = 1;

@@ -1,8 +1,8 @@
 //! The dorsal-horn model's local reaction system on the GPU (shaders/reaction.wgsl):
 //! one invocation per cell, one RK4 step per dispatch, each cell with its own state, map
 //! ([`CellMap`]: what it sees of the tissue, and its thresholds θ) and input. It is the reaction
-//! stage of the spatial model (src/tissue.rs), checked cell by cell against the f64 well-mixed
-//! reference (src/wellmixed.rs) in tests/reaction_gpu.rs.
+//! stage of the spatial model (src/tissue/mod.rs), checked cell by cell against the f64 well-mixed
+//! reference (src/model/network/) in tests/reaction_gpu.rs.
 //!
 //! Longer than 600 lines: one kernel's driver: its buffers, packers, sub-step tables and the four
 //! entry points that share them.
@@ -168,7 +168,7 @@ pub enum Kernel {
 pub fn shader_source(mode: CellMode) -> String {
     let tissue = mode == CellMode::Tissue;
     let mut s = format!(
-        "// The cells' mode (src/reaction_gpu.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
+        "// The cells' mode (src/gpu/reaction.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
          const TRANSPORT: bool = {tissue};\n\nstruct Params {{\n"
     );
     for k in PARAM_KEYS {

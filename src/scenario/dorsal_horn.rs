@@ -739,11 +739,11 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportScheme {
-    /// Backward Euler solved by multigrid (src/multigrid.rs): all 14 mediators in one solve of
+    /// Backward Euler solved by multigrid (src/gpu/multigrid.rs): all 14 mediators in one solve of
     /// a fixed number of V-cycles, whatever the step. The default.
     #[default]
     Implicit,
-    /// RKL2 super-time-stepping (src/rkl2.rs) in two groups: the stage count grows with
+    /// RKL2 super-time-stepping (src/gpu/rkl2.rs) in two groups: the stage count grows with
     /// √(Δt·D/h²). Kept as the reference the implicit scheme is tested against.
     Rkl2,
 }

@@ -1,5 +1,5 @@
 //! The spatial dorsal-horn model (MODEL.md §1–§4 on the tissue grid): the reaction stage of
-//! src/reaction_gpu.rs in every cell of the section, coupled to the transport of the 14 diffusing
+//! src/gpu/reaction.rs in every cell of the section, coupled to the transport of the 14 diffusing
 //! mediators by Strang splitting (§3.2 item 5):
 //!
 //!   reaction(Δt/2) → goals → transport(Δt) → reaction(Δt/2)
@@ -12,7 +12,7 @@
 //!   and W (§4.3), the peptide densities ρ and varicosity densities V (smoothed, §2.4), the
 //!   injury band, α_grey/α (sources are per tissue volume, divided by α) and its own thresholds θ
 //!   (§4.3, calibrated per cell so that every grey cell has the target rates at baseline).
-//! * **Transport** (src/rkl2.rs): RKL2 super-time-stepping of
+//! * **Transport** (src/gpu/multigrid.rs by default, src/gpu/rkl2.rs as the reference): RKL2 super-time-stepping of
 //!   α·R·∂C/∂t = ∇·(α·D*·∇C) + α·k·(goal − C) − α·P_pia·g_pia·C (the Robin pial loss), i.e. per
 //!   mediator the operator L(C) = ∇·(αD*∇C)/(αR) + σ − κ·C with σ = k·goal/R and
 //!   κ = (k + P_pia·g_pia)/R, where goal is the production goal of §4.0's L convention evaluated at the midpoint of the

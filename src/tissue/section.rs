@@ -316,7 +316,7 @@ impl Layout {
             .fold(0.0, f64::max)
     }
 
-    /// The transport geometry every mediator shares (src/multigrid.rs): g = α·(λ_grey/λ)²,
+    /// The transport geometry every mediator shares (src/cpu/multigrid.rs): g = α·(λ_grey/λ)²,
     /// w = α and F = pial faces/h in the cord, 0 outside.
     pub fn transport_geometry(&self) -> Geometry {
         let n = self.cells();

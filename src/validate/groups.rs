@@ -161,7 +161,7 @@ pub fn k0_profile_deviation(gpu: &Gpu) -> Result<f64, Error> {
 }
 
 /// [`k0_profile_deviation`] for the implicit transport (TR-BDF2 solved by multigrid,
-/// src/multigrid.rs): the same grid, source and clearance, 60 steps of 200 s.
+/// src/gpu/multigrid.rs): the same grid, source and clearance, 60 steps of 200 s.
 pub fn k0_profile_deviation_implicit(gpu: &Gpu) -> Result<f64, Error> {
     use crate::cpu::multigrid::Geometry;
     use crate::cpu::multigrid::TransportCoef;

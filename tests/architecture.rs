@@ -306,3 +306,46 @@ fn the_readme_code_map_names_every_source_file() {
         );
     }
 }
+
+/// Every `§N.M` the code or a kernel cites has a heading `### §N.M …` in docs/model.md, which
+/// carries the equations as implemented under MODEL.md's section numbers.
+#[test]
+fn every_section_reference_resolves_in_docs_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/model.md")).unwrap();
+    let headings: BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("### §"))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|n| n.to_string())
+        .collect();
+    let mut texts: Vec<(String, String)> = sources();
+    for e in std::fs::read_dir(root.join("shaders")).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "wgsl") {
+            texts.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    let mut cited = 0;
+    for (path, text) in texts {
+        for (i, _) in text.match_indices('§') {
+            let num: String = text[i + '§'.len_utf8()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let num = num.trim_end_matches('.');
+            if num.is_empty() {
+                continue;
+            }
+            cited += 1;
+            assert!(
+                headings.contains(num),
+                "{path} cites §{num}, which has no heading \"### §{num} …\" in docs/model.md"
+            );
+        }
+    }
+    assert!(cited > 100, "only {cited} § references found");
+}

@@ -296,14 +296,14 @@ fn quasi_steady_peptides_match_a_resolved_run() {
             .unwrap();
     }
     let start = snapshot(&sim);
-    let t0 = sim.time_s;
+    let t0 = sim.time_s();
     for _ in 0..6 {
         sim.step(gpu(), 600.0, 150.0, &|t| m.protocol_input(&pr, t).0)
             .unwrap();
     }
     let coarse = sim.read_states(gpu()).unwrap();
     sim.write_states(gpu(), &start);
-    sim.time_s = t0;
+    sim.rewind_clock(t0);
     for _ in 0..360 {
         sim.step(gpu(), 10.0, 5.0, &|t| m.protocol_input(&pr, t).0)
             .unwrap();
@@ -345,7 +345,7 @@ fn converges_under_step_halving() {
     let mut runs = Vec::new();
     for dt in [2400.0, 1200.0, 600.0, 300.0] {
         sim.write_states(gpu(), &start);
-        sim.time_s = 0.0;
+        sim.rewind_clock(0.0);
         let steps = (8.0 * 3600.0 / dt) as usize;
         for _ in 0..steps {
             sim.step(gpu(), dt, dt / 4.0, &|t| m.protocol_input(&pr, t).0)

@@ -140,7 +140,7 @@ fn a_viewing_with_interventions_and_a_reset_replays_exactly_in_batch() {
     let mut sim = view.into_sim();
     let rows: &[[f32; STATE_STRIDE]] = bytemuck::cast_slice(&base);
     sim.write_states(gpu, rows);
-    sim.time_s = 0.0;
+    sim.rewind_clock(0.0);
     let mut again = Stepper::from_baseline(gpu, sc, sim).unwrap();
     plain(gpu, &mut again);
     assert_eq!(

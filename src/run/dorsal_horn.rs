@@ -222,13 +222,13 @@ fn run_in_claimed(
             return Ok(());
         };
         let sim = &st.sim;
-        let input = st.model().protocol_input(&sc.protocol, sim.time_s).0;
+        let input = st.model().protocol_input(&sc.protocol, sim.time_s()).0;
         let rates = if sc.fields.iter().any(|&f| f >= STATE_NAMES.len()) {
             Some(sim.rates(gpu, &input)?)
         } else {
             None
         };
-        let minutes = (sim.time_s / 60.0).round() as u64;
+        let minutes = (sim.time_s() / 60.0).round() as u64;
         for &f in &sc.fields {
             let masked = field_values(sim, states, rates.as_ref(), input.naloxone_nm, f);
             let stem = format!("{}_t{minutes:06}min", field_name(f));
@@ -294,7 +294,7 @@ fn run_in_claimed(
     }
     profile.dispatches = sim.dispatches;
     profile.dispatches_per_transport_step =
-        profile.dispatches as f64 / sim.transport_steps.max(1) as f64;
+        profile.dispatches as f64 / sim.transport_steps().max(1) as f64;
     let started = Instant::now();
     let mut summary = TissueSummary {
         completed: true,
@@ -306,10 +306,10 @@ fn run_in_claimed(
         grid: [nx, ny],
         spacing_um: sc.spacing_um,
         active_cells: sim.layout.active.iter().filter(|a| **a).count(),
-        simulated_days: sim.time_s / 86400.0,
+        simulated_days: sim.time_s() / 86400.0,
         wall_time_s: start.elapsed().as_secs_f64(),
-        transport_steps: sim.transport_steps,
-        reaction_substeps: sim.reaction_substeps,
+        transport_steps: sim.transport_steps(),
+        reaction_substeps: sim.reaction_substeps(),
         stencil_passes: sim.stencil_passes,
         explicit_stencil_passes: sim.explicit_passes,
         naive_probe: st.naive,

@@ -108,7 +108,7 @@ impl Stepper {
         m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
         self.sim.set_model(gpu, &m);
         self.model = m;
-        self.cuts = cuts_after(&self.sc, self.sim.time_s);
+        self.cuts = cuts_after(&self.sc, self.sim.time_s());
     }
 
     /// Replaces the scenario mid-run, e.g. with an event added by the viewer. The tissue and
@@ -127,7 +127,7 @@ impl Stepper {
 
     /// The model time (s).
     pub fn time_s(&self) -> f64 {
-        self.sim.time_s
+        self.sim.time_s()
     }
 
     /// Whether the scenario's end has been reached.
@@ -145,12 +145,12 @@ impl Stepper {
     /// Stops with [`Error::Interrupted`] before the step when Ctrl-C or SIGTERM asked for it
     /// (src/interrupt.rs; only `run` and `validate` install the handler).
     pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>, Error> {
-        crate::interrupt::check(self.sim.time_s)?;
+        crate::interrupt::check(self.sim.time_s())?;
         let Some(&cut) = self.cuts.first() else {
             return Ok(None);
         };
         let sc = &self.sc;
-        let t0 = self.sim.time_s;
+        let t0 = self.sim.time_s();
         if t0 < cut - 1e-6 {
             let dt = step_at(sc, t0).min(cut - t0);
             let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
@@ -164,10 +164,10 @@ impl Stepper {
             self.sim
                 .step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
         }
-        if self.sim.time_s < cut - 1e-6 {
+        if self.sim.time_s() < cut - 1e-6 {
             return Ok(None);
         }
-        self.sim.time_s = cut;
+        self.sim.rewind_clock(cut);
         self.cuts.remove(0);
         if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 {
             let started = Instant::now();

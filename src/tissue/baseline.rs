@@ -102,7 +102,7 @@ pub(crate) fn settle(
             sim.calibrate(gpu, &base)?;
         }
     }
-    sim.time_s = 0.0;
+    sim.rewind_clock(0.0);
     Ok(())
 }
 
@@ -153,7 +153,7 @@ pub fn steady_state(
         worst_state: 0,
         worst_cell: 0,
     };
-    let start = sim.time_s;
+    let start = sim.time_s();
     while report.steps < STEADY_MAX_STEPS {
         sim.step(gpu, dt, dt / 2.0, &|_| *input)?;
         let after = sim.read_states(gpu)?;
@@ -200,7 +200,7 @@ pub fn steady_state(
         }
         dt = (2.0 * dt).min(STEADY_MAX_S);
     }
-    sim.time_s = start;
+    sim.rewind_clock(start);
     Ok(report)
 }
 

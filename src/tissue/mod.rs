@@ -75,10 +75,12 @@ pub struct TissueSim {
     reaction: ReactionCells,
     transport: Transport,
     scheme: TransportScheme,
-    pub time_s: f64,
+    /// Model time (s): written only by this type's methods (`step`, `arrive_at`,
+    /// `rewind_clock`, `reset_clock`).
+    time_s: f64,
     /// Transport steps and reaction sub-steps taken.
-    pub transport_steps: u64,
-    pub reaction_substeps: u64,
+    transport_steps: u64,
+    reaction_substeps: u64,
     /// Species-stencil passes of the transport so far (Σ stages × species per group), and what
     /// forward Euler at each group's stability limit would have needed for the same time.
     pub stencil_passes: u64,
@@ -641,6 +643,33 @@ impl TissueSim {
     /// its baseline was just settled or restored, so that both give the same bits.
     pub fn forget_history(&mut self) {
         self.previous_dt = None;
+    }
+
+    /// Model time (s).
+    pub fn time_s(&self) -> f64 {
+        self.time_s
+    }
+
+    /// Transport steps taken since the clock was last reset.
+    pub fn transport_steps(&self) -> u64 {
+        self.transport_steps
+    }
+
+    /// Reaction sub-steps taken since the clock was last reset.
+    pub fn reaction_substeps(&self) -> u64 {
+        self.reaction_substeps
+    }
+
+    /// Takes a cut's time exactly once the steps' float sum has reached it (within 1 µs), so
+    /// that output times are the scheduled ones.
+    pub fn arrive_at(&mut self, cut: f64) {
+        self.time_s = cut;
+    }
+
+    /// Sets the model time without touching the counters: settling runs before t = 0, and the
+    /// steady-state search restores the time it started from.
+    pub fn rewind_clock(&mut self, t: f64) {
+        self.time_s = t;
     }
 
     /// Sets the clock to 0 and the step, pass and dispatch counters to zero (a run starts at

@@ -52,8 +52,8 @@ pub fn check_states(sim: &TissueSim, states: &[f32]) -> Result<(), BlowUp> {
                     value: v,
                     x: i % nx,
                     y: i / nx,
-                    step: sim.transport_steps,
-                    time_s: sim.time_s,
+                    step: sim.transport_steps(),
+                    time_s: sim.time_s(),
                     hint: "This should not happen with the positivity-preserving reaction step \
                            and clipped transport: please report it with the scenario file. \
                            Smaller time.step_min or time.reaction_substep_s may avoid it."
@@ -74,7 +74,7 @@ pub fn readout(
     states: &[f32],
 ) -> Result<Readout, Error> {
     let pr = &sim.model.pr;
-    let inp = sim.model.protocol_input(&sc.protocol, sim.time_s).0;
+    let inp = sim.model.protocol_input(&sc.protocol, sim.time_s()).0;
     let ((p_mech, p_heat, p_spont), ongoing) = indices_and_rates(gpu, sim, sc, naive)?;
     let eta = pr.eta_behaviour;
     let rates = match ongoing {
@@ -114,7 +114,7 @@ pub fn readout(
         })
         .collect();
     Ok(Readout {
-        time_s: sim.time_s,
+        time_s: sim.time_s(),
         p_mech,
         p_heat,
         p_spont,
@@ -147,7 +147,7 @@ fn indices_and_rates(
     naive: &ProbeResponse,
 ) -> Result<(PainIndices, Option<crate::tissue::Rates>), Error> {
     let m = &sim.model;
-    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s);
+    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s());
     let (probe, ongoing) = sim.probe_with_rates(gpu, &inp, gain)?;
     let r0 = m.pr.R0 * sim.probe_area_um2();
     let indices = (

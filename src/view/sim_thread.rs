@@ -100,7 +100,7 @@ impl SimThread {
         let gpu = &self.gpu;
         let sim = &st.sim;
         let states = sim.read_states(gpu)?;
-        let input = st.model().protocol_input(&st.sc.protocol, sim.time_s).0;
+        let input = st.model().protocol_input(&st.sc.protocol, sim.time_s()).0;
         let rates = sim.rates(gpu, &input)?;
         let (p_mech, p_heat, _) =
             crate::tissue::observe::pain_indices(gpu, sim, &st.sc, &st.naive)?;
@@ -130,7 +130,7 @@ impl SimThread {
                 )
             })
             .collect();
-        let t = sim.time_s;
+        let t = sim.time_s();
         Ok(Snapshot {
             time_s: t,
             steps: self.steps,

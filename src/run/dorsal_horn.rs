@@ -9,6 +9,7 @@ use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::ProbeResponse;
 use crate::tissue::baseline::{BaselineCache, prepare_baseline};
+use crate::tissue::observe::Observation;
 use crate::tissue::observe::{Readout, field_values};
 use crate::tissue::section::REPORT_REGIONS;
 use serde::Serialize;
@@ -217,20 +218,14 @@ fn run_in_claimed(
     let mut next_snapshot = 0.0;
     let nx = st.sim.layout.tissue.nx;
     let ny = st.sim.layout.tissue.ny;
-    let write_snapshot = |st: &Stepper, states: &[f32]| -> Result<(), Error> {
+    let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<(), Error> {
         let Some(dir) = &opts.out_dir else {
             return Ok(());
         };
         let sim = &st.sim;
-        let input = st.model().protocol_input(&sc.protocol, sim.time_s()).0;
-        let rates = if sc.fields.iter().any(|&f| f >= STATE_NAMES.len()) {
-            Some(sim.rates(gpu, &input)?)
-        } else {
-            None
-        };
         let minutes = (sim.time_s() / 60.0).round() as u64;
         for &f in &sc.fields {
-            let masked = field_values(sim, states, rates.as_ref(), input.naloxone_nm, f);
+            let masked = field_values(sim, &obs.states, Some(&obs.rates), obs.input.naloxone_nm, f);
             let stem = format!("{}_t{minutes:06}min", field_name(f));
             output::write_atomic(
                 &dir.join("fields").join(format!("{stem}.npy")),
@@ -249,14 +244,14 @@ fn run_in_claimed(
     let mut writing_s = 0.0;
     {
         let started = Instant::now();
-        let states = st.sim.read_states(gpu)?;
-        write_snapshot(&st, &states)?;
+        let first = st.take_first().expect("the stepper observed t = 0");
+        write_snapshot(&st, &first)?;
         next_snapshot += sc.snapshot_every_s;
         writing_s += started.elapsed().as_secs_f64();
     }
     let readout_s0 = st.readout_s;
     while !st.finished() {
-        if let Some(states) = st.step(gpu)? {
+        if let Some(obs) = st.step(gpu)? {
             let started = Instant::now();
             let cut = st.time_s();
             let r = st.readouts.last().expect("a read-out was just taken");
@@ -270,7 +265,7 @@ fn run_in_claimed(
                 r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(0.0)
             ));
             if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
-                write_snapshot(&st, &states)?;
+                write_snapshot(&st, &obs)?;
                 while next_snapshot <= cut + 1e-6 {
                     next_snapshot += sc.snapshot_every_s;
                 }

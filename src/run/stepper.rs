@@ -7,7 +7,7 @@ use crate::model::network::Model;
 use crate::model::network::protocol::{EaMode, PainModel, drugs_at};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
-use crate::tissue::observe::{Readout, check_states, readout};
+use crate::tissue::observe::{Observation, Readout, check_states, observe};
 use crate::tissue::{ProbeResponse, TissueSim};
 use std::time::Instant;
 
@@ -30,6 +30,8 @@ pub struct Stepper {
     pub readouts: Vec<Readout>,
     /// Wall time spent taking read-outs (s).
     pub readout_s: f64,
+    /// The observation at t = 0, until [`Stepper::take_first`] takes it.
+    first: Option<Observation>,
 }
 
 /// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
@@ -90,14 +92,16 @@ impl Stepper {
             next_output: sc.output_every_s,
             readouts: Vec::new(),
             readout_s: 0.0,
+            first: None,
             sc,
             sim,
             naive,
         };
         st.apply_scenario(gpu);
         let states = st.sim.read_states(gpu)?;
-        let first = readout(gpu, &st.sim, &st.sc, &st.naive, &states)?;
-        st.readouts.push(first);
+        let first = observe(gpu, &st.sim, &st.sc, &st.naive, states)?;
+        st.readouts.push(first.readout.clone());
+        st.first = Some(first);
         Ok(st)
     }
 
@@ -125,6 +129,11 @@ impl Stepper {
         self.sim
     }
 
+    /// The observation taken at the start (t = 0), once.
+    pub fn take_first(&mut self) -> Option<Observation> {
+        self.first.take()
+    }
+
     /// The model time (s).
     pub fn time_s(&self) -> f64 {
         self.sim.time_s()
@@ -144,7 +153,7 @@ impl Stepper {
     /// the states, checks them for blow-up, takes a read-out and returns the states.
     /// Stops with [`Error::Interrupted`] before the step when Ctrl-C or SIGTERM asked for it
     /// (src/interrupt.rs; only `run` and `validate` install the handler).
-    pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Vec<f32>>, Error> {
+    pub fn step(&mut self, gpu: &Gpu) -> Result<Option<Observation>, Error> {
         crate::interrupt::check(self.sim.time_s())?;
         let Some(&cut) = self.cuts.first() else {
             return Ok(None);
@@ -173,13 +182,13 @@ impl Stepper {
             let started = Instant::now();
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;
-            let r = readout(gpu, &self.sim, &self.sc, &self.naive, &states)?;
-            self.readouts.push(r);
+            let obs = observe(gpu, &self.sim, &self.sc, &self.naive, states)?;
+            self.readouts.push(obs.readout.clone());
             self.readout_s += started.elapsed().as_secs_f64();
             while self.next_output <= cut + 1e-6 {
                 self.next_output += self.sc.output_every_s;
             }
-            return Ok(Some(states));
+            return Ok(Some(obs));
         }
         Ok(None)
     }

@@ -52,6 +52,7 @@ use crate::scenario::dorsal_horn::TransportScheme;
 use crate::tissue::section::Layout;
 
 /// Fast rates of every cell: r_I, r_E, r_P, r_W.
+#[derive(Debug, Clone)]
 pub struct Rates {
     pub r_i: Vec<f32>,
     pub r_e: Vec<f32>,

@@ -4,10 +4,11 @@
 use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
 use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::network::state::Input;
 use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::section::REPORT_REGIONS;
-use crate::tissue::{ProbeResponse, TissueSim};
+use crate::tissue::{ProbeResponse, Rates, TissueSim};
 use serde::Serialize;
 
 /// The read-outs of one output time.
@@ -65,22 +66,53 @@ pub fn check_states(sim: &TissueSim, states: &[f32]) -> Result<(), BlowUp> {
     Ok(())
 }
 
-/// The read-outs at the current time (probes with the protocol's input, §4.11).
-pub fn readout(
+/// Everything read from the tissue at one output time, taken once: the states, the protocol's
+/// input, the rates of every cell under that input and the read-out with the pain indices.
+/// `run` writes its fields and CSV row from it, `validate` keeps its read-out; the window's
+/// 50-ms snapshots between output times read states and rates themselves.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub states: Vec<f32>,
+    pub input: Input,
+    pub rates: Rates,
+    pub readout: Readout,
+}
+
+/// Observes the tissue at the current time (`states` just read from it): the protocol's input
+/// is evaluated once, the probes run once (§4.11), and the rates are those of the probes'
+/// ongoing input when no EA session is on (the same input), else one more rates pass.
+pub fn observe(
     gpu: &Gpu,
     sim: &TissueSim,
     sc: &TissueScenario,
     naive: &ProbeResponse,
-    states: &[f32],
-) -> Result<Readout, Error> {
-    let pr = &sim.model.pr;
-    let inp = sim.model.protocol_input(&sc.protocol, sim.time_s()).0;
-    let ((p_mech, p_heat, p_spont), ongoing) = indices_and_rates(gpu, sim, sc, naive)?;
-    let eta = pr.eta_behaviour;
+    states: Vec<f32>,
+) -> Result<Observation, Error> {
+    let (inp, gain) = sim.model.protocol_input(&sc.protocol, sim.time_s());
+    let ((p_mech, p_heat, p_spont), ongoing) = indices_and_rates(gpu, sim, naive, &inp, gain)?;
     let rates = match ongoing {
         Some(r) => r,
         None => sim.rates(gpu, &inp)?,
     };
+    let readout = readout_of(sim, (p_mech, p_heat, p_spont), &rates, &inp, &states);
+    Ok(Observation {
+        states,
+        input: inp,
+        rates,
+        readout,
+    })
+}
+
+/// The read-out from an observation's parts.
+fn readout_of(
+    sim: &TissueSim,
+    (p_mech, p_heat, p_spont): PainIndices,
+    rates: &Rates,
+    inp: &Input,
+    states: &[f32],
+) -> Readout {
+    let pr = &sim.model.pr;
+    let eta = pr.eta_behaviour;
     let weights = &sim.layout.report_weights;
     let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
     let means = weights
@@ -113,7 +145,7 @@ pub fn readout(
             out.iter().map(|v| v / total).collect()
         })
         .collect();
-    Ok(Readout {
+    Readout {
         time_s: sim.time_s(),
         p_mech,
         p_heat,
@@ -121,7 +153,7 @@ pub fn readout(
         pwt_g: (pr.PWT0 * p_mech.powf(-eta)).clamp(pr.PWT_min, pr.PWT0),
         pwl_s: (pr.PWL0 * p_heat.powf(-eta)).min(pr.PWL_max),
         means,
-    })
+    }
 }
 
 /// The pain indices (P_mech, P_heat, P_spont) of §4.11 at the current time: the probe
@@ -132,7 +164,8 @@ pub fn pain_indices(
     sc: &TissueScenario,
     naive: &ProbeResponse,
 ) -> Result<PainIndices, Error> {
-    Ok(indices_and_rates(gpu, sim, sc, naive)?.0)
+    let (inp, gain) = sim.model.protocol_input(&sc.protocol, sim.time_s());
+    Ok(indices_and_rates(gpu, sim, naive, &inp, gain)?.0)
 }
 
 /// The pain indices (P_mech, P_heat, P_spont).
@@ -143,12 +176,12 @@ type PainIndices = (f64, f64, f64);
 fn indices_and_rates(
     gpu: &Gpu,
     sim: &TissueSim,
-    sc: &TissueScenario,
     naive: &ProbeResponse,
-) -> Result<(PainIndices, Option<crate::tissue::Rates>), Error> {
+    inp: &Input,
+    gain: f64,
+) -> Result<(PainIndices, Option<Rates>), Error> {
     let m = &sim.model;
-    let (inp, gain) = m.protocol_input(&sc.protocol, sim.time_s());
-    let (probe, ongoing) = sim.probe_with_rates(gpu, &inp, gain)?;
+    let (probe, ongoing) = sim.probe_with_rates(gpu, inp, gain)?;
     let r0 = m.pr.R0 * sim.probe_area_um2();
     let indices = (
         (probe.mech + r0) / (naive.mech + r0),

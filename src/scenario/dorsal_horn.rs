@@ -5,8 +5,8 @@
 //! file, the key, the value and what is allowed; `--set key.path=value` overrides work as for
 //! engine scenarios.
 //!
-//! Longer than 600 lines: `from_table` resolves every table of the format in one function of about
-//! 480 lines; one function per table (docs/architecture.md, "Not done yet") is the next cut.
+//! Longer than 600 lines: the format's raw types and one resolving function per table
+//! (`resolve_tissue`, `resolve_time`, ... `resolve_output`), each with its per-key errors.
 
 use crate::colormap::Colormap;
 use crate::error::ScenarioError;
@@ -252,10 +252,6 @@ pub fn from_str(
 }
 
 /// Resolves a parsed (and overridden) TOML tree.
-#[expect(
-    clippy::too_many_lines,
-    reason = "resolves every table of the format with its per-key errors; one function per table is the planned next cut (docs/architecture.md)"
-)]
 pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, ScenarioError> {
     let raw: RawTissueScenario = crate::scenario::deserialize(origin, &table)?;
     let o = origin;
@@ -273,6 +269,65 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             ),
         ));
     }
+    let (animal, spacing_um, ventral_absorbing, p_pia, female) = resolve_tissue(o, &raw)?;
+    let (
+        days,
+        step_s,
+        session_step_s,
+        reaction_substep_s,
+        settle_s,
+        settle_step_s,
+        settle,
+        transport,
+    ) = resolve_time(o, &raw)?;
+    let (pain, duration_s, onset_s) = resolve_pain(o, &raw, days)?;
+    let sessions = resolve_sessions(o, &raw, days, duration_s)?;
+    let drugs = resolve_drugs(o, &raw)?;
+    let (naloxone_s, nmda_block_s) = resolve_boluses(o, &raw, days)?;
+    let doses = resolve_doses(o, &raw, days)?;
+    let (output_every_s, snapshot_every_s, fields, colormap) = resolve_output(o, &raw, days)?;
+    Ok(TissueScenario {
+        name: raw.name.clone().unwrap_or_else(|| "dorsal_horn".into()),
+        description: raw.description.clone().unwrap_or_default(),
+        origin: origin.to_string(),
+        animal,
+        spacing_um,
+        ventral_absorbing,
+        p_pia,
+        female,
+        duration_s,
+        step_s,
+        session_step_s,
+        reaction_substep_s,
+        settle_s,
+        settle_step_s,
+        settle,
+        transport,
+        protocol: Protocol {
+            pain,
+            pain_onset_s: onset_s,
+            sessions,
+            naloxone_s,
+            nmda_block_s,
+        },
+        drugs,
+        doses,
+        rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
+        a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
+        output_every_s,
+        snapshot_every_s,
+        fields,
+        frames: raw.output.frames.unwrap_or(true),
+        colormap,
+        resolved_toml: table,
+    })
+}
+
+/// Resolves `[tissue]`: animal, grid spacing, ventral edge, pial permeability, sex.
+fn resolve_tissue(
+    o: &str,
+    raw: &RawTissueScenario,
+) -> Result<(Animal, f64, bool, f64, bool), ScenarioError> {
     let t = &raw.tissue;
     let animal = match choice(
         o,
@@ -313,6 +368,15 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         t.sex.as_deref().unwrap_or("male"),
         &["male", "female"],
     )? == "female";
+    Ok((animal, spacing_um, ventral_absorbing, p_pia, female))
+}
+
+/// The resolved `[time]` table: days, transport step, session step, reaction sub-step,
+/// settling time and step (s), settle mode, transport scheme.
+type TimeKeys = (f64, f64, f64, f64, f64, f64, SettleMode, TransportScheme);
+
+/// Resolves `[time]`: duration, steps, settling and transport.
+fn resolve_time(o: &str, raw: &RawTissueScenario) -> Result<TimeKeys, ScenarioError> {
     let tm = &raw.time;
     let days = range(o, "time.days", tm.days.unwrap_or(7.0), 0.001, 120.0, "d")?;
     let step_s = 60.0
@@ -374,6 +438,24 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         &TransportScheme::NAMES,
     )?)
     .unwrap_or_default();
+    Ok((
+        days,
+        step_s,
+        session_step_s,
+        reaction_substep_s,
+        settle_s,
+        settle_step_s,
+        settle,
+        transport,
+    ))
+}
+
+/// Resolves `[pain]`: the pain model and its onset.
+fn resolve_pain(
+    o: &str,
+    raw: &RawTissueScenario,
+    days: f64,
+) -> Result<(Option<PainModel>, f64, f64), ScenarioError> {
     let pain = match choice(
         o,
         "pain.model",
@@ -405,6 +487,20 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             days * 24.0,
             "h",
         )?;
+    Ok((pain, duration_s, onset_s))
+}
+
+/// Resolves `[[ea]]`: the EA sessions, sorted, without overlaps.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one EA session's keys with their per-key errors, in key order"
+)]
+fn resolve_sessions(
+    o: &str,
+    raw: &RawTissueScenario,
+    days: f64,
+    duration_s: f64,
+) -> Result<Vec<EaSession>, ScenarioError> {
     let mut sessions = Vec::new();
     for (k, e) in raw.ea.iter().enumerate() {
         let key = |f: &str| format!("ea[{k}].{f}");
@@ -527,6 +623,11 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             ));
         }
     }
+    Ok(sessions)
+}
+
+/// Resolves `[drugs]`: constant occupancies and naloxone.
+fn resolve_drugs(o: &str, raw: &RawTissueScenario) -> Result<Drugs, ScenarioError> {
     let mut drugs = Drugs::default();
     for (name, &v) in &raw.drugs {
         let key = format!("drugs.{name}");
@@ -538,6 +639,15 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         };
         set_drug(&mut drugs, name, v);
     }
+    Ok(drugs)
+}
+
+/// Resolves `[[bolus]]`: naloxone and MK-801 boluses (times in s).
+fn resolve_boluses(
+    o: &str,
+    raw: &RawTissueScenario,
+    days: f64,
+) -> Result<(Vec<f64>, Vec<f64>), ScenarioError> {
     let mut naloxone_s = Vec::new();
     let mut nmda_block_s = Vec::new();
     for (k, b) in raw.bolus.iter().enumerate() {
@@ -560,6 +670,11 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             _ => nmda_block_s.push(at),
         }
     }
+    Ok((naloxone_s, nmda_block_s))
+}
+
+/// Resolves `[[dose]]`: doses with their routes.
+fn resolve_doses(o: &str, raw: &RawTissueScenario, days: f64) -> Result<Vec<Dose>, ScenarioError> {
     let mut doses = Vec::new();
     for (k, d) in raw.dose.iter().enumerate() {
         let key = |f: &str| format!("dose[{k}].{f}");
@@ -649,6 +764,15 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             });
         }
     }
+    Ok(doses)
+}
+
+/// Resolves `[output]`: sampling, snapshots, fields and colormap.
+fn resolve_output(
+    o: &str,
+    raw: &RawTissueScenario,
+    days: f64,
+) -> Result<(f64, f64, Vec<usize>, Colormap), ScenarioError> {
     let out = &raw.output;
     let output_every_s = 3600.0
         * range(
@@ -698,41 +822,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
             format!("`{colormap_name}` is not allowed: use viridis, magma or diverging"),
         )
     })?;
-    Ok(TissueScenario {
-        name: raw.name.clone().unwrap_or_else(|| "dorsal_horn".into()),
-        description: raw.description.clone().unwrap_or_default(),
-        origin: origin.to_string(),
-        animal,
-        spacing_um,
-        ventral_absorbing,
-        p_pia,
-        female,
-        duration_s,
-        step_s,
-        session_step_s,
-        reaction_substep_s,
-        settle_s,
-        settle_step_s,
-        settle,
-        transport,
-        protocol: Protocol {
-            pain,
-            pain_onset_s: onset_s,
-            sessions,
-            naloxone_s,
-            nmda_block_s,
-        },
-        drugs,
-        doses,
-        rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
-        a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
-        output_every_s,
-        snapshot_every_s,
-        fields,
-        frames: out.frames.unwrap_or(true),
-        colormap,
-        resolved_toml: table,
-    })
+    Ok((output_every_s, snapshot_every_s, fields, colormap))
 }
 
 /// How the transport step moves the diffusing mediators.

@@ -481,12 +481,12 @@ fn exp_run(cell: u32, goals: bool) {
     }
 }
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     exp_run(gid.x, false);
 }
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn exp_step_goals(@builtin(global_invocation_id) gid: vec3<u32>) {
     exp_run(gid.x, true);
 }
@@ -561,7 +561,7 @@ fn inactive(cell: u32) -> bool {
     return cell >= G.n_cells || maps[cell * QUADS + 7u].w <= 0.0;
 }
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
     if inactive(cell) {
@@ -592,7 +592,7 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The fast rates at the current state and input, into `rates`: r_I, r_E, and r_P, r_W
 // from the columnar averages in `columns` (computed by the host from a previous call's r_E, r_I).
 // The state is not changed (behavioural probes run on a frozen copy, §4.11).
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn evaluate_rates(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
     if inactive(cell) {
@@ -615,7 +615,7 @@ fn inverse_logistic(r: f32, rmax: f32) -> f32 {
 // Calibrated thresholds θ_I, θ_E, θ_P, θ_W of this cell at the current state and input (§4.3:
 // the rates equal the targets; P and W see the targets of E and I through their columns), into
 // `rates`. The same fixed-point pinning as `model::network::Model::calibrate`.
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
     if inactive(cell) {

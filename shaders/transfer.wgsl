@@ -28,7 +28,7 @@ struct Species {
 @group(0) @binding(4) var fields_out: texture_storage_2d_array<rgba32float, write>;
 @group(0) @binding(5) var linear_out: texture_storage_2d_array<rgba32float, write>;
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
     let y = gid.y;
@@ -62,7 +62,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // Writes the transported mediators back; small negative undershoots of the explicit stages are
 // clipped to 0 (positivity, §3.2).
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
     if cell >= NX * NY || in_domain[cell] < 0.5 {
@@ -125,7 +125,7 @@ fn goals(c: Cell) -> array<f32, 14> {
         c.g2.y, c.g2.z, c.g2.w, c.g3.x, c.g3.y);
 }
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
     let y = gid.y;

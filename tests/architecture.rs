@@ -349,3 +349,45 @@ fn every_section_reference_resolves_in_docs_model() {
     }
     assert!(cited > 100, "only {cited} § references found");
 }
+
+/// The workgroup width is `gpu::WORKGROUP`, handed to every kernel as `WG_X` in its generated
+/// header: no kernel writes a number in `@workgroup_size`, and no dispatch divides by a literal.
+#[test]
+fn the_workgroup_width_is_one_constant() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for e in std::fs::read_dir(root.join("shaders")).unwrap().flatten() {
+        if e.path().is_dir() {
+            files.extend(
+                std::fs::read_dir(e.path())
+                    .unwrap()
+                    .flatten()
+                    .map(|f| f.path()),
+            );
+        } else {
+            files.push(e.path());
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some(rest) = line.split("@workgroup_size(").nth(1) {
+                assert!(
+                    rest.starts_with("WG_X"),
+                    "{}:{}: @workgroup_size takes WG_X (gpu::WORKGROUP), not a number",
+                    path.display(),
+                    i + 1
+                );
+            }
+        }
+    }
+    for (path, text) in sources() {
+        let code = code(&text);
+        for literal in ["div_ceil(64)", "workgroup_x: 64"] {
+            assert!(
+                !code.contains(literal),
+                "{path}: `{literal}`: use gpu::WORKGROUP"
+            );
+        }
+    }
+}

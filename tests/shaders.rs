@@ -118,7 +118,7 @@ fn reaction_kernel_validates() {
         .iter()
         .find(|e| e.name == "rk4_step")
         .expect("rk4_step");
-    assert_eq!(ep.workgroup_size, [64, 1, 1]);
+    assert_eq!(ep.workgroup_size, [dorsalhorn::gpu::WORKGROUP, 1, 1]);
     for entry in [
         "exp_step",
         "exp_step_goals",
@@ -152,7 +152,7 @@ fn multigrid_kernels_validate() {
                 .iter()
                 .find(|e| e.name == entry)
                 .unwrap_or_else(|| panic!("no entry point {entry}"));
-            assert_eq!(ep.workgroup_size, [64, 1, 1]);
+            assert_eq!(ep.workgroup_size, [dorsalhorn::gpu::WORKGROUP, 1, 1]);
         }
     }
 }
@@ -184,7 +184,12 @@ fn transfer_kernels_validate() {
     for src in transfer_sources() {
         let module = validate("transfer", &src);
         for entry in ["gather", "gather_implicit", "scatter"] {
-            assert!(module.entry_points.iter().any(|e| e.name == entry));
+            let ep = module
+                .entry_points
+                .iter()
+                .find(|e| e.name == entry)
+                .unwrap_or_else(|| panic!("no entry point {entry}"));
+            assert_eq!(ep.workgroup_size, [dorsalhorn::gpu::WORKGROUP, 1, 1]);
         }
     }
 }

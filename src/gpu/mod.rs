@@ -13,6 +13,10 @@ pub mod shader;
 pub mod texture;
 pub mod transfer;
 
+/// The workgroup width of every kernel (invocations along x). Each composed kernel receives it
+/// as `WG_X` in its generated header, so the WGSL never writes the number, and every dispatch
+/// divides by it.
+pub const WORKGROUP: u32 = 64;
 use crate::error::GpuError;
 
 /// An open device with the facts about it that the rest of the program needs.

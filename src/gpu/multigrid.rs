@@ -11,6 +11,7 @@ use crate::cpu::multigrid::{
 };
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::shader::expand_species;
 use crate::gpu::texture::{
@@ -19,7 +20,7 @@ use crate::gpu::texture::{
 use bytemuck::{Pod, Zeroable};
 
 /// Workgroup width of the multigrid kernels.
-const WG_X: u32 = 64;
+const WG_X: u32 = WORKGROUP;
 /// Dynamic uniform offsets must be multiples of this.
 const SLOT: u64 = 256;
 /// Layers of a level's geometry texture: G_x, G_y, w, F, S.

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::shader::{STENCIL_WGSL, expand_rows, expand_species};
 use crate::gpu::texture::{
@@ -51,11 +52,11 @@ impl KernelLayout {
         match info.device_type {
             wgpu::DeviceType::Cpu => KernelLayout {
                 rows: 1,
-                workgroup_x: 64,
+                workgroup_x: WORKGROUP,
             },
             _ => KernelLayout {
                 rows: 1,
-                workgroup_x: 64,
+                workgroup_x: WORKGROUP,
             },
         }
     }

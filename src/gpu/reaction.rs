@@ -9,6 +9,7 @@
 
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::WORKGROUP;
 use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::model::network::coefficients::PARAM_KEYS;
@@ -169,7 +170,7 @@ pub fn shader_source(mode: CellMode) -> String {
     let tissue = mode == CellMode::Tissue;
     let mut s = format!(
         "// The cells' mode (src/gpu/reaction.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
-         const TRANSPORT: bool = {tissue};\n\nstruct Params {{\n"
+         const TRANSPORT: bool = {tissue};\nconst WG_X: u32 = {WORKGROUP}u;\n\nstruct Params {{\n"
     );
     for k in PARAM_KEYS {
         s.push_str(&format!("    {k}: f32,\n"));
@@ -575,7 +576,7 @@ impl ReactionCells {
     }
 
     fn groups(&self) -> u32 {
-        (self.n_cells as u32).div_ceil(64)
+        (self.n_cells as u32).div_ceil(WORKGROUP)
     }
 
     /// Writes the slots (runs of sub-steps) for the next [`ReactionCells::encode`] and

@@ -12,6 +12,7 @@
 use crate::cpu::rkl2::{coefficients, explicit_limit, stages_for};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::rd_step::{coefficient_layers, fixed_boundary_values};
 use crate::gpu::shader::{STENCIL_WGSL, expand_species};
@@ -267,7 +268,7 @@ impl Rkl2 {
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("rkl2"),
-            source: wgpu::ShaderSource::Wgsl(shader_source(problem, 64).into()),
+            source: wgpu::ShaderSource::Wgsl(shader_source(problem, WORKGROUP).into()),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("rkl2 pipeline layout"),
@@ -357,7 +358,10 @@ impl Rkl2 {
     /// Records one step of τ into `enc`.
     pub fn encode_step(&mut self, enc: &mut wgpu::CommandEncoder) {
         let g = &self.problem.grid;
-        let groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
+        let groups = (
+            (texels_per_row(g.nx) as u32).div_ceil(WORKGROUP),
+            g.ny as u32,
+        );
         let extent = wgpu::Extent3d {
             width: texels_per_row(g.nx) as u32,
             height: g.ny as u32,

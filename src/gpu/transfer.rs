@@ -2,6 +2,7 @@
 //! reaction state (one storage buffer of cells) and the transport textures (RKL2 or multigrid):
 //! their WGSL composition and bind-group entries. `tissue::TissueSim` builds and dispatches them.
 
+use crate::gpu::WORKGROUP;
 use crate::gpu::reaction::{AUX_STRIDE, STATE_STRIDE};
 use crate::gpu::texture::texels_per_row;
 use crate::model::network::state::MEDIATOR_SLOTS;
@@ -32,7 +33,7 @@ pub fn transfer_shader_source(nx: usize, ny: usize, members: &[usize]) -> String
     };
     let n = members.len();
     format!(
-        "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {n}u;\n\
+        "const WG_X: u32 = {WORKGROUP}u;\nconst NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {n}u;\n\
          const STRIDE: u32 = {STATE_STRIDE}u;\nconst AUX: u32 = {AUX_STRIDE}u;\n\
          const SLOTS = array<u32, {n}>({});\nconst MEMBERS = array<u32, {n}>({});\n{}",
         nx,

@@ -38,6 +38,7 @@ pub mod section;
 use crate::cpu::multigrid::{CYCLES, SWEEPS, TransportCoef};
 use crate::error::{Error, GpuError};
 use crate::gpu::Gpu;
+use crate::gpu::WORKGROUP;
 use crate::gpu::multigrid::Multigrid;
 use crate::gpu::reaction::{
     CellMode, Integrator, Kernel, MAX_SUBSTEPS, RATES_STRIDE, ReactionCells, STATE_STRIDE,
@@ -542,8 +543,11 @@ impl TissueSim {
         self.reaction.set_inputs(gpu, &inputs);
         self.reaction.set_substeps(gpu, &slots);
         let g = &self.layout.problem.grid;
-        let texel_groups = ((texels_per_row(g.nx) as u32).div_ceil(64), g.ny as u32);
-        let cell_groups = ((g.nx * g.ny) as u32).div_ceil(64);
+        let texel_groups = (
+            (texels_per_row(g.nx) as u32).div_ceil(WORKGROUP),
+            g.ny as u32,
+        );
+        let cell_groups = ((g.nx * g.ny) as u32).div_ceil(WORKGROUP);
         let encoder = |label: &str| {
             gpu.device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })

@@ -1,7 +1,7 @@
 //! dorsalhorn: a GPU reaction–diffusion simulator of spinal dorsal-horn tissue.
 //!
 //! Folders by domain, in layers that import only downward (docs/architecture.md; checked by
-//! tests/architecture.rs):
+//! tests/it/architecture.rs):
 //!
 //! ```text
 //! L6  main.rs, cli/        the command line (binary only)

@@ -1,6 +1,6 @@
 //! Plain-Rust twins of the GPU kernels (layer 2): each kernel under `shaders/` that has an entry
 //! point has a driver `gpu/<stem>.rs` and a twin listed in [`TWINS`], with the test that compares
-//! them and its tolerance (tests/architecture.rs checks the table against the tree).
+//! them and its tolerance (tests/it/architecture.rs checks the table against the tree).
 
 pub mod multigrid;
 pub mod rd_step;
@@ -25,35 +25,35 @@ pub const TWINS: &[Twin] = &[
         stem: "rd_step",
         file: "src/cpu/rd_step.rs",
         item: "Reference",
-        test: "tests/gpu_vs_reference.rs",
+        test: "tests/it/gpu_vs_reference.rs",
         tolerance: "max |GPU − twin| ≤ 1e-5 per species after many steps",
     },
     Twin {
         stem: "rkl2",
         file: "src/cpu/rkl2.rs",
         item: "Rkl2Reference",
-        test: "tests/rkl2.rs",
+        test: "tests/it/rkl2.rs",
         tolerance: "max |GPU − twin| ≤ 1e-5",
     },
     Twin {
         stem: "multigrid",
         file: "src/cpu/multigrid.rs",
         item: "MgReference",
-        test: "tests/multigrid.rs",
+        test: "tests/it/multigrid.rs",
         tolerance: "≤ 1e-5 of each field's maximum",
     },
     Twin {
         stem: "reaction",
         file: "src/model/network/mod.rs",
         item: "Model",
-        test: "tests/reaction_gpu.rs",
+        test: "tests/it/reaction_gpu.rs",
         tolerance: "every state within 1e-3 (f64 RK4 reference)",
     },
     Twin {
         stem: "transfer",
         file: "src/model/network/mod.rs",
         item: "Model",
-        test: "tests/tissue.rs",
+        test: "tests/it/tissue.rs",
         tolerance: "a uniform tissue (gather, transport, scatter every step) stays within 1e-3 \
                     of the well-mixed model in every state",
     },

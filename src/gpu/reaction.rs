@@ -2,7 +2,7 @@
 //! one invocation per cell, one RK4 step per dispatch, each cell with its own state, map
 //! ([`CellMap`]: what it sees of the tissue, and its thresholds θ) and input. It is the reaction
 //! stage of the spatial model (src/tissue/mod.rs), checked cell by cell against the f64 well-mixed
-//! reference (src/model/network/) in tests/reaction_gpu.rs.
+//! reference (src/model/network/) in tests/it/reaction_gpu.rs.
 //!
 //! Longer than 600 lines: one kernel's driver: its buffers, packers, sub-step tables and the four
 //! entry points that share them.
@@ -87,7 +87,7 @@ impl CellMap {
     }
 }
 
-/// The kernel's `Globals` (shaders/reaction.wgsl; layout checked in tests/shaders.rs).
+/// The kernel's `Globals` (shaders/reaction.wgsl; layout checked in tests/it/shaders.rs).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct Globals {

@@ -24,7 +24,7 @@ use crate::grid::{Boundary, Side};
 use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
 use bytemuck::{Pod, Zeroable};
 
-/// The kernels' `DiffParams` uniform (shaders/rkl2.wgsl; layout checked in tests/shaders.rs).
+/// The kernels' `DiffParams` uniform (shaders/rkl2.wgsl; layout checked in tests/it/shaders.rs).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct DiffParams {
@@ -34,7 +34,7 @@ pub struct DiffParams {
 }
 
 /// One stage's `Stage` uniform (shaders/rkl2.wgsl), in its 256-byte dynamic-offset slot: μ_j, ν_j,
-/// μ̃_j·τ and γ̃_j·τ (layout checked in tests/shaders.rs).
+/// μ̃_j·τ and γ̃_j·τ (layout checked in tests/it/shaders.rs).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct Stage {

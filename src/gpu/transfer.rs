@@ -8,7 +8,7 @@ use crate::gpu::texture::texels_per_row;
 use crate::model::network::state::MEDIATOR_SLOTS;
 
 /// One transported species in the kernels' `species` array (shaders/transfer.wgsl; layout checked
-/// in tests/shaders.rs): clearance rate k, retardation R, pial permeability.
+/// in tests/it/shaders.rs): clearance rate k, retardation R, pial permeability.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Species {

@@ -2,9 +2,7 @@
 //! convergence under refinement, mass conservation (uniform and jumping diffusivity), and the
 //! exact steady profile across a jump in D.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dorsalhorn::gpu::rd_step::Simulation;
 use dorsalhorn::grid::{Boundary, Grid, Side};
 use dorsalhorn::model::{Diffusivity, Model, Problem, Species};

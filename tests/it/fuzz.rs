@@ -290,7 +290,7 @@ fn set_overrides_never_panic() {
         let a = dorsalhorn::scenario::generic::load("gray_scott", &set).is_ok();
         let b = dorsalhorn::scenario::dorsal_horn::from_str(
             "cfa_sham",
-            include_str!("../examples/scenarios/cfa_sham.toml"),
+            include_str!("../../examples/scenarios/cfa_sham.toml"),
             &set,
         )
         .is_ok();

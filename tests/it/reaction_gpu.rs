@@ -2,9 +2,7 @@
 //! well-mixed reference (src/model/network/): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use dorsalhorn::gpu::reaction::ReactionCells;
 use dorsalhorn::model::network::Model;
 use dorsalhorn::model::network::protocol::{EaSession, PainModel, Protocol};

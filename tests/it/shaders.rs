@@ -537,7 +537,7 @@ fn no_host_written_struct_without_a_layout_check() {
     let exempt = [(
         "Coef",
         "a vec4 array sized by the species count, filled by Multigrid::write_coefficients; \
-         tests/multigrid.rs compares the GPU solve with its CPU twin for species that differ in \
+         tests/it/multigrid.rs compares the GPU solve with its CPU twin for species that differ in \
          every coefficient, so a swapped member fails there",
     )];
     let checked: BTreeSet<String> = layout_table()
@@ -563,7 +563,7 @@ fn no_host_written_struct_without_a_layout_check() {
             checked.contains(&ty)
                 || generated.contains(&ty.as_str())
                 || exempt.iter().any(|(n, _)| *n == ty),
-            "struct {ty} is bound by a kernel but has no layout check (tests/shaders.rs)"
+            "struct {ty} is bound by a kernel but has no layout check (tests/it/shaders.rs)"
         );
     }
 }

@@ -1,9 +1,7 @@
 //! Every shipped scenario parses, resolves and runs a few steps; built-in scenarios match their
 //! files; overrides and the scenario rules behave as documented.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use dorsalhorn::run::generic::{RunOptions, run};
 use dorsalhorn::scenario::overrides::apply_override;
 use dorsalhorn::scenario::{self, BUILTIN};
@@ -21,7 +19,7 @@ fn scenario_files() -> Vec<std::path::PathBuf> {
 }
 
 /// Engine scenarios run a few steps here; dorsal-horn scenarios (a `[tissue]` table) are
-/// validated here, and each one is run by tests/tissue.rs (a file added to examples/scenarios
+/// validated here, and each one is run by tests/it/tissue.rs (a file added to examples/scenarios
 /// must be added there too: this test checks the list).
 #[test]
 fn every_example_scenario_runs() {
@@ -35,7 +33,7 @@ fn every_example_scenario_runs() {
             let tested = include_str!("tissue.rs");
             assert!(
                 tested.contains(&format!("\"{}\"", sc.name)),
-                "{spec}: no test in tests/tissue.rs runs `{}`",
+                "{spec}: no test in tests/it/tissue.rs runs `{}`",
                 sc.name
             );
             continue;

@@ -3,9 +3,7 @@
 //! (`quick`: findings that finish in minutes on the classroom grid) still reproduces, with its
 //! report, figures and time series written.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use dorsalhorn::validate::{self, runner::Options};
 use std::path::{Path, PathBuf};
 use std::process::Command;

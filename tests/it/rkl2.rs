@@ -1,9 +1,7 @@
 //! RKL2 super-time-stepping: its stability polynomial, the GPU kernels against the plain-Rust
 //! twin, and accuracy, conservation and steady states at steps far beyond the explicit limit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dorsalhorn::cpu::rkl2::{Rkl2Reference, coefficients, stages_for};
 use dorsalhorn::gpu::rkl2::Rkl2;
 use dorsalhorn::grid::{Boundary, Grid, Side};

@@ -1,8 +1,6 @@
 //! The GPU step kernel against its plain-Rust twin (src/cpu/rd_step.rs).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dorsalhorn::cpu::rd_step::Reference;
 use dorsalhorn::gpu::rd_step::{KernelLayout, Simulation};
 use dorsalhorn::grid::{Boundary, Side};

@@ -4,9 +4,7 @@
 //! and the shipped scenarios (CFA with 2 Hz EA against its sham twin). Coarse grids (40 µm)
 //! keep them fast on lavapipe; the physics does not depend on it.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use dorsalhorn::gpu::reaction::{CellMap, STATE_STRIDE};
 use dorsalhorn::model::anatomy::{Animal, Region};
 use dorsalhorn::model::network::Model;

@@ -297,7 +297,7 @@ fn an_unknown_adapter_name_is_a_clear_error() {
 fn absurd_key_paths_and_values_are_refused() {
     let deep_key = format!("{}=1", vec!["a"; 30_000].join("."));
     let deep_value = format!("grid.size={}1{}", "[".repeat(30_000), "]".repeat(30_000));
-    // Found by tests/fuzz.rs: a stray `]` after an index used to panic.
+    // Found by tests/it/fuzz.rs: a stray `]` after an index used to panic.
     for spec in [deep_key, deep_value, "grid.size[0]]=0".to_string()] {
         let o = bin()
             .args(["check", "gray_scott", "--set", &spec])

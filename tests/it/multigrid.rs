@@ -3,9 +3,7 @@
 //! against closed forms far beyond the explicit limit: the heat kernel with its second order in
 //! time, the K0 steady profile around a point source with clearance, and the mass balance.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use dorsalhorn::cpu::multigrid::{
     Geometry, MgReference, SpeciesCoef, TransportCoef, first_stage_theta, step_coefficients,
 };

@@ -5,9 +5,7 @@
 //! that changes the states: a stepper driven like the viewer ends where a plain run of the
 //! exported scenario ends.
 
-mod common;
-
-use common::gpu;
+use crate::common::gpu;
 use dorsalhorn::gpu::reaction::STATE_STRIDE;
 use dorsalhorn::run::stepper::Stepper;
 use dorsalhorn::scenario::dorsal_horn::TissueScenario;

@@ -12,7 +12,7 @@ fn parameter_page_matches_the_table() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/model-parameters.md is out of date: run `DORSALHORN_BLESS=1 cargo test --release --test docs` \
+        "docs/model-parameters.md is out of date: run `DORSALHORN_BLESS=1 cargo test --release --test it docs::` \
          (or `dorsalhorn params --markdown > docs/model-parameters.md`)"
     );
 }

@@ -137,6 +137,22 @@ enum Transport {
     Implicit(Box<ImplicitTransport>),
 }
 
+/// The transfer kernels' per-species coefficients of the mediators `members`.
+fn transfer_species(layout: &Layout, members: &[usize]) -> Vec<TransferSpecies> {
+    members
+        .iter()
+        .map(|&m| {
+            let (k, r) = layout.clearance[m];
+            TransferSpecies {
+                k,
+                r,
+                p_pia: layout.p_pia,
+                _pad: 0.0,
+            }
+        })
+        .collect()
+}
+
 impl TissueSim {
     /// Uploads the layout and starts every active cell from `initial` (the well-mixed
     /// calibrated baseline) with the default (implicit) transport; θ still has to be calibrated
@@ -238,18 +254,7 @@ impl TissueSim {
                     });
                     let pipeline = |entry: &str| gpu.compute_pipeline(None, &module, entry);
                     let (gather, scatter) = (pipeline("gather"), pipeline("scatter"));
-                    let species: Vec<TransferSpecies> = members
-                        .iter()
-                        .map(|&m| {
-                            let (k, r) = layout.clearance[m];
-                            TransferSpecies {
-                                k,
-                                r,
-                                p_pia: layout.p_pia,
-                                _pad: 0.0,
-                            }
-                        })
-                        .collect();
+                    let species = transfer_species(&layout, members);
                     let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
                     let fields_view = array_view(rk.fields_texture());
                     let linear_view = array_view(rk.linear_texture());
@@ -304,18 +309,7 @@ impl TissueSim {
                     (pipeline("gather_implicit"), pipeline("scatter"))
                 }))
                 .clone();
-                let species: Vec<TransferSpecies> = members
-                    .iter()
-                    .map(|&m| {
-                        let (k, r) = layout.clearance[m];
-                        TransferSpecies {
-                            k,
-                            r,
-                            p_pia: layout.p_pia,
-                            _pad: 0.0,
-                        }
-                    })
-                    .collect();
+                let species = transfer_species(&layout, &members);
                 let species_buf = storage("transfer species", bytemuck::cast_slice(&species));
                 let mass = storage("transfer mass", bytemuck::cast_slice(&geo.w));
                 let guess_view = array_view(mg.guess_texture());

@@ -20,18 +20,6 @@ use crate::params::ParamTable;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Built-in dorsal-horn scenarios: (name, TOML source).
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "cfa_ea_2hz",
-        include_str!("../../examples/scenarios/cfa_ea_2hz.toml"),
-    ),
-    (
-        "cfa_sham",
-        include_str!("../../examples/scenarios/cfa_sham.toml"),
-    ),
-];
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTissueScenario {

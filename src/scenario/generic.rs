@@ -184,6 +184,11 @@ pub fn from_str(origin: &str, text: &str, overrides: &[String]) -> Result<Scenar
     for o in overrides {
         apply_override(&mut table, o)?;
     }
+    from_table(origin, table)
+}
+
+/// Resolves a parsed (and overridden) TOML tree.
+pub fn from_table(origin: &str, table: toml::Table) -> Result<Scenario, ScenarioError> {
     let raw: RawScenario = deserialize(origin, &table)?;
     resolve(origin, raw, table)
 }

@@ -13,18 +13,29 @@ pub mod generic;
 pub mod overrides;
 
 use crate::error::ScenarioError;
-use crate::scenario::generic::{Scenario, from_str};
+use crate::scenario::generic::Scenario;
 use crate::scenario::overrides::apply_override;
 use std::path::Path;
 
 /// The scenario format version this build reads and writes.
 pub const FORMAT_VERSION: i64 = 1;
 
-/// Scenarios compiled into the binary: (name, TOML source).
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "gray_scott",
-    include_str!("../../examples/scenarios/gray_scott.toml"),
-)];
+/// Scenarios compiled into the binary, of both kinds: (name, TOML source). Each is the file of
+/// the same name in examples/scenarios/ (a test checks it).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "gray_scott",
+        include_str!("../../examples/scenarios/gray_scott.toml"),
+    ),
+    (
+        "cfa_ea_2hz",
+        include_str!("../../examples/scenarios/cfa_ea_2hz.toml"),
+    ),
+    (
+        "cfa_sham",
+        include_str!("../../examples/scenarios/cfa_sham.toml"),
+    ),
+];
 
 /// The scenario `dorsalhorn run` uses when none is given.
 pub const DEFAULT_SCENARIO: &str = "cfa_ea_2hz";
@@ -38,9 +49,7 @@ pub fn read_spec(spec: &str) -> Result<(String, String), ScenarioError> {
             .map_err(|e| ScenarioError::new(spec, format!("cannot read the scenario file: {e}")))?;
         return Ok((spec.to_string(), text));
     }
-    let all = BUILTIN
-        .iter()
-        .chain(crate::scenario::dorsal_horn::BUILTIN.iter());
+    let all = BUILTIN.iter();
     if let Some((name, text)) = all.clone().find(|(n, _)| *n == spec) {
         return Ok((format!("built-in scenario `{name}`"), text.to_string()));
     }
@@ -120,8 +129,8 @@ pub fn load_any(spec: &str, set: &[String]) -> Result<AnyScenario, crate::Error>
             crate::scenario::dorsal_horn::from_table(&origin, table)?,
         )))
     } else {
-        Ok(AnyScenario::Engine(Box::new(from_str(
-            &origin, &text, set,
-        )?)))
+        Ok(AnyScenario::Engine(Box::new(
+            crate::scenario::generic::from_table(&origin, table)?,
+        )))
     }
 }

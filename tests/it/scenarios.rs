@@ -61,16 +61,13 @@ fn every_example_scenario_runs() {
 
 #[test]
 fn builtins_are_the_example_files() {
-    for (name, text) in BUILTIN
-        .iter()
-        .chain(dorsalhorn::scenario::dorsal_horn::BUILTIN)
-    {
+    for (name, text) in BUILTIN {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("examples/scenarios/{name}.toml"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *text, "{name}");
     }
     assert!(
-        dorsalhorn::scenario::dorsal_horn::BUILTIN
+        BUILTIN
             .iter()
             .any(|(n, _)| *n == scenario::DEFAULT_SCENARIO)
     );

@@ -156,15 +156,27 @@ impl SimThread {
         }
     }
 
+    /// A request for model time that cannot be served (the scenario has ended) still gets an
+    /// answer, an idle snapshot marked finished, so that a scripted window waiting for its
+    /// steps (`--frames` × `--steps-per-frame` beyond the scenario's end) finishes instead of
+    /// waiting forever.
+    fn answer_if_nothing_to_do(&self) {
+        if self.stepper.as_ref().is_some_and(|st| st.finished()) {
+            self.send_snapshot();
+        }
+    }
+
     fn handle(&mut self, m: ToSim) {
         match m {
             ToSim::Steps(n) => {
                 self.until = None;
                 self.pending_steps += n;
+                self.answer_if_nothing_to_do();
             }
             ToSim::Until(t) => {
                 self.pending_steps = 0;
                 self.until = Some(t);
+                self.answer_if_nothing_to_do();
             }
             ToSim::Pause => {
                 self.pending_steps = 0;

@@ -213,3 +213,44 @@ fn bad_view_options_name_the_option() {
         assert!(stderr.contains(key), "{args:?}: {stderr}");
     }
 }
+
+/// A script that asks for more steps than the scenario has (the fixture ends after 36 steps of
+/// 10 min) stops at the scenario's end and exits, instead of waiting for steps that never come.
+#[test]
+fn a_script_longer_than_the_scenario_ends_with_it() {
+    let x = Xvfb::start();
+    let dir = tmp("past-the-end");
+    let shot = dir.join("shot.png");
+    let mut child = Command::new(BIN)
+        .args(["view", FIXTURE, "--frames", "20", "--steps-per-frame", "2"])
+        .arg("--screenshot")
+        .arg(&shot)
+        .arg("--out")
+        .arg(&dir)
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", xdg())
+        .env("DORSALHORN_CACHE_DIR", dir.join("cache"))
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed().as_secs() > 240 {
+            let _ = child.kill();
+            panic!("the scripted window did not exit 240 s after the scenario's end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shot.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(report["steps"], 36, "{report}");
+    assert_eq!(report["frames"], 20, "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

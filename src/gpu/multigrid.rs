@@ -40,6 +40,21 @@ pub struct LevelParams {
     pub _pad1: u32,
 }
 
+/// The kernels' `Coef` uniform as rows of four floats (layout checked in tests/shaders.rs): one
+/// row per species (D*, m, R/c, unused), then p = (P_pia, a1, a0, extrapolation weight) and
+/// q = (θ, 0, 0, 0) (shaders/multigrid.wgsl documents each).
+pub fn coef_rows(species: &[[f32; 4]], p_pia: f32, theta: f32) -> Vec<[f32; 4]> {
+    let mut data = species.to_vec();
+    data.push([
+        p_pia,
+        TR_BDF2_A1 as f32,
+        TR_BDF2_A0 as f32,
+        TR_BDF2_EXTRAPOLATE as f32,
+    ]);
+    data.push([theta, 0.0, 0.0, 0.0]);
+    data
+}
+
 /// The WGSL of the multigrid kernels for `ns` species.
 pub fn shader_source(ns: usize) -> String {
     format!(
@@ -437,14 +452,7 @@ impl Multigrid {
             return;
         }
         self.theta = theta;
-        let mut data = values.clone();
-        data.push([
-            self.p_pia,
-            TR_BDF2_A1 as f32,
-            TR_BDF2_A0 as f32,
-            TR_BDF2_EXTRAPOLATE as f32,
-        ]);
-        data.push([self.theta, 0.0, 0.0, 0.0]);
+        let data = coef_rows(&values, self.p_pia, self.theta);
         gpu.queue
             .write_buffer(&self.coef, 0, bytemuck::cast_slice(&data));
         let key: Vec<[u32; 2]> = values

@@ -10,13 +10,12 @@ use crate::cpu::multigrid::{
     TransportCoef, coarse_inverse, first_stage_theta, inverse_texels, step_coefficients,
 };
 use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
-use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::shader::expand_species;
 use crate::gpu::texture::{
     array_view, packed_texture, read_layer, readback_buffer, texels_per_row, write_layer,
 };
+use crate::gpu::{Gpu, WORKGROUP};
 use bytemuck::{Pod, Zeroable};
 
 /// Workgroup width of the multigrid kernels.

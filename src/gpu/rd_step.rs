@@ -3,14 +3,13 @@
 //! twin is `cpu::rd_step`.
 
 use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
-use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::shader::{STENCIL_WGSL, expand_rows, expand_species};
 use crate::gpu::texture::{
     array_view, check_limits, packed_texture, read_layer, readback_buffer, texels_per_row,
     uniform_buffer, write_layer,
 };
+use crate::gpu::{Gpu, WORKGROUP};
 use crate::grid::{Boundary, Side};
 use crate::model::{Diffusivity, MAX_SPECIES, Problem};
 use bytemuck::{Pod, Zeroable};

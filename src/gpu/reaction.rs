@@ -8,10 +8,9 @@
 //! entry points that share them.
 
 use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
-use crate::gpu::WORKGROUP;
 use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
+use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::coefficients::PARAM_KEYS;
 use crate::model::network::state::{Drugs, Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};

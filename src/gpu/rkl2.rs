@@ -11,8 +11,6 @@
 
 use crate::cpu::rkl2::{coefficients, explicit_limit, stages_for};
 use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
-use crate::gpu::WORKGROUP;
 use crate::gpu::binding::{storage_texture_entry, texture_entry, uniform_entry};
 use crate::gpu::rd_step::{coefficient_layers, fixed_boundary_values};
 use crate::gpu::shader::{STENCIL_WGSL, expand_species};
@@ -20,6 +18,7 @@ use crate::gpu::texture::{
     array_view, check_limits, packed_texture, read_layer, readback_buffer, texels_per_row,
     uniform_buffer, write_layer,
 };
+use crate::gpu::{Gpu, WORKGROUP};
 use crate::grid::{Boundary, Side};
 use crate::model::{EXPLICIT_STABILITY_LIMIT, Problem};
 use bytemuck::{Pod, Zeroable};

@@ -17,6 +17,7 @@ use crate::model::network::protocol::{
 };
 use crate::model::network::state::{DEFAULT_OUTPUT_FIELDS, Drugs, RATE_NAMES, STATE_NAMES};
 use crate::params::ParamTable;
+use crate::scenario::keys::{choice, err, range};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -185,44 +186,6 @@ impl SettleMode {
 /// Whether a parsed TOML tree is a dorsal-horn scenario (it has a `[tissue]` table).
 pub fn is_tissue(table: &toml::Table) -> bool {
     table.contains_key("tissue")
-}
-
-fn err(origin: &str, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
-    ScenarioError::new(origin, format!("key `{key}`: {msg}"))
-}
-
-pub(crate) fn range(
-    origin: &str,
-    key: &str,
-    v: f64,
-    lo: f64,
-    hi: f64,
-    unit: &str,
-) -> Result<f64, ScenarioError> {
-    if v.is_finite() && v >= lo && v <= hi {
-        Ok(v)
-    } else {
-        Err(err(
-            origin,
-            key,
-            format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}"),
-        ))
-    }
-}
-
-fn choice<'a>(
-    origin: &str,
-    key: &str,
-    v: &str,
-    allowed: &[&'a str],
-) -> Result<&'a str, ScenarioError> {
-    allowed.iter().copied().find(|a| *a == v).ok_or_else(|| {
-        err(
-            origin,
-            key,
-            format!("`{v}` is not allowed: use one of {}", allowed.join(", ")),
-        )
-    })
 }
 
 /// Parses, applies overrides and resolves a dorsal-horn scenario from TOML text.

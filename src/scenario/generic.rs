@@ -7,6 +7,7 @@
 use crate::error::ScenarioError;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::{Diffusivity, EXPLICIT_STABILITY_LIMIT, MAX_SPECIES, Model, Problem, Species};
+use crate::scenario::keys::{err, int_range, positive, range};
 use crate::scenario::overrides::apply_override;
 use crate::scenario::{FORMAT_VERSION, check_name, deserialize, read_spec};
 use serde::{Deserialize, Serialize};
@@ -193,67 +194,17 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<Scenario, Scenario
     resolve(origin, raw, table)
 }
 
-struct Ctx<'a> {
-    origin: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(&self, key: &str, msg: impl std::fmt::Display) -> ScenarioError {
-        ScenarioError::new(self.origin, format!("key `{key}`: {msg}"))
-    }
-
-    fn finite_range(
-        &self,
-        key: &str,
-        v: f64,
-        lo: f64,
-        hi: f64,
-        unit: &str,
-    ) -> Result<f64, ScenarioError> {
-        if v.is_finite() && v >= lo && v <= hi {
-            Ok(v)
-        } else {
-            Err(self.err(
-                key,
-                format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi} {unit}"),
-            ))
-        }
-    }
-
-    fn positive(&self, key: &str, v: f64, unit: &str) -> Result<f64, ScenarioError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(self.err(
-                key,
-                format!("{v} is not allowed: must be a finite number > 0 {unit}"),
-            ))
-        }
-    }
-
-    fn int_range(&self, key: &str, v: i64, lo: i64, hi: i64) -> Result<i64, ScenarioError> {
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(self.err(
-                key,
-                format!("{v} is out of range: allowed {lo} ≤ {key} ≤ {hi}"),
-            ))
-        }
-    }
-}
-
 #[expect(
     clippy::too_many_lines,
     reason = "resolves every table of the engine format with its per-key errors, in key order"
 )]
 fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenario, ScenarioError> {
-    let cx = Ctx { origin };
     if let Some(name) = &raw.name {
         check_name(origin, name)?;
     }
     if raw.format_version != FORMAT_VERSION {
-        return Err(cx.err(
+        return Err(err(
+            origin,
             "format_version",
             format!(
                 "{} is not supported: this build of dorsalhorn reads format_version = \
@@ -265,7 +216,8 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
 
     // Grid
     if raw.grid.size.len() != 2 {
-        return Err(cx.err(
+        return Err(err(
+            origin,
             "grid.size",
             format!(
                 "{:?} must be two cell counts [nx, ny], e.g. [256, 256]",
@@ -273,10 +225,11 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
             ),
         ));
     }
-    let nx = cx.int_range("grid.size[0]", raw.grid.size[0], 3, MAX_GRID_SIDE)? as usize;
-    let ny = cx.int_range("grid.size[1]", raw.grid.size[1], 3, MAX_GRID_SIDE)? as usize;
+    let nx = int_range(origin, "grid.size[0]", raw.grid.size[0], 3, MAX_GRID_SIDE)? as usize;
+    let ny = int_range(origin, "grid.size[1]", raw.grid.size[1], 3, MAX_GRID_SIDE)? as usize;
     if (nx as i64) * (ny as i64) > MAX_CELLS {
-        return Err(cx.err(
+        return Err(err(
+            origin,
             "grid.size",
             format!(
                 "[{nx}, {ny}] is {} cells: at most {MAX_CELLS} (2^26) are allowed; use a coarser \
@@ -285,12 +238,13 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
             ),
         ));
     }
-    let dx = cx.positive("grid.spacing_um", raw.grid.spacing_um, "µm")?;
+    let dx = positive(origin, "grid.spacing_um", raw.grid.spacing_um, "µm")?;
 
     // Species
     let ns = raw.species.len();
     if ns == 0 || ns > MAX_SPECIES {
-        return Err(cx.err(
+        return Err(err(
+            origin,
             "species",
             format!("{ns} species given: allowed 1 to {MAX_SPECIES} [[species]] entries"),
         ));
@@ -303,13 +257,15 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &key,
                 format!("`{n}` is not allowed: use letters, digits, `_` and `-` (it names files)"),
             ));
         }
         if names[..i].contains(n) {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &key,
                 format!("`{n}` is used twice: species names must be unique"),
             ));
@@ -328,7 +284,7 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
         let key = format!("grid.boundary.{}", side.key());
         let b = match raw_b {
             None => Boundary::NoFlux,
-            Some(v) => parse_boundary(&cx, &key, v, ns)?,
+            Some(v) => parse_boundary(origin, &key, v, ns)?,
         };
         grid.boundary[side.index()] = b;
     }
@@ -336,7 +292,8 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
         let pa = matches!(grid.boundary(a), Boundary::Periodic);
         let pb = matches!(grid.boundary(b), Boundary::Periodic);
         if pa != pb {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &format!("grid.boundary.{}", if pa { b.key() } else { a.key() }),
                 format!(
                     "periodic boundaries come in pairs: set both {axis}_min and {axis}_max to \
@@ -347,22 +304,28 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     }
 
     // Time
-    let dt = cx.positive("time.dt_s", raw.time.dt_s, "s")?;
-    let steps = cx.int_range("time.steps", raw.time.steps, 1, MAX_STEPS)? as u64;
+    let dt = positive(origin, "time.dt_s", raw.time.dt_s, "s")?;
+    let steps = int_range(origin, "time.steps", raw.time.steps, 1, MAX_STEPS)? as u64;
 
     // Model
     let model = match raw.model.kind.as_str() {
         "gray_scott" => {
-            let feed = raw
-                .model
-                .feed
-                .ok_or_else(|| cx.err("model.feed", "missing: gray_scott needs feed (F, 1/s)"))?;
-            let kill = raw
-                .model
-                .kill
-                .ok_or_else(|| cx.err("model.kill", "missing: gray_scott needs kill (k, 1/s)"))?;
-            let feed = cx.finite_range("model.feed", feed, 0.0, 1.0, "1/s")?;
-            let kill = cx.finite_range("model.kill", kill, 0.0, 1.0, "1/s")?;
+            let feed = raw.model.feed.ok_or_else(|| {
+                err(
+                    origin,
+                    "model.feed",
+                    "missing: gray_scott needs feed (F, 1/s)",
+                )
+            })?;
+            let kill = raw.model.kill.ok_or_else(|| {
+                err(
+                    origin,
+                    "model.kill",
+                    "missing: gray_scott needs kill (k, 1/s)",
+                )
+            })?;
+            let feed = range(origin, "model.feed", feed, 0.0, 1.0, "1/s")?;
+            let kill = range(origin, "model.kill", kill, 0.0, 1.0, "1/s")?;
             Model::GrayScott {
                 feed: feed as f32,
                 kill: kill as f32,
@@ -374,20 +337,26 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
                 ("model.kill", raw.model.kill),
             ] {
                 if v.is_some() {
-                    return Err(cx.err(k, "is not a parameter of model `diffusion` (remove it)"));
+                    return Err(err(
+                        origin,
+                        k,
+                        "is not a parameter of model `diffusion` (remove it)",
+                    ));
                 }
             }
             Model::Diffusion
         }
         other => {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 "model.kind",
                 format!("`{other}` is not a model: allowed \"gray_scott\", \"diffusion\""),
             ));
         }
     };
     if let Some(n) = model.required_species().filter(|&n| n != ns) {
-        return Err(cx.err(
+        return Err(err(
+            origin,
             "species",
             format!(
                 "model `{}` needs exactly {n} species, {ns} given",
@@ -402,16 +371,18 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     let mut display_range = Vec::with_capacity(ns);
     for (i, rs) in raw.species.iter().enumerate() {
         let key = |k: &str| format!("species[{i}].{k}");
-        let d = cx.finite_range(
+        let d = range(
+            origin,
             &key("diffusivity_um2_s"),
             rs.diffusivity_um2_s,
             0.0,
             1e9,
             "µm²/s",
         )?;
-        let decay = cx.finite_range(&key("decay_per_s"), rs.decay_per_s, 0.0, 1e9, "1/s")?;
+        let decay = range(origin, &key("decay_per_s"), rs.decay_per_s, 0.0, 1e9, "1/s")?;
         if !rs.initial.is_finite() {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &key("initial"),
                 format!("{} is not a finite number", rs.initial),
             ));
@@ -419,7 +390,7 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
         let mut field = vec![rs.initial as f32; nx * ny];
         for (j, p) in rs.patches.iter().enumerate() {
             apply_patch(
-                &cx,
+                origin,
                 &key(&format!("patches[{j}]")),
                 p,
                 &grid,
@@ -433,9 +404,9 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
             let mut dfield = vec![d as f32; nx * ny];
             for (j, p) in rs.diffusivity_regions.iter().enumerate() {
                 let k = key(&format!("diffusivity_regions[{j}]"));
-                apply_patch(&cx, &k, p, &grid, &mut dfield, false)?;
+                apply_patch(origin, &k, p, &grid, &mut dfield, false)?;
                 if let Some(v) = p.value {
-                    cx.finite_range(&format!("{k}.value"), v, 0.0, 1e9, "µm²/s")?;
+                    range(origin, &format!("{k}.value"), v, 0.0, 1e9, "µm²/s")?;
                 }
             }
             Diffusivity::Field(dfield)
@@ -446,7 +417,8 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
                 Some((r[0] as f32, r[1] as f32))
             }
             Some(r) => {
-                return Err(cx.err(
+                return Err(err(
+                    origin,
                     &key("display_range"),
                     format!("{r:?} must be [low, high] with low < high, both finite"),
                 ));
@@ -472,7 +444,7 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     // Outputs and checks
     let every = match raw.output.every_steps {
         None => steps,
-        Some(v) => cx.int_range("output.every_steps", v, 1, MAX_STEPS)? as u64,
+        Some(v) => int_range(origin, "output.every_steps", v, 1, MAX_STEPS)? as u64,
     };
     let out_species = match &raw.output.species {
         None => (0..ns).collect(),
@@ -480,7 +452,8 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
             let mut idx = Vec::new();
             for (j, n) in list.iter().enumerate() {
                 let i = problem.species_index(n).ok_or_else(|| {
-                    cx.err(
+                    err(
+                        origin,
                         &format!("output.species[{j}]"),
                         format!(
                             "`{n}` is not a species of this scenario (species: {})",
@@ -496,7 +469,8 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     let colormap = match raw.output.colormap.as_deref() {
         None => crate::colormap::Colormap::Viridis,
         Some(name) => crate::colormap::Colormap::from_name(name).ok_or_else(|| {
-            cx.err(
+            err(
+                origin,
                 "output.colormap",
                 format!(
                     "`{name}` is not a colormap: allowed {}",
@@ -516,7 +490,7 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
     let checks = CheckSpec {
         every_steps: match raw.checks.every_steps {
             None => every.min(1000),
-            Some(v) => cx.int_range("checks.every_steps", v, 1, MAX_STEPS)? as u64,
+            Some(v) => int_range(origin, "checks.every_steps", v, 1, MAX_STEPS)? as u64,
         },
         nonnegative: raw.checks.nonnegative.unwrap_or(true),
     };
@@ -535,7 +509,7 @@ fn resolve(origin: &str, raw: RawScenario, table: toml::Table) -> Result<Scenari
 }
 
 fn parse_boundary(
-    cx: &Ctx,
+    origin: &str,
     key: &str,
     v: &toml::Value,
     ns: usize,
@@ -545,14 +519,19 @@ fn parse_boundary(
         toml::Value::String(s) => match s.as_str() {
             "no_flux" => Ok(Boundary::NoFlux),
             "periodic" => Ok(Boundary::Periodic),
-            other => Err(cx.err(
+            other => Err(err(
+                origin,
                 key,
                 format!("\"{other}\" is not a boundary kind: {ALLOWED}"),
             )),
         },
         toml::Value::Table(t) => {
             if let Some(extra) = t.keys().find(|k| k.as_str() != "fixed") {
-                return Err(cx.err(&format!("{key}.{extra}"), format!("unknown key: {ALLOWED}")));
+                return Err(err(
+                    origin,
+                    &format!("{key}.{extra}"),
+                    format!("unknown key: {ALLOWED}"),
+                ));
             }
             let fk = format!("{key}.fixed");
             let values: Vec<f32> = match t.get("fixed") {
@@ -560,7 +539,8 @@ fn parse_boundary(
                 Some(toml::Value::Integer(i)) => vec![*i as f32; ns],
                 Some(toml::Value::Array(a)) => {
                     if a.len() != ns {
-                        return Err(cx.err(
+                        return Err(err(
+                            origin,
                             &fk,
                             format!("{} values given, one per species ({ns}) needed", a.len()),
                         ));
@@ -569,24 +549,29 @@ fn parse_boundary(
                         .map(|x| match x {
                             toml::Value::Float(f) => Ok(*f as f32),
                             toml::Value::Integer(i) => Ok(*i as f32),
-                            other => Err(cx.err(&fk, format!("{other} is not a number"))),
+                            other => Err(err(origin, &fk, format!("{other} is not a number"))),
                         })
                         .collect::<Result<_, _>>()?
                 }
                 Some(other) => {
-                    return Err(cx.err(
+                    return Err(err(
+                        origin,
                         &fk,
                         format!("{other} is not a number or an array of numbers"),
                     ));
                 }
-                None => return Err(cx.err(key, format!("empty table: {ALLOWED}"))),
+                None => return Err(err(origin, key, format!("empty table: {ALLOWED}"))),
             };
             if values.iter().any(|x| !x.is_finite()) {
-                return Err(cx.err(&fk, "values must be finite"));
+                return Err(err(origin, &fk, "values must be finite"));
             }
             Ok(Boundary::Fixed { values })
         }
-        other => Err(cx.err(key, format!("{other} is not a boundary: {ALLOWED}"))),
+        other => Err(err(
+            origin,
+            key,
+            format!("{other} is not a boundary: {ALLOWED}"),
+        )),
     }
 }
 
@@ -596,7 +581,7 @@ fn parse_boundary(
     reason = "one patch shape after another with their per-key errors"
 )]
 fn apply_patch(
-    cx: &Ctx,
+    origin: &str,
     key: &str,
     p: &RawPatch,
     grid: &Grid,
@@ -607,20 +592,22 @@ fn apply_patch(
     let k = |s: &str| format!("{key}.{s}");
     let need_value = || -> Result<f32, ScenarioError> {
         let v = p.value.ok_or_else(|| {
-            cx.err(
+            err(
+                origin,
                 &k("value"),
                 format!("missing: shape \"{}\" sets `value`", p.shape),
             )
         })?;
         if !v.is_finite() {
-            return Err(cx.err(&k("value"), format!("{v} is not finite")));
+            return Err(err(origin, &k("value"), format!("{v} is not finite")));
         }
         Ok(v as f32)
     };
     let unused = |names: &[(&str, bool)]| -> Result<(), ScenarioError> {
         for (n, present) in names {
             if *present {
-                return Err(cx.err(
+                return Err(err(
+                    origin,
                     &k(n),
                     format!("is not used by shape \"{}\" (remove it)", p.shape),
                 ));
@@ -633,15 +620,20 @@ fn apply_patch(
                       n: usize|
      -> Result<(usize, usize), ScenarioError> {
         let r = r.as_ref().ok_or_else(|| {
-            cx.err(
+            err(
+                origin,
                 &k(name),
                 "missing: give [first, last] cell indices (inclusive)",
             )
         })?;
         if r.len() != 2 || r[0] < 0 || r[1] < r[0] || r[1] >= n as i64 {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &k(name),
-                format!("{r:?} must be [first, last] with 0 ≤ first ≤ last ≤ {} (inclusive cell indices)", n - 1),
+                format!(
+                    "{r:?} must be [first, last] with 0 ≤ first ≤ last ≤ {} (inclusive cell indices)",
+                    n - 1
+                ),
             ));
         }
         Ok((r[0] as usize, r[1] as usize))
@@ -672,12 +664,13 @@ fn apply_patch(
                 ("amplitude", p.amplitude.is_some()),
             ])?;
             let f = p.fraction.ok_or_else(|| {
-                cx.err(
+                err(
+                    origin,
                     &k("fraction"),
                     "missing: side as a fraction of the grid, e.g. 0.125",
                 )
             })?;
-            let f = cx.finite_range(&k("fraction"), f, 0.0, 1.0, "")?;
+            let f = range(origin, &k("fraction"), f, 0.0, 1.0, "")?;
             let v = need_value()?;
             let (x0, x1) = centered_span(nx, f);
             let (y0, y1) = centered_span(ny, f);
@@ -694,9 +687,13 @@ fn apply_patch(
             let c = p
                 .center_um
                 .as_ref()
-                .ok_or_else(|| cx.err(&k("center_um"), "missing: [x, y] in µm"))?;
+                .ok_or_else(|| err(origin, &k("center_um"), "missing: [x, y] in µm"))?;
             if c.len() != 2 || !c.iter().all(|v| v.is_finite()) {
-                return Err(cx.err(&k("center_um"), format!("{c:?} must be [x, y] in µm")));
+                return Err(err(
+                    origin,
+                    &k("center_um"),
+                    format!("{c:?} must be [x, y] in µm"),
+                ));
             }
             if p.shape == "disk" {
                 unused(&[
@@ -705,8 +702,8 @@ fn apply_patch(
                 ])?;
                 let r = p
                     .radius_um
-                    .ok_or_else(|| cx.err(&k("radius_um"), "missing: disk radius in µm"))?;
-                let r = cx.positive(&k("radius_um"), r, "µm")?;
+                    .ok_or_else(|| err(origin, &k("radius_um"), "missing: disk radius in µm"))?;
+                let r = positive(origin, &k("radius_um"), r, "µm")?;
                 let v = need_value()?;
                 for y in 0..ny {
                     for x in 0..nx {
@@ -718,21 +715,25 @@ fn apply_patch(
                 }
             } else {
                 if !allow_gaussian {
-                    return Err(cx.err(&k("shape"), "\"gaussian\" adds to a field; regions allow \"rect\", \"centered_square\", \"disk\""));
+                    return Err(err(
+                        origin,
+                        &k("shape"),
+                        "\"gaussian\" adds to a field; regions allow \"rect\", \"centered_square\", \"disk\"",
+                    ));
                 }
                 unused(&[
                     ("radius_um", p.radius_um.is_some()),
                     ("value", p.value.is_some()),
                 ])?;
-                let s = p
-                    .sigma_um
-                    .ok_or_else(|| cx.err(&k("sigma_um"), "missing: standard deviation in µm"))?;
-                let s = cx.positive(&k("sigma_um"), s, "µm")?;
+                let s = p.sigma_um.ok_or_else(|| {
+                    err(origin, &k("sigma_um"), "missing: standard deviation in µm")
+                })?;
+                let s = positive(origin, &k("sigma_um"), s, "µm")?;
                 let a = p
                     .amplitude
-                    .ok_or_else(|| cx.err(&k("amplitude"), "missing: peak value added"))?;
+                    .ok_or_else(|| err(origin, &k("amplitude"), "missing: peak value added"))?;
                 if !a.is_finite() {
-                    return Err(cx.err(&k("amplitude"), format!("{a} is not finite")));
+                    return Err(err(origin, &k("amplitude"), format!("{a} is not finite")));
                 }
                 for y in 0..ny {
                     for x in 0..nx {
@@ -744,9 +745,12 @@ fn apply_patch(
             }
         }
         other => {
-            return Err(cx.err(
+            return Err(err(
+                origin,
                 &k("shape"),
-                format!("\"{other}\" is not a shape: allowed \"rect\", \"centered_square\", \"disk\", \"gaussian\""),
+                format!(
+                    "\"{other}\" is not a shape: allowed \"rect\", \"centered_square\", \"disk\", \"gaussian\""
+                ),
             ));
         }
     }

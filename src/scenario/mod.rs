@@ -10,6 +10,7 @@
 pub mod dorsal_horn;
 pub mod edit;
 pub mod generic;
+pub mod keys;
 pub mod overrides;
 
 use crate::error::ScenarioError;
@@ -78,7 +79,7 @@ pub fn deserialize<T: serde::de::DeserializeOwned>(
         if path == "." || path.is_empty() {
             ScenarioError::new(origin, inner.to_string())
         } else {
-            ScenarioError::new(origin, format!("key `{path}`: {inner}"))
+            keys::err(origin, &path, inner)
         }
     })
 }

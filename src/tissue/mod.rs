@@ -37,8 +37,6 @@ pub mod section;
 
 use crate::cpu::multigrid::{CYCLES, SWEEPS, TransportCoef};
 use crate::error::{Error, GpuError};
-use crate::gpu::Gpu;
-use crate::gpu::WORKGROUP;
 use crate::gpu::multigrid::Multigrid;
 use crate::gpu::reaction::{
     CellMode, Integrator, Kernel, MAX_SUBSTEPS, RATES_STRIDE, ReactionCells, STATE_STRIDE,
@@ -47,6 +45,7 @@ use crate::gpu::reaction::{
 use crate::gpu::rkl2::Rkl2;
 use crate::gpu::texture::{array_view, texels_per_row};
 use crate::gpu::transfer::{Species as TransferSpecies, entry, transfer_shader_source};
+use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::Model;
 use crate::model::network::state::{Input, MEDIATOR_SLOTS, MEDIATORS, State};
 use crate::scenario::dorsal_horn::TransportScheme;

@@ -4,8 +4,7 @@
 use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
 use crate::gpu::reaction::STATE_STRIDE;
-use crate::model::network::state::Input;
-use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
+use crate::model::network::state::{Input, RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::section::REPORT_REGIONS;
 use crate::tissue::{ProbeResponse, Rates, TissueSim};

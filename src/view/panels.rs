@@ -50,7 +50,7 @@ fn fmt_num(v: f32) -> String {
 }
 
 /// A colorbar tick: enough significant digits that ticks `span` apart read differently.
-pub(crate) fn fmt_tick(v: f32, span: f32) -> String {
+fn fmt_tick(v: f32, span: f32) -> String {
     if v == 0.0 {
         return "0".into();
     }
@@ -134,7 +134,7 @@ impl App {
         clippy::too_many_lines,
         reason = "one field panel's drawing (image, colorbar, ticks, outlines, probes) from top to bottom"
     )]
-    pub(super) fn panel(
+    fn panel(
         &mut self,
         ui: &mut egui::Ui,
         ctx: &egui::Context,

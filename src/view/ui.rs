@@ -36,7 +36,7 @@ const ROUTES: [&str; 4] = ["ip", "iv", "intrathecal", "infusion"];
 const PAIN_MODELS: [&str; 6] = ["cfa", "formalin", "snl", "sni", "cci", "bone_cancer"];
 
 impl App {
-    pub(super) fn edit(
+    fn edit(
         &mut self,
         f: impl FnOnce(&mut toml::Table, f64) -> Result<(), String> + Send + 'static,
     ) {
@@ -50,7 +50,7 @@ impl App {
         let _ = self.to_sim.send(ToSim::Edit(edit));
     }
 
-    pub(super) fn start_ea(&mut self) {
+    fn start_ea(&mut self) {
         let (mode, freq, ma, minutes) = (
             EA_MODES[self.ui.ea_mode],
             self.ui.ea_freq,
@@ -71,7 +71,7 @@ impl App {
         });
     }
 
-    pub(super) fn stop_ea(&mut self) {
+    fn stop_ea(&mut self) {
         let Some(index) = self.ui.live_ea.take() else {
             self.ui.status = "no session started from the window is running".into();
             return;
@@ -80,7 +80,7 @@ impl App {
         self.edit(move |t, now| stop_ea(t, index, now));
     }
 
-    pub(super) fn apply_drug(&mut self) {
+    fn apply_drug(&mut self) {
         let (name, _, _, what) = DRUG_CATALOGUE[self.ui.drug];
         let route = ROUTES[self.ui.route];
         let u_max = self.ui.u_max;
@@ -100,7 +100,7 @@ impl App {
         });
     }
 
-    pub(super) fn bolus(&mut self, drug: &'static str) {
+    fn bolus(&mut self, drug: &'static str) {
         self.ui.status = format!("{drug} bolus");
         self.edit(move |t, now| {
             let mut b = toml::Table::new();
@@ -111,7 +111,7 @@ impl App {
         });
     }
 
-    pub(super) fn trigger_pain(&mut self) {
+    fn trigger_pain(&mut self) {
         let model = PAIN_MODELS[self.ui.pain_model];
         self.ui.status = format!("pain model {model}");
         self.edit(move |t, now| {
@@ -134,7 +134,7 @@ impl App {
         });
     }
 
-    pub(super) fn reset(&mut self) {
+    fn reset(&mut self) {
         match crate::scenario::dorsal_horn::from_table(&self.ui.origin, self.ui.original.clone()) {
             Ok(sc) => {
                 let _ = self.to_sim.send(ToSim::Reset(Box::new(sc)));
@@ -153,7 +153,7 @@ impl App {
         }
     }
 
-    pub(super) fn save_scenario(&mut self) {
+    fn save_scenario(&mut self) {
         let path = self.opts.out_dir.join("viewed_scenario.toml");
         let text = format!(
             "# Written by `dorsalhorn view`: the scenario with every intervention made in the\n\
@@ -167,7 +167,7 @@ impl App {
         };
     }
 
-    pub(super) fn export_csv(&mut self) {
+    fn export_csv(&mut self) {
         let dir = &self.opts.out_dir;
         let mut probes = String::from("probe,cell_x,cell_y,x_um,y_um,time_h");
         for f in 0..FIELDS {
@@ -209,7 +209,7 @@ impl App {
         };
     }
 
-    pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
+    fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
@@ -260,7 +260,7 @@ impl App {
         }
     }
 
-    pub(super) fn toggle_play(&mut self) {
+    fn toggle_play(&mut self) {
         self.ui.playing = !self.ui.playing;
         if !self.ui.playing {
             let _ = self.to_sim.send(ToSim::Pause);
@@ -269,7 +269,7 @@ impl App {
         }
     }
 
-    pub(super) fn single_step(&mut self) {
+    fn single_step(&mut self) {
         if self.ui.playing {
             self.toggle_play();
         }
@@ -315,7 +315,7 @@ impl App {
         }
     }
 
-    pub(super) fn top_bar(&mut self, ui: &mut egui::Ui) {
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong(format!("dorsalhorn · {}", self.opts.scenario.name));
             ui.separator();
@@ -365,7 +365,7 @@ impl App {
     }
 
     #[expect(clippy::too_many_lines, reason = "one egui side panel in screen order")]
-    pub(super) fn controls(&mut self, ui: &mut egui::Ui) {
+    fn controls(&mut self, ui: &mut egui::Ui) {
         ui.heading("Playback");
         ui.horizontal(|ui| {
             if ui
@@ -603,7 +603,7 @@ impl App {
         }
     }
 
-    pub(super) fn plots(&mut self, ui: &mut egui::Ui) {
+    fn plots(&mut self, ui: &mut egui::Ui) {
         use egui_plot::{Legend, Line, Plot, PlotPoints};
         let half = (ui.available_width() - 12.0) / 2.0;
         let height = 190.0;

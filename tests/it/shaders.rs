@@ -297,48 +297,35 @@ fn layout_table() -> Vec<Row> {
     let rkl2 = dorsalhorn::gpu::rkl2::shader_source(&p, 64);
     let reaction = dorsalhorn::gpu::reaction::shader_source(CellMode::Tissue);
     let mut cell_map = Vec::new();
-    for (_field, off, names) in [
+    for (off, names) in [
         (
-            "glu",
             offset_of!(CellMap, glu),
             &["glu_cp", "glu_cn", "glu_ad", "glu_ab"][..],
         ),
         (
-            "ei",
             offset_of!(CellMap, ei),
             &["ei_cp", "ei_cn", "ei_ad", "ei_ab"],
         ),
         (
-            "atp",
             offset_of!(CellMap, atp),
             &["atp_cp", "atp_cn", "atp_ad", "atp_ab"],
         ),
-        ("ea_ab", offset_of!(CellMap, ea_ab), &["ea_ab"]),
-        ("ea_ad", offset_of!(CellMap, ea_ad), &["ea_ad"]),
+        (offset_of!(CellMap, ea_ab), &["ea_ab"]),
+        (offset_of!(CellMap, ea_ad), &["ea_ad"]),
+        (offset_of!(CellMap, p), &["p_cp", "p_cn", "p_ad", "p_ea_ad"]),
         (
-            "p",
-            offset_of!(CellMap, p),
-            &["p_cp", "p_cn", "p_ad", "p_ea_ad"],
-        ),
-        (
-            "w",
             offset_of!(CellMap, w),
             &["w_cp", "w_cn", "w_ad", "w_ab", "w_ea_ab", "w_ea_ad"],
         ),
-        ("rho_enk", offset_of!(CellMap, rho_enk), &["rho_enk"]),
-        ("rho_dyn", offset_of!(CellMap, rho_dyn), &["rho_dyn"]),
-        ("rho_em", offset_of!(CellMap, rho_em), &["rho_em"]),
-        ("v_5ht", offset_of!(CellMap, v_5ht), &["v_5ht"]),
-        ("v_ne", offset_of!(CellMap, v_ne), &["v_ne"]),
-        ("band", offset_of!(CellMap, band), &["band"]),
-        ("band_atp", offset_of!(CellMap, band_atp), &["band_atp"]),
+        (offset_of!(CellMap, rho_enk), &["rho_enk"]),
+        (offset_of!(CellMap, rho_dyn), &["rho_dyn"]),
+        (offset_of!(CellMap, rho_em), &["rho_em"]),
+        (offset_of!(CellMap, v_5ht), &["v_5ht"]),
+        (offset_of!(CellMap, v_ne), &["v_ne"]),
+        (offset_of!(CellMap, band), &["band"]),
+        (offset_of!(CellMap, band_atp), &["band_atp"]),
+        (offset_of!(CellMap, alpha_ratio), &["alpha_ratio"]),
         (
-            "alpha_ratio",
-            offset_of!(CellMap, alpha_ratio),
-            &["alpha_ratio"],
-        ),
-        (
-            "theta",
             offset_of!(CellMap, theta),
             &["theta_i", "theta_e", "theta_p", "theta_w"],
         ),

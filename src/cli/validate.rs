@@ -8,7 +8,8 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ValidateArgs {
     /// Findings and groups to run, comma-separated: IDs (V12), `analytic`, `baseline`,
-    /// `findings` (all findings) or `quick` (the CI subset). Default: everything.
+    /// `findings` (all findings), `quick` (the CI subset) or a group of findings (`spatial`).
+    /// Default: everything.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// `classroom` (40 µm: every finding in 50–115 min on 2 cores without a GPU, depending on
@@ -24,7 +25,7 @@ pub struct ValidateArgs {
     /// Folder of the finding files (default: ./validation, else the one shipped with the source).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// List the findings (ID, protocol, model days, quick) and exit.
+    /// List the findings (ID, quick, group, model days, protocol) and exit.
     #[arg(long)]
     pub list: bool,
     /// Arms run at once (1 to 64), in one process sharing the GPU and the settled baselines.
@@ -80,9 +81,10 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
         // The selection (--only) applies to the list too.
         for f in &findings {
             println!(
-                "{:<4} {:<5} {:>5.1} d  {:<28} {}",
+                "{:<4} {:<5} {:<8} {:>5.1} d  {:<28} {}",
                 f.about.id,
                 if f.quick { "quick" } else { "" },
+                f.group.as_deref().unwrap_or(""),
                 f.days(),
                 f.about.protocol,
                 f.about.finding

@@ -8,6 +8,7 @@ use crate::model::network::protocol::{EaMode, PainModel, drugs_at};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
 use crate::tissue::observe::{Observation, Readout, check_states, observe};
+use crate::tissue::spatial::{SpatialQuantity, measure};
 use crate::tissue::{ProbeResponse, TissueSim};
 use std::time::Instant;
 
@@ -32,6 +33,8 @@ pub struct Stepper {
     pub readout_s: f64,
     /// The observation at t = 0, until [`Stepper::take_first`] takes it.
     first: Option<Observation>,
+    /// Spatial read-outs added to every read-out ([`Stepper::read_spatial`]).
+    spatial: Vec<SpatialQuantity>,
 }
 
 /// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
@@ -93,6 +96,7 @@ impl Stepper {
             readouts: Vec::new(),
             readout_s: 0.0,
             first: None,
+            spatial: Vec::new(),
             sc,
             sim,
             naive,
@@ -103,6 +107,20 @@ impl Stepper {
         st.readouts.push(first.readout.clone());
         st.first = Some(first);
         Ok(st)
+    }
+
+    /// Adds these spatial read-outs to every read-out from now on, and to the one at t = 0 while
+    /// [`Stepper::take_first`] has not taken it.
+    pub fn read_spatial(&mut self, quantities: Vec<SpatialQuantity>) {
+        self.spatial = quantities;
+        if let (Some(first), Some(r)) = (&self.first, self.readouts.first_mut()) {
+            r.spatial = self
+                .spatial
+                .iter()
+                .copied()
+                .zip(measure(&self.sim, first, &self.spatial))
+                .collect();
+        }
     }
 
     fn apply_scenario(&mut self, gpu: &Gpu) {
@@ -182,7 +200,11 @@ impl Stepper {
             let started = Instant::now();
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;
-            let obs = observe(gpu, &self.sim, &self.sc, &self.naive, states)?;
+            let mut obs = observe(gpu, &self.sim, &self.sc, &self.naive, states)?;
+            if !self.spatial.is_empty() {
+                let values = measure(&self.sim, &obs, &self.spatial);
+                obs.readout.spatial = self.spatial.iter().copied().zip(values).collect();
+            }
             self.readouts.push(obs.readout.clone());
             self.readout_s += started.elapsed().as_secs_f64();
             while self.next_output <= cut + 1e-6 {

@@ -34,6 +34,7 @@
 pub mod baseline;
 pub mod observe;
 pub mod section;
+pub mod spatial;
 
 use crate::cpu::multigrid::{CYCLES, SWEEPS, TransportCoef};
 use crate::error::{Error, GpuError};

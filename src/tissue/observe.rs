@@ -7,6 +7,7 @@ use crate::gpu::reaction::STATE_STRIDE;
 use crate::model::network::state::{Input, RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::section::REPORT_REGIONS;
+use crate::tissue::spatial::SpatialQuantity;
 use crate::tissue::{ProbeResponse, Rates, TissueSim};
 use serde::Serialize;
 
@@ -21,6 +22,9 @@ pub struct Readout {
     pub pwl_s: f64,
     /// Per report region (REPORT_REGIONS order): the mean of every state then every rate.
     pub means: Vec<Vec<f64>>,
+    /// The spatial read-outs asked of the run ([`Stepper::read_spatial`](crate::run::stepper::Stepper::read_spatial)), with their values.
+    #[serde(skip)]
+    pub spatial: Vec<(SpatialQuantity, f64)>,
 }
 
 impl Readout {
@@ -152,6 +156,7 @@ fn readout_of(
         pwt_g: (pr.PWT0 * p_mech.powf(-eta)).clamp(pr.PWT_min, pr.PWT0),
         pwl_s: (pr.PWL0 * p_heat.powf(-eta)).min(pr.PWL_max),
         means,
+        spatial: Vec::new(),
     }
 }
 

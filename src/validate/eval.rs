@@ -295,6 +295,7 @@ mod tests {
                 pwt_g: 15.0,
                 pwl_s: 10.0,
                 means: vec![vec![v; width]; REPORT_REGIONS.len()],
+                spatial: Vec::new(),
             })
             .collect()
     }
@@ -425,6 +426,40 @@ mod tests {
                 .contains("not a state")
         );
         assert!(Quantity::parse("pain").unwrap_err().contains("NAME@REGION"));
+        // Spatial quantities: NAME@GROUP/STAT.
+        use crate::tissue::spatial::{SPATIAL_REGIONS, SpatialStat};
+        let Quantity::Spatial(q) = Quantity::parse("M@III-IV/in").unwrap() else {
+            panic!("M@III-IV/in is spatial");
+        };
+        assert_eq!(SPATIAL_REGIONS[q.region].0, "III-IV");
+        assert_eq!(q.stat, SpatialStat::In);
+        assert!(matches!(
+            Quantity::parse("pERK@grey/peak_depth_um").unwrap(),
+            Quantity::Spatial(_)
+        ));
+        let e = Quantity::parse("M@II-III/in").unwrap_err();
+        assert!(
+            e.contains("not a lamina group") && e.contains("III-IV"),
+            "{e}"
+        );
+        let e = Quantity::parse("M@I-II/mean").unwrap_err();
+        assert!(
+            e.contains("not a spatial statistic") && e.contains("edge_um"),
+            "{e}"
+        );
+        assert!(
+            Quantity::parse("XX@I-II/in")
+                .unwrap_err()
+                .contains("not a state")
+        );
+        // A read-out without the spatial value (not asked of the run) is NaN, never a number.
+        let r = &readouts(&[(0.0, 1.0)])[0];
+        let phi = PhiCl {
+            v_rest: -60.0,
+            e0: -70.0,
+            slope: 10.0,
+        };
+        assert!(Quantity::Spatial(q).of(r, &phi).is_nan());
     }
 
     #[test]

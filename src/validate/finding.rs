@@ -9,6 +9,7 @@ use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::observe::Readout;
 use crate::tissue::section::REPORT_REGIONS;
+use crate::tissue::spatial::{SPATIAL_REGIONS, SpatialQuantity, SpatialStat};
 use crate::validate::eval::when_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,6 +25,8 @@ struct RawFinding {
     protocol: String,
     #[serde(default)]
     quick: bool,
+    #[serde(default)]
+    group: Option<String>,
     #[serde(default)]
     not_modelled: Vec<String>,
     #[serde(default)]
@@ -90,6 +93,9 @@ pub enum Quantity {
     /// `phi_Cl@REGION`: the GABA_A/glycine polarity φ_Cl of §4.3 at the region's mean K
     /// (φ_Cl is linear in K, so this is also the region's mean φ_Cl); < 0 is depolarising.
     PhiCl { region: usize },
+    /// `NAME@GROUP/STAT`: where in the section (inside or outside the paw band, extent at half
+    /// maximum, lateral edge width, depth of the peak); the run reads it at every output time.
+    Spatial(SpatialQuantity),
 }
 
 pub(crate) const PAIN_COLUMNS: [&str; 5] = ["P_mech", "P_heat", "P_spont", "PWT_g", "PWL_s"];
@@ -101,10 +107,51 @@ impl Quantity {
         }
         let Some((name, region)) = s.split_once('@') else {
             return Err(format!(
-                "`{s}` is not a quantity: use one of {} or NAME@REGION (e.g. IL1b@I-II)",
+                "`{s}` is not a quantity: use one of {}, NAME@REGION (e.g. IL1b@I-II) or \
+                 NAME@GROUP/STAT (e.g. M@III-IV/in)",
                 PAIN_COLUMNS.join(", ")
             ));
         };
+        let field_of = |name: &str| {
+            STATE_NAMES
+                .iter()
+                .chain(RATE_NAMES.iter())
+                .position(|n| *n == name)
+                .ok_or_else(|| {
+                    format!(
+                        "`{name}` in `{s}` is not a state, rate or occupancy (`dorsalhorn check` \
+                         lists them; phi_Cl is also allowed in NAME@REGION)"
+                    )
+                })
+        };
+        if let Some((group, stat)) = region.split_once('/') {
+            let g = SPATIAL_REGIONS
+                .iter()
+                .position(|(n, _)| *n == group)
+                .ok_or_else(|| {
+                    let all: Vec<&str> = SPATIAL_REGIONS.iter().map(|(n, _)| *n).collect();
+                    format!(
+                        "`{group}` in `{s}` is not a lamina group: use one of {}",
+                        all.join(", ")
+                    )
+                })?;
+            let st = SpatialStat::ALL
+                .iter()
+                .find(|(n, _)| *n == stat)
+                .map(|(_, st)| *st)
+                .ok_or_else(|| {
+                    let all: Vec<&str> = SpatialStat::ALL.iter().map(|(n, _)| *n).collect();
+                    format!(
+                        "`{stat}` in `{s}` is not a spatial statistic: use one of {}",
+                        all.join(", ")
+                    )
+                })?;
+            return Ok(Quantity::Spatial(SpatialQuantity {
+                field: field_of(name)?,
+                region: g,
+                stat: st,
+            }));
+        }
         let r = REPORT_REGIONS
             .iter()
             .position(|(n, _)| *n == region)
@@ -118,16 +165,7 @@ impl Quantity {
         if name == "phi_Cl" {
             return Ok(Quantity::PhiCl { region: r });
         }
-        let f = STATE_NAMES
-            .iter()
-            .chain(RATE_NAMES.iter())
-            .position(|n| *n == name)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` in `{s}` is not a state, rate or occupancy (`dorsalhorn check` \
-                     lists them; phi_Cl is also allowed)"
-                )
-            })?;
+        let f = field_of(name)?;
         Ok(Quantity::Mean {
             region: r,
             field: f,
@@ -147,6 +185,11 @@ impl Quantity {
                 let k = STATE_NAMES.iter().position(|n| *n == "K").expect("K state");
                 phi.at(r.means[region][k])
             }
+            Quantity::Spatial(q) => r
+                .spatial
+                .iter()
+                .find(|(s, _)| *s == q)
+                .map_or(f64::NAN, |(_, v)| *v),
         }
     }
 }
@@ -253,6 +296,8 @@ pub struct About {
 pub struct Finding {
     pub about: About,
     pub quick: bool,
+    /// The finding's group (`group = "spatial"`), selectable with `--only GROUP`.
+    pub group: Option<String>,
     pub file: PathBuf,
     pub arms: Vec<Arm>,
     pub(crate) checks: Vec<Check>,
@@ -436,6 +481,23 @@ pub fn load(dir: &Path, spacing_um: f64) -> Result<Vec<Finding>, Error> {
         .collect()
 }
 
+/// A finding's `group`: a plain name that is not one of `--only`'s own words.
+fn check_group(file: &Path, group: Option<&str>) -> Result<(), Error> {
+    if let Some(g) = group
+        && (!crate::scenario::is_plain_name(g, 40, false)
+            || ["analytic", "baseline", "findings", "quick"].contains(&g))
+    {
+        return Err(ferr(
+            file,
+            format!(
+                "key `group`: `{g}` is not a group name: use 1 to 40 letters, digits, `_` or `-`, \
+                 other than analytic, baseline, findings and quick (e.g. group = \"spatial\")"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Error> {
     let text = std::fs::read_to_string(file).map_err(|e| Error::io("cannot read", file, e))?;
     let origin = file.display().to_string();
@@ -449,6 +511,7 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
             format!("key `id`: `{}` differs from the file name `{stem}`", raw.id),
         ));
     }
+    check_group(file, raw.group.as_deref())?;
     let mut arms = Vec::new();
     for (name, a) in &raw.arms {
         // The arm's name becomes part of file names (arms/<id>_<arm>.csv).
@@ -523,6 +586,7 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
             when_not_reproduced: raw.when_not_reproduced,
         },
         quick: raw.quick,
+        group: raw.group,
         file: file.to_path_buf(),
         arms,
         checks,
@@ -755,7 +819,14 @@ impl Measure {
         };
         let ex = if self.excess { " above t=0" } else { "" };
         let per = match &self.per {
-            Some(p) => format!(" / {}", p.describe()),
+            Some(p) => {
+                // A `per` that inherits a list of times is read at each of them.
+                let mut p = (**p).clone();
+                if p.times.is_none() && p.when == self.when {
+                    p.times = self.times.clone();
+                }
+                format!(" / {}", p.describe())
+            }
             None => String::new(),
         };
         let at = self.times.clone().unwrap_or_else(|| when_text(self.when));

@@ -8,6 +8,7 @@ use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::BaselineCache;
 use crate::tissue::observe::Readout;
+use crate::tissue::spatial::{SpatialQuantity, profile_quantities};
 use crate::validate::eval::{CheckResult, Runs, evaluate};
 use crate::validate::finding::{Finding, PAIN_COLUMNS, PhiCl, Quantity};
 use crate::validate::report::{ArmInfo, FindingResult, Report, markdown};
@@ -49,6 +50,11 @@ pub fn select(
                     *k |= f.quick;
                 }
             }
+            group if findings.iter().any(|f| f.group.as_deref() == Some(group)) => {
+                for (k, f) in keep.iter_mut().zip(&findings) {
+                    *k |= f.group.as_deref() == Some(group);
+                }
+            }
             id => match findings
                 .iter()
                 .position(|f| f.about.id.eq_ignore_ascii_case(id))
@@ -56,11 +62,16 @@ pub fn select(
                 Some(i) => keep[i] = true,
                 None => {
                     let ids: Vec<&str> = findings.iter().map(|f| f.about.id.as_str()).collect();
+                    let mut groups: Vec<&str> =
+                        findings.iter().filter_map(|f| f.group.as_deref()).collect();
+                    groups.sort_unstable();
+                    groups.dedup();
+                    let groups: String = groups.iter().map(|g| format!("{g}, ")).collect();
                     return Err(Error::Scenario(ScenarioError::new(
                         "--only",
                         format!(
                             "`{id}` is neither a finding nor a group: use analytic, baseline, \
-                             findings, quick or one of {}",
+                             findings, quick, {groups}or one of {}",
                             ids.join(", ")
                         ),
                     )));
@@ -107,6 +118,7 @@ fn run_arm(
     gpu: &Gpu,
     baselines: &std::sync::Mutex<Baselines>,
     sc: &TissueScenario,
+    spatial: &[SpatialQuantity],
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<Readout>, Error> {
     let sim = baselines
@@ -114,6 +126,7 @@ fn run_arm(
         .unwrap_or_else(|e| e.into_inner())
         .tissue(gpu, sc)?;
     let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    st.read_spatial(spatial.to_vec());
     let mut shown_h = 0u64;
     while !st.finished() {
         st.step(gpu)?;
@@ -213,16 +226,41 @@ fn run_in_claimed(
         let sim = baselines.tissue(gpu, &sc)?;
         groups_out.extend(groups::baseline(gpu, sim)?);
     }
-    // Distinct arms, in order of first use.
-    let mut unique: Vec<(String, TissueScenario, String)> = Vec::new();
+    // Distinct arms, in order of first use, each with the spatial read-outs of every finding
+    // that uses it.
+    let mut unique: Vec<(String, TissueScenario, String, Vec<SpatialQuantity>)> = Vec::new();
     for f in findings {
+        // The finding's spatial quantities, and the lamina profile of each field they read
+        // (drawn in its figure).
+        let mut spatial: Vec<SpatialQuantity> = f
+            .quantity_names()
+            .iter()
+            .filter_map(|q| match Quantity::parse(q) {
+                Ok(Quantity::Spatial(s)) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let fields: Vec<usize> = spatial.iter().map(|s| s.field).collect();
+        for field in fields {
+            spatial.extend(profile_quantities(field));
+        }
         for a in &f.arms {
-            if !unique.iter().any(|u| u.0 == a.key) {
-                unique.push((
-                    a.key.clone(),
-                    a.scenario.clone(),
-                    format!("{}:{}", f.about.id, a.name),
-                ));
+            let i = match unique.iter().position(|u| u.0 == a.key) {
+                Some(i) => i,
+                None => {
+                    unique.push((
+                        a.key.clone(),
+                        a.scenario.clone(),
+                        format!("{}:{}", f.about.id, a.name),
+                        Vec::new(),
+                    ));
+                    unique.len() - 1
+                }
+            };
+            for s in &spatial {
+                if !unique[i].3.contains(s) {
+                    unique[i].3.push(*s);
+                }
             }
         }
     }
@@ -235,7 +273,7 @@ fn run_in_claimed(
     // Baselines first, one at a time (each settles once and is then shared); then the arms,
     // `opts.jobs` at a time. Each arm has its own GPU buffers, so the read-outs are the same
     // whatever the number of jobs.
-    for (_, sc, _) in &unique {
+    for (_, sc, _, _) in &unique {
         baselines.tissue(gpu, sc)?;
     }
     let baselines = std::sync::Mutex::new(baselines);
@@ -250,14 +288,14 @@ fn run_in_claimed(
             if i >= unique.len() || fatal.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
                 return;
             }
-            let (_, sc, label) = &unique[i];
+            let (_, sc, label, spatial) = &unique[i];
             if opts.jobs == 1 {
                 bar.set_message(format!("arm {}/{}: {label}", i + 1, unique.len()));
             } else {
                 bar.set_message(format!("{} of {} arms started", i + 1, unique.len()));
             }
             let t0 = Instant::now();
-            let r = match run_arm(gpu, &baselines, sc, &bar) {
+            let r = match run_arm(gpu, &baselines, sc, spatial, &bar) {
                 Ok(r) => Ok(r),
                 // A blow-up is reported against the finding; anything else (GPU, I/O) stops
                 // the run.
@@ -301,7 +339,7 @@ fn run_in_claimed(
     let results: Vec<(String, Result<Vec<Readout>, String>, f64)> = unique
         .iter()
         .zip(slots)
-        .map(|((key, _, _), slot)| {
+        .map(|((key, _, _, _), slot)| {
             let (r, wall) = slot
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner())

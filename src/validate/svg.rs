@@ -1,11 +1,14 @@
 //! One SVG figure per finding: a panel per compared quantity (at most four) with the time
 //! courses of the arms its checks compare, the compared time points (dashed) and windows
-//! (shaded) marked. SVG keeps the figures sharp, small and free of a font or plotting
+//! (shaded) marked; a finding with spatial quantities adds the lamina profile of the first
+//! one's field inside and outside the paw band. SVG keeps the figures sharp, small and free of a font or plotting
 //! dependency, and GitHub and browsers show them inline.
 
-use super::eval::{Runs, series};
+use super::eval::{Runs, series, when_text};
 use super::finding::{Finding, Measure, Quantity, When};
 use super::report::short;
+use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
+use crate::tissue::spatial::{PROFILE, SpatialStat, profile_quantities};
 
 const W: f64 = 760.0;
 const PANEL_H: f64 = 220.0;
@@ -130,9 +133,10 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
         }
     }
     panels.truncate(4);
+    let profile = profile_of(runs, &panels);
     let title = wrap(&format!("{}: {}", f.about.id, f.about.finding), 84, 3);
     let top = TOP + 17.0 * (title.len() as f64 - 1.0);
-    let h = top + panels.len() as f64 * (PANEL_H + GAP) + 10.0;
+    let h = top + (panels.len() + usize::from(profile.is_some())) as f64 * (PANEL_H + GAP) + 10.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     );
@@ -288,8 +292,161 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
             ly += 4.0;
         }
     }
+    if let Some(pr) = profile {
+        let y0 = top + panels.len() as f64 * (PANEL_H + GAP);
+        draw_profile(&mut s, &pr, y0, &arm_label(&pr.arm));
+    }
     s.push_str("</svg>\n");
     s
+}
+
+/// A lamina profile of the first spatial quantity's field: inside and outside the paw band, in
+/// its first panel's first arm at its first compared time (a window's middle).
+struct Profile {
+    field: String,
+    arm: String,
+    when: String,
+    inside: Vec<f64>,
+    outside: Vec<f64>,
+}
+
+fn profile_of(runs: &Runs, panels: &[Panel]) -> Option<Profile> {
+    let p = panels
+        .iter()
+        .find(|p| matches!(p.quantity, Quantity::Spatial(_)))?;
+    let Quantity::Spatial(q) = p.quantity else {
+        return None;
+    };
+    let arm = p.arms.iter().find(|a| runs.arms.contains_key(*a))?.clone();
+    let t = match p.marks.first()? {
+        When::At(t) => *t,
+        When::Window(a, b) => 0.5 * (a + b),
+    };
+    let at = |stat: SpatialStat| -> Vec<f64> {
+        profile_quantities(q.field)
+            .into_iter()
+            .filter(|s| s.stat == stat)
+            .map(|s| {
+                let ser = series(runs, &arm, &Quantity::Spatial(s));
+                ser.iter()
+                    .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+                    .map_or(f64::NAN, |x| x.1)
+            })
+            .collect()
+    };
+    let field = STATE_NAMES
+        .iter()
+        .chain(RATE_NAMES.iter())
+        .nth(q.field)
+        .map_or_else(String::new, |n| n.to_string());
+    let (inside, outside) = (at(SpatialStat::In), at(SpatialStat::Out));
+    Some(Profile {
+        field,
+        arm,
+        when: when_text(When::At(t)),
+        inside,
+        outside,
+    })
+}
+
+fn draw_profile(s: &mut String, pr: &Profile, y0: f64, arm_label: &str) {
+    let (x1, y1) = (W - RIGHT, y0 + PANEL_H);
+    let vals = pr
+        .inside
+        .iter()
+        .chain(pr.outside.iter())
+        .copied()
+        .filter(|v| v.is_finite());
+    let (lo, hi) = vals.fold((0.0f64, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let hi = if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo + 1.0
+    };
+    let hi = hi + 0.05 * (hi - lo);
+    let n = PROFILE.len();
+    let sx = |k: usize| LEFT + (k as f64 + 0.5) / n as f64 * (x1 - LEFT);
+    let sy = |v: f64| y1 - (v - lo) / (hi - lo) * PANEL_H;
+    s.push_str(&format!(
+        "<rect x=\"{LEFT}\" y=\"{y0}\" width=\"{}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"black\"/>\n",
+        x1 - LEFT
+    ));
+    for t in nice_ticks(lo, hi, 5) {
+        let y = sy(t);
+        s.push_str(&format!(
+            "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"black\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+            LEFT - 4.0,
+            LEFT - 6.0,
+            y + 4.0,
+            label(t)
+        ));
+    }
+    for (k, name) in PROFILE.iter().enumerate() {
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{name}</text>\n",
+            sx(k),
+            y1 + 16.0
+        ));
+    }
+    s.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">lamina (dorsal → ventral), white matter</text>\n",
+        0.5 * (LEFT + x1),
+        y1 + 31.0
+    ));
+    s.push_str(&format!(
+        "<text x=\"{LEFT}\" y=\"{}\" font-weight=\"bold\">{} across the laminae, {} at {}</text>\n",
+        y0 - 6.0,
+        esc(&pr.field),
+        esc(&short(arm_label, 40)),
+        esc(&pr.when)
+    ));
+    let mut ly = y0 + 14.0;
+    for (values, dash, what) in [
+        (
+            &pr.inside,
+            "",
+            "inside the paw band (injured / stimulated territory)",
+        ),
+        (
+            &pr.outside,
+            " stroke-dasharray=\"6 4\"",
+            "outside it (lateral third)",
+        ),
+    ] {
+        let pts: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(k, v)| format!("{:.1},{:.1}", sx(k), sy(*v)))
+            .collect();
+        s.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.8\"{dash} points=\"{}\"/>\n",
+            pts.join(" ")
+        ));
+        for p in &pts {
+            let (x, y) = p.split_once(',').expect("x,y");
+            s.push_str(&format!(
+                "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#1f77b4\"/>\n"
+            ));
+        }
+        s.push_str(&format!(
+            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"#1f77b4\" stroke-width=\"3\"{dash}/>\n",
+            x1 + 10.0,
+            x1 + 30.0,
+        ));
+        for line in wrap(what, LEGEND_CHARS, 3) {
+            s.push_str(&format!(
+                "<text x=\"{}\" y=\"{}\">{}</text>\n",
+                x1 + 35.0,
+                ly + 4.0,
+                esc(&line)
+            ));
+            ly += 14.0;
+        }
+        ly += 4.0;
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,15 @@ const SPEC_IDS: [&str; 32] = [
 fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
     let findings = validate::finding::load(&suite(), 40.0).unwrap();
     let ids: Vec<&str> = findings.iter().map(|f| f.about.id.as_str()).collect();
-    assert_eq!(ids, SPEC_IDS, "the suite's findings, in order");
+    let spatial = ["V40", "V41", "V42", "V43", "V44"];
+    let all: Vec<&str> = SPEC_IDS.iter().chain(spatial.iter()).copied().collect();
+    assert_eq!(ids, all, "the suite's findings, in order");
+    let group: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.group.as_deref() == Some("spatial"))
+        .map(|f| f.about.id.as_str())
+        .collect();
+    assert_eq!(group, spatial, "the spatial group (issue 19)");
     for f in &findings {
         assert!(
             !f.arms.is_empty() && !f.about.source.is_empty(),
@@ -45,7 +53,7 @@ fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
         .filter(|f| f.quick)
         .map(|f| f.about.id.as_str())
         .collect();
-    assert_eq!(quick, ["V1", "V2", "V12", "V31", "V35"]);
+    assert_eq!(quick, ["V1", "V2", "V12", "V31", "V35", "V42", "V43"]);
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -79,6 +87,18 @@ fn bad_finding_files_name_the_file_key_and_fix() {
         (("kind = \"higher\"", "kind = \"bigger\""), "check[0].kind"),
         (("than = \"a\"", "than = \"b\""), "arm `b` is not defined"),
         (("M@I-II", "M@X"), "`X` in `M@X` is not a region"),
+        (
+            ("M@I-II", "M@I-II/top"),
+            "`top` in `M@I-II/top` is not a spatial statistic",
+        ),
+        (
+            ("M@I-II", "M@II-V/in"),
+            "`II-V` in `M@II-V/in` is not a lamina group",
+        ),
+        (
+            ("source = \"s\"", "source = \"s\"\ngroup = \"quick\""),
+            "key `group`",
+        ),
         (("at_h = [1.0]", "window_h = [5.0, 1.0]"), "check[0].at_h"),
         (("source = \"s\"", "source = \"s\"\ncolour = 1"), "colour"),
         (("arms/naive.toml", "arms/none.toml"), "arms.a.scenario"),
@@ -163,11 +183,14 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
         }
     }
     let md = std::fs::read_to_string(out.join("validation.md")).unwrap();
-    assert!(md.contains("5 of 5 findings reproduced"), "{md}");
+    assert!(md.contains("7 of 7 findings reproduced"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
             .unwrap();
-    assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 7);
+    // The spatial findings' figures carry the lamina profile panel.
+    let svg = std::fs::read_to_string(out.join("figures/V43.svg")).unwrap();
+    assert!(svg.contains("across the laminae"), "V43's profile panel");
     std::fs::remove_dir_all(&out).unwrap();
 }
 

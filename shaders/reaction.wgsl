@@ -52,7 +52,7 @@ struct CellMap {
     w_cp: f32, w_cn: f32, w_ad: f32, w_ab: f32, w_ea_ab: f32, w_ea_ad: f32,
     rho_enk: f32, rho_dyn: f32, rho_em: f32,
     v_5ht: f32, v_ne: f32,
-    band: f32, band_atp: f32, alpha_ratio: f32,
+    inj: f32, inj_atp: f32, alpha_ratio: f32,
     theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
 }
 
@@ -84,7 +84,7 @@ struct Fast {
 }
 
 const NSTATE: u32 = 34u;
-// vec4s per cell of state and of map.
+// vec4s per cell of state (MAP_QUADS, the vec4s of a map, comes from src/gpu/reaction.rs).
 const QUADS: u32 = 9u;
 // The diffusing mediators' state slots (SP, ENK, DYN, EM, TNF, IL-1β, IL-6, IL-10, BDNF, CatS,
 // sFKN, CCL2, CXCL1, CXCL12), in the order of the targets and of the transport layers.
@@ -184,7 +184,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let glu_c = P.q_glu * (inp.r_cp * m.glu_cp + inp.r_cn * m.glu_cn) * r_pre / kappa;
     let glu = glu_c + P.q_glu * (inp.r_ad * m.glu_ad * r_pre + inp.r_ab * m.glu_ab * r_pre_a) / kappa;
     let atp = P.a_n * (inp.r_cp * m.atp_cp + inp.r_cn * m.atp_cn + inp.r_ad * m.atp_ad + inp.r_ab * m.atp_ab)
-        + P.a_inj * inp.i_inj * m.band_atp
+        + P.a_inj * inp.i_inj * m.inj_atp
         + P.a_A * s.a * s.cx * (1.0 - D.fluorocitrate) * (1.0 - D.carbenoxolone);
     // 3. r_E by damped Picard.
     let inhib = phi * g_hat * r_i / P.rmax_I;
@@ -248,7 +248,7 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     g[2] = P.L_DYN * m.rho_dyn * (P.eps0 + inp.pep_dyn * s.e_seg + 0.2 * r_c / (r_c + 2.0));
     g[3] = P.L_EM * m.rho_em * inp.pep_enk * s.e_seg;
     g[4] = P.L_TNF * (mp + 0.1 * s.a) * psi;
-    g[5] = il1_gain * P.L_IL1 * (mp * (1.0 + inp.mmp9 * m.band) + 0.3 * s.a * s.a) * psi;
+    g[5] = il1_gain * P.L_IL1 * (mp * (1.0 + inp.mmp9 * m.inj) + 0.3 * s.a * s.a) * psi;
     g[6] = P.L_IL6 * (mp + 0.5 * s.a) * psi;
     g[7] = P.L_IL10 * s.rho_m * s.m * (1.0 - 0.5 * s.p) * hill(s.y, 0.5, 1.0) + P.L_IL10_EA * s.g_ea + D.il10_exo;
     g[8] = P.L_BDNF * G.sigma_sex * s.rho_m * s.x4 * h_p2x4 * s.p;
@@ -299,7 +299,9 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let a_nk1 = f.a_nk1;
     let gains = vec4<f32>(inp.gain0, inp.gain1, inp.gain2, inp.gain3);
     let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
-    let i_inj = inp.i_inj * m.band;
+    // §11.1: the injury signal acts in the footprint S_inj, the terminal fields of the
+    // injured (or, for CFA, sensitised) afferents.
+    let i_inj = inp.i_inj * m.inj;
     var o: AB;
     // §4.4
     let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
@@ -373,7 +375,9 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[22] = up_m + P.k_M_minus * (1.0 + 2.0 * h_il10 + P.g_off * s.g_ea);
     // ρ_M: apoptosis toward 1 against logistic proliferation (b < 0 while it grows).
     o.a[23] = P.k_apo;
-    o.b[23] = P.k_apo - P.k_pro * max(s.m - P.M_pro, 0.0) * (1.0 - s.rho_m / P.rho_max);
+    // Proliferation needs the CSF-1-like injury signal of the footprint (§11.1 decision).
+    let csf1 = select(1.0, i_inj / (i_inj + P.K_CSF1), P.K_CSF1 > 0.0);
+    o.b[23] = P.k_apo - P.k_pro * csf1 * max(s.m - P.M_pro, 0.0) * (1.0 - s.rho_m / P.rho_max);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
     let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1 + P.w_Dp_x12 * h_x12) + 0.3 * a_nk1)
         * (1.0 - 0.8 * D.minocycline);
@@ -523,10 +527,10 @@ fn store_state(cell: u32, y: array<f32, 36>) {
 
 // The cell's map (9 vec4, the field order of `CellMap`).
 fn load_map(cell: u32) -> CellMap {
-    let base = cell * QUADS;
-    // @each_quad
+    let base = cell * MAP_QUADS;
+    // @each_map_quad
     let q{i} = maps[base + {i}u];
-    // @end_quad
+    // @end_map_quad
     return CellMap(q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w,
         q3.x, q3.y, q3.z, q3.w, q4.x, q4.y, q4.z, q4.w, q5.x, q5.y, q5.z, q5.w,
         q6.x, q6.y, q6.z, q6.w, q7.x, q7.y, q7.z, q7.w, q8.x, q8.y, q8.z, q8.w);
@@ -558,7 +562,7 @@ fn input_of(cell: u32) -> Input {
 // Inactive cells (outside the cord) carry α_grey/α = 0 and are skipped.
 fn inactive(cell: u32) -> bool {
     // alpha_ratio is field 31 of `CellMap`: quad 7, component w.
-    return cell >= G.n_cells || maps[cell * QUADS + 7u].w <= 0.0;
+    return cell >= G.n_cells || maps[cell * MAP_QUADS + 7u].w <= 0.0;
 }
 
 @compute @workgroup_size(WG_X, 1, 1)

@@ -15,8 +15,8 @@ pub struct AnatomyArgs {
     /// PNG file to write.
     #[arg(long)]
     pub out: PathBuf,
-    /// Also write every spatial map (termination, density, varicosity, α, λ) as
-    /// `<name>.png` (viridis, 0 … max) and `<name>.npy` into this folder.
+    /// Also write every spatial map (termination, band, injury footprint, density, varicosity,
+    /// α, λ) as `<name>.png` (viridis, 0 … max) and `<name>.npy` into this folder.
     #[arg(long)]
     pub maps: Option<PathBuf>,
 }

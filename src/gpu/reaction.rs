@@ -21,7 +21,7 @@ pub const STATE_STRIDE: usize = 36;
 /// Floats per cell (or per broadcast sub-step) of input.
 pub const INPUT_STRIDE: usize = 20;
 /// Floats per cell of [`CellMap`].
-pub const MAP_STRIDE: usize = 36;
+pub const MAP_STRIDE: usize = std::mem::size_of::<CellMap>() / 4;
 /// Floats per cell of the kernel's auxiliary output: the 14 mediator goals and two unused slots.
 pub const AUX_STRIDE: usize = 16;
 /// Floats per cell of the rates buffer: r_I, r_E, r_P, r_W (or θ_I, θ_E, θ_P, θ_W).
@@ -33,7 +33,7 @@ const SLOT: u64 = 256;
 
 /// What one cell sees of the tissue (the kernel's `CellMap`): afferent maps of its glutamate
 /// pool, of its E and I populations, of its ATP pool and of the columnar kernels of P and W;
-/// peptide source and varicosity densities; the injury band; α_grey/α (0 marks a cell outside
+/// peptide source and varicosity densities; the footprints of the injury signal; α_grey/α (0 marks a cell outside
 /// the domain); and its thresholds θ.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
@@ -50,8 +50,10 @@ pub struct CellMap {
     pub rho_em: f32,
     pub v_5ht: f32,
     pub v_ne: f32,
-    pub band: f32,
-    pub band_atp: f32,
+    /// The footprint of the injury signal S_inj (§11.1), as is and 3 × 3 smoothed for the
+    /// ATP pool.
+    pub inj: f32,
+    pub inj_atp: f32,
     pub alpha_ratio: f32,
     pub theta: [f32; 4],
 }
@@ -73,8 +75,8 @@ impl CellMap {
             rho_em: 1.0,
             v_5ht: 1.0,
             v_ne: 1.0,
-            band: 1.0,
-            band_atp: 1.0,
+            inj: 1.0,
+            inj_atp: 1.0,
             alpha_ratio: 1.0,
             theta: [
                 theta.i as f32,
@@ -169,7 +171,9 @@ pub fn shader_source(mode: CellMode) -> String {
     let tissue = mode == CellMode::Tissue;
     let mut s = format!(
         "// The cells' mode (src/gpu/reaction.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
-         const TRANSPORT: bool = {tissue};\nconst WG_X: u32 = {WORKGROUP}u;\n\nstruct Params {{\n"
+         const TRANSPORT: bool = {tissue};\nconst WG_X: u32 = {WORKGROUP}u;\n\
+         const MAP_QUADS: u32 = {}u;\n\nstruct Params {{\n",
+        MAP_STRIDE / 4
     );
     for k in PARAM_KEYS {
         s.push_str(&format!("    {k}: f32,\n"));
@@ -183,6 +187,13 @@ pub fn shader_source(mode: CellMode) -> String {
         "// @end_quad",
         "{i}",
         STATE_STRIDE / 4,
+    );
+    let body = expand_blocks(
+        &body,
+        "// @each_map_quad",
+        "// @end_map_quad",
+        "{i}",
+        MAP_STRIDE / 4,
     );
     let body = expand_blocks(
         &body,

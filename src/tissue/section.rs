@@ -164,11 +164,7 @@ impl Layout {
             smooth(&maps.t_ad),
             smooth(&maps.t_ab),
         ];
-        let (v_5ht, v_ne, band_atp) = (
-            smooth(&maps.v_5ht),
-            smooth(&maps.v_ne),
-            smooth(&maps.band_paw),
-        );
+        let (v_5ht, v_ne, inj_atp) = (smooth(&maps.v_5ht), smooth(&maps.v_ne), smooth(&maps.s_inj));
         let cell_maps: Vec<CellMap> = (0..n)
             .map(|i| {
                 let local = [maps.t_cp[i], maps.t_cn[i], maps.t_ad[i], maps.t_ab[i]];
@@ -187,8 +183,8 @@ impl Layout {
                     rho_em: maps.rho_em[i],
                     v_5ht: v_5ht[i],
                     v_ne: v_ne[i],
-                    band: maps.band_paw[i],
-                    band_atp: band_atp[i],
+                    inj: maps.s_inj[i],
+                    inj_atp: inj_atp[i],
                     alpha_ratio: if active[i] && maps.alpha[i] > 0.0 {
                         alpha_grey / maps.alpha[i]
                     } else {

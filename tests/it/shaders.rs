@@ -322,8 +322,8 @@ fn layout_table() -> Vec<Row> {
         (offset_of!(CellMap, rho_em), &["rho_em"]),
         (offset_of!(CellMap, v_5ht), &["v_5ht"]),
         (offset_of!(CellMap, v_ne), &["v_ne"]),
-        (offset_of!(CellMap, band), &["band"]),
-        (offset_of!(CellMap, band_atp), &["band_atp"]),
+        (offset_of!(CellMap, inj), &["inj"]),
+        (offset_of!(CellMap, inj_atp), &["inj_atp"]),
         (offset_of!(CellMap, alpha_ratio), &["alpha_ratio"]),
         (
             offset_of!(CellMap, theta),

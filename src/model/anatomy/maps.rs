@@ -8,13 +8,18 @@ use crate::params::ParamTable;
 /// Spatial maps of §1.4–1.7 and §2.2 on a tissue grid, each row-major nx × ny.
 #[derive(Debug, Clone)]
 pub struct Maps {
-    /// Afferent termination maps T_k (§1.4), peak 1, restricted to the paw (sciatic) band.
+    /// Afferent termination maps T_k (§1.4), peak 1, × the paw (sciatic) band.
     pub t_cp: Vec<f32>,
     pub t_cn: Vec<f32>,
     pub t_ad: Vec<f32>,
     pub t_ab: Vec<f32>,
-    /// The paw / sciatic somatotopic band (medial ⅔ of the grey mediolateral extent), 0 or 1.
+    /// The paw / sciatic somatotopic band b̃ (medial ⅔ of the grey mediolateral extent), with
+    /// a graded lateral edge (§11.1: a logistic whose 10–90 % rise spans `band_edge_um`).
     pub band_paw: Vec<f32>,
+    /// Footprint of the nerve-injury signal S_inj (§11.1): the terminal maps of the injured
+    /// afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ (each × b̃), peak 1, plus `inj_white` × the
+    /// Lissauer's-tract weight × b̃; zero in the rest of the white matter.
+    pub s_inj: Vec<f32>,
     /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
     pub rho_enk: Vec<f32>,
     pub rho_dyn: Vec<f32>,
@@ -30,18 +35,19 @@ pub struct Maps {
 
 impl Maps {
     /// Names of the maps, in the order of [`Maps::all`].
-    pub const NAMES: [&'static str; 13] = [
-        "T_Cp", "T_Cn", "T_Ad", "T_Ab", "band_paw", "rho_ENK", "rho_DYN", "rho_EM", "rho_N",
-        "V_5HT", "V_NE", "alpha", "lambda",
+    pub const NAMES: [&'static str; 14] = [
+        "T_Cp", "T_Cn", "T_Ad", "T_Ab", "band_paw", "S_inj", "rho_ENK", "rho_DYN", "rho_EM",
+        "rho_N", "V_5HT", "V_NE", "alpha", "lambda",
     ];
 
-    pub fn all(&self) -> [&Vec<f32>; 13] {
+    pub fn all(&self) -> [&Vec<f32>; 14] {
         [
             &self.t_cp,
             &self.t_cn,
             &self.t_ad,
             &self.t_ab,
             &self.band_paw,
+            &self.s_inj,
             &self.rho_enk,
             &self.rho_dyn,
             &self.rho_em,
@@ -114,15 +120,15 @@ impl Tissue {
                 .map(|r| w(i, *r))
                 .sum::<f32>()
         };
-        let medial_edge = o.xc - o.a;
+        // The band is the medial ⅔ of the grey mediolateral extent [xc − A, xc + A]; its
+        // lateral edge is a logistic with a 10–90 % width of `band_edge_um` (§11.1). The
+        // medial side is the grey border, where the terminal maps end by their lamina weights.
+        let lateral_edge = o.xc - o.a + 2.0 / 3.0 * 2.0 * o.a;
+        let edge_scale = g("band_edge_um") as f64 / (2.0 * 9f64.ln());
         let band_paw: Vec<f32> = (0..n)
             .map(|i| {
                 let x = ((i % self.nx) as f64 + 0.5) * self.h;
-                if x >= medial_edge && x <= medial_edge + 2.0 / 3.0 * 2.0 * o.a {
-                    1.0
-                } else {
-                    0.0
-                }
+                (1.0 / (1.0 + ((x - lateral_edge) / edge_scale).exp())) as f32
             })
             .collect();
         let mut t_cp: Vec<f32> = (0..n)
@@ -159,6 +165,18 @@ impl Tissue {
             .collect();
         for v in [&mut t_cp, &mut t_cn, &mut t_ad, &mut t_ab] {
             normalise_peak(v);
+        }
+        // T_C, the C-fibre map: T_Cp + T_Cn renormalised to peak 1.
+        let mut t_c: Vec<f32> = (0..n).map(|i| t_cp[i] + t_cn[i]).collect();
+        normalise_peak(&mut t_c);
+        let (w_c, w_ad, w_ab) = (g("inj_w_C"), g("inj_w_Ad"), g("inj_w_Ab"));
+        let mut s_inj: Vec<f32> = (0..n)
+            .map(|i| w_c * t_c[i] + w_ad * t_ad[i] + w_ab * t_ab[i])
+            .collect();
+        normalise_peak(&mut s_inj);
+        let white = g("inj_white");
+        for (i, s) in s_inj.iter_mut().enumerate() {
+            *s = (*s + white * w(i, Region::Lissauer) * band_paw[i]).min(1.0);
         }
         let rho_enk = (0..n)
             .map(|i| {
@@ -211,6 +229,7 @@ impl Tissue {
             t_ad,
             t_ab,
             band_paw,
+            s_inj,
             rho_enk,
             rho_dyn,
             rho_em,

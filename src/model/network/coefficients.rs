@@ -85,6 +85,7 @@ coefficients!(
     MMP9_amplitude,
     MMP9_decay,
     M_pro,
+    K_CSF1,
     NLX_peak,
     NLX_tau,
     PWL0,

@@ -395,8 +395,15 @@ impl Model {
             - pr.k_M_minus
                 * (1.0 + 2.0 * h(s.il10) * (1.0 - d.il10_block) + pr.g_off * s.g_ea)
                 * s.m;
-        let drho = pr.k_pro * (s.m - pr.M_pro).max(0.0) * s.rho_m * (1.0 - s.rho_m / pr.rho_max)
-            - pr.k_apo * (s.rho_m - 1.0);
+        // §11.1 decision: proliferation needs the CSF-1-like injury signal (Guan et al. 2016).
+        let csf1 = if pr.K_CSF1 > 0.0 {
+            inp.i_inj / (inp.i_inj + pr.K_CSF1)
+        } else {
+            1.0
+        };
+        let drho =
+            pr.k_pro * csf1 * (s.m - pr.M_pro).max(0.0) * s.rho_m * (1.0 - s.rho_m / pr.rho_max)
+                - pr.k_apo * (s.rho_m - 1.0);
         let h_p2x4 = hill(f.atp, pr.K_P2X4, 1.0) * (1.0 - d.p2x4);
         let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1 + pr.w_Dp_x12 * h_x12)
             + 0.3 * h(s.sp))

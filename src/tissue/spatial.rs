@@ -203,15 +203,19 @@ fn crossing(profile: &[Option<f64>], a: usize, b: usize, level: f64, h: f64) -> 
     ((a as f64 + 0.5) + s * (b as f64 - a as f64)) * h
 }
 
-/// Width (µm) of the profile above half its maximum, around the maximum; a side that never
-/// falls to half ends at the last column the group covers.
-fn extent_at_half(profile: &[Option<f64>], h: f64) -> f64 {
-    let Some((peak_x, peak)) = profile
+/// The column and value of the profile's maximum (the last one of equal maxima).
+fn maximum(profile: &[Option<f64>]) -> Option<(usize, f64)> {
+    profile
         .iter()
         .enumerate()
         .filter_map(|(x, p)| p.map(|p| (x, p)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
-    else {
+}
+
+/// Width (µm) of the profile above half its maximum, around the maximum; a side that never
+/// falls to half ends at the last column the group covers.
+fn extent_at_half(profile: &[Option<f64>], h: f64) -> f64 {
+    let Some((peak_x, peak)) = maximum(profile) else {
         return f64::NAN;
     };
     if peak <= 0.0 {
@@ -238,12 +242,7 @@ fn extent_at_half(profile: &[Option<f64>], h: f64) -> f64 {
 /// Lateral of the maximum: the distance (µm) between the 90 % and 10 % crossings of the way
 /// from the profile's lateral minimum to its maximum. NaN without a fall.
 fn lateral_edge(profile: &[Option<f64>], h: f64) -> f64 {
-    let Some((peak_x, peak)) = profile
-        .iter()
-        .enumerate()
-        .filter_map(|(x, p)| p.map(|p| (x, p)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-    else {
+    let Some((peak_x, peak)) = maximum(profile) else {
         return f64::NAN;
     };
     let low = profile[peak_x..]

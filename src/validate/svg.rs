@@ -229,20 +229,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
                 _ => {}
             }
         }
-        s.push_str(&format!(
-            "<rect x=\"{LEFT}\" y=\"{y0}\" width=\"{}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"black\"/>\n",
-            x1 - LEFT
-        ));
-        for t in nice_ticks(lo, hi, 5) {
-            let y = sy(t);
-            s.push_str(&format!(
-                "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"black\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
-                LEFT - 4.0,
-                LEFT - 6.0,
-                y + 4.0,
-                label(t)
-            ));
-        }
+        frame_and_value_axis(&mut s, y0, x1, (lo, hi), &sy);
         for t in nice_ticks(xa / tu, xb / tu, 8) {
             let x = sx(t * tu);
             s.push_str(&format!(
@@ -275,21 +262,7 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
                 "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.8\" points=\"{}\"/>\n",
                 pts.join(" ")
             ));
-            s.push_str(&format!(
-                "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"3\"/>\n",
-                x1 + 10.0,
-                x1 + 30.0,
-            ));
-            for line in wrap(&arm_label(arm), LEGEND_CHARS, 3) {
-                s.push_str(&format!(
-                    "<text x=\"{}\" y=\"{}\">{}</text>\n",
-                    x1 + 35.0,
-                    ly + 4.0,
-                    esc(&line)
-                ));
-                ly += 14.0;
-            }
-            ly += 4.0;
+            ly = legend_entry(&mut s, (x1, ly), c, "", &arm_label(arm));
         }
     }
     if let Some(pr) = profile {
@@ -298,6 +271,30 @@ pub fn figure(f: &Finding, runs: &Runs) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// A panel's frame and its value axis (ticks and labels at the left).
+fn frame_and_value_axis(
+    s: &mut String,
+    y0: f64,
+    x1: f64,
+    (lo, hi): (f64, f64),
+    sy: &dyn Fn(f64) -> f64,
+) {
+    s.push_str(&format!(
+        "<rect x=\"{LEFT}\" y=\"{y0}\" width=\"{}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"black\"/>\n",
+        x1 - LEFT
+    ));
+    for t in nice_ticks(lo, hi, 5) {
+        let y = sy(t);
+        s.push_str(&format!(
+            "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"black\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+            LEFT - 4.0,
+            LEFT - 6.0,
+            y + 4.0,
+            label(t)
+        ));
+    }
 }
 
 /// A lamina profile of the first spatial quantity's field: inside and outside the paw band, in
@@ -369,20 +366,7 @@ fn draw_profile(s: &mut String, pr: &Profile, y0: f64, arm_label: &str) {
     let n = PROFILE.len();
     let sx = |k: usize| LEFT + (k as f64 + 0.5) / n as f64 * (x1 - LEFT);
     let sy = |v: f64| y1 - (v - lo) / (hi - lo) * PANEL_H;
-    s.push_str(&format!(
-        "<rect x=\"{LEFT}\" y=\"{y0}\" width=\"{}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"black\"/>\n",
-        x1 - LEFT
-    ));
-    for t in nice_ticks(lo, hi, 5) {
-        let y = sy(t);
-        s.push_str(&format!(
-            "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{LEFT}\" y2=\"{y:.1}\" stroke=\"black\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
-            LEFT - 4.0,
-            LEFT - 6.0,
-            y + 4.0,
-            label(t)
-        ));
-    }
+    frame_and_value_axis(s, y0, x1, (lo, hi), &sy);
     for (k, name) in PROFILE.iter().enumerate() {
         s.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{name}</text>\n",
@@ -431,22 +415,34 @@ fn draw_profile(s: &mut String, pr: &Profile, y0: f64, arm_label: &str) {
                 "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#1f77b4\"/>\n"
             ));
         }
-        s.push_str(&format!(
-            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"#1f77b4\" stroke-width=\"3\"{dash}/>\n",
-            x1 + 10.0,
-            x1 + 30.0,
-        ));
-        for line in wrap(what, LEGEND_CHARS, 3) {
-            s.push_str(&format!(
-                "<text x=\"{}\" y=\"{}\">{}</text>\n",
-                x1 + 35.0,
-                ly + 4.0,
-                esc(&line)
-            ));
-            ly += 14.0;
-        }
-        ly += 4.0;
+        ly = legend_entry(s, (x1, ly), "#1f77b4", dash, what);
     }
+}
+
+/// One legend entry right of a panel at height `ly`: a line sample (`dash`: extra SVG
+/// attributes) and the wrapped text; returns the next entry's height.
+fn legend_entry(
+    s: &mut String,
+    (x1, mut ly): (f64, f64),
+    colour: &str,
+    dash: &str,
+    text: &str,
+) -> f64 {
+    s.push_str(&format!(
+        "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"3\"{dash}/>\n",
+        x1 + 10.0,
+        x1 + 30.0,
+    ));
+    for line in wrap(text, LEGEND_CHARS, 3) {
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\">{}</text>\n",
+            x1 + 35.0,
+            ly + 4.0,
+            esc(&line)
+        ));
+        ly += 14.0;
+    }
+    ly + 4.0
 }
 
 #[cfg(test)]

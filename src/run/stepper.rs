@@ -113,14 +113,18 @@ impl Stepper {
     /// [`Stepper::take_first`] has not taken it.
     pub fn read_spatial(&mut self, quantities: Vec<SpatialQuantity>) {
         self.spatial = quantities;
-        if let (Some(first), Some(r)) = (&self.first, self.readouts.first_mut()) {
-            r.spatial = self
-                .spatial
-                .iter()
-                .copied()
-                .zip(measure(&self.sim, first, &self.spatial))
-                .collect();
+        if let Some(first) = &self.first {
+            let values = self.spatial_of(first);
+            if let Some(r) = self.readouts.first_mut() {
+                r.spatial = values;
+            }
         }
+    }
+
+    /// The spatial read-outs asked of the run, measured in `obs`.
+    fn spatial_of(&self, obs: &Observation) -> Vec<(SpatialQuantity, f64)> {
+        let values = measure(&self.sim, obs, &self.spatial);
+        self.spatial.iter().copied().zip(values).collect()
     }
 
     fn apply_scenario(&mut self, gpu: &Gpu) {
@@ -202,8 +206,7 @@ impl Stepper {
             check_states(&self.sim, &states)?;
             let mut obs = observe(gpu, &self.sim, &self.sc, &self.naive, states)?;
             if !self.spatial.is_empty() {
-                let values = measure(&self.sim, &obs, &self.spatial);
-                obs.readout.spatial = self.spatial.iter().copied().zip(values).collect();
+                obs.readout.spatial = self.spatial_of(&obs);
             }
             self.readouts.push(obs.readout.clone());
             self.readout_s += started.elapsed().as_secs_f64();

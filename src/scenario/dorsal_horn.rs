@@ -221,16 +221,8 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         ));
     }
     let (animal, spacing_um, ventral_absorbing, p_pia, female) = resolve_tissue(o, &raw)?;
-    let (
-        days,
-        step_s,
-        session_step_s,
-        reaction_substep_s,
-        settle_s,
-        settle_step_s,
-        settle,
-        transport,
-    ) = resolve_time(o, &raw)?;
+    let time = resolve_time(o, &raw)?;
+    let days = time.days;
     let (pain, duration_s, onset_s) = resolve_pain(o, &raw, days)?;
     let sessions = resolve_sessions(o, &raw, days, duration_s)?;
     let drugs = resolve_drugs(o, &raw)?;
@@ -247,13 +239,13 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         p_pia,
         female,
         duration_s,
-        step_s,
-        session_step_s,
-        reaction_substep_s,
-        settle_s,
-        settle_step_s,
-        settle,
-        transport,
+        step_s: time.step_s,
+        session_step_s: time.session_step_s,
+        reaction_substep_s: time.reaction_substep_s,
+        settle_s: time.settle_s,
+        settle_step_s: time.settle_step_s,
+        settle: time.settle,
+        transport: time.transport,
         protocol: Protocol {
             pain,
             pain_onset_s: onset_s,
@@ -322,9 +314,17 @@ fn resolve_tissue(
     Ok((animal, spacing_um, ventral_absorbing, p_pia, female))
 }
 
-/// The resolved `[time]` table: days, transport step, session step, reaction sub-step,
-/// settling time and step (s), settle mode, transport scheme.
-type TimeKeys = (f64, f64, f64, f64, f64, f64, SettleMode, TransportScheme);
+/// The resolved `[time]` table (times in seconds except `days`).
+struct TimeKeys {
+    days: f64,
+    step_s: f64,
+    session_step_s: f64,
+    reaction_substep_s: f64,
+    settle_s: f64,
+    settle_step_s: f64,
+    settle: SettleMode,
+    transport: TransportScheme,
+}
 
 /// Resolves `[time]`: duration, steps, settling and transport.
 fn resolve_time(o: &str, raw: &RawTissueScenario) -> Result<TimeKeys, ScenarioError> {
@@ -389,7 +389,7 @@ fn resolve_time(o: &str, raw: &RawTissueScenario) -> Result<TimeKeys, ScenarioEr
         &TransportScheme::NAMES,
     )?)
     .unwrap_or_default();
-    Ok((
+    Ok(TimeKeys {
         days,
         step_s,
         session_step_s,
@@ -398,7 +398,7 @@ fn resolve_time(o: &str, raw: &RawTissueScenario) -> Result<TimeKeys, ScenarioEr
         settle_step_s,
         settle,
         transport,
-    ))
+    })
 }
 
 /// Resolves `[pain]`: the pain model and its onset.

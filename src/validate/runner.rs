@@ -167,6 +167,15 @@ fn csv_of(readouts: &[Readout], phi: &PhiCl, extra: &[String]) -> String {
     out
 }
 
+/// An arm to run once however many findings use it: its resolved-scenario key, the scenario,
+/// a label for progress lines and the spatial read-outs its findings need.
+struct UniqueArm {
+    key: String,
+    scenario: TissueScenario,
+    label: String,
+    spatial: Vec<SpatialQuantity>,
+}
+
 /// Runs the selected findings and groups.
 pub fn run(
     gpu: &Gpu,
@@ -228,7 +237,7 @@ fn run_in_claimed(
     }
     // Distinct arms, in order of first use, each with the spatial read-outs of every finding
     // that uses it.
-    let mut unique: Vec<(String, TissueScenario, String, Vec<SpatialQuantity>)> = Vec::new();
+    let mut unique: Vec<UniqueArm> = Vec::new();
     for f in findings {
         // The finding's spatial quantities, and the lamina profile of each field they read
         // (drawn in its figure).
@@ -240,31 +249,33 @@ fn run_in_claimed(
                 _ => None,
             })
             .collect();
-        let fields: Vec<usize> = spatial.iter().map(|s| s.field).collect();
+        let mut fields: Vec<usize> = spatial.iter().map(|s| s.field).collect();
+        fields.sort_unstable();
+        fields.dedup();
         for field in fields {
             spatial.extend(profile_quantities(field));
         }
         for a in &f.arms {
-            let i = match unique.iter().position(|u| u.0 == a.key) {
+            let i = match unique.iter().position(|u| u.key == a.key) {
                 Some(i) => i,
                 None => {
-                    unique.push((
-                        a.key.clone(),
-                        a.scenario.clone(),
-                        format!("{}:{}", f.about.id, a.name),
-                        Vec::new(),
-                    ));
+                    unique.push(UniqueArm {
+                        key: a.key.clone(),
+                        scenario: a.scenario.clone(),
+                        label: format!("{}:{}", f.about.id, a.name),
+                        spatial: Vec::new(),
+                    });
                     unique.len() - 1
                 }
             };
             for s in &spatial {
-                if !unique[i].3.contains(s) {
-                    unique[i].3.push(*s);
+                if !unique[i].spatial.contains(s) {
+                    unique[i].spatial.push(*s);
                 }
             }
         }
     }
-    let total_s: f64 = unique.iter().map(|u| u.1.duration_s).sum();
+    let total_s: f64 = unique.iter().map(|u| u.scenario.duration_s).sum();
     let bar = crate::output::progress_bar(
         opts.progress && !unique.is_empty(),
         (total_s / 3600.0).ceil() as u64,
@@ -273,8 +284,8 @@ fn run_in_claimed(
     // Baselines first, one at a time (each settles once and is then shared); then the arms,
     // `opts.jobs` at a time. Each arm has its own GPU buffers, so the read-outs are the same
     // whatever the number of jobs.
-    for (_, sc, _, _) in &unique {
-        baselines.tissue(gpu, sc)?;
+    for u in &unique {
+        baselines.tissue(gpu, &u.scenario)?;
     }
     let baselines = std::sync::Mutex::new(baselines);
     type ArmResult = (Result<Vec<Readout>, crate::error::BlowUp>, f64);
@@ -288,7 +299,12 @@ fn run_in_claimed(
             if i >= unique.len() || fatal.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
                 return;
             }
-            let (_, sc, label, spatial) = &unique[i];
+            let UniqueArm {
+                scenario: sc,
+                label,
+                spatial,
+                ..
+            } = &unique[i];
             if opts.jobs == 1 {
                 bar.set_message(format!("arm {}/{}: {label}", i + 1, unique.len()));
             } else {
@@ -339,7 +355,7 @@ fn run_in_claimed(
     let results: Vec<(String, Result<Vec<Readout>, String>, f64)> = unique
         .iter()
         .zip(slots)
-        .map(|((key, _, _, _), slot)| {
+        .map(|(UniqueArm { key, .. }, slot)| {
             let (r, wall) = slot
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner())

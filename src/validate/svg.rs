@@ -399,20 +399,20 @@ fn draw_profile(s: &mut String, pr: &Profile, y0: f64, arm_label: &str) {
             "outside it (lateral third)",
         ),
     ] {
-        let pts: Vec<String> = values
+        let xy: Vec<(f64, f64)> = values
             .iter()
             .enumerate()
             .filter(|(_, v)| v.is_finite())
-            .map(|(k, v)| format!("{:.1},{:.1}", sx(k), sy(*v)))
+            .map(|(k, v)| (sx(k), sy(*v)))
             .collect();
+        let pts: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
         s.push_str(&format!(
             "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.8\"{dash} points=\"{}\"/>\n",
             pts.join(" ")
         ));
-        for p in &pts {
-            let (x, y) = p.split_once(',').expect("x,y");
+        for (x, y) in &xy {
             s.push_str(&format!(
-                "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"#1f77b4\"/>\n"
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f77b4\"/>\n"
             ));
         }
         ly = legend_entry(s, (x1, ly), "#1f77b4", dash, what);

@@ -2,7 +2,8 @@
 //! interpolation, window statistics, relief, comparisons and their wording.
 
 use crate::tissue::observe::Readout;
-use crate::validate::finding::{Check, Kind, Measure, PhiCl, Quantity, Stat, When};
+use crate::validate::finding::{Check, Kind, Measure, Stat, When};
+use crate::validate::quantity::{PhiCl, Quantity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -13,6 +13,7 @@
 pub mod eval;
 pub mod finding;
 pub mod groups;
+pub mod quantity;
 pub mod report;
 pub mod runner;
 mod svg;

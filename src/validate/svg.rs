@@ -5,7 +5,8 @@
 //! dependency, and GitHub and browsers show them inline.
 
 use super::eval::{Runs, series, when_text};
-use super::finding::{Finding, Measure, Quantity, When};
+use super::finding::{Finding, Measure, When};
+use super::quantity::Quantity;
 use super::report::short;
 use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
 use crate::tissue::spatial::{PROFILE, SpatialStat, profile_quantities};

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ValidateArgs {
     /// Findings and groups to run, comma-separated: IDs (V12), `analytic`, `baseline`,
-    /// `findings` (all findings), `quick` (the CI subset) or a group of findings (`spatial`).
-    /// Default: everything.
+    /// `findings` (all findings), `quick` (the CI subset), `calibration` or `held-out` (the two
+    /// parts of the suite: tune on the first, judge on the second) or a group of findings
+    /// (`spatial`). Default: everything.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// `classroom` (40 µm: every finding in 50–115 min on 2 cores without a GPU, depending on
@@ -25,7 +26,7 @@ pub struct ValidateArgs {
     /// Folder of the finding files (default: ./validation, else the one shipped with the source).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// List the findings (ID, quick, group, model days, protocol) and exit.
+    /// List the findings (ID, part of the split, quick, group, model days, protocol) and exit.
     #[arg(long)]
     pub list: bool,
     /// Arms run at once (1 to 64), in one process sharing the GPU and the settled baselines.
@@ -81,8 +82,9 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
         // The selection (--only) applies to the list too.
         for f in &findings {
             println!(
-                "{:<4} {:<5} {:<8} {:>5.1} d  {:<28} {}",
+                "{:<4} {:<11} {:<5} {:<8} {:>5.1} d  {:<28} {}",
                 f.about.id,
+                f.about.split.name(),
                 if f.quick { "quick" } else { "" },
                 f.group.as_deref().unwrap_or(""),
                 f.days(),
@@ -116,6 +118,7 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
         overwrite,
         progress: !quiet,
         jobs,
+        history: validate::finding::load_history(&dir)?,
     };
     let report = validate::runner::run(&gpu, &findings, analytic, baseline, &opts, &command)?;
     print!("{}", validate::report::table(&report));

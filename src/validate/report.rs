@@ -1,7 +1,7 @@
 //! The report: result types, the terminal table and validation.md.
 
 use crate::validate::eval::CheckResult;
-use crate::validate::finding::About;
+use crate::validate::finding::{About, HistoryEntry, Split};
 use serde::Serialize;
 
 /// The outcome of one finding.
@@ -53,11 +53,31 @@ pub struct Report {
     pub findings: Vec<FindingResult>,
     pub arms_run: usize,
     pub model_days_run: f64,
+    /// Earlier calibrations and their scores (`validation/history.toml`).
+    pub history: Vec<HistoryEntry>,
 }
 
 impl Report {
     pub fn reproduced(&self) -> usize {
         self.findings.iter().filter(|f| f.reproduced).count()
+    }
+
+    /// Findings of one part of the suite reproduced, and how many of that part were run.
+    pub fn score(&self, split: Split) -> (usize, usize) {
+        let part = self.findings.iter().filter(|f| f.about.split == split);
+        (part.clone().filter(|f| f.reproduced).count(), part.count())
+    }
+
+    /// "calibration 24 of 27, held-out 4 of 10": each part that was run.
+    pub fn split_line(&self) -> String {
+        Split::ALL
+            .iter()
+            .filter_map(|&sp| {
+                let (k, n) = self.score(sp);
+                (n > 0).then(|| format!("{} {k} of {n}", sp.name()))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -129,9 +149,10 @@ pub fn table(r: &Report) -> String {
         }
         let n = r.findings.len();
         out.push_str(&format!(
-            "\n{} of {n} findings reproduced ({:.0} %) on the {} grid ({} µm); {} arm(s), {:.0} model days, {:.0} s.\n",
+            "\n{} of {n} findings reproduced ({:.0} %; {}) on the {} grid ({} µm); {} arm(s), {:.0} model days, {:.0} s.\n",
             r.reproduced(),
             100.0 * r.reproduced() as f64 / n as f64,
+            r.split_line(),
             r.grid,
             r.spacing_um,
             r.arms_run,
@@ -179,14 +200,16 @@ pub fn markdown(r: &Report) -> String {
     if !r.findings.is_empty() {
         let n = r.findings.len();
         s.push_str(&format!(
-            "**{} of {n} findings reproduced ({:.0} %).** A finding is reproduced when every one of its checks passes. Parts of a finding that the model does not carry are listed as *not modelled* and are not judged. The finding files are in `validation/`; the format, the measures and the reasoning behind the criteria are in [validation-format.md](validation-format.md). Each finding's figure shows the compared arms, with the compared times dashed and the windows shaded.\n\n",
+            "**{} of {n} findings reproduced ({:.0} %): {}.** The held-out findings (the `set` column; the rule is in [validation-format.md](validation-format.md#the-held-out-split)) are never used to choose a parameter; they judge each calibration. A finding is reproduced when every one of its checks passes. Parts of a finding that the model does not carry are listed as *not modelled* and are not judged. The finding files are in `validation/`; the format, the measures and the reasoning behind the criteria are in [validation-format.md](validation-format.md). Each finding's figure shows the compared arms, with the compared times dashed and the windows shaded.\n\n",
             r.reproduced(),
-            100.0 * r.reproduced() as f64 / n as f64
+            100.0 * r.reproduced() as f64 / n as f64,
+            r.split_line()
         ));
-        s.push_str("| ID | finding | protocol | source | reproduced | checks passed |\n|---|---|---|---|---|---|\n");
+        s.push_str("| ID | set | finding | protocol | source | reproduced | checks passed |\n|---|---|---|---|---|---|---|\n");
         for f in &r.findings {
             s.push_str(&format!(
-                "| [{id}](#{lid}) | {} | {} | {} | {} | {}/{} |\n",
+                "| [{id}](#{lid}) | {} | {} | {} | {} | {} | {}/{} |\n",
+                f.about.split.name(),
                 md_escape(&f.about.finding),
                 md_escape(&f.about.protocol),
                 md_escape(&f.about.source),
@@ -219,6 +242,9 @@ pub fn markdown(r: &Report) -> String {
                 s.push('\n');
             }
         }
+    }
+    if !r.history.is_empty() {
+        s.push_str(&history_markdown(&r.history));
     }
     if !r.groups.is_empty() {
         s.push_str("\n## Groups: analytic cases and the §8.1 baseline\n\n| ID | check | source | measured | criterion | pass |\n|---|---|---|---|---|---|\n");
@@ -296,6 +322,31 @@ pub fn markdown(r: &Report) -> String {
         s.push_str(&format!(
             ".\n\n![{}](figures/{}.svg)\n",
             f.about.id, f.about.id
+        ));
+    }
+    s
+}
+
+/// The calibration history: both parts' scores per calibration, oldest first.
+fn history_markdown(h: &[HistoryEntry]) -> String {
+    let mut s = String::from(
+        "\n## Calibration history\n\nEach row is a full run of the suite after a change of the model \
+         (`validation/history.toml`). A calibration that raises the calibration score and lowers \
+         the held-out score is reverted.\n\n\
+         | date | revision | grid | change | calibration | held-out | verdict |\n|---|---|---|---|---|---|---|\n",
+    );
+    for e in h {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} of {} | {} of {} | {} |\n",
+            e.date,
+            e.revision,
+            e.grid,
+            md_escape(&e.change),
+            e.calibration[0],
+            e.calibration[1],
+            e.held_out[0],
+            e.held_out[1],
+            md_escape(&e.verdict)
         ));
     }
     s

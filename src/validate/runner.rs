@@ -10,7 +10,7 @@ use crate::tissue::baseline::BaselineCache;
 use crate::tissue::observe::Readout;
 use crate::tissue::spatial::{SpatialQuantity, profile_quantities};
 use crate::validate::eval::{CheckResult, Runs, evaluate};
-use crate::validate::finding::Finding;
+use crate::validate::finding::{Finding, HistoryEntry, Split};
 use crate::validate::quantity::{PAIN_COLUMNS, PhiCl, Quantity};
 use crate::validate::report::{ArmInfo, FindingResult, Report, markdown};
 use crate::validate::{groups, svg};
@@ -29,6 +29,9 @@ pub struct Options {
     pub progress: bool,
     /// Arms run at once, each on its own GPU buffers (≥ 1); results do not depend on it.
     pub jobs: usize,
+    /// The scores of earlier calibrations (`history.toml` beside the finding files), repeated
+    /// in the report.
+    pub history: Vec<HistoryEntry>,
 }
 
 /// Which findings and groups `only` selects (all when empty). Unknown names are errors.
@@ -49,6 +52,11 @@ pub fn select(
             "quick" => {
                 for (k, f) in keep.iter_mut().zip(&findings) {
                     *k |= f.quick;
+                }
+            }
+            split if Split::ALL.iter().any(|s| s.name() == split) => {
+                for (k, f) in keep.iter_mut().zip(&findings) {
+                    *k |= f.about.split.name() == split;
                 }
             }
             group if findings.iter().any(|f| f.group.as_deref() == Some(group)) => {
@@ -72,7 +80,7 @@ pub fn select(
                         "--only",
                         format!(
                             "`{id}` is neither a finding nor a group: use analytic, baseline, \
-                             findings, quick, {groups}or one of {}",
+                             findings, quick, calibration, held-out, {groups}or one of {}",
                             ids.join(", ")
                         ),
                     )));
@@ -444,6 +452,7 @@ fn run_in_claimed(
         findings: out_findings,
         arms_run: unique.len(),
         model_days_run: total_s / 86400.0,
+        history: opts.history.clone(),
     };
     if let Some(out) = &opts.out {
         let json = serde_json::to_string_pretty(&report).expect("report serialises");

@@ -56,6 +56,51 @@ fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
     assert_eq!(quick, ["V1", "V2", "V12", "V31", "V35", "V42", "V43"]);
 }
 
+/// The held-out split (docs/validation-format.md): `--only held-out` and `--only calibration`
+/// select the two parts by the ID rule alone, together they are the whole suite, about a third is
+/// held out, and the shipped calibration history loads with scores that add up.
+#[test]
+fn the_split_selects_by_id_and_the_history_loads() {
+    use validate::finding::Split;
+    let load = || validate::finding::load(&suite(), 40.0).unwrap();
+    let n = load().len();
+    let part = |word: &str| {
+        let (f, a, b) = validate::runner::select(load(), &[word.to_string()]).unwrap();
+        assert!(!a && !b);
+        f
+    };
+    let held = part("held-out");
+    let cal = part("calibration");
+    assert_eq!(held.len() + cal.len(), n);
+    assert!(held.iter().all(|f| f.about.split == Split::HeldOut));
+    assert!(cal.iter().all(|f| f.about.split == Split::Calibration));
+    let share = held.len() as f64 / n as f64;
+    assert!((0.25..=0.45).contains(&share), "held out: {share}");
+    let history = validate::finding::load_history(&suite()).unwrap();
+    assert!(!history.is_empty(), "validation/history.toml");
+    for h in &history {
+        assert!(h.calibration[0] <= h.calibration[1] && h.held_out[0] <= h.held_out[1]);
+    }
+    // A group may not take a split's name; a history row cannot reproduce more than it ran.
+    let dir = std::env::temp_dir().join(format!("dh_validate_split_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    write(
+        &dir,
+        "history.toml",
+        "[[calibration]]\ndate = \"2026-12-05\"\nrevision = \"x\"\nchange = \"c\"\n\
+         grid = \"classroom\"\ncalibration = [5, 4]\nheld_out = [1, 2]\n",
+    );
+    let e = validate::finding::load_history(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("history.toml") && e.contains("calibration[0].calibration"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -97,6 +142,10 @@ fn bad_finding_files_name_the_file_key_and_fix() {
         ),
         (
             ("source = \"s\"", "source = \"s\"\ngroup = \"quick\""),
+            "key `group`",
+        ),
+        (
+            ("source = \"s\"", "source = \"s\"\ngroup = \"held-out\""),
             "key `group`",
         ),
         (("at_h = [1.0]", "window_h = [5.0, 1.0]"), "check[0].at_h"),
@@ -161,6 +210,7 @@ fn quick_findings_reproduce_on_the_classroom_grid() {
         overwrite: true,
         progress: false,
         jobs: 2,
+        history: Vec::new(),
     };
     let report = validate::runner::run(gpu(), &findings, false, false, &opts, "test").unwrap();
     eprint!("{}", validate::report::table(&report));
@@ -210,6 +260,7 @@ fn parallel_jobs_give_the_same_report() {
             overwrite: true,
             progress: false,
             jobs,
+            history: Vec::new(),
         };
         let report = validate::runner::run(gpu(), &findings, false, false, &opts, "test").unwrap();
         let f = &report.findings[0];

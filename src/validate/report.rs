@@ -330,9 +330,10 @@ pub fn markdown(r: &Report) -> String {
 /// The calibration history: both parts' scores per calibration, oldest first.
 fn history_markdown(h: &[HistoryEntry]) -> String {
     let mut s = String::from(
-        "\n## Calibration history\n\nEach row is a full run of the suite after a change of the model \
-         (`validation/history.toml`). A calibration that raises the calibration score and lowers \
-         the held-out score is reverted.\n\n\
+        "\n## Calibration history\n\nEach row is a full run of the suite after a change of the model, \
+         applied or only tried (`validation/history.toml`; a tried change names its edited \
+         parameters in the revision column). A calibration that raises the calibration score and \
+         lowers the held-out score is reverted.\n\n\
          | date | revision | grid | change | calibration | held-out | verdict |\n|---|---|---|---|---|---|---|\n",
     );
     for e in h {

@@ -118,7 +118,7 @@ pub fn run(args: ValidateArgs) -> Result<(), Error> {
         overwrite,
         progress: !quiet,
         jobs,
-        history: validate::finding::load_history(&dir)?,
+        history: validate::split::load_history(&dir)?,
     };
     let report = validate::runner::run(&gpu, &findings, analytic, baseline, &opts, &command)?;
     print!("{}", validate::report::table(&report));

@@ -16,6 +16,7 @@ pub mod groups;
 pub mod quantity;
 pub mod report;
 pub mod runner;
+pub mod split;
 mod svg;
 
 /// The grids of `--grid`: the classroom grid is coarse enough for a laptop without a GPU

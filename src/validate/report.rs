@@ -1,7 +1,8 @@
 //! The report: result types, the terminal table and validation.md.
 
 use crate::validate::eval::CheckResult;
-use crate::validate::finding::{About, HistoryEntry, Split};
+use crate::validate::finding::About;
+use crate::validate::split::{HistoryEntry, Split};
 use serde::Serialize;
 
 /// The outcome of one finding.

@@ -68,7 +68,7 @@ fn every_finding_of_the_spec_is_in_the_suite_and_resolves() {
 /// held out, and the shipped calibration history loads with scores that add up.
 #[test]
 fn the_split_selects_by_id_and_the_history_loads() {
-    use validate::finding::Split;
+    use validate::split::Split;
     let load = || validate::finding::load(&suite(), 40.0).unwrap();
     let n = load().len();
     let part = |word: &str| {
@@ -83,7 +83,7 @@ fn the_split_selects_by_id_and_the_history_loads() {
     assert!(cal.iter().all(|f| f.about.split == Split::Calibration));
     let share = held.len() as f64 / n as f64;
     assert!((0.25..=0.45).contains(&share), "held out: {share}");
-    let history = validate::finding::load_history(&suite()).unwrap();
+    let history = validate::split::load_history(&suite()).unwrap();
     assert!(!history.is_empty(), "validation/history.toml");
     for h in &history {
         assert!(h.calibration[0] <= h.calibration[1] && h.held_out[0] <= h.held_out[1]);
@@ -98,9 +98,7 @@ fn the_split_selects_by_id_and_the_history_loads() {
         "[[calibration]]\ndate = \"2026-12-05\"\nrevision = \"x\"\nchange = \"c\"\n\
          grid = \"classroom\"\ncalibration = [5, 4]\nheld_out = [1, 2]\n",
     );
-    let e = validate::finding::load_history(&dir)
-        .unwrap_err()
-        .to_string();
+    let e = validate::split::load_history(&dir).unwrap_err().to_string();
     assert!(
         e.contains("history.toml") && e.contains("calibration[0].calibration"),
         "{e}"

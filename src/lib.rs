@@ -21,6 +21,7 @@
 pub mod colormap;
 pub mod cpu;
 pub mod error;
+pub mod figure;
 pub mod gpu;
 pub mod grid;
 pub mod interrupt;

@@ -18,8 +18,8 @@ pub(crate) const SCENARIO_HELP: &str =
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run a scenario headless, writing fields (NPY), frames (PNG), timeseries.csv and
-    /// summary.json. The default is the dorsal-horn model: rat CFA with daily 2 Hz EA.
+    /// Run a scenario headless, writing fields (NPY), frames (PNG), composed figures (PNG) and
+    /// a movie, timeseries.csv and summary.json; no display needed. The default is the dorsal-horn model: rat CFA with daily 2 Hz EA.
     Run(run::RunArgs),
     /// Validate a scenario, print it resolved, and print the stability number of each species.
     Check(check::CheckArgs),

@@ -75,7 +75,7 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
                  reaction sub-steps, {:.0}x fewer stencil passes than forward Euler).\n  at the end: P_mech {:.2} (PWT {:.1} g), P_heat \
                  {:.2} (PWL {:.1} s), IL-1β in laminae I–II {:.3} EC50\n  outputs in \
                  {}/ (timeseries.csv: per-lamina means and pain indices; fields/*.npy; \
-                 frames/*.png; summary.json)",
+                 frames/*.png; figures/*.png and the movie; summary.json)",
                     s.simulated_days,
                     s.wall_time_s,
                     s.transport_steps,

@@ -2,6 +2,7 @@
 //! time series, field snapshots (NPY, PNG), summary.json and the run profile.
 
 use crate::error::Error;
+use crate::figure::{FigureWriter, Scene};
 use crate::gpu::Gpu;
 use crate::model::network::state::{RATE_NAMES, REPORTED_MEDIATOR, STATE_NAMES, field_name};
 use crate::output;
@@ -41,6 +42,8 @@ pub struct TissueSummary {
     pub final_readout: Readout,
     /// Where the wall time went.
     pub profile: RunProfile,
+    /// The composed figures and the movie (`None` when output.figures = false or in memory).
+    pub figures: Option<crate::figure::FigureReport>,
     pub resolved_scenario: toml::Table,
 }
 
@@ -79,8 +82,10 @@ pub struct RunProfile {
     /// Read-outs at the output times: reading the states back, the blow-up check, the rates,
     /// the behavioural probes and the regional means.
     pub readouts_s: f64,
-    /// Writing CSV, NPY, PNG and JSON files.
+    /// Writing CSV, NPY, PNG and JSON files (the figures and the movie included).
     pub writing_s: f64,
+    /// Of which drawing the composed figures and encoding the movie.
+    pub figures_s: f64,
     pub sampled_steps: u64,
     /// Compute dispatches of the time loop, and per transport step.
     pub dispatches: u64,
@@ -110,6 +115,7 @@ impl RunProfile {
             ("  reaction (estimated)", self.reaction_s),
             ("read-outs (probes, means)", self.readouts_s),
             ("writing files", self.writing_s),
+            ("  of which figures, movie", self.figures_s),
         ];
         for (what, v) in rows {
             s.push_str(&format!("  {what:28} {v:8.2} s  {:5.1} %\n", pct(v)));
@@ -217,6 +223,41 @@ fn run_in_claimed(
     let mut next_snapshot = 0.0;
     let nx = st.sim.layout.tissue.nx;
     let ny = st.sim.layout.tissue.ny;
+    let mut figures = match &opts.out_dir {
+        Some(dir) if sc.figures.enabled => Some(FigureWriter::new(
+            dir,
+            figure_scene(gpu, sc, &st),
+            sc.figures.clone(),
+        )?),
+        _ => None,
+    };
+    let record_figure = |figures: &mut Option<FigureWriter>,
+                         st: &Stepper,
+                         obs: &Observation|
+     -> Result<(), Error> {
+        let Some(fw) = figures.as_mut() else {
+            return Ok(());
+        };
+        let r = st.readouts.last().expect("a read-out was just taken");
+        fw.pain(r.time_s, r.p_mech, r.p_heat);
+        if fw.due(r.time_s) {
+            let values: Vec<Vec<f32>> = fw
+                .fields()
+                .iter()
+                .map(|&f| {
+                    field_values(
+                        &st.sim,
+                        &obs.states,
+                        Some(&obs.rates),
+                        obs.input.naloxone_nm,
+                        f,
+                    )
+                })
+                .collect();
+            fw.record(r.time_s, &values)?;
+        }
+        Ok(())
+    };
     let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<(), Error> {
         let Some(dir) = &opts.out_dir else {
             return Ok(());
@@ -245,6 +286,7 @@ fn run_in_claimed(
         let started = Instant::now();
         let first = st.take_first().expect("the stepper observed t = 0");
         write_snapshot(&st, &first)?;
+        record_figure(&mut figures, &st, &first)?;
         next_snapshot += sc.snapshot_every_s;
         writing_s += started.elapsed().as_secs_f64();
     }
@@ -263,6 +305,7 @@ fn run_in_claimed(
                 r.p_heat,
                 r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(0.0)
             ));
+            record_figure(&mut figures, &st, &obs)?;
             if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
                 write_snapshot(&st, &obs)?;
                 while next_snapshot <= cut + 1e-6 {
@@ -275,6 +318,21 @@ fn run_in_claimed(
     }
     bar.finish_and_clear();
     let loop_s = loop_start.elapsed().as_secs_f64();
+    let figure_report = match figures {
+        Some(fw) => {
+            let started = Instant::now();
+            let n = fw.count() as u64;
+            let fig_bar = output::progress_bar(opts.progress, n, "figures drawn");
+            let report = fw.finish(gpu, &mut |k, _| fig_bar.set_position(k as u64))?;
+            fig_bar.finish_and_clear();
+            if let Some(note) = &report.movie_note {
+                eprintln!("dorsalhorn run: no movie: {note}");
+            }
+            profile.figures_s = started.elapsed().as_secs_f64();
+            Some(report)
+        }
+        None => None,
+    };
     let sim = &st.sim;
     profile.readouts_s = st.readout_s - readout_s0;
     profile.stepping_s = (loop_s - profile.readouts_s - writing_s).max(0.0);
@@ -309,21 +367,51 @@ fn run_in_claimed(
         naive_probe: st.naive,
         final_readout: st.readouts.last().expect("at least one readout").clone(),
         profile,
+        figures: figure_report,
         resolved_scenario: sc.resolved_toml.clone(),
     };
     if let Some(dir) = &opts.out_dir {
         if let Some(f) = csv.as_mut() {
             f.flush()?;
         }
-        summary.profile.writing_s = writing_s + started.elapsed().as_secs_f64();
+        summary.profile.writing_s =
+            writing_s + summary.profile.figures_s + started.elapsed().as_secs_f64();
         summary.wall_time_s = start.elapsed().as_secs_f64();
         let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     } else {
-        summary.profile.writing_s = writing_s;
+        summary.profile.writing_s = writing_s + summary.profile.figures_s;
     }
     Ok(TissueRun {
         summary,
         readouts: st.readouts,
     })
+}
+
+/// What every figure of the run shows that does not change: the section, the protocol and the
+/// small print.
+fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper) -> Scene {
+    let t = &st.sim.layout.tissue;
+    let p = output::Provenance::of_this_run();
+    Scene {
+        name: sc.name.clone(),
+        description: sc.description.clone(),
+        nx: t.nx,
+        ny: t.ny,
+        h_um: t.h,
+        region: (0..t.nx * t.ny).map(|i| t.dominant(i) as u8).collect(),
+        duration_s: sc.duration_s,
+        protocol: sc.protocol.clone(),
+        doses: sc.doses.clone(),
+        colormap: sc.colormap,
+        footer: format!(
+            "dorsalhorn {} ({})  ·  {} µm grid, {} × {} cells  ·  {}",
+            env!("CARGO_PKG_VERSION"),
+            p.source_revision,
+            sc.spacing_um,
+            t.nx,
+            t.ny,
+            gpu.info.name
+        ),
+    }
 }

@@ -15,8 +15,9 @@ use crate::model::network::protocol::{
     ACUPOINTS, DRUG_CATALOGUE, DRUG_KEYS, Dose, EaMode, EaSession, NALOXONE_NM, PainModel,
     Protocol, Route, set_drug,
 };
-use crate::model::network::state::{DEFAULT_OUTPUT_FIELDS, Drugs, RATE_NAMES, STATE_NAMES};
+use crate::model::network::state::{DEFAULT_OUTPUT_FIELDS, Drugs};
 use crate::params::ParamTable;
+use crate::scenario::figures::{FigureOptions, field_indices, resolve_figures};
 use crate::scenario::keys::{choice, err, range};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,6 +122,18 @@ pub struct RawTissueOutput {
     pub fields: Option<Vec<String>>,
     pub frames: Option<bool>,
     pub colormap: Option<String>,
+    // Figures and movies (scenario/figures.rs).
+    pub figures: Option<bool>,
+    pub figure_every_h: Option<f64>,
+    pub figure_fields: Option<Vec<String>>,
+    pub figure_layout: Option<String>,
+    pub figure_size: Option<Vec<i64>>,
+    pub figure_range: Option<toml::Table>,
+    pub figure_theme: Option<String>,
+    pub figure_plot: Option<bool>,
+    pub figure_outlines: Option<bool>,
+    pub movie: Option<String>,
+    pub movie_fps: Option<i64>,
 }
 
 /// A validated dorsal-horn scenario.
@@ -158,6 +171,8 @@ pub struct TissueScenario {
     pub fields: Vec<usize>,
     pub frames: bool,
     pub colormap: Colormap,
+    /// Composed figures and the movie made of them.
+    pub figures: FigureOptions,
     pub resolved_toml: toml::Table,
 }
 
@@ -229,6 +244,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
     let (naloxone_s, nmda_block_s) = resolve_boluses(o, &raw, days)?;
     let doses = resolve_doses(o, &raw, days)?;
     let (output_every_s, snapshot_every_s, fields, colormap) = resolve_output(o, &raw, days)?;
+    let figures = resolve_figures(o, &raw.output, output_every_s, duration_s)?;
     Ok(TissueScenario {
         name: raw.name.clone().unwrap_or_else(|| "dorsal_horn".into()),
         description: raw.description.clone().unwrap_or_default(),
@@ -262,6 +278,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         fields,
         frames: raw.output.frames.unwrap_or(true),
         colormap,
+        figures,
         resolved_toml: table,
     })
 }
@@ -743,28 +760,13 @@ fn resolve_output(
             24.0 * days.max(1.0),
             "h",
         )?;
-    let names: Vec<&str> = STATE_NAMES
-        .iter()
-        .chain(RATE_NAMES.iter())
-        .copied()
-        .collect();
     let field_names = out.fields.clone().unwrap_or_else(|| {
         DEFAULT_OUTPUT_FIELDS
             .iter()
             .map(|s| s.to_string())
             .collect()
     });
-    let mut fields = Vec::new();
-    for f in &field_names {
-        let i = names.iter().position(|n| n == f).ok_or_else(|| {
-            err(
-                o,
-                "output.fields",
-                format!("`{f}` is not a field or state: use {}", names.join(", ")),
-            )
-        })?;
-        fields.push(i);
-    }
+    let fields = field_indices(o, "output.fields", &field_names)?;
     let colormap_name = out.colormap.as_deref().unwrap_or("magma");
     let colormap = Colormap::from_name(colormap_name).ok_or_else(|| {
         err(

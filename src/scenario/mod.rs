@@ -9,6 +9,7 @@
 
 pub mod dorsal_horn;
 pub mod edit;
+pub mod figures;
 pub mod generic;
 pub mod keys;
 pub mod overrides;

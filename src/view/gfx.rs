@@ -3,8 +3,9 @@
 use super::{App, UiState, no_display_detail};
 use crate::colormap::Colormap;
 use crate::error::Error;
+use crate::figure::panel::gradient_texture;
 use crate::output;
-use crate::view::sim_thread::{Geometry, ToSim};
+use crate::view::sim_thread::ToSim;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,65 +36,8 @@ pub(crate) fn ensure_gradients(ui: &mut UiState, ctx: &egui::Context) {
     }
     for name in Colormap::NAMES {
         let c = Colormap::from_name(name).expect("listed name");
-        let rgb: Vec<u8> = (0..256)
-            .rev()
-            .flat_map(|i| c.at(i as f32 / 255.0))
-            .collect();
-        let img = egui::ColorImage::from_rgb([1, 256], &rgb);
-        ui.gradients.push((
-            c,
-            ctx.load_texture(
-                format!("gradient_{name}"),
-                img,
-                egui::TextureOptions::LINEAR,
-            ),
-        ));
+        ui.gradients.push((c, gradient_texture(ctx, c)));
     }
-}
-
-/// Lamina outlines (edges between cells of different dominant regions, in cell units) and
-/// label positions (the cell of each region nearest its centroid).
-pub(crate) fn prepare_overlays(ui: &mut UiState, g: &Geometry) {
-    let (nx, ny) = (g.nx, g.ny);
-    let mut segs = Vec::new();
-    for y in 0..ny {
-        for x in 0..nx {
-            let a = g.region[y * nx + x];
-            if x + 1 < nx && g.region[y * nx + x + 1] != a {
-                let xx = (x + 1) as f32;
-                segs.push([egui::pos2(xx, y as f32), egui::pos2(xx, (y + 1) as f32)]);
-            }
-            if y + 1 < ny && g.region[(y + 1) * nx + x] != a {
-                let yy = (y + 1) as f32;
-                segs.push([egui::pos2(x as f32, yy), egui::pos2((x + 1) as f32, yy)]);
-            }
-        }
-    }
-    ui.outline_segments = segs;
-    let mut labels = Vec::new();
-    for r in crate::model::anatomy::Region::ALL.iter().skip(1) {
-        let cells: Vec<usize> = (0..nx * ny).filter(|&i| g.region[i] == *r as u8).collect();
-        if cells.len() < 12 {
-            continue;
-        }
-        let (sx, sy) = cells.iter().fold((0.0, 0.0), |(a, b), &i| {
-            (a + (i % nx) as f64, b + (i / nx) as f64)
-        });
-        let (cx, cy) = (sx / cells.len() as f64, sy / cells.len() as f64);
-        let best = cells
-            .iter()
-            .min_by(|&&a, &&b| {
-                let d = |i: usize| ((i % nx) as f64 - cx).powi(2) + ((i / nx) as f64 - cy).powi(2);
-                d(a).total_cmp(&d(b))
-            })
-            .copied()
-            .unwrap_or(0);
-        labels.push((
-            egui::pos2((best % nx) as f32 + 0.5, (best / nx) as f32 + 0.5),
-            r.label(),
-        ));
-    }
-    ui.region_labels = labels;
 }
 
 #[expect(

@@ -18,10 +18,11 @@ mod ui;
 
 use crate::colormap::Colormap;
 use crate::error::Error;
+use crate::figure::panel::Overlays;
 use crate::model::network::state::field_name;
 use crate::output;
 use crate::scenario::dorsal_horn::TissueScenario;
-use gfx::{Gfx, prepare_overlays};
+use gfx::Gfx;
 use panels::Panel;
 use sim_thread::{FromSim, Geometry, Snapshot, ToSim, spawn_sim};
 use std::collections::VecDeque;
@@ -100,8 +101,7 @@ pub(crate) struct UiState {
     screenshot: Option<PathBuf>,
     frame_times: VecDeque<Instant>,
     gradients: Vec<(Colormap, egui::TextureHandle)>,
-    outline_segments: Vec<[egui::Pos2; 2]>,
-    region_labels: Vec<(egui::Pos2, &'static str)>,
+    overlays: Overlays,
     watch_dirty: bool,
 }
 
@@ -186,8 +186,7 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
             screenshot: None,
             frame_times: VecDeque::new(),
             gradients: Vec::new(),
-            outline_segments: Vec::new(),
-            region_labels: Vec::new(),
+            overlays: Overlays::default(),
             watch_dirty: true,
         },
         opts,
@@ -236,7 +235,7 @@ impl App {
             }
             FromSim::Ready(g) => {
                 ui.status = format!("ready on {}", g.adapter);
-                prepare_overlays(ui, &g);
+                ui.overlays = Overlays::of(g.nx, g.ny, &g.region);
                 ui.geometry = Some(g);
                 ui.watch_dirty = true;
             }

@@ -317,15 +317,7 @@ pub(crate) fn spawn_sim(
                 Err(e) => return send(FromSim::Failed(error_chain(&e))),
             };
             let t = &stepper.sim.layout.tissue;
-            let region = t
-                .weights
-                .iter()
-                .map(|w| {
-                    (0..w.len())
-                        .max_by(|&a, &b| w[a].total_cmp(&w[b]))
-                        .unwrap_or(0) as u8
-                })
-                .collect();
+            let region = (0..t.nx * t.ny).map(|i| t.dominant(i) as u8).collect();
             send(FromSim::Ready(Geometry {
                 nx: t.nx,
                 ny: t.ny,

@@ -6,12 +6,12 @@
 
 use super::{App, HELP, MAX_SPEED, MIN_SPEED};
 use crate::colormap::Colormap;
+use crate::figure::panel::{format_duration, format_time};
 use crate::model::network::protocol::DRUG_CATALOGUE;
 use crate::model::network::state::{FIELDS, field_info, field_name};
 use crate::output;
 use crate::scenario::edit::{add_ea, next_minute, push_array, stop_ea};
 use crate::view::gfx::ensure_gradients;
-use crate::view::panels::{format_duration, format_time};
 use crate::view::sim_thread::{Edit, ToSim};
 use std::time::Duration;
 

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("cpu", 2),
     ("scenario", 2),
     ("tissue", 3),
+    ("figure", 3),
     ("run", 4),
     ("view", 5),
     ("validate", 5),
@@ -36,6 +37,10 @@ const WGPU_ALLOWED: &[(&str, &str)] = &[
          and reaction bind groups it dispatches",
     ),
     ("src/view/gfx.rs", "the window's surface and egui renderer"),
+    (
+        "src/figure/offscreen.rs",
+        "the composed figures' egui renderer, drawing into a texture on the run's device",
+    ),
 ];
 
 /// Every Rust source file under src/, as (path from the repository root, text).

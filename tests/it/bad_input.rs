@@ -165,6 +165,43 @@ fn corpus() -> Vec<Case> {
             &["drug", "heroin"],
         ),
         dh(&["output.every_h=0"], &["every_h"]),
+        dh(
+            &["output.figure_fields=[\"M\",\"Mx\"]"],
+            &["output.figure_fields", "Mx"],
+        ),
+        dh(
+            &["output.figure_fields=[]"],
+            &["output.figure_fields", "1 to 9"],
+        ),
+        dh(&["output.figure_layout=\"1x2\""], &["figure_layout", "1x2"]),
+        dh(
+            &["output.figure_size=[100000, 10]"],
+            &["figure_size", "100000", "8192"],
+        ),
+        dh(
+            &["output.figure_size=[800]"],
+            &["figure_size", "[width, height]"],
+        ),
+        dh(
+            &["output.figure_range={ Q = [0, 1] }"],
+            &["output.figure_range.Q", "figure_fields"],
+        ),
+        dh(
+            &["output.figure_range={ M = [1, 0] }"],
+            &["output.figure_range.M", "low < high"],
+        ),
+        dh(
+            &["output.figure_range={ M = \"auto\" }"],
+            &["output.figure_range.M", "auto", "run"],
+        ),
+        dh(&["output.figure_theme=\"neon\""], &["figure_theme", "neon"]),
+        dh(&["output.movie=\"avi\""], &["output.movie", "avi", "gif"]),
+        dh(&["output.movie_fps=0"], &["movie_fps", "1 ≤"]),
+        dh(
+            &["output.figures=false", "output.movie=\"gif\""],
+            &["output.movie", "output.figures = false"],
+        ),
+        dh(&["output.figure_every_h=0"], &["figure_every_h"]),
         dh(&["name=\"a/b\""], &["name"]),
         dh(&["time.transport=\"magic\""], &["transport", "magic"]),
         dh(&["time.settle=\"later\""], &["settle", "later"]),

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod diffusion;
 mod docs;
+mod figures;
 mod fuzz;
 mod golden_images;
 mod gpu_vs_reference;

@@ -1,0 +1,354 @@
+//! Composed figures without a display (layer 3): the window's field panels
+//! ([`panel`], the same drawing code as `dorsalhorn view`), a header with the scenario, the model
+//! time and what the protocol is doing, and the pain-index course with the protocol marked, drawn
+//! by egui into a texture on the run's own device ([`offscreen`]) and written as PNG; the movie
+//! strings the figures together ([`movie`]).
+//!
+//! A run records each figure's field values as it goes (spilled to a hidden file in the run
+//! folder, so memory does not grow with the run) and draws every figure at the end, when the
+//! colour range over the whole run is known: a movie's colours then mean the same value in every
+//! frame.
+
+mod compose;
+pub mod movie;
+pub mod offscreen;
+pub mod panel;
+
+use crate::colormap::Colormap;
+use crate::error::Error;
+use crate::gpu::Gpu;
+use crate::model::network::protocol::{Dose, Protocol};
+use crate::output;
+use crate::scenario::figures::{FigureOptions, RangeMode, Theme};
+pub use compose::best_layout;
+use compose::compose;
+use offscreen::Offscreen;
+use panel::{Overlays, gradient_texture};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What every figure of a run shows that does not change from one figure to the next.
+#[derive(Debug, Clone)]
+pub struct Scene {
+    pub name: String,
+    pub description: String,
+    pub nx: usize,
+    pub ny: usize,
+    pub h_um: f64,
+    /// Dominant region of each cell (`Region as u8`, 0 outside).
+    pub region: Vec<u8>,
+    pub duration_s: f64,
+    pub protocol: Protocol,
+    pub doses: Vec<Dose>,
+    pub colormap: Colormap,
+    /// The small print at the bottom (version, revision, grid, adapter).
+    pub footer: String,
+}
+
+/// What the figures of a run produced.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FigureReport {
+    /// Figure files, relative to the run folder.
+    pub figures: Vec<String>,
+    pub size: [u32; 2],
+    /// Each panel of the last figure: its field, where its image is (pixels: left, top, right,
+    /// bottom) and its colour range (the same in every figure unless the range is `frame`).
+    pub panels: Vec<PanelPlace>,
+    /// The movie, relative to the run folder.
+    pub movie: Option<String>,
+    /// Why there is no movie although one was asked for.
+    pub movie_note: Option<String>,
+    /// Seconds spent drawing and writing the figures, and encoding the movie.
+    pub render_s: f64,
+    pub encode_s: f64,
+}
+
+/// One panel of a figure.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PanelPlace {
+    pub field: String,
+    pub rect_px: [f32; 4],
+    pub range: [f32; 2],
+}
+
+/// Records the figure fields at the figure times of a run and draws the figures at the end.
+pub struct FigureWriter {
+    dir: PathBuf,
+    opts: FigureOptions,
+    scene: Scene,
+    spill_path: PathBuf,
+    spill: std::fs::File,
+    times: Vec<f64>,
+    /// Union of each field's finite (min, max) over the recorded figures.
+    run_ranges: Vec<(f32, f32)>,
+    /// (t in s, P_mech, P_heat) at every read-out.
+    pain: Vec<[f64; 3]>,
+    next_s: f64,
+    finished: bool,
+}
+
+impl Drop for FigureWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.spill_path);
+        }
+    }
+}
+
+impl FigureWriter {
+    /// A writer for the run folder `dir` (figures go to `dir/figures/`).
+    pub fn new(dir: &Path, scene: Scene, opts: FigureOptions) -> Result<FigureWriter, Error> {
+        let figures = dir.join("figures");
+        std::fs::create_dir_all(&figures)
+            .map_err(|e| Error::io("cannot create folder", &figures, e))?;
+        let spill_path = dir.join(format!(".figure-fields.tmp-{}", std::process::id()));
+        let spill = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&spill_path)
+            .map_err(|e| Error::io("cannot write output file", &spill_path, e))?;
+        let n = opts.fields.len();
+        Ok(FigureWriter {
+            dir: dir.to_path_buf(),
+            opts,
+            scene,
+            spill_path,
+            spill,
+            times: Vec::new(),
+            run_ranges: vec![(f32::INFINITY, f32::NEG_INFINITY); n],
+            pain: Vec::new(),
+            next_s: 0.0,
+            finished: false,
+        })
+    }
+
+    /// The field indices each figure shows.
+    pub fn fields(&self) -> &[usize] {
+        &self.opts.fields
+    }
+
+    /// Whether the read-out at `t_s` gets a figure (the first at or after each multiple of the
+    /// figure interval, and the last).
+    pub fn due(&self, t_s: f64) -> bool {
+        t_s >= self.next_s - 1e-6 || t_s >= self.scene.duration_s - 1e-6
+    }
+
+    /// Notes the pain indices of a read-out (every read-out, for the course under the panels).
+    pub fn pain(&mut self, t_s: f64, p_mech: f64, p_heat: f64) {
+        if self.pain.last().is_none_or(|p| t_s > p[0]) {
+            self.pain.push([t_s, p_mech, p_heat]);
+        }
+    }
+
+    /// Records the values of the figure fields (in [`Self::fields`] order) at `t_s`.
+    pub fn record(&mut self, t_s: f64, values: &[Vec<f32>]) -> Result<(), Error> {
+        let cells = self.scene.nx * self.scene.ny;
+        let mut bytes = Vec::with_capacity(values.len() * cells * 4);
+        for (k, v) in values.iter().enumerate() {
+            assert_eq!(v.len(), cells, "figure field {k} has the grid's cells");
+            let (lo, hi) = self.run_ranges[k];
+            let (flo, fhi) = finite_min_max(v);
+            self.run_ranges[k] = (lo.min(flo), hi.max(fhi));
+            for x in v {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        self.spill
+            .write_all(&bytes)
+            .map_err(|e| Error::io("cannot write output file", &self.spill_path, e))?;
+        self.times.push(t_s);
+        while self.next_s <= t_s + 1e-6 {
+            self.next_s += self.opts.every_s;
+        }
+        Ok(())
+    }
+
+    /// Figures recorded so far.
+    pub fn count(&self) -> usize {
+        self.times.len()
+    }
+
+    fn read_frame(&mut self, k: usize) -> Result<Vec<Vec<f32>>, Error> {
+        let cells = self.scene.nx * self.scene.ny;
+        let n = self.opts.fields.len();
+        let mut bytes = vec![0u8; n * cells * 4];
+        let at = (k * n * cells * 4) as u64;
+        self.spill
+            .seek(std::io::SeekFrom::Start(at))
+            .and_then(|_| self.spill.read_exact(&mut bytes))
+            .map_err(|e| Error::io("cannot read back", &self.spill_path, e))?;
+        Ok(bytes
+            .chunks_exact(cells * 4)
+            .map(|c| {
+                c.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The colour range of field `k` in a figure with values `v`.
+    fn range_of(&self, k: usize, v: &[f32]) -> (f32, f32) {
+        let widen = |(lo, hi): (f32, f32)| {
+            if !lo.is_finite() || !hi.is_finite() {
+                (0.0, 1.0)
+            } else if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 0.5, lo + 0.5)
+            }
+        };
+        let r = match self.opts.ranges[k] {
+            RangeMode::Fixed(lo, hi) => return (lo, hi),
+            RangeMode::Run => widen(self.run_ranges[k]),
+            RangeMode::Frame => widen(finite_min_max(v)),
+        };
+        if self.scene.colormap == Colormap::Diverging {
+            let m = r.0.abs().max(r.1.abs());
+            (-m, m)
+        } else {
+            r
+        }
+    }
+
+    /// Each field's colour texture and range for one figure.
+    fn panel_textures(&self, ctx: &egui::Context, values: &[Vec<f32>]) -> Vec<Panel> {
+        let (nx, ny) = (self.scene.nx, self.scene.ny);
+        values
+            .iter()
+            .enumerate()
+            .map(|(j, v)| {
+                let range = self.range_of(j, v);
+                let rgb = self.scene.colormap.colorize(v, range);
+                let tex = ctx.load_texture(
+                    format!("figure field {j}"),
+                    egui::ColorImage::from_rgb([nx, ny], &rgb),
+                    egui::TextureOptions::NEAREST,
+                );
+                (self.opts.fields[j], tex, range)
+            })
+            .collect()
+    }
+
+    /// Draws every recorded figure into `figures/` and encodes the movie; `progress` is told
+    /// (done, total) after each figure.
+    pub fn finish(
+        mut self,
+        gpu: &Gpu,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<FigureReport, Error> {
+        let started = Instant::now();
+        let ctx = egui::Context::default();
+        ctx.set_visuals(match self.opts.theme {
+            Theme::Dark => egui::Visuals::dark(),
+            Theme::Light => egui::Visuals::light(),
+        });
+        let background = ctx.global_style().visuals.panel_fill;
+        let background = [background.r(), background.g(), background.b()];
+        let mut off = Offscreen::new(gpu);
+        let overlays = self
+            .opts
+            .outlines
+            .then(|| Overlays::of(self.scene.nx, self.scene.ny, &self.scene.region));
+        let gradient = gradient_texture(&ctx, self.scene.colormap);
+        let size = self.opts.size;
+        let ppp = (size[0] as f32 / 1280.0)
+            .min(size[1] as f32 / 720.0)
+            .max(0.5);
+        let total = self.times.len();
+        let mut report = FigureReport {
+            size,
+            ..FigureReport::default()
+        };
+        let mut paths = Vec::new();
+        let y_max = self
+            .pain
+            .iter()
+            .map(|p| p[1].max(p[2]))
+            .fold(1.0f64, f64::max);
+        for k in 0..total {
+            let t_s = self.times[k];
+            let values = self.read_frame(k)?;
+            let panels = self.panel_textures(&ctx, &values);
+            let scene = &self.scene;
+            let opts = &self.opts;
+            let pain = &self.pain;
+            let mut placed = Vec::new();
+            let rgb = off.draw(gpu, &ctx, size, ppp, background, |ui| {
+                placed = compose(
+                    ui,
+                    scene,
+                    opts,
+                    t_s,
+                    &panels,
+                    gradient.id(),
+                    overlays.as_ref(),
+                    pain,
+                    y_max,
+                );
+            })?;
+            let name = format!("fig_t{:06}min.png", (t_s / 60.0).round() as u64);
+            let path = self.dir.join("figures").join(&name);
+            output::write_atomic(
+                &path,
+                &output::png_bytes(&rgb, size[0] as usize, size[1] as usize),
+            )?;
+            report.figures.push(format!("figures/{name}"));
+            paths.push(path);
+            if k + 1 == total {
+                report.panels = places(&panels, &placed, ctx.pixels_per_point());
+            }
+            progress(k + 1, total);
+        }
+        report.render_s = started.elapsed().as_secs_f64();
+        let _ = std::fs::remove_file(&self.spill_path);
+        self.finished = true;
+        if let Some(format) = self.opts.movie
+            && !paths.is_empty()
+        {
+            let started = Instant::now();
+            let out = self.dir.join(format!("movie.{}", format.extension()));
+            match movie::encode(format, &paths, self.opts.fps, &out)? {
+                movie::Outcome::Written => {
+                    report.movie = Some(format!("movie.{}", format.extension()))
+                }
+                movie::Outcome::Skipped(why) => report.movie_note = Some(why),
+            }
+            report.encode_s = started.elapsed().as_secs_f64();
+        }
+        Ok(report)
+    }
+}
+
+/// A panel to draw: field, colour texture, range.
+type Panel = (usize, egui::TextureHandle, (f32, f32));
+
+/// Where the panels went, in pixels.
+fn places(panels: &[Panel], placed: &[panel::Placed], px: f32) -> Vec<PanelPlace> {
+    panels
+        .iter()
+        .zip(placed)
+        .map(|((f, _, r), p)| PanelPlace {
+            field: crate::model::network::state::field_name(*f).to_string(),
+            rect_px: [
+                p.img.min.x * px,
+                p.img.min.y * px,
+                p.img.max.x * px,
+                p.img.max.y * px,
+            ],
+            range: [r.0, r.1],
+        })
+        .collect()
+}
+
+/// The finite (min, max) of `v` ((+∞, −∞) when none is finite).
+fn finite_min_max(v: &[f32]) -> (f32, f32) {
+    v.iter()
+        .filter(|x| x.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}

@@ -6,7 +6,9 @@ mod bench;
 mod check;
 mod info;
 mod params;
+mod plot;
 mod run;
+mod sweep;
 mod validate;
 mod view;
 
@@ -41,6 +43,14 @@ pub enum Command {
     /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
     /// the SI value used, the evidence tag (S/L/E) and the source.
     Params(params::ParamsArgs),
+    /// Sweep a dorsal-horn scenario over the Cartesian product of --vary values: one run
+    /// folder per member, summary.csv of outcome metrics, plots/outcomes.svg; --shard K/N for
+    /// job arrays, `sweep merge` to join them; run again to resume.
+    Sweep(sweep::SweepArgs),
+    /// Plot finished runs side by side: chosen columns of their timeseries.csv (default: pain
+    /// indices, PWT, PWL, cytokines, glia and opioid occupancy in laminae I–II) with each run's
+    /// EA sessions, pain-model onset and doses marked, as SVG or PNG.
+    Plot(plot::PlotArgs),
     /// Benchmark the Gray–Scott step (species-cell-updates per second), optionally beside the
     /// NumPy and py-pde peers run in the same invocation.
     Bench(bench::BenchArgs),
@@ -56,7 +66,10 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
             std::env::var(var).unwrap_or_default()
         );
     }
-    if matches!(cmd, Command::Run(_) | Command::Validate(_)) {
+    if matches!(
+        cmd,
+        Command::Run(_) | Command::Validate(_) | Command::Sweep(_)
+    ) {
         dorsalhorn::interrupt::install().map_err(|e| {
             Error::Output(format!("cannot install the Ctrl-C/SIGTERM handler: {e}"))
         })?;
@@ -70,5 +83,7 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
         Command::Anatomy(args) => anatomy::run(args),
         Command::Params(args) => params::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

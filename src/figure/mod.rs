@@ -10,9 +10,11 @@
 //! frame.
 
 mod compose;
+pub mod lineplot;
 pub mod movie;
 pub mod offscreen;
 pub mod panel;
+pub mod timeseries;
 
 use crate::colormap::Colormap;
 use crate::error::Error;

@@ -9,6 +9,7 @@ use super::finding::{Finding, Measure, When};
 use super::quantity::Quantity;
 use super::report::short;
 use crate::model::network::state::{RATE_NAMES, STATE_NAMES};
+use crate::output::plot::{esc, label, nice_ticks};
 use crate::tissue::spatial::{PROFILE, SpatialStat, profile_quantities};
 
 const W: f64 = 760.0;
@@ -54,42 +55,6 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
         *last = format!("{}…", short(last, width.saturating_sub(1)));
     }
     lines.into_iter().map(|l| short(&l, width)).collect()
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let span = (hi - lo).max(1e-12);
-    let raw = span / n as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| span / s <= n as f64)
-        .unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + 1e-9 * step {
-        out.push(if t.abs() < 1e-12 * step { 0.0 } else { t });
-        t += step;
-    }
-    out
-}
-
-fn label(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e4).contains(&a) {
-        format!("{v:.1e}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 fn collect_measure(p: &mut Vec<Panel>, m: &Measure) {

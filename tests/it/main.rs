@@ -6,6 +6,7 @@ mod common;
 
 mod architecture;
 mod bad_input;
+mod batch;
 mod cli;
 mod diffusion;
 mod docs;

@@ -1,0 +1,165 @@
+//! `dorsalhorn sweep` and `dorsalhorn sweep merge`.
+
+use crate::cli::SCENARIO_HELP;
+use dorsalhorn::error::{Error, ScenarioError};
+use dorsalhorn::run::sweep::{DEFAULT_METRICS, SweepOptions, SweepPlan, Vary, merge, run_sweep};
+use std::path::PathBuf;
+
+/// The options of `dorsalhorn sweep`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    pub merge: Option<SweepCommand>,
+    #[arg(help = SCENARIO_HELP)]
+    pub scenario: Option<String>,
+    /// A key to vary and its values: KEY.PATH=V1,V2,... (TOML values; commas inside [..]
+    /// do not split) or KEY.PATH=START:STOP:COUNT. Repeat for a Cartesian product; the first
+    /// varies slowest. E.g. --vary ea[0].frequency_hz=2,15,100 --vary ea[0].intensity_ma=0.5:2:4
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Override a scenario key in every member, as for `run`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The sweep folder: sweep.json, summary.csv, plots/, members/mNNNN/ (one run each).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Columns of timeseries.csv in summary.csv (default: pain indices, PWT, PWL, and IL-1β,
+    /// IL-10, M, A, O_mudelta in laminae I–II).
+    #[arg(long, value_delimiter = ',')]
+    pub metric: Vec<String>,
+    /// Days at which the metrics are read (default: the end of the run).
+    #[arg(long, value_delimiter = ',')]
+    pub at_days: Vec<f64>,
+    /// Run only slice K of N (members K, K+N, ... counting from 1), for a job array; join the
+    /// slices with `dorsalhorn sweep merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum SweepCommand {
+    /// Join the shard summaries of a sharded sweep (one folder, or one per machine) into
+    /// summary.csv and its plots.
+    Merge {
+        /// Sweep folders holding summary.shard-K-of-N.csv files.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where summary.csv goes (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
+    let bad = || -> Error {
+        ScenarioError::new(
+            "--shard",
+            format!("`{s}`: give K/N with 1 ≤ K ≤ N, e.g. 3/8"),
+        )
+        .into()
+    };
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+pub fn run(args: SweepArgs) -> Result<(), Error> {
+    if let Some(SweepCommand::Merge { dirs, out }) = args.merge {
+        let out = out.unwrap_or_else(|| dirs[0].clone());
+        let path = merge(&dirs, &out)?;
+        eprintln!(
+            "wrote {} and {}",
+            path.display(),
+            out.join("plots/outcomes.svg").display()
+        );
+        return Ok(());
+    }
+    let scenario = args.scenario.ok_or_else(|| -> Error {
+        ScenarioError::new(
+            "dorsalhorn sweep",
+            "name a scenario, e.g. dorsalhorn sweep cfa_ea_2hz --vary ea[0].frequency_hz=2,100 --out sweeps/freq",
+        )
+        .into()
+    })?;
+    let out = args.out.ok_or_else(|| -> Error {
+        ScenarioError::new(
+            "dorsalhorn sweep",
+            "name the sweep folder with --out DIR (it will hold sweep.json, summary.csv, plots/ and members/)",
+        )
+        .into()
+    })?;
+    let vary = args
+        .vary
+        .iter()
+        .map(|v| Vary::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let mut plan = SweepPlan {
+        scenario,
+        sets: args.set,
+        vary,
+        metrics: if args.metric.is_empty() {
+            DEFAULT_METRICS.iter().map(|s| s.to_string()).collect()
+        } else {
+            args.metric
+        },
+        at_days: args.at_days,
+    };
+    let scenarios = plan.resolve()?;
+    plan.choose_days(&scenarios)?;
+    let n = plan.members().len();
+    let gpu = dorsalhorn::gpu::Gpu::new()?;
+    if !args.quiet {
+        eprintln!(
+            "dorsalhorn {}: sweep of `{}`, {n} members{} on {} ({:?}), into {}",
+            env!("CARGO_PKG_VERSION"),
+            plan.scenario,
+            shard.map_or(String::new(), |(k, n)| format!(" (shard {k} of {n})")),
+            gpu.info.name,
+            gpu.info.backend,
+            out.display()
+        );
+    }
+    let opts = SweepOptions {
+        out: out.clone(),
+        shard,
+        progress: !args.quiet,
+        cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
+    };
+    let report = run_sweep(&gpu, &plan, &opts)?;
+    if !args.quiet {
+        eprintln!(
+            "done: {} members ({} run now, {} completed earlier, {} failed); {}{}",
+            report.members,
+            report.ran,
+            report.skipped,
+            report.failed.len(),
+            report.summary.display(),
+            if shard.is_none() {
+                format!(", {}", out.join("plots/outcomes.svg").display())
+            } else {
+                "; join the shards with `dorsalhorn sweep merge`".into()
+            }
+        );
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Output(format!(
+            "{} member(s) failed (their rows in {} say why): {}",
+            report.failed.len(),
+            report.summary.display(),
+            report.failed.join("; ")
+        )))
+    }
+}

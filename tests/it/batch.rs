@@ -1,0 +1,199 @@
+//! Batch work beyond one run (issue 22): `dorsalhorn plot` draws finished runs side by side
+//! with their protocol marked; `dorsalhorn sweep` runs a Cartesian product, its sharded and
+//! merged summary is byte for byte the unsharded one, and a sweep run again resumes, running
+//! only the members not completed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dorsalhorn");
+const FIXTURE: &str = "tests/data/figures_40um.toml";
+/// Figures and movie off: these tests are about the time series.
+const LEAN: [&str; 4] = [
+    "--set",
+    "output.figures=false",
+    "--set",
+    "output.movie=\"none\"",
+];
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dorsalhorn-batch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn dh(args: &[&str], cache: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DORSALHORN_CACHE_DIR", cache)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn plot_draws_runs_side_by_side_as_svg_and_png() {
+    let d = tmp("plot");
+    let run = d.join("run");
+    let r = run.to_str().unwrap();
+    ok(&dh(
+        &[&["run", FIXTURE, "--quiet", "--out", r][..], &LEAN[..]].concat(),
+        &d.join("cache"),
+    ));
+    let svg = d.join("cmp.svg");
+    let a = format!("{r}=first");
+    let b = format!("{r}=second");
+    ok(&dh(
+        &[
+            "plot",
+            &a,
+            &b,
+            "--columns",
+            "P_mech,M@I-II",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+        &d.join("cache"),
+    ));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // Two panels × two runs; each run's EA session shaded in each panel; both in the legend.
+    assert_eq!(text.matches("<polyline").count(), 4);
+    assert_eq!(text.matches("fill-opacity=\"0.25\"").count(), 4);
+    assert!(text.contains(">first<") && text.contains(">second<"));
+    assert!(text.contains("M, laminae I-II"));
+    // The plotted P_mech is the CSV's column.
+    let csv = std::fs::read_to_string(run.join("timeseries.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 7, "hourly rows over 6 h");
+
+    let png = d.join("cmp.png");
+    ok(&dh(
+        &[
+            "plot",
+            r,
+            "--out",
+            png.to_str().unwrap(),
+            "--size",
+            "900x500",
+        ],
+        &d.join("cache"),
+    ));
+    let (w, h, rgb) = dorsalhorn::figure::movie::read_png(&png).unwrap();
+    assert_eq!((w, h), (900, 500));
+    let mut colours: Vec<[u8; 3]> = rgb.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 50,
+        "{} colours: a blank plot?",
+        colours.len()
+    );
+
+    let bad = dh(
+        &[
+            "plot",
+            r,
+            "--columns",
+            "P_mecj",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+        &d.join("cache"),
+    );
+    assert!(!bad.status.success());
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        msg.contains("P_mecj") && msg.contains("NAME@REGION"),
+        "{msg}"
+    );
+}
+
+fn sweep(out: &Path, extra: &[&str], cache: &Path) -> String {
+    let mut args = vec![
+        "sweep",
+        FIXTURE,
+        "--vary",
+        "ea[0].frequency_hz=2,100",
+        "--vary",
+        "ea[0].intensity_ma=0.5:2:2",
+        "--metric",
+        "P_heat,O_mudelta@I-II",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&LEAN);
+    args.extend_from_slice(extra);
+    ok(&dh(&args, cache))
+}
+
+#[test]
+fn a_sharded_sweep_merges_to_the_unsharded_summary_and_resumes() {
+    let d = tmp("sweep");
+    let cache = d.join("cache");
+    let whole = d.join("whole");
+    sweep(&whole, &[], &cache);
+    let summary = std::fs::read_to_string(whole.join("summary.csv")).unwrap();
+    let rows: Vec<&str> = summary.lines().collect();
+    assert_eq!(
+        rows[0],
+        "member,folder,ea[0].frequency_hz,ea[0].intensity_ma,status,P_heat@day0.25,O_mudelta@I-II@day0.25"
+    );
+    assert_eq!(rows.len(), 5, "{summary}");
+    assert!(rows[1].starts_with("1,members/m0001,2,0.5,completed,"));
+    assert!(rows[4].starts_with("4,members/m0004,100,2.0,completed,"));
+    // Each row's metric is the member's own last read-out.
+    let last: Vec<String> = std::fs::read_to_string(whole.join("members/m0004/timeseries.csv"))
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let p_heat: f64 = rows[4].split(',').nth(5).unwrap().parse().unwrap();
+    assert!((p_heat - last[3].parse::<f64>().unwrap()).abs() < 1e-5);
+    assert!(whole.join("plots/outcomes.svg").exists());
+
+    // Two shards into one folder, then merged: the same bytes.
+    let sharded = d.join("sharded");
+    sweep(&sharded, &["--shard", "1/2"], &cache);
+    sweep(&sharded, &["--shard", "2/2"], &cache);
+    assert!(!sharded.join("summary.csv").exists());
+    ok(&dh(&["sweep", "merge", sharded.to_str().unwrap()], &cache));
+    assert_eq!(
+        std::fs::read_to_string(sharded.join("summary.csv")).unwrap(),
+        summary
+    );
+
+    // A member whose run was killed is run again; the completed ones are kept.
+    let status = whole.join("members/m0002/status.json");
+    let text = std::fs::read_to_string(&status).unwrap();
+    std::fs::write(&status, text.replace("\"completed\"", "\"interrupted\"")).unwrap();
+    let log = sweep(&whole, &[], &cache);
+    assert!(log.contains("1 run now, 3 completed earlier"), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(whole.join("summary.csv")).unwrap(),
+        summary
+    );
+
+    // The same folder with a different sweep is refused.
+    let o = dh(
+        &[
+            "sweep",
+            FIXTURE,
+            "--vary",
+            "ea[0].frequency_hz=15",
+            "--out",
+            whole.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds a different sweep"));
+}

@@ -51,9 +51,48 @@ fn private_runtime_dir() {
 #[cfg(not(target_os = "linux"))]
 fn private_runtime_dir() {}
 
+/// `dorsalhorn run --from DIR` replays a run with the `$DORSALHORN_PARAM_SET` it was made with:
+/// set (or cleared) here, before any thread exists, so every later reader of the parameter table
+/// sees the run's parameters.
+fn replay_parameters(cli: &Cli) -> Result<(), dorsalhorn::error::Error> {
+    let cli::Command::Run(args) = &cli.command else {
+        return Ok(());
+    };
+    let Some(dir) = &args.from else {
+        return Ok(());
+    };
+    let var = dorsalhorn::params::PARAM_SET_VAR;
+    let wanted = dorsalhorn::run::dorsal_horn::replay_param_set(dir)?;
+    if std::env::var(var).ok().filter(|s| !s.trim().is_empty()) != wanted {
+        eprintln!(
+            "note: replaying {} with {var}={}",
+            dir.display(),
+            wanted
+                .as_deref()
+                .unwrap_or("(unset: the shipped parameters)")
+        );
+    }
+    #[allow(
+        unsafe_code,
+        reason = "set_var is sound here: it runs in main before any thread exists"
+    )]
+    // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+    unsafe {
+        match &wanted {
+            Some(v) => std::env::set_var(var, v),
+            None => std::env::remove_var(var),
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     private_runtime_dir();
     let cli = Cli::parse();
+    if let Err(e) = replay_parameters(&cli) {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
     match cli::dispatch(cli.command) {
         Ok(()) => std::process::exit(exit::OK),
         Err(e) => {

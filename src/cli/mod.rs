@@ -7,7 +7,7 @@ mod check;
 mod info;
 mod params;
 mod plot;
-mod run;
+pub(crate) mod run;
 mod sweep;
 mod validate;
 mod view;

@@ -1,7 +1,7 @@
 //! `dorsalhorn run`.
 
 use crate::cli::SCENARIO_HELP;
-use dorsalhorn::error::Error;
+use dorsalhorn::error::{Error, ScenarioError};
 use dorsalhorn::model::network::state::REPORTED_MEDIATOR;
 use dorsalhorn::run::generic as controller;
 use dorsalhorn::scenario::{AnyScenario, load_any};
@@ -11,8 +11,13 @@ use std::path::PathBuf;
 /// The options of `dorsalhorn run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    #[arg(help = SCENARIO_HELP, default_value = scenario::DEFAULT_SCENARIO)]
-    pub scenario: String,
+    #[arg(help = SCENARIO_HELP)]
+    pub scenario: Option<String>,
+    /// Replay the run in this folder: its resolved scenario (scenario.toml) with the
+    /// parameters it was made with (provenance.json); --set edits apply on top. Write the
+    /// replay to another folder with --out.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "scenario")]
+    pub from: Option<PathBuf>,
     /// Output folder (default: out/<scenario name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -34,15 +39,35 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Result<(), Error> {
     let RunArgs {
         scenario,
+        from,
         out,
         set,
         overwrite,
         quiet,
         profile,
     } = args;
-    match load_any(&scenario, &set)? {
+    let spec = match &from {
+        Some(dir) => dir
+            .join(dorsalhorn::run::dorsal_horn::REPLAY_SCENARIO)
+            .display()
+            .to_string(),
+        None => scenario.unwrap_or_else(|| scenario::DEFAULT_SCENARIO.to_string()),
+    };
+    match load_any(&spec, &set)? {
         AnyScenario::Tissue(sc) => {
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+            if let Some(dir) = &from
+                && same_folder(dir, &out_dir)
+            {
+                return Err(ScenarioError::new(
+                    "--out",
+                    format!(
+                        "`{}` is the folder being replayed: write the replay to another folder",
+                        out_dir.display()
+                    ),
+                )
+                .into());
+            }
             let gpu = gpu::Gpu::new()?;
             if !quiet {
                 eprintln!(
@@ -126,6 +151,14 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
             }
             Ok(())
         }
+    }
+}
+
+/// Whether two paths name the same folder (after resolving links, when they exist).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
     }
 }
 

@@ -178,6 +178,7 @@ fn run_in_claimed(
     opts: &TissueRunOptions,
 ) -> Result<TissueRun, Error> {
     if let Some(dir) = &opts.out_dir {
+        write_replay_files(gpu, sc, dir)?;
         for (enabled, sub) in [(true, "fields"), (sc.frames, "frames")] {
             if enabled {
                 let d = dir.join(sub);
@@ -414,4 +415,53 @@ fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper) -> Scene {
             gpu.info.name
         ),
     }
+}
+
+/// The two files that let `dorsalhorn run --from DIR` replay a run, written when it starts (so an
+/// interrupted run can be replayed too): `scenario.toml`, the resolved scenario (file plus `--set`
+/// edits), and `provenance.json`: version, source revision, command line,
+/// `$DORSALHORN_PARAM_SET` and the parameters it changed, adapter and driver.
+fn write_replay_files(gpu: &Gpu, sc: &TissueScenario, dir: &std::path::Path) -> Result<(), Error> {
+    let p = output::Provenance::of_this_run();
+    let toml_text = format!(
+        "# The resolved scenario of this run: {} with the command line's --set edits.\n\
+         # `dorsalhorn run --from {}` replays the run (with the parameters in provenance.json).\n\n{}",
+        sc.origin,
+        dir.display(),
+        toml::to_string(&sc.resolved_toml).expect("a TOML table serialises")
+    );
+    output::write_atomic(&dir.join(REPLAY_SCENARIO), toml_text.as_bytes())?;
+    let json = serde_json::json!({
+        "dorsalhorn_version": env!("CARGO_PKG_VERSION"),
+        "provenance": p,
+        "adapter": gpu.summary(),
+        "scenario_origin": sc.origin,
+    });
+    output::write_atomic(
+        &dir.join(REPLAY_PROVENANCE),
+        serde_json::to_string_pretty(&json)
+            .expect("provenance serialises")
+            .as_bytes(),
+    )
+}
+
+/// The resolved scenario in a run folder.
+pub const REPLAY_SCENARIO: &str = "scenario.toml";
+/// The provenance of a run, written when it starts.
+pub const REPLAY_PROVENANCE: &str = "provenance.json";
+
+/// The `$DORSALHORN_PARAM_SET` a run folder was made with (`None`: the shipped table), from its
+/// provenance.json.
+pub fn replay_param_set(dir: &std::path::Path) -> Result<Option<String>, Error> {
+    let path = dir.join(REPLAY_PROVENANCE);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::io(
+            "not a run folder of this version (no provenance.json; runs made before it cannot be replayed with --from)",
+            &path,
+            e,
+        )
+    })?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Output(format!("{}: {e}", path.display())))?;
+    Ok(v["provenance"]["param_set"].as_str().map(str::to_string))
 }

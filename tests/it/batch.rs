@@ -197,3 +197,53 @@ fn a_sharded_sweep_merges_to_the_unsharded_summary_and_resumes() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("holds a different sweep"));
 }
+
+#[test]
+fn run_from_replays_a_run_byte_for_byte_with_its_parameters() {
+    let d = tmp("from");
+    let cache = d.join("cache");
+    let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
+    let run = |out: &Path, env: Option<&str>, extra: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run")
+            .args(extra)
+            .args(["--quiet", "--out", out.to_str().unwrap()])
+            .args(LEAN)
+            .env("DORSALHORN_CACHE_DIR", &cache)
+            .env_remove("DORSALHORN_PARAM_SET");
+        if let Some(v) = env {
+            cmd.env("DORSALHORN_PARAM_SET", v);
+        }
+        cmd.output().unwrap()
+    };
+    ok(&run(&a, Some("L_TNF=2"), &[FIXTURE]));
+    ok(&run(&b, None, &[FIXTURE]));
+    // The replay runs without the variable: the parameters come from the folder.
+    ok(&run(&c, None, &["--from", a.to_str().unwrap()]));
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(
+        read(&a.join("timeseries.csv")),
+        read(&c.join("timeseries.csv")),
+        "the replay's time series is the original's"
+    );
+    for f in std::fs::read_dir(a.join("fields")).unwrap().flatten() {
+        assert_eq!(read(&f.path()), read(&c.join("fields").join(f.file_name())));
+    }
+    assert_ne!(
+        read(&a.join("timeseries.csv")),
+        read(&b.join("timeseries.csv")),
+        "L_TNF=2 changes the run"
+    );
+    let edited = |p: &Path| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(&read(&p.join("summary.json"))).unwrap();
+        v["provenance"]["edited_parameters"].clone()
+    };
+    assert_eq!(edited(&a)[0]["key"], "L_TNF");
+    assert_eq!(edited(&a)[0]["value"], 2.0);
+    assert_eq!(edited(&b).as_array().unwrap().len(), 0);
+    assert_eq!(edited(&c), edited(&a));
+    // Replaying into the folder being replayed is refused.
+    let o = run(&a, None, &["--from", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the folder being replayed"));
+}

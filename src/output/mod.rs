@@ -7,6 +7,7 @@
 //! lock); keeping them together keeps those rules in one place.
 
 pub mod canvas;
+pub mod netcdf;
 pub mod plot;
 
 use crate::colormap::Colormap;

@@ -84,7 +84,7 @@ pub struct RunProfile {
     pub readouts_s: f64,
     /// Writing CSV, NPY, PNG and JSON files (the figures and the movie included).
     pub writing_s: f64,
-    /// Of which drawing the composed figures and encoding the movie.
+    /// Of which drawing the composed figures, encoding the movie and writing fields.nc.
     pub figures_s: f64,
     pub sampled_steps: u64,
     /// Compute dispatches of the time loop, and per transport step.
@@ -115,7 +115,7 @@ impl RunProfile {
             ("  reaction (estimated)", self.reaction_s),
             ("read-outs (probes, means)", self.readouts_s),
             ("writing files", self.writing_s),
-            ("  of which figures, movie", self.figures_s),
+            ("  of which figures, movie, NetCDF", self.figures_s),
         ];
         for (what, v) in rows {
             s.push_str(&format!("  {what:28} {v:8.2} s  {:5.1} %\n", pct(v)));
@@ -259,12 +259,13 @@ fn run_in_claimed(
         }
         Ok(())
     };
-    let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<(), Error> {
-        let Some(dir) = &opts.out_dir else {
-            return Ok(());
-        };
+    let mut snapshot_minutes: Vec<u64> = Vec::new();
+    let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<u64, Error> {
         let sim = &st.sim;
         let minutes = (sim.time_s() / 60.0).round() as u64;
+        let Some(dir) = &opts.out_dir else {
+            return Ok(minutes);
+        };
         for &f in &sc.fields {
             let masked = field_values(sim, &obs.states, Some(&obs.rates), obs.input.naloxone_nm, f);
             let stem = format!("{}_t{minutes:06}min", field_name(f));
@@ -280,13 +281,13 @@ fn run_in_claimed(
                 )?;
             }
         }
-        Ok(())
+        Ok(minutes)
     };
     let mut writing_s = 0.0;
     {
         let started = Instant::now();
         let first = st.take_first().expect("the stepper observed t = 0");
-        write_snapshot(&st, &first)?;
+        snapshot_minutes.push(write_snapshot(&st, &first)?);
         record_figure(&mut figures, &st, &first)?;
         next_snapshot += sc.snapshot_every_s;
         writing_s += started.elapsed().as_secs_f64();
@@ -308,7 +309,7 @@ fn run_in_claimed(
             ));
             record_figure(&mut figures, &st, &obs)?;
             if cut >= next_snapshot - 1e-6 || cut >= sc.duration_s - 1e-6 {
-                write_snapshot(&st, &obs)?;
+                snapshot_minutes.push(write_snapshot(&st, &obs)?);
                 while next_snapshot <= cut + 1e-6 {
                     next_snapshot += sc.snapshot_every_s;
                 }
@@ -319,6 +320,11 @@ fn run_in_claimed(
     }
     bar.finish_and_clear();
     let loop_s = loop_start.elapsed().as_secs_f64();
+    if let Some(dir) = &opts.out_dir {
+        let started = Instant::now();
+        crate::run::export::write_exports(dir, sc, &st, &snapshot_minutes)?;
+        profile.figures_s += started.elapsed().as_secs_f64();
+    }
     let figure_report = match figures {
         Some(fw) => {
             let started = Instant::now();
@@ -329,7 +335,7 @@ fn run_in_claimed(
             if let Some(note) = &report.movie_note {
                 eprintln!("dorsalhorn run: no movie: {note}");
             }
-            profile.figures_s = started.elapsed().as_secs_f64();
+            profile.figures_s += started.elapsed().as_secs_f64();
             Some(report)
         }
         None => None,

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod dorsal_horn;
+pub mod export;
 pub mod generic;
 pub mod stepper;
 pub mod sweep;

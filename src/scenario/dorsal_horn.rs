@@ -134,6 +134,7 @@ pub struct RawTissueOutput {
     pub figure_outlines: Option<bool>,
     pub movie: Option<String>,
     pub movie_fps: Option<i64>,
+    pub netcdf: Option<bool>,
 }
 
 /// A validated dorsal-horn scenario.
@@ -173,6 +174,8 @@ pub struct TissueScenario {
     pub colormap: Colormap,
     /// Composed figures and the movie made of them.
     pub figures: FigureOptions,
+    /// Write the snapshots as one NetCDF file with coordinates and units (`fields.nc`).
+    pub netcdf: bool,
     pub resolved_toml: toml::Table,
 }
 
@@ -279,6 +282,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         frames: raw.output.frames.unwrap_or(true),
         colormap,
         figures,
+        netcdf: raw.output.netcdf.unwrap_or(true),
         resolved_toml: table,
     })
 }

@@ -247,3 +247,66 @@ fn run_from_replays_a_run_byte_for_byte_with_its_parameters() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the folder being replayed"));
 }
+
+/// A Python with xarray and SciPy (`.ci/run` installs python3-xarray and python3-scipy).
+fn python_with_xarray() -> String {
+    for py in ["python3", "/usr/bin/python3"] {
+        let ok = Command::new(py)
+            .args(["-c", "import xarray, scipy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return py.to_string();
+        }
+    }
+    panic!(
+        "this test needs Python with xarray and SciPy: apt-get install python3-xarray python3-scipy (.ci/run does)"
+    );
+}
+
+#[test]
+fn fields_nc_opens_in_xarray_with_coordinates_and_units() {
+    let d = tmp("nc");
+    let out = d.join("run");
+    ok(&dh(
+        &[
+            &["run", FIXTURE, "--quiet", "--out", out.to_str().unwrap()][..],
+            &LEAN[..],
+        ]
+        .concat(),
+        &d.join("cache"),
+    ));
+    let script = r#"
+import sys, numpy as np, xarray as xr
+run = sys.argv[1]
+ds = xr.open_dataset(run + "/fields.nc")
+assert list(ds["M"].dims) == ["time", "y", "x"], ds["M"].dims
+assert list(ds.time.values) == [0, 1, 2, 3, 4, 5, 6], ds.time.values
+assert ds.x.attrs["units"] == "um" and ds.y.attrs["units"] == "um" and ds.time.attrs["units"] == "h"
+assert abs(float(ds.x[1] - ds.x[0]) - 40.0) < 1e-9 and abs(float(ds.x[0]) - 20.0) < 1e-9
+assert ds["M"].attrs["units"] == "fraction 0–1", ds["M"].attrs
+assert ds["IL1b"].attrs["units"] == "EC50 units", ds["IL1b"].attrs
+for name in ["IL1b", "M", "ENK"]:
+    for h in range(7):
+        npy = np.load(f"{run}/fields/{name}_t{60 * h:06d}min.npy")
+        assert np.array_equal(ds[name].sel(time=h).values, npy, equal_nan=True), (name, h)
+regions = np.load(run + "/regions.npy")
+assert np.array_equal(ds["region"].values, regions.astype(np.int8))
+meanings = ds["region"].attrs["flag_meanings"].split()
+assert meanings[1] == "lamina_I" and len(meanings) == 13, meanings
+# Lamina I lies above lamina V in every column that has both.
+depth = ds.y.values[:, None] * np.ones(ds.x.size)
+assert depth[ds["region"].values == 1].mean() < depth[ds["region"].values == 6].mean()
+print("ok")
+"#;
+    let o = Command::new(python_with_xarray())
+        .args(["-c", script, out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ok"),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

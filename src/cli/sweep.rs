@@ -136,7 +136,13 @@ pub fn run(args: SweepArgs) -> Result<(), Error> {
         progress: !args.quiet,
         cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
     };
-    let report = run_sweep(&gpu, &plan, &opts)?;
+    let report = run_sweep(&gpu, &plan, &opts).inspect_err(|e| {
+        if matches!(e, Error::Interrupted { .. }) {
+            eprintln!(
+                "note: the sweep stopped; the same command resumes it (completed members are kept, the interrupted one runs again)"
+            );
+        }
+    })?;
     if !args.quiet {
         eprintln!(
             "done: {} members ({} run now, {} completed earlier, {} failed); {}{}",

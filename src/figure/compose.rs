@@ -5,6 +5,7 @@
 use super::Scene;
 use super::panel::{self, Overlays, PanelArt, draw_panel, format_time};
 use crate::model::network::protocol::{DRUG_CATALOGUE, PainModel};
+use crate::output::plot::label;
 use crate::scenario::figures::{FigureOptions, RangeMode};
 
 /// The panel grid (columns, rows) for `n` panels in `area` (points) that draws an `nx` × `ny`
@@ -86,8 +87,9 @@ fn protocol_now(scene: &Scene, t_s: f64) -> String {
         .find(|s| t_s >= s.start_s - 1e-6 && t_s < s.start_s + s.duration_s - 1e-6)
     {
         parts.push(format!(
-            "EA on: {:.0} Hz, {:.1} mA",
-            s.frequency_hz, s.intensity_ma
+            "EA on: {} Hz, {} mA",
+            label(s.frequency_hz),
+            label(s.intensity_ma)
         ));
     } else {
         let done = scene
@@ -96,9 +98,21 @@ fn protocol_now(scene: &Scene, t_s: f64) -> String {
             .iter()
             .filter(|s| s.start_s + s.duration_s <= t_s + 1e-6)
             .count();
-        if !scene.protocol.sessions.is_empty() {
+        if let Some(first) = scene.protocol.sessions.first() {
+            let same = scene.protocol.sessions.iter().all(|s| {
+                s.frequency_hz == first.frequency_hz && s.intensity_ma == first.intensity_ma
+            });
+            let what = if same {
+                format!(
+                    "EA {} Hz, {} mA",
+                    label(first.frequency_hz),
+                    label(first.intensity_ma)
+                )
+            } else {
+                "EA".to_string()
+            };
             parts.push(format!(
-                "EA sessions: {done} of {}",
+                "{what}: {done} of {} sessions done",
                 scene.protocol.sessions.len()
             ));
         }

@@ -128,11 +128,7 @@ pub fn write_exports(
     }
     let xs: Vec<f64> = (0..nx).map(|i| (i as f64 + 0.5) * h).collect();
     let ys: Vec<f64> = (0..ny).map(|j| (j as f64 + 0.5) * h).collect();
-    let fixed = vec![
-        be_f64(&xs),
-        be_f64(&ys),
-        region.clone(),
-    ];
+    let fixed = vec![be_f64(&xs), be_f64(&ys), region.clone()];
     let records = minutes.iter().map(|&m| {
         let mut rec = vec![be_f64(&[m as f64 / 60.0])];
         for &f in &sc.fields {

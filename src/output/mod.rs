@@ -123,7 +123,16 @@ impl Stats {
     }
 }
 
-/// The time series: a header and one row per output, rewritten atomically as it grows.
+/// A CSV field, quoted when it holds a comma, quote or newline (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The time series: a header and one row per output, appended as it grows ([`GrowingFile`]).
 pub struct TimeSeries {
     file: GrowingFile,
 }
@@ -155,56 +164,62 @@ impl TimeSeries {
     }
 }
 
-/// Wall seconds between two rewrites of a growing file ([`GrowingFile`]).
-pub const GROWING_FILE_EVERY_S: f64 = 2.0;
-
-/// A text file that grows by rows during a run (`timeseries.csv`): kept in memory and written
-/// atomically, whole, at most every [`GROWING_FILE_EVERY_S`] seconds of wall time, and on
-/// [`GrowingFile::flush`] or when dropped (the end of a run, an error, an interruption). So a
-/// run with thousands of rows rewrites and syncs the file a few times, not once per row (a
-/// 1-day run sampled every 0.02 h used to write 3.4 GB for a 5.7 MB file), and the file on
-/// disk is always a complete prefix of the rows.
+/// A text file that grows by rows during a run (`timeseries.csv`): the header and each row are
+/// appended and handed to the operating system as they come (one `write` per row, so a reader
+/// such as `tail -f` or a plotting script sees every row at once), and the file is synced to disk
+/// on [`GrowingFile::flush`] and when dropped (the end of a run, an error, an interruption). Each
+/// byte is written once: a 1-day run sampled every 0.02 h writes its 5.7 MB file and no more (the
+/// first version rewrote the whole file per row: 3.4 GB). On disk the file is always the header
+/// and whole rows up to the last output; `status.json` says whether the run completed.
 pub struct GrowingFile {
     path: PathBuf,
-    text: String,
-    last_write: Option<std::time::Instant>,
-    dirty: bool,
+    head: Option<String>,
+    file: Option<std::fs::File>,
 }
 
 impl GrowingFile {
-    /// A file that starts with `head` (written on the first append or flush).
+    /// A file that starts with `head` (written on the first append or flush; an earlier file of
+    /// that name is replaced then).
     pub fn new(path: PathBuf, head: String) -> GrowingFile {
         GrowingFile {
             path,
-            text: head,
-            last_write: None,
-            dirty: true,
+            head: Some(head),
+            file: None,
         }
     }
 
-    /// Adds `row` (with its newline); writes the file if the last write is old enough.
+    fn open(&mut self) -> Result<&mut std::fs::File, Error> {
+        if self.file.is_none() {
+            let mut f = std::fs::File::create(&self.path)
+                .map_err(|e| Error::io("cannot write output file", &self.path, e))?;
+            if let Some(h) = self.head.take() {
+                f.write_all(h.as_bytes())
+                    .map_err(|e| Error::io("cannot write output file", &self.path, e))?;
+            }
+            self.file = Some(f);
+        }
+        Ok(self.file.as_mut().expect("just opened"))
+    }
+
+    /// Appends `row` (with its newline) in one write.
     pub fn append(&mut self, row: &str) -> Result<(), Error> {
-        self.text.push_str(row);
-        self.dirty = true;
-        let due = self
-            .last_write
-            .is_none_or(|t| t.elapsed().as_secs_f64() >= GROWING_FILE_EVERY_S);
-        if due { self.flush() } else { Ok(()) }
+        let path = self.path.clone();
+        self.open()?
+            .write_all(row.as_bytes())
+            .map_err(|e| Error::io("cannot write output file", &path, e))
     }
 
-    /// Writes the file now if anything changed since the last write.
+    /// Syncs what was written to disk (writing the header first if no row came yet).
     pub fn flush(&mut self) -> Result<(), Error> {
-        if self.dirty {
-            write_atomic(&self.path, self.text.as_bytes())?;
-            self.dirty = false;
-            self.last_write = Some(std::time::Instant::now());
-        }
-        Ok(())
+        let path = self.path.clone();
+        self.open()?
+            .sync_data()
+            .map_err(|e| Error::io("cannot write output file", &path, e))
     }
 }
 
 impl Drop for GrowingFile {
-    /// The rows not yet written reach the disk on every way out (an error, an interruption).
+    /// The rows reach the disk on every way out (an error, an interruption).
     fn drop(&mut self) {
         let _ = self.flush();
     }
@@ -218,17 +233,26 @@ pub const LOCK_FILE: &str = ".dorsalhorn.lock";
 /// Files a run or a validation writes at the top of its folder.
 const OWN_FILES: &[&str] = &[
     "timeseries.csv",
+    "timeseries_units.csv",
     "summary.json",
+    "scenario.toml",
+    "provenance.json",
+    "fields.nc",
+    "regions.npy",
+    "movie.gif",
+    "movie.mp4",
+    "movie.webm",
     "validation.md",
     "validation.json",
     STATUS_FILE,
 ];
-/// Sub-folders a run or a validation writes, with the one extension of the files it puts there.
-const OWN_FOLDERS: &[(&str, &str)] = &[
-    ("fields", "npy"),
-    ("frames", "png"),
-    ("figures", "svg"),
-    ("arms", "csv"),
+/// Sub-folders a run or a validation writes, with the extensions of the files it puts there
+/// (`figures/`: the validation's SVGs, a run's composed PNGs).
+const OWN_FOLDERS: &[(&str, &[&str])] = &[
+    ("fields", &["npy"]),
+    ("frames", &["png"]),
+    ("figures", &["svg", "png"]),
+    ("arms", &["csv"]),
 ];
 
 /// Where the run that wrote a folder stands (`state` in `status.json`).
@@ -516,7 +540,14 @@ fn remove_own(dir: &Path) -> Result<(), Error> {
             remove(&p)?;
         }
     }
-    for (sub, ext) in OWN_FOLDERS {
+    // Temporaries of a killed run at the top (`.movie.tmp-PID.gif`, `.figure-fields.tmp-PID`).
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") && entry.path().is_file() {
+            remove(&entry.path())?;
+        }
+    }
+    for (sub, exts) in OWN_FOLDERS {
         let d = dir.join(sub);
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -524,7 +555,7 @@ fn remove_own(dir: &Path) -> Result<(), Error> {
         for entry in entries.flatten() {
             let p = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = p.extension().is_some_and(|e| e == *ext)
+            let ours = p.extension().is_some_and(|e| exts.iter().any(|x| e == *x))
                 || (name.starts_with('.') && name.contains(".tmp-"));
             if ours && p.is_file() {
                 remove(&p)?;

@@ -128,6 +128,49 @@ impl RunProfile {
     }
 }
 
+/// `timeseries_units.csv`: one row per column of timeseries.csv with its unit and meaning.
+fn csv_units() -> String {
+    let mut s = String::from("column,unit,meaning\n");
+    for (c, u, m) in [
+        ("time_h", "h", "model time since the start of the protocol"),
+        ("day", "d", "the same in days"),
+        (
+            "P_mech",
+            "1",
+            "mechanical pain index, relative to the naive tissue (§4.11)",
+        ),
+        (
+            "P_heat",
+            "1",
+            "heat pain index, relative to the naive tissue (§4.11)",
+        ),
+        (
+            "P_spont",
+            "1",
+            "spontaneous pain index, relative to the naive tissue (§4.11)",
+        ),
+        ("PWT_g", "g", "paw-withdrawal threshold (von Frey)"),
+        ("PWL_s", "s", "paw-withdrawal latency (Hargreaves)"),
+    ] {
+        s.push_str(&format!(
+            "{c},{},{}\n",
+            output::csv_field(u),
+            output::csv_field(m)
+        ));
+    }
+    for (region, _) in REPORT_REGIONS {
+        for (f, name) in STATE_NAMES.iter().chain(RATE_NAMES.iter()).enumerate() {
+            let (meaning, unit) = crate::model::network::state::field_info(f);
+            s.push_str(&format!(
+                "{name}@{region},{},{}\n",
+                output::csv_field(unit),
+                output::csv_field(&format!("{meaning}, mean over {region}"))
+            ));
+        }
+    }
+    s
+}
+
 fn csv_header() -> String {
     let mut h = String::from("time_h,day,P_mech,P_heat,P_spont,PWT_g,PWL_s");
     for (region, _) in REPORT_REGIONS {
@@ -218,6 +261,9 @@ fn run_in_claimed(
         .out_dir
         .as_ref()
         .map(|d| output::GrowingFile::new(d.join("timeseries.csv"), csv_header()));
+    if let Some(d) = &opts.out_dir {
+        output::write_atomic(&d.join("timeseries_units.csv"), csv_units().as_bytes())?;
+    }
     if let Some(f) = csv.as_mut() {
         f.append(&csv_row(&st.readouts[0]))?;
     }

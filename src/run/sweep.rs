@@ -13,6 +13,7 @@ use crate::error::{Error, ScenarioError};
 use crate::figure::timeseries::RunSeries;
 use crate::gpu::Gpu;
 use crate::output;
+use crate::output::csv_field;
 use crate::output::plot::{LinePlot, PALETTE, PlotGrid, Series};
 use crate::run::dorsal_horn::{TissueRunOptions, run};
 use crate::scenario::dorsal_horn::TissueScenario;
@@ -243,15 +244,6 @@ impl SweepPlan {
         }
         h.push('\n');
         h
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, quote or newline.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

@@ -310,3 +310,37 @@ print("ok")
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn overwriting_a_run_removes_its_figures_and_movie() {
+    let d = tmp("overwrite");
+    let out = d.join("run");
+    let o = out.to_str().unwrap();
+    ok(&dh(
+        &["run", FIXTURE, "--quiet", "--out", o],
+        &d.join("cache"),
+    ));
+    for f in [
+        "movie.gif",
+        "figures/fig_t000000min.png",
+        "fields.nc",
+        "scenario.toml",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // A leftover of a killed run at the top of the folder.
+    std::fs::write(out.join(".figure-fields.tmp-1"), b"x").unwrap();
+    ok(&dh(
+        &[
+            &["run", FIXTURE, "--quiet", "--overwrite", "--out", o][..],
+            &LEAN[..],
+        ]
+        .concat(),
+        &d.join("cache"),
+    ));
+    // The second run made no figures: nothing of the first run's may look like its own.
+    assert!(!out.join("movie.gif").exists());
+    assert!(!out.join("figures").exists());
+    assert!(!out.join(".figure-fields.tmp-1").exists());
+    assert!(out.join("fields.nc").exists() && out.join("provenance.json").exists());
+}

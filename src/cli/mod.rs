@@ -7,6 +7,7 @@ mod check;
 mod info;
 mod params;
 mod plot;
+mod render;
 pub(crate) mod run;
 mod sweep;
 mod validate;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
     /// the SI value used, the evidence tag (S/L/E) and the source.
     Params(params::ParamsArgs),
+    /// Draw a finished run's figures and movie again from its folder (other fields, ranges,
+    /// layout, size, theme or movie format through --set output.figure_*), without running it.
+    Render(render::RenderArgs),
     /// Sweep a dorsal-horn scenario over the Cartesian product of --vary values: one run
     /// folder per member, summary.csv of outcome metrics, plots/outcomes.svg; --shard K/N for
     /// job arrays, `sweep merge` to join them; run again to resume.
@@ -85,5 +89,6 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
         Command::Bench(args) => bench::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Render(args) => render::run(args),
     }
 }

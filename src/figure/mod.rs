@@ -14,6 +14,7 @@ pub mod lineplot;
 pub mod movie;
 pub mod offscreen;
 pub mod panel;
+pub mod render;
 pub mod timeseries;
 
 use crate::colormap::Colormap;

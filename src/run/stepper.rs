@@ -61,10 +61,31 @@ fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
     if p.pain.is_some() {
         cuts.push(p.pain_onset_s);
     }
+    cuts.extend(session_samples(sc));
     cuts.retain(|&c| c > after + 1e-6 && c <= sc.duration_s + 1e-6);
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
     cuts
+}
+
+/// The read-outs inside EA sessions (`output.session_every_min`): each session's start, every
+/// interval after it, and its end. With the default 5 min and 60-s session steps they fall on
+/// step boundaries, so they add read-outs without changing the steps.
+fn session_samples(sc: &TissueScenario) -> Vec<f64> {
+    let mut out = Vec::new();
+    if sc.session_every_s <= 0.0 {
+        return out;
+    }
+    for s in &sc.protocol.sessions {
+        let end = s.start_s + s.duration_s;
+        let mut t = s.start_s;
+        while t < end - 1e-6 {
+            out.push(t);
+            t += sc.session_every_s;
+        }
+        out.push(end);
+    }
+    out
 }
 
 impl Stepper {
@@ -200,7 +221,10 @@ impl Stepper {
         }
         self.sim.rewind_clock(cut);
         self.cuts.remove(0);
-        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 {
+        let in_session = session_samples(&self.sc)
+            .iter()
+            .any(|&t| (t - cut).abs() < 1e-6);
+        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 || in_session {
             let started = Instant::now();
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;

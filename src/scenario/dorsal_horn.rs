@@ -135,6 +135,7 @@ pub struct RawTissueOutput {
     pub movie: Option<String>,
     pub movie_fps: Option<i64>,
     pub netcdf: Option<bool>,
+    pub session_every_min: Option<f64>,
 }
 
 /// A validated dorsal-horn scenario.
@@ -167,6 +168,8 @@ pub struct TissueScenario {
     pub rvm_lesion: bool,
     pub a7_lesion: bool,
     pub output_every_s: f64,
+    /// Extra read-outs inside each EA session (its start, every this many s, its end; 0 = none).
+    pub session_every_s: f64,
     pub snapshot_every_s: f64,
     /// Indices into STATE_NAMES (0..33) or RATE_NAMES (33..37).
     pub fields: Vec<usize>,
@@ -277,6 +280,15 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
         a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
         output_every_s,
+        session_every_s: 60.0
+            * range(
+                o,
+                "output.session_every_min",
+                raw.output.session_every_min.unwrap_or(5.0),
+                0.0,
+                720.0,
+                "min",
+            )?,
         snapshot_every_s,
         fields,
         frames: raw.output.frames.unwrap_or(true),

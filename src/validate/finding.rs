@@ -417,9 +417,11 @@ fn load_finding(dir: &Path, file: &Path, spacing_um: f64) -> Result<Finding, Err
         let mut t: toml::Table = toml::from_str(&base_text)
             .map_err(|e| ferr(&base_path, format!("not valid TOML: {e}")))?;
         merge(&mut t, &a.with);
-        // The grid comes from --grid, and validation writes no frames.
+        // The grid comes from --grid, and validation writes no frames. Read-outs stay on the
+        // regular output grid (no extra samples inside EA sessions): the findings' window means
+        // are means of the read-outs in the window.
         let forced: toml::Table = toml::from_str(&format!(
-            "tissue = {{ spacing_um = {spacing_um:?} }}\noutput = {{ frames = false }}"
+            "tissue = {{ spacing_um = {spacing_um:?} }}\noutput = {{ frames = false, session_every_min = 0.0 }}"
         ))
         .expect("valid forced keys");
         merge(&mut t, &forced);

@@ -70,7 +70,11 @@ fn plot_draws_runs_side_by_side_as_svg_and_png() {
     assert!(text.contains("M, laminae I-II"));
     // The plotted P_mech is the CSV's column.
     let csv = std::fs::read_to_string(run.join("timeseries.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 7, "hourly rows over 6 h");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 7 + 6,
+        "hourly rows over 6 h, and inside the 30-min session one every 5 min and its end"
+    );
 
     let png = d.join("cmp.png");
     ok(&dh(
@@ -343,4 +347,56 @@ fn overwriting_a_run_removes_its_figures_and_movie() {
     assert!(!out.join("figures").exists());
     assert!(!out.join(".figure-fields.tmp-1").exists());
     assert!(out.join("fields.nc").exists() && out.join("provenance.json").exists());
+}
+
+#[test]
+fn render_redraws_a_run_from_its_folder() {
+    let d = tmp("render");
+    let cache = d.join("cache");
+    let run = d.join("run");
+    let r = run.to_str().unwrap();
+    ok(&dh(
+        &[&["run", FIXTURE, "--quiet", "--out", r][..], &LEAN[..]].concat(),
+        &cache,
+    ));
+    let out = d.join("light");
+    let o = out.to_str().unwrap();
+    let args = [
+        "render",
+        r,
+        "--quiet",
+        "--set",
+        "output.figure_theme=\"light\"",
+        "--set",
+        "output.figure_fields=[\"M\"]",
+        "--set",
+        "output.figure_range={M=[0,1]}",
+        "--set",
+        "output.movie=\"gif\"",
+        "--set",
+        "output.figures=true",
+        "--out",
+        o,
+    ];
+    ok(&dh(&args, &cache));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("render.json")).unwrap()).unwrap();
+    // One figure per hourly snapshot, one panel, the fixed range, and the movie.
+    assert_eq!(report["figures"].as_array().unwrap().len(), 7);
+    assert_eq!(report["panels"].as_array().unwrap().len(), 1);
+    assert_eq!(report["panels"][0]["range"], serde_json::json!([0.0, 1.0]));
+    assert!(out.join("movie.gif").exists());
+    // Light theme: the corner pixel is the light panel colour.
+    let (_, _, rgb) =
+        dorsalhorn::figure::movie::read_png(&out.join("figures/fig_t000360min.png")).unwrap();
+    assert!(rgb[0] > 200, "a light background, got {}", rgb[0]);
+    // Again into the same folder needs --overwrite; never into the run folder.
+    let again = dh(&args, &cache);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
+    let mut into_run = args.to_vec();
+    *into_run.last_mut().unwrap() = r;
+    let o = dh(&into_run, &cache);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the run folder"));
 }

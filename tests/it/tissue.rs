@@ -492,7 +492,24 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
                 "{col} missing from timeseries.csv"
             );
         }
-        assert_eq!(csv.lines().count(), 1 + 3 * 48 + 1, "one row per half hour");
+        // One row per half hour, and in each 30-min EA session one every 5 min
+        // (output.session_every_min) between its start and end, which are on the grid.
+        let times: Vec<f64> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        let on_grid = times
+            .iter()
+            .filter(|t| ((*t * 2.0).round() - *t * 2.0).abs() < 1e-6)
+            .count();
+        assert_eq!(on_grid, 3 * 48 + 1, "one row per half hour");
+        let extra = times.len() - on_grid;
+        if name == "cfa_sham" {
+            assert_eq!(extra, 0);
+        } else {
+            assert!(extra > 0 && extra % 5 == 0, "{extra} rows inside sessions");
+        }
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())
                 .unwrap();

@@ -508,7 +508,10 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
         if name == "cfa_sham" {
             assert_eq!(extra, 0);
         } else {
-            assert!(extra > 0 && extra % 5 == 0, "{extra} rows inside sessions");
+            assert!(
+                extra > 0 && extra.is_multiple_of(5),
+                "{extra} rows inside sessions"
+            );
         }
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap())

@@ -15,7 +15,7 @@ pub fn best_layout(n: usize, area: egui::Vec2, nx: usize, ny: usize) -> (usize, 
     for cols in 1..=n {
         let rows = n.div_ceil(cols);
         let w = area.x / cols as f32 - 8.0 - panel::BAR_W;
-        let h = area.y / rows as f32 - 8.0 - panel::TITLE_H - panel::BELOW_H;
+        let h = area.y / rows as f32 - 8.0 - panel::TITLE_ONLY_H - panel::BELOW_H;
         let scale = (w / nx as f32).min(h / ny as f32);
         // Prefer fewer empty cells when the scales tie.
         if scale > best.2 * 1.001 {
@@ -208,9 +208,9 @@ pub(super) fn compose(
     let mut cell_h = area.height() / rows as f32;
     // Centre the panels vertically when they need less height than there is.
     let fit = ((cell_w - 8.0 - panel::BAR_W) / scene.nx as f32)
-        .min((cell_h - 8.0 - panel::TITLE_H - panel::BELOW_H) / scene.ny as f32);
+        .min((cell_h - 8.0 - panel::TITLE_ONLY_H - panel::BELOW_H) / scene.ny as f32);
     let fit = fit.max(0.1);
-    let needed = panel::TITLE_H + panel::BELOW_H + 8.0 + scene.ny as f32 * fit + 1.0;
+    let needed = panel::TITLE_ONLY_H + panel::BELOW_H + 8.0 + scene.ny as f32 * fit + 1.0;
     let area = if needed < cell_h {
         let spare = (cell_h - needed) * rows as f32;
         cell_h = needed;

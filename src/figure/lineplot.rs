@@ -150,13 +150,13 @@ fn draw_panel(ui: &mut egui::Ui, k: usize, p: &crate::output::plot::LinePlot, re
                 );
             }
             for s in &p.series {
-                let pts: PlotPoints = s
+                let finite: Vec<[f64; 2]> = s
                     .points
                     .iter()
                     .filter(|q| q[0].is_finite() && q[1].is_finite())
                     .copied()
                     .collect();
-                let mut line = Line::new(s.name.as_str(), pts)
+                let mut line = Line::new(s.name.as_str(), PlotPoints::from(finite.clone()))
                     .color(c32(s.colour))
                     .width(1.8);
                 if s.dashed {
@@ -164,14 +164,8 @@ fn draw_panel(ui: &mut egui::Ui, k: usize, p: &crate::output::plot::LinePlot, re
                 }
                 plot.line(line);
                 if s.dots {
-                    let pts: PlotPoints = s
-                        .points
-                        .iter()
-                        .filter(|q| q[0].is_finite() && q[1].is_finite())
-                        .copied()
-                        .collect();
                     plot.points(
-                        Points::new(s.name.as_str(), pts)
+                        Points::new(s.name.as_str(), PlotPoints::from(finite))
                             .color(c32(s.colour))
                             .radius(3.0),
                     );

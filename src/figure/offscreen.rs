@@ -76,49 +76,17 @@ impl Offscreen {
         let extra = self
             .renderer
             .update_buffers(&gpu.device, &gpu.queue, &mut enc, &jobs, &screen);
-        let tex = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("figure"),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let tex = target_texture(&gpu.device, [w, h], FORMAT);
         let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
         let c = |v: u8| f64::from(v) / 255.0;
-        {
-            let mut pass = enc
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("figure"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color {
-                                r: c(background[0]),
-                                g: c(background[1]),
-                                b: c(background[2]),
-                                a: 1.0,
-                            }),
-                            store: wgpu::StoreOp::Store,
-                        },
-                    })],
-                    depth_stencil_attachment: None,
-                    timestamp_writes: None,
-                    occlusion_query_set: None,
-                    multiview_mask: None,
-                })
-                .forget_lifetime();
-            self.renderer.render(&mut pass, &jobs, &screen);
-        }
-        read_back(gpu, enc, extra, &tex, w, h, || {
+        let clear = wgpu::Color {
+            r: c(background[0]),
+            g: c(background[1]),
+            b: c(background[2]),
+            a: 1.0,
+        };
+        draw_pass(&mut enc, &view, clear, &self.renderer, &jobs, &screen);
+        read_back(&gpu.device, &gpu.queue, enc, extra, &tex, [w, h], || {
             for id in &full.textures_delta.free {
                 self.renderer.free_texture(id);
             }
@@ -126,20 +94,79 @@ impl Offscreen {
     }
 }
 
-/// Copies `tex` (RGBA8, `w` × `h`) to a buffer, submits `enc` after `extra`, runs
-/// `after_submit`, waits and returns the RGB bytes.
-fn read_back(
-    gpu: &Gpu,
+/// A texture of `size` pixels and `format` to draw into and copy from.
+pub fn target_texture(
+    device: &wgpu::Device,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("offscreen target"),
+        size: wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    })
+}
+
+/// Records one render pass that clears `view` to `clear` and draws egui's paint `jobs` into it
+/// (the window's frame and screenshot, and the figures).
+pub fn draw_pass(
+    enc: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    clear: wgpu::Color,
+    renderer: &egui_wgpu::Renderer,
+    jobs: &[egui::ClippedPrimitive],
+    screen: &egui_wgpu::ScreenDescriptor,
+) {
+    let mut pass = enc
+        .begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("egui"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(clear),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        })
+        .forget_lifetime();
+    renderer.render(&mut pass, jobs, screen);
+}
+
+/// Copies `tex` (8-bit RGBA or BGRA, `size` pixels) to a buffer, submits `enc` after `extra`,
+/// runs `after_submit` (the window presents its frame there), waits and returns the RGB bytes.
+/// The window's screenshot uses it too.
+pub fn read_back(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
     mut enc: wgpu::CommandEncoder,
     extra: Vec<wgpu::CommandBuffer>,
     tex: &wgpu::Texture,
-    w: u32,
-    h: u32,
+    size: [u32; 2],
     after_submit: impl FnOnce(),
 ) -> Result<Vec<u8>, Error> {
+    let [w, h] = size;
+    let bgra = matches!(
+        tex.format(),
+        wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
+    );
     let padded = (4 * w).div_ceil(256) * 256;
-    let buf = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("figure readback"),
+    let buf = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
         size: u64::from(padded) * u64::from(h),
         usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
         mapped_at_creation: false,
@@ -160,22 +187,25 @@ fn read_back(
             depth_or_array_layers: 1,
         },
     );
-    gpu.queue
-        .submit(extra.into_iter().chain(std::iter::once(enc.finish())));
+    queue.submit(extra.into_iter().chain(std::iter::once(enc.finish())));
     after_submit();
     let slice = buf.slice(..);
     slice.map_async(wgpu::MapMode::Read, |_| {});
-    gpu.device
+    device
         .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Output(format!("figure readback failed: {e}")))?;
+        .map_err(|e| Error::Output(format!("readback from the GPU failed: {e}")))?;
     let data = slice
         .get_mapped_range()
-        .map_err(|e| Error::Output(format!("figure readback failed: {e}")))?;
+        .map_err(|e| Error::Output(format!("readback from the GPU failed: {e}")))?;
     let mut rgb = Vec::with_capacity((w * h * 3) as usize);
     for row in 0..h as usize {
         let line = &data[row * padded as usize..][..4 * w as usize];
         for px in line.chunks_exact(4) {
-            rgb.extend([px[0], px[1], px[2]]);
+            if bgra {
+                rgb.extend([px[2], px[1], px[0]]);
+            } else {
+                rgb.extend([px[0], px[1], px[2]]);
+            }
         }
     }
     Ok(rgb)

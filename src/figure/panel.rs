@@ -124,8 +124,10 @@ pub fn gradient_texture(ctx: &egui::Context, colormap: Colormap) -> egui::Textur
     )
 }
 
-/// Points above a panel's image for its title and time.
+/// Points above a panel's image for its title and time (the window's panels).
 pub const TITLE_H: f32 = 34.0;
+/// Points above a panel's image for its title alone (the figures, whose header has the time).
+pub const TITLE_ONLY_H: f32 = 22.0;
 /// Points right of the image for the colorbar and its ticks.
 pub const BAR_W: f32 = 78.0;
 /// Points below the image for the scale bar.
@@ -175,7 +177,12 @@ impl Placed {
 pub fn draw_panel(ui: &egui::Ui, cell: egui::Rect, art: &PanelArt) -> (Placed, bool) {
     let (nx, ny, h) = (art.nx, art.ny, art.h_um);
     let painter = ui.painter_at(cell);
-    let (title_h, bar_w) = (TITLE_H, BAR_W);
+    let title_h = if art.time_s.is_some() {
+        TITLE_H
+    } else {
+        TITLE_ONLY_H
+    };
+    let bar_w = BAR_W;
     let (name, (meaning, unit)) = (field_name(art.field), field_info(art.field));
     painter.text(
         cell.min,

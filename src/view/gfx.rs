@@ -40,10 +40,6 @@ pub(crate) fn ensure_gradients(ui: &mut UiState, ctx: &egui::Context) {
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one frame's drawing from top to bottom"
-)]
 fn render(
     gfx: &mut Gfx,
     jobs: &[egui::ClippedPrimitive],
@@ -89,25 +85,7 @@ fn render(
     };
     let draw =
         |enc: &mut wgpu::CommandEncoder, view: &wgpu::TextureView, r: &egui_wgpu::Renderer| {
-            let mut pass = enc
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("egui"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(CLEAR),
-                            store: wgpu::StoreOp::Store,
-                        },
-                    })],
-                    depth_stencil_attachment: None,
-                    timestamp_writes: None,
-                    occlusion_query_set: None,
-                    multiview_mask: None,
-                })
-                .forget_lifetime();
-            r.render(&mut pass, jobs, &screen);
+            crate::figure::offscreen::draw_pass(enc, view, CLEAR, r, jobs, &screen);
         };
     if let Some(f) = &frame {
         let view = f
@@ -115,84 +93,42 @@ fn render(
             .create_view(&wgpu::TextureViewDescriptor::default());
         draw(&mut enc, &view, &gfx.renderer);
     }
-    // A screenshot draws the same paint jobs into an offscreen texture of the surface's format.
+    // A screenshot draws the same paint jobs into an offscreen texture of the surface's format
+    // and reads it back after the frame is presented (`figure::offscreen::read_back`).
     let (w, h) = (gfx.config.width, gfx.config.height);
-    let padded = (4 * w).div_ceil(256) * 256;
-    let readback = screenshot.map(|_| {
-        let tex = gfx.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("screenshot"),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: gfx.config.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+    let shot = screenshot.map(|path| {
+        let tex = crate::figure::offscreen::target_texture(&gfx.device, [w, h], gfx.config.format);
         let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
         draw(&mut enc, &view, &gfx.renderer);
-        let buf = gfx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("screenshot"),
-            size: padded as u64 * h as u64,
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
-        enc.copy_texture_to_buffer(
-            tex.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &buf,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded),
-                    rows_per_image: Some(h),
-                },
-            },
-            wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-        );
-        buf
+        (path, tex)
     });
-    gfx.queue
-        .submit(extra.into_iter().chain(std::iter::once(enc.finish())));
-    if let Some(f) = frame {
-        gfx.window.pre_present_notify();
-        gfx.queue.present(f);
-    }
-    for id in &delta.free {
-        gfx.renderer.free_texture(id);
-    }
-    if let (Some(path), Some(buf)) = (screenshot, readback) {
-        let slice = buf.slice(..);
-        slice.map_async(wgpu::MapMode::Read, |_| {});
-        gfx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Output(format!("screenshot readback failed: {e}")))?;
-        let data = slice
-            .get_mapped_range()
-            .map_err(|e| Error::Output(format!("screenshot readback failed: {e}")))?;
-        let bgra = matches!(
-            gfx.config.format,
-            wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
-        );
-        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-        for row in 0..h as usize {
-            let line = &data[row * padded as usize..][..4 * w as usize];
-            for px in line.chunks_exact(4) {
-                if bgra {
-                    rgb.extend([px[2], px[1], px[0]]);
-                } else {
-                    rgb.extend([px[0], px[1], px[2]]);
-                }
-            }
+    let present = || {
+        if let Some(f) = frame {
+            gfx.window.pre_present_notify();
+            gfx.queue.present(f);
         }
-        output::write_atomic(path, &output::png_bytes(&rgb, w as usize, h as usize))?;
+        for id in &delta.free {
+            gfx.renderer.free_texture(id);
+        }
+    };
+    match shot {
+        Some((path, tex)) => {
+            let rgb = crate::figure::offscreen::read_back(
+                &gfx.device,
+                &gfx.queue,
+                enc,
+                extra,
+                &tex,
+                [w, h],
+                present,
+            )?;
+            output::write_atomic(path, &output::png_bytes(&rgb, w as usize, h as usize))?;
+        }
+        None => {
+            gfx.queue
+                .submit(extra.into_iter().chain(std::iter::once(enc.finish())));
+            present();
+        }
     }
     Ok(())
 }

@@ -61,3 +61,45 @@ pub fn mass(field: &[f32], capacity: Option<&[f32]>) -> f64 {
             .sum(),
     }
 }
+
+/// The pixel rectangle (left, top, right, bottom) of a panel in a screenshot or figure report.
+pub fn rect_px(panel: &serde_json::Value) -> Vec<f64> {
+    panel["rect_px"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+/// Samples an image (`rgb`, `w` pixels wide) at the centre of every cell of an `nx` × `ny`
+/// panel drawn in `rect` and compares with the cells' colours `expect`: (the largest difference
+/// in any channel, the number of cells that differ by more than `tol`).
+pub fn cells_against_colours(
+    rgb: &[u8],
+    w: usize,
+    rect: &[f64],
+    expect: &[u8],
+    (nx, ny): (usize, usize),
+    tol: u8,
+) -> (u8, usize) {
+    let (sx, sy) = (
+        (rect[2] - rect[0]) / nx as f64,
+        (rect[3] - rect[1]) / ny as f64,
+    );
+    let (mut worst, mut bad) = (0u8, 0);
+    for cy in 0..ny {
+        for cx in 0..nx {
+            let px = (rect[0] + (cx as f64 + 0.5) * sx) as usize;
+            let py = (rect[1] + (cy as f64 + 0.5) * sy) as usize;
+            let a = &rgb[3 * (py * w + px)..][..3];
+            let b = &expect[3 * (cy * nx + cx)..][..3];
+            let d = (0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap();
+            worst = worst.max(d);
+            if d > tol {
+                bad += 1;
+            }
+        }
+    }
+    (worst, bad)
+}

@@ -105,12 +105,7 @@ fn figures_and_a_movie_are_drawn_without_a_display() {
 /// for ENK and the min-max over the seven snapshots otherwise.
 fn panel_matches_its_field(out: &Path, p: &serde_json::Value, w: usize, rgb: &[u8]) {
     let field = p["field"].as_str().unwrap();
-    let r: Vec<f64> = p["rect_px"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let r = super::common::rect_px(p);
     let range: Vec<f32> = p["range"]
         .as_array()
         .unwrap()
@@ -145,16 +140,7 @@ fn panel_matches_its_field(out: &Path, p: &serde_json::Value, w: usize, rgb: &[u
     let expect = Colormap::Magma.colorize(&last, (range[0], range[1]));
     let (sx, sy) = ((r[2] - r[0]) / nx as f64, (r[3] - r[1]) / ny as f64);
     assert!(sx >= 1.0 && (sx - sy).abs() < 1e-3, "{field}: {sx} × {sy}");
-    let mut worst = 0u8;
-    for cy in 0..ny {
-        for cx in 0..nx {
-            let px = (r[0] + (cx as f64 + 0.5) * sx) as usize;
-            let py = (r[1] + (cy as f64 + 0.5) * sy) as usize;
-            let a = &rgb[3 * (py * w + px)..][..3];
-            let b = &expect[3 * (cy * nx + cx)..][..3];
-            worst = worst.max((0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap());
-        }
-    }
+    let (worst, _) = super::common::cells_against_colours(rgb, w, &r, &expect, (nx, ny), 2);
     assert!(worst <= 2, "{field}: a cell differs by {worst} levels");
 }
 

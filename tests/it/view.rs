@@ -139,12 +139,7 @@ fn window_screenshot_matches_the_batch_frames() {
         let field = p["field"].as_str().unwrap();
         let (nx, ny, reference) =
             read_png(&batch.join("frames").join(format!("{field}_t000060min.png")));
-        let r: Vec<f64> = p["rect_px"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let r = super::common::rect_px(p);
         let (sx, sy) = ((r[2] - r[0]) / nx as f64, (r[3] - r[1]) / ny as f64);
         assert!(
             sx >= 2.0 && (sx - sy).abs() < 1e-3,
@@ -152,21 +147,8 @@ fn window_screenshot_matches_the_batch_frames() {
         );
         // Sample the screenshot at each cell's centre: the window's colours are the batch
         // renderer's, within 2 levels per channel (egui's texture sampling), in every cell.
-        let mut worst = 0u8;
-        let mut bad = 0;
-        for cy in 0..ny {
-            for cx in 0..nx {
-                let px = (r[0] + (cx as f64 + 0.5) * sx) as usize;
-                let py = (r[1] + (cy as f64 + 0.5) * sy) as usize;
-                let a = &rgb[3 * (py * w + px)..][..3];
-                let b = &reference[3 * (cy * nx + cx)..][..3];
-                let d = (0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap();
-                worst = worst.max(d);
-                if d > 2 {
-                    bad += 1;
-                }
-            }
-        }
+        let (worst, bad) =
+            super::common::cells_against_colours(&rgb, w, &r, &reference, (nx, ny), 2);
         assert_eq!(
             bad, 0,
             "{field}: {bad} cells differ by more than 2 levels (worst {worst})"

@@ -247,6 +247,7 @@ pub(super) fn compose(
             egui::pos2(w - 10.0, h - footer_h - 2.0),
         );
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        let ppp = ui.ctx().pixels_per_point();
         let day = 86400.0;
         let now: Vec<&[f64; 3]> = pain.iter().filter(|p| p[0] <= t_s + 1e-6).collect();
         Plot::new("figure pain course")
@@ -297,8 +298,14 @@ pub(super) fn compose(
                         .color(egui::Color32::from_rgb(90, 190, 110)),
                     );
                 }
-                let m: PlotPoints = now.iter().map(|p| [p[0] / day, p[1]]).collect();
-                let ht: PlotPoints = now.iter().map(|p| [p[0] / day, p[2]]).collect();
+                // About one point per 2 pixels, so the 5-min samples inside EA sessions draw
+                // as a clean dip on a week-long axis.
+                let min_dx = 2.0 * (scene.duration_s / day) / (rect.width() * ppp).max(1.0) as f64;
+                let series = |k: usize| -> PlotPoints {
+                    let pts: Vec<[f64; 2]> = now.iter().map(|p| [p[0] / day, p[k]]).collect();
+                    PlotPoints::from(crate::output::plot::thin(&pts, min_dx))
+                };
+                let (m, ht) = (series(1), series(2));
                 plot.line(
                     Line::new("P_mech", m)
                         .color(egui::Color32::from_rgb(255, 150, 60))

@@ -149,6 +149,9 @@ fn draw_panel(ui: &mut egui::Ui, k: usize, p: &crate::output::plot::LinePlot, re
                         .style(LineStyle::dashed_loose()),
                 );
             }
+            // About one point per 2 pixels (see `output::plot::thin`).
+            let min_dx =
+                2.0 * (xr[1] - xr[0]) / (rect.width() * ui.ctx().pixels_per_point()) as f64;
             for s in &p.series {
                 let finite: Vec<[f64; 2]> = s
                     .points
@@ -156,6 +159,11 @@ fn draw_panel(ui: &mut egui::Ui, k: usize, p: &crate::output::plot::LinePlot, re
                     .filter(|q| q[0].is_finite() && q[1].is_finite())
                     .copied()
                     .collect();
+                let finite = if s.dots {
+                    finite
+                } else {
+                    crate::output::plot::thin(&finite, min_dx)
+                };
                 let mut line = Line::new(s.name.as_str(), PlotPoints::from(finite.clone()))
                     .color(c32(s.colour))
                     .width(1.8);

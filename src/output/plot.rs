@@ -90,6 +90,44 @@ pub fn label(v: f64) -> String {
     }
 }
 
+/// Thins a series (sorted by x) for drawing at `min_dx` data units per point: one point per
+/// bin of that width, the one furthest from the point kept before it, so a dip narrower than a
+/// bin (an EA session's minimum on a week-long axis) keeps its depth; the first and last points
+/// stay. A line through points closer than its own width draws as wedges in egui.
+pub fn thin(points: &[[f64; 2]], min_dx: f64) -> Vec<[f64; 2]> {
+    let Some((&first, rest)) = points.split_first() else {
+        return Vec::new();
+    };
+    if min_dx.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return points.to_vec();
+    }
+    let mut out = vec![first];
+    let mut bin: Option<(i64, [f64; 2])> = None;
+    for &p in rest {
+        let k = ((p[0] - first[0]) / min_dx).floor() as i64;
+        let last = *out.last().expect("first is kept");
+        match bin {
+            Some((bk, best)) if bk == k => {
+                if (p[1] - last[1]).abs() > (best[1] - last[1]).abs() {
+                    bin = Some((k, p));
+                }
+            }
+            Some((_, best)) => {
+                out.push(best);
+                bin = Some((k, p));
+            }
+            None => bin = Some((k, p)),
+        }
+    }
+    if let Some((_, best)) = bin {
+        out.push(best);
+    }
+    if let (Some(l), Some(&end)) = (out.last_mut(), points.last()) {
+        *l = end;
+    }
+    out
+}
+
 fn rgb(c: [u8; 3]) -> String {
     format!("rgb({},{},{})", c[0], c[1], c[2])
 }
@@ -283,6 +321,23 @@ mod tests {
         assert_eq!(nice_ticks(0.0, 7.0, 6), vec![0.0, 2.0, 4.0, 6.0]);
         assert_eq!(label(0.25), "0.25");
         assert_eq!(label(12345.0), "1.2e4");
+    }
+
+    #[test]
+    fn thinning_keeps_a_narrow_dip_and_the_ends() {
+        // A week sampled every 2 h with a 30-min dip sampled every 5 min.
+        let mut pts: Vec<[f64; 2]> = (0..=84).map(|k| [k as f64 / 12.0, 3.0]).collect();
+        for k in 1..6 {
+            pts.push([1.5 + k as f64 * 5.0 / 1440.0, 3.0 - 0.5 * k as f64]);
+        }
+        pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let t = thin(&pts, 7.0 / 600.0);
+        assert!(t.len() < pts.len());
+        assert_eq!(t.first(), pts.first());
+        assert_eq!(t.last(), pts.last());
+        let min = t.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+        assert_eq!(min, 0.5, "the dip's depth survives");
+        assert!(t.windows(2).all(|w| w[1][0] > w[0][0]));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use dorsalhorn::error::{Error, ScenarioError};
 use dorsalhorn::figure::render::render_folder;
 use dorsalhorn::scenario::{AnyScenario, load_any};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The options of `dorsalhorn render`.
 #[derive(clap::Args)]
@@ -27,13 +27,6 @@ pub struct RenderArgs {
     pub quiet: bool,
 }
 
-fn same(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
 pub fn run(args: RenderArgs) -> Result<(), Error> {
     let scenario = args.run.join("scenario.toml");
     if !scenario.is_file() {
@@ -53,7 +46,7 @@ pub fn run(args: RenderArgs) -> Result<(), Error> {
         }
     };
     let out = args.out.unwrap_or_else(|| args.run.join("render"));
-    if same(&out, &args.run) {
+    if dorsalhorn::output::same_folder(&out, &args.run) {
         return Err(ScenarioError::new(
             "--out",
             format!(

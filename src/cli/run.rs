@@ -57,7 +57,7 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
         AnyScenario::Tissue(sc) => {
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
             if let Some(dir) = &from
-                && same_folder(dir, &out_dir)
+                && dorsalhorn::output::same_folder(dir, &out_dir)
             {
                 return Err(ScenarioError::new(
                     "--out",
@@ -151,14 +151,6 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
             }
             Ok(())
         }
-    }
-}
-
-/// Whether two paths name the same folder (after resolving links, when they exist).
-fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
     }
 }
 

@@ -333,6 +333,5 @@ pub(super) fn compose(
         egui::FontId::proportional(10.0),
         weak,
     );
-    let _ = screen;
     placed
 }

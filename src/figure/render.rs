@@ -8,16 +8,10 @@ use super::{FigureReport, FigureWriter, Scene};
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::model::network::state::field_name;
-use crate::output::read_npy;
+use crate::output::read_npy_file;
 use crate::scenario::dorsal_horn::TissueScenario;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-fn npy(path: &Path) -> Result<((usize, usize), Vec<f32>), Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
-    read_npy(&bytes)
-        .ok_or_else(|| Error::Output(format!("{}: not an NPY file of this tool", path.display())))
-}
 
 /// The minutes at which `fields/` holds a snapshot of every one of `fields`.
 fn snapshot_minutes(run: &Path, fields: &[usize]) -> Result<Vec<u64>, Error> {
@@ -64,7 +58,7 @@ pub fn render_folder(
 ) -> Result<FigureReport, Error> {
     let opts = sc.figures.clone();
     let minutes = snapshot_minutes(run, &opts.fields)?;
-    let ((ny, nx), codes) = npy(&run.join("regions.npy"))?;
+    let ((ny, nx), codes) = read_npy_file(&run.join("regions.npy"))?;
     let series = RunSeries::load(run, None)?;
     let footer = std::fs::read(run.join("provenance.json"))
         .ok()
@@ -106,7 +100,7 @@ pub fn render_folder(
                 let path = run
                     .join("fields")
                     .join(format!("{}_t{m:06}min.npy", field_name(f)));
-                let ((fy, fx), v) = npy(&path)?;
+                let ((fy, fx), v) = read_npy_file(&path)?;
                 if (fy, fx) != (ny, nx) {
                     return Err(Error::Output(format!(
                         "{}: {fy} × {fx} cells, regions.npy has {ny} × {nx}",

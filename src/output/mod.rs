@@ -75,6 +75,25 @@ pub fn read_npy(bytes: &[u8]) -> Option<((usize, usize), Vec<f32>)> {
     (data.len() == dims[0] * dims[1]).then_some(((dims[0], dims[1]), data))
 }
 
+/// Reads an NPY file written by [`npy_bytes`]: (shape (ny, nx), data), or an error naming it.
+pub fn read_npy_file(path: &Path) -> Result<((usize, usize), Vec<f32>), Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    read_npy(&bytes).ok_or_else(|| {
+        Error::Output(format!(
+            "{}: not a float32 (ny, nx) NPY file of this tool",
+            path.display()
+        ))
+    })
+}
+
+/// Whether two paths name the same folder (after resolving links, when both exist).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// PNG bytes of RGB pixels.
 pub fn png_bytes(rgb: &[u8], width: usize, height: usize) -> Vec<u8> {
     let mut out = Vec::new();

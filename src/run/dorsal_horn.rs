@@ -452,7 +452,7 @@ fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper) -> Scene {
         nx: t.nx,
         ny: t.ny,
         h_um: t.h,
-        region: (0..t.nx * t.ny).map(|i| t.dominant(i) as u8).collect(),
+        region: t.dominant_map(),
         duration_s: sc.duration_s,
         protocol: sc.protocol.clone(),
         doses: sc.doses.clone(),

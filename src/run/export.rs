@@ -22,7 +22,7 @@ pub fn write_exports(
 ) -> Result<(), Error> {
     let t = &st.sim.layout.tissue;
     let (nx, ny, h) = (t.nx, t.ny, t.h);
-    let region: Vec<u8> = (0..nx * ny).map(|i| t.dominant(i) as u8).collect();
+    let region = t.dominant_map();
     let codes: Vec<f32> = region.iter().map(|&r| f32::from(r)).collect();
     output::write_atomic(&dir.join("regions.npy"), &output::npy_bytes(&codes, ny, nx))?;
     if !sc.netcdf {
@@ -135,10 +135,7 @@ pub fn write_exports(
             let path = dir
                 .join("fields")
                 .join(format!("{}_t{m:06}min.npy", field_name(f)));
-            let bytes =
-                std::fs::read(&path).map_err(|e| Error::io("cannot read back", &path, e))?;
-            let (_, v) = output::read_npy(&bytes)
-                .ok_or_else(|| Error::Output(format!("{}: not an NPY file", path.display())))?;
+            let (_, v) = output::read_npy_file(&path)?;
             rec.push(be_f32(&v));
         }
         Ok(rec)

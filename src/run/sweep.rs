@@ -355,19 +355,23 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
         summary: opts.out.join(summary_name(opts.shard)),
         ..SweepReport::default()
     };
-    let mut status: Vec<String> = mine.iter().map(|_| "pending".to_string()).collect();
-    let write_summary = |status: &[String]| -> Result<(), Error> {
+    // Each member's row, computed once when its status is settled (a completed row reads the
+    // member's time series).
+    let mut rows: Vec<String> = mine
+        .iter()
+        .map(|&i| row(plan, &opts.out, i, &members[i], "pending"))
+        .collect();
+    let write_summary = |rows: &[String]| -> Result<(), Error> {
         let mut s = plan.header();
-        for (j, &i) in mine.iter().enumerate() {
-            s.push_str(&row(plan, &opts.out, i, &members[i], &status[j]));
-        }
-        output::write_atomic(&report_path(opts), s.as_bytes())
+        s.extend(rows.iter().map(String::as_str));
+        output::write_atomic(&report.summary, s.as_bytes())
     };
+    let settled = |i: usize, status: &str| row(plan, &opts.out, i, &members[i], status);
     for (j, &i) in mine.iter().enumerate() {
         let dir = member_dir(&opts.out, i);
         let what = plan.describe(&members[i]);
         if completed(&dir) {
-            status[j] = "completed".into();
+            rows[j] = settled(i, "completed");
             report.skipped += 1;
             if opts.progress {
                 eprintln!(
@@ -389,12 +393,12 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
         };
         match run(gpu, &scenarios[i], &run_opts) {
             Ok(_) => {
-                status[j] = "completed".into();
+                rows[j] = settled(i, "completed");
                 report.ran += 1;
             }
             Err(e @ Error::Interrupted { .. }) => {
-                status[j] = "interrupted".into();
-                write_summary(&status)?;
+                rows[j] = settled(i, "interrupted");
+                write_summary(&rows)?;
                 return Err(e);
             }
             Err(e) => {
@@ -403,20 +407,16 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
                 report
                     .failed
                     .push(format!("member {} ({what}): {e}", i + 1));
-                status[j] = msg;
+                rows[j] = settled(i, &msg);
             }
         }
-        write_summary(&status)?;
+        write_summary(&rows)?;
     }
-    write_summary(&status)?;
+    write_summary(&rows)?;
     if opts.shard.is_none() {
         write_plots(plan, &opts.out)?;
     }
     Ok(report)
-}
-
-fn report_path(opts: &SweepOptions) -> PathBuf {
-    opts.out.join(summary_name(opts.shard))
 }
 
 /// Joins the shard summaries found in `dirs` into `out/summary.csv` (and its plots): every

@@ -317,7 +317,7 @@ pub(crate) fn spawn_sim(
                 Err(e) => return send(FromSim::Failed(error_chain(&e))),
             };
             let t = &stepper.sim.layout.tissue;
-            let region = (0..t.nx * t.ny).map(|i| t.dominant(i) as u8).collect();
+            let region = t.dominant_map();
             send(FromSim::Ready(Geometry {
                 nx: t.nx,
                 ny: t.ny,

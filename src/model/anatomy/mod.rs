@@ -339,6 +339,14 @@ impl Tissue {
         Region::ALL[k]
     }
 
+    /// The dominant region of every cell (`Region as u8`, 0 outside), row-major: the lamina map
+    /// the window, the figures and `regions.npy` show.
+    pub fn dominant_map(&self) -> Vec<u8> {
+        (0..self.weights.len())
+            .map(|i| self.dominant(i) as u8)
+            .collect()
+    }
+
     /// A cell is part of the domain when most of it lies inside the cord.
     pub fn active(&self, i: usize) -> bool {
         self.weight(i, Region::Inactive) < 0.5

@@ -4,6 +4,7 @@
 mod anatomy;
 mod bench;
 mod check;
+mod demo;
 mod info;
 mod params;
 mod plot;
@@ -55,6 +56,11 @@ pub enum Command {
     /// indices, PWT, PWL, cytokines, glia and opioid occupancy in laminae I–II) with each run's
     /// EA sessions, pain-model onset and doses marked, as SVG or PNG.
     Plot(plot::PlotArgs),
+    /// Guided teaching demonstrations: `--list` the built-in ones, play one in the window
+    /// (captions, next/previous step, evidence and source, "What if…?" for free play) or
+    /// `--record DIR` it without a display (a captioned figure per step, a movie, and the
+    /// demo's claims checked on its run).
+    Demo(demo::DemoArgs),
     /// Benchmark the Gray–Scott step (species-cell-updates per second), optionally beside the
     /// NumPy and py-pde peers run in the same invocation.
     Bench(bench::BenchArgs),
@@ -73,6 +79,7 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
     if matches!(
         cmd,
         Command::Run(_) | Command::Validate(_) | Command::Sweep(_)
+    ) || matches!(&cmd, Command::Demo(a) if a.record.is_some()
     ) {
         dorsalhorn::interrupt::install().map_err(|e| {
             Error::Output(format!("cannot install the Ctrl-C/SIGTERM handler: {e}"))
@@ -90,5 +97,6 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
         Command::Plot(args) => plot::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Render(args) => render::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }

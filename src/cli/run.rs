@@ -87,6 +87,7 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
                 overwrite,
                 progress: !quiet,
                 cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
+                story: None,
             };
             let run = dorsalhorn::run::dorsal_horn::run(&gpu, &sc, &opts)?;
             if profile {

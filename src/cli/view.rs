@@ -49,10 +49,6 @@ pub struct ViewArgs {
     pub screenshot: Option<PathBuf>,
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "checks every option of the window with its own error, in option order"
-)]
 pub fn run(args: ViewArgs) -> Result<(), Error> {
     let ViewArgs {
         scenario,
@@ -118,20 +114,7 @@ pub fn run(args: ViewArgs) -> Result<(), Error> {
             format!("{speed_h} is out of range: allowed 1/60 … 96 model hours per second"),
         ));
     }
-    let parsed: Option<[u32; 2]> = size
-        .split_once(['x', 'X'])
-        .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]));
-    let size = match parsed {
-        Some([w, h]) if (320..=8192).contains(&w) && (240..=8192).contains(&h) => [w, h],
-        _ => {
-            return Err(bad(
-                "--size",
-                format!(
-                    "`{size}` is not WIDTHxHEIGHT with 320 ≤ WIDTH, 240 ≤ HEIGHT ≤ 8192, e.g. 1400x900"
-                ),
-            ));
-        }
-    };
+    let size = parse_size(&size)?;
     if frames == Some(0) {
         return Err(bad("--frames", "0: give at least 1 frame".into()));
     }
@@ -157,5 +140,23 @@ pub fn run(args: ViewArgs) -> Result<(), Error> {
         size,
         speed: speed_h * 3600.0,
         script,
+        demo: None,
     })
+}
+
+/// `--size WIDTHxHEIGHT` in pixels (320 ≤ WIDTH, 240 ≤ HEIGHT ≤ 8192).
+pub(crate) fn parse_size(size: &str) -> Result<[u32; 2], Error> {
+    let parsed: Option<[u32; 2]> = size
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]));
+    match parsed {
+        Some([w, h]) if (320..=8192).contains(&w) && (240..=8192).contains(&h) => Ok([w, h]),
+        _ => Err(dorsalhorn::error::ScenarioError::new(
+            "--size",
+            format!(
+                "`{size}` is not WIDTHxHEIGHT with 320 ≤ WIDTH, 240 ≤ HEIGHT ≤ 8192, e.g. 1400x900"
+            ),
+        )
+        .into()),
+    }
 }

@@ -2,8 +2,8 @@
 //! field panels in the grid that draws the cells largest, the pain-index course with the
 //! protocol marked and a cursor at the figure's time, and the small print.
 
-use super::Scene;
 use super::panel::{self, Overlays, PanelArt, draw_panel, format_time};
+use super::{Scene, StoryStep};
 use crate::model::network::protocol::{DRUG_CATALOGUE, PainModel};
 use crate::output::plot::label;
 use crate::scenario::figures::{FigureOptions, RangeMode};
@@ -49,7 +49,15 @@ fn range_note(opts: &FigureOptions) -> String {
     }
 }
 
-fn pain_model_label(p: PainModel) -> &'static str {
+/// The pain model as the scenario names it (`cci` and `sni` run on the SNL generator but are
+/// labelled as themselves).
+fn pain_model_label(scene: &Scene, p: PainModel) -> String {
+    if let Some(name) = &scene.pain_name {
+        return match name.as_str() {
+            "cfa" | "snl" | "sni" | "cci" => name.to_uppercase(),
+            other => other.replace('_', " "),
+        };
+    }
     match p {
         PainModel::None => "no pain model",
         PainModel::Formalin => "formalin",
@@ -57,6 +65,7 @@ fn pain_model_label(p: PainModel) -> &'static str {
         PainModel::Snl => "SNL",
         PainModel::BoneCancer => "bone cancer",
     }
+    .to_string()
 }
 
 /// What the protocol is doing at `t_s`, for the header.
@@ -69,13 +78,13 @@ fn protocol_now(scene: &Scene, t_s: f64) -> String {
         parts.push(if since >= 0.0 {
             format!(
                 "{} {} ago",
-                pain_model_label(p),
+                pain_model_label(scene, p),
                 panel::format_duration(since)
             )
         } else {
             format!(
                 "{} in {}",
-                pain_model_label(p),
+                pain_model_label(scene, p),
                 panel::format_duration(-since)
             )
         });
@@ -144,6 +153,7 @@ pub(super) fn compose(
     ui: &mut egui::Ui,
     scene: &Scene,
     opts: &FigureOptions,
+    story: Option<(usize, &StoryStep)>,
     t_s: f64,
     panels: &[super::Panel],
     gradient: egui::TextureId,
@@ -158,21 +168,23 @@ pub(super) fn compose(
     let text = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
     // Header.
-    painter.text(
-        egui::pos2(10.0, 6.0),
-        egui::Align2::LEFT_TOP,
-        &scene.name,
-        egui::FontId::proportional(20.0),
-        strong,
-    );
-    let desc: String = scene.description.chars().take(110).collect();
-    painter.text(
-        egui::pos2(10.0, 31.0),
-        egui::Align2::LEFT_TOP,
-        desc,
-        egui::FontId::proportional(12.0),
-        text,
-    );
+    let (heading, desc) = match story {
+        Some((i, s)) => (
+            format!("Step {} of {}: {}", i + 1, scene.story.len(), s.title),
+            scene.name.clone(),
+        ),
+        None => (scene.name.clone(), scene.description.clone()),
+    };
+    // The left column stops short of the time and protocol on the right; long lines end in "…".
+    let left_w = (w - 360.0).max(200.0);
+    for (y, text_, font, colour) in [
+        (6.0, heading, egui::FontId::proportional(20.0), strong),
+        (31.0, desc, egui::FontId::proportional(12.0), text),
+    ] {
+        let rect = egui::Rect::from_min_size(egui::pos2(10.0, y), egui::vec2(left_w, 24.0));
+        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        child.add(egui::Label::new(egui::RichText::new(text_).font(font).color(colour)).truncate());
+    }
     painter.text(
         egui::pos2(w - 10.0, 6.0),
         egui::Align2::RIGHT_TOP,
@@ -187,7 +199,17 @@ pub(super) fn compose(
         egui::FontId::proportional(12.0),
         text,
     );
-    let header_h = 50.0;
+    let mut header_h = 50.0;
+    if let Some((_, step)) = story {
+        header_h += caption_box(
+            ui,
+            step,
+            egui::Rect::from_min_max(
+                egui::pos2(10.0, header_h),
+                egui::pos2(w - 10.0, header_h + (0.2 * h).clamp(90.0, 190.0)),
+            ),
+        );
+    }
     let footer_h = 16.0;
     let plot_h = if opts.plot {
         (0.24 * h).clamp(110.0, 220.0)
@@ -199,8 +221,10 @@ pub(super) fn compose(
         egui::pos2(6.0, header_h),
         egui::pos2(w - 6.0, h - footer_h - plot_h),
     );
-    let (cols, _) = opts
-        .layout
+    let (cols, _) = story
+        .and_then(|(_, s)| s.layout)
+        .or(opts.layout)
+        .filter(|(c, r)| c * r >= panels.len())
         .unwrap_or_else(|| best_layout(panels.len(), area.size(), scene.nx, scene.ny));
     let rows = panels.len().div_ceil(cols);
     let mut placed = Vec::new();
@@ -248,17 +272,22 @@ pub(super) fn compose(
         );
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
         let ppp = ui.ctx().pixels_per_point();
-        let day = 86400.0;
+        // Hours on the axis of runs shorter than 2 days.
+        let (unit_s, axis) = if scene.duration_s < 2.0 * 86400.0 {
+            (3600.0, "time (h)")
+        } else {
+            (86400.0, "time (days)")
+        };
         let now: Vec<&[f64; 3]> = pain.iter().filter(|p| p[0] <= t_s + 1e-6).collect();
         Plot::new("figure pain course")
             .width(rect.width())
             .height(rect.height())
             .reset()
             .legend(Legend::default().position(Corner::LeftTop))
-            .x_axis_label("time (days)")
+            .x_axis_label(axis)
             .y_axis_label("pain index (1 = naive)")
             .include_x(0.0)
-            .include_x(scene.duration_s / day)
+            .include_x(scene.duration_s / unit_s)
             .include_y(0.0)
             .include_y(y_max * 1.08)
             .allow_drag(false)
@@ -270,7 +299,7 @@ pub(super) fn compose(
                     plot.add(
                         Span::new(
                             "EA session",
-                            (s.start_s / day)..=((s.start_s + s.duration_s) / day),
+                            (s.start_s / unit_s)..=((s.start_s + s.duration_s) / unit_s),
                         )
                         .fill(egui::Color32::from_rgba_unmultiplied(80, 150, 255, 70))
                         .border_color(egui::Color32::from_rgb(80, 150, 255))
@@ -282,8 +311,8 @@ pub(super) fn compose(
                 {
                     plot.add(
                         VLine::new(
-                            format!("{} induced", pain_model_label(p)),
-                            scene.protocol.pain_onset_s / day,
+                            format!("{} induced", pain_model_label(scene, p)),
+                            scene.protocol.pain_onset_s / unit_s,
                         )
                         .color(egui::Color32::from_rgb(160, 160, 160))
                         .style(LineStyle::dashed_loose()),
@@ -293,16 +322,17 @@ pub(super) fn compose(
                     plot.add(
                         VLine::new(
                             format!("dose: {}", DRUG_CATALOGUE[d.drug].0),
-                            d.start_s / day,
+                            d.start_s / unit_s,
                         )
                         .color(egui::Color32::from_rgb(90, 190, 110)),
                     );
                 }
                 // About one point per 2 pixels, so the 5-min samples inside EA sessions draw
                 // as a clean dip on a week-long axis.
-                let min_dx = 2.0 * (scene.duration_s / day) / (rect.width() * ppp).max(1.0) as f64;
+                let min_dx =
+                    2.0 * (scene.duration_s / unit_s) / (rect.width() * ppp).max(1.0) as f64;
                 let series = |k: usize| -> PlotPoints {
-                    let pts: Vec<[f64; 2]> = now.iter().map(|p| [p[0] / day, p[k]]).collect();
+                    let pts: Vec<[f64; 2]> = now.iter().map(|p| [p[0] / unit_s, p[k]]).collect();
                     PlotPoints::from(crate::output::plot::thin(&pts, min_dx))
                 };
                 let (m, ht) = (series(1), series(2));
@@ -316,7 +346,28 @@ pub(super) fn compose(
                         .color(egui::Color32::from_rgb(230, 60, 80))
                         .width(2.0),
                 );
-                plot.add(VLine::new("now", t_s / day).color(strong).width(1.5));
+                if let Some((label, course)) = &scene.control {
+                    for (k, colour, name) in [
+                        (1, egui::Color32::from_rgb(255, 150, 60), "P_mech"),
+                        (2, egui::Color32::from_rgb(230, 60, 80), "P_heat"),
+                    ] {
+                        let pts: Vec<[f64; 2]> = course
+                            .iter()
+                            .filter(|p| p[0] <= t_s + 1e-6)
+                            .map(|p| [p[0] / unit_s, p[k]])
+                            .collect();
+                        plot.line(
+                            Line::new(
+                                format!("{name}, {label}"),
+                                PlotPoints::from(crate::output::plot::thin(&pts, min_dx)),
+                            )
+                            .color(colour)
+                            .style(LineStyle::dashed_dense())
+                            .width(1.5),
+                        );
+                    }
+                }
+                plot.add(VLine::new("now", t_s / unit_s).color(strong).width(1.5));
             });
     }
     painter.text(
@@ -334,4 +385,28 @@ pub(super) fn compose(
         weak,
     );
     placed
+}
+
+/// A demo step's caption, question and evidence line in `rect` (wrapped); returns the height
+/// used (points), at most the rect's.
+fn caption_box(ui: &mut egui::Ui, step: &StoryStep, rect: egui::Rect) -> f32 {
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+    child.set_clip_rect(rect);
+    child.spacing_mut().item_spacing.y = 4.0;
+    let text = child.visuals().strong_text_color();
+    child.label(egui::RichText::new(&step.caption).size(15.0).color(text));
+    if let Some(q) = &step.question {
+        child.label(
+            egui::RichText::new(format!("Question: {q}"))
+                .size(15.0)
+                .strong()
+                .color(child.visuals().warn_fg_color),
+        );
+    }
+    child.label(
+        egui::RichText::new(&step.source)
+            .size(11.0)
+            .color(child.visuals().weak_text_color()),
+    );
+    (child.min_rect().height() + 8.0).min(rect.height())
 }

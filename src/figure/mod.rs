@@ -43,10 +43,43 @@ pub struct Scene {
     pub region: Vec<u8>,
     pub duration_s: f64,
     pub protocol: Protocol,
+    /// The scenario's `pain.model` as written (`cci`, `sni`: labels of the SNL generator).
+    pub pain_name: Option<String>,
     pub doses: Vec<Dose>,
     pub colormap: Colormap,
     /// The small print at the bottom (version, revision, grid, adapter).
     pub footer: String,
+    /// A demo's captioned steps (empty for a run's figures): each figure then shows the step
+    /// it belongs to, with that step's panels, and each step gets its own figure.
+    pub story: Vec<StoryStep>,
+    /// A demo's control run, drawn dashed in the pain plot: label, (t in s, P_mech, P_heat).
+    pub control: Option<(String, Vec<[f64; 3]>)>,
+}
+
+/// A demo as its figures tell it: the title and summary in the header, the captioned steps.
+#[derive(Debug, Clone)]
+pub struct Story {
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<StoryStep>,
+    /// The demo's control run for the pain plot: its label and (t in s, P_mech, P_heat).
+    pub control: Option<(String, Vec<[f64; 3]>)>,
+}
+
+/// A demo step as the figures show it (src/scenario/demo.rs).
+#[derive(Debug, Clone)]
+pub struct StoryStep {
+    pub at_s: f64,
+    pub title: String,
+    pub caption: String,
+    pub question: Option<String>,
+    /// The evidence line: tag, its meaning, source and the validation finding.
+    pub source: String,
+    /// Indices into the figure fields ([`FigureOptions::fields`]), one panel each.
+    pub panels: Vec<usize>,
+    pub layout: Option<(usize, usize)>,
+    /// One per panel.
+    pub ranges: Vec<RangeMode>,
 }
 
 /// What the figures of a run produced.
@@ -58,6 +91,8 @@ pub struct FigureReport {
     /// Each panel of the last figure: its field, where its image is (pixels: left, top, right,
     /// bottom) and its colour range (the same in every figure unless the range is `frame`).
     pub panels: Vec<PanelPlace>,
+    /// A demo's step figures (`steps/step_NN.png`), relative to the run folder.
+    pub steps: Vec<String>,
     /// The movie, relative to the run folder.
     pub movie: Option<String>,
     /// Why there is no movie although one was asked for.
@@ -88,6 +123,10 @@ pub struct FigureWriter {
     /// (t in s, P_mech, P_heat) at every read-out.
     pain: Vec<[f64; 3]>,
     next_s: f64,
+    /// The next story step without a figure yet.
+    next_step: usize,
+    /// (story step, index of its figure).
+    step_figures: Vec<(usize, usize)>,
     finished: bool,
 }
 
@@ -124,6 +163,8 @@ impl FigureWriter {
             run_ranges: vec![(f32::INFINITY, f32::NEG_INFINITY); n],
             pain: Vec::new(),
             next_s: 0.0,
+            next_step: 0,
+            step_figures: Vec::new(),
             finished: false,
         })
     }
@@ -136,7 +177,13 @@ impl FigureWriter {
     /// Whether the read-out at `t_s` gets a figure (the first at or after each multiple of the
     /// figure interval, and the last).
     pub fn due(&self, t_s: f64) -> bool {
-        t_s >= self.next_s - 1e-6 || t_s >= self.scene.duration_s - 1e-6
+        t_s >= self.next_s - 1e-6
+            || t_s >= self.scene.duration_s - 1e-6
+            || self
+                .scene
+                .story
+                .get(self.next_step)
+                .is_some_and(|s| t_s >= s.at_s - 1e-6)
     }
 
     /// Notes the pain indices of a read-out (every read-out, for the course under the panels).
@@ -163,6 +210,16 @@ impl FigureWriter {
             .write_all(&bytes)
             .map_err(|e| Error::io("cannot write output file", &self.spill_path, e))?;
         self.times.push(t_s);
+        while self
+            .scene
+            .story
+            .get(self.next_step)
+            .is_some_and(|s| s.at_s <= t_s + 1e-6)
+        {
+            self.step_figures
+                .push((self.next_step, self.times.len() - 1));
+            self.next_step += 1;
+        }
         while self.next_s <= t_s + 1e-6 {
             self.next_s += self.opts.every_s;
         }
@@ -193,8 +250,9 @@ impl FigureWriter {
             .collect())
     }
 
-    /// The colour range of field `k` in a figure with values `v`.
-    fn range_of(&self, k: usize, v: &[f32]) -> (f32, f32) {
+    /// The colour range of field `k` in a figure with values `v` (`mode`: the field's own, or a
+    /// story step's for it).
+    fn range_of(&self, k: usize, v: &[f32], mode: RangeMode) -> (f32, f32) {
         let widen = |(lo, hi): (f32, f32)| {
             if !lo.is_finite() || !hi.is_finite() {
                 (0.0, 1.0)
@@ -204,7 +262,7 @@ impl FigureWriter {
                 (lo - 0.5, lo + 0.5)
             }
         };
-        let r = match self.opts.ranges[k] {
+        let r = match mode {
             RangeMode::Fixed(lo, hi) => return (lo, hi),
             RangeMode::Run => widen(self.run_ranges[k]),
             RangeMode::Frame => widen(finite_min_max(v)),
@@ -217,14 +275,24 @@ impl FigureWriter {
         }
     }
 
-    /// Each field's colour texture and range for one figure.
-    fn panel_textures(&self, ctx: &egui::Context, values: &[Vec<f32>]) -> Vec<Panel> {
+    /// The colour texture and range of each panel of a figure: every field, or the fields of
+    /// the story step `step`.
+    fn panel_textures(
+        &self,
+        ctx: &egui::Context,
+        values: &[Vec<f32>],
+        step: Option<&StoryStep>,
+    ) -> Vec<Panel> {
         let (nx, ny) = (self.scene.nx, self.scene.ny);
-        values
-            .iter()
-            .enumerate()
-            .map(|(j, v)| {
-                let range = self.range_of(j, v);
+        let shown: Vec<(usize, RangeMode)> = match step {
+            Some(s) => s.panels.iter().copied().zip(s.ranges.clone()).collect(),
+            None => (0..values.len()).zip(self.opts.ranges.clone()).collect(),
+        };
+        shown
+            .into_iter()
+            .map(|(j, mode)| {
+                let v = &values[j];
+                let range = self.range_of(j, v, mode);
                 let rgb = self.scene.colormap.colorize(v, range);
                 let tex = ctx.load_texture(
                     format!("figure field {j}"),
@@ -234,6 +302,26 @@ impl FigureWriter {
                 (self.opts.fields[j], tex, range)
             })
             .collect()
+    }
+
+    /// Copies figure `k` (at `png`) to `steps/step_NN.png` for each story step it shows;
+    /// returns whether it showed one.
+    fn copy_step_figures(
+        &self,
+        k: usize,
+        png: &Path,
+        report: &mut FigureReport,
+    ) -> Result<bool, Error> {
+        let mut any = false;
+        for &(i, _) in self.step_figures.iter().filter(|(_, f)| *f == k) {
+            let name = format!("step_{:02}.png", i + 1);
+            let dest = self.dir.join("steps").join(&name);
+            let bytes = std::fs::read(png).map_err(|e| Error::io("cannot read", png, e))?;
+            output::write_atomic(&dest, &bytes)?;
+            report.steps.push(format!("steps/{name}"));
+            any = true;
+        }
+        Ok(any)
     }
 
     /// Draws every recorded figure into `figures/` and encodes the movie; `progress` is told
@@ -270,12 +358,25 @@ impl FigureWriter {
         let y_max = self
             .pain
             .iter()
+            .chain(self.scene.control.iter().flat_map(|(_, c)| c.iter()))
             .map(|p| p[1].max(p[2]))
             .fold(1.0f64, f64::max);
+        if !self.scene.story.is_empty() {
+            let steps = self.dir.join("steps");
+            std::fs::create_dir_all(&steps)
+                .map_err(|e| Error::io("cannot create folder", &steps, e))?;
+        }
         for k in 0..total {
             let t_s = self.times[k];
             let values = self.read_frame(k)?;
-            let panels = self.panel_textures(&ctx, &values);
+            let story_at = self
+                .scene
+                .story
+                .iter()
+                .rposition(|s| s.at_s <= t_s + 1e-6)
+                .map(|i| (i, &self.scene.story[i]))
+                .or_else(|| self.scene.story.first().map(|s| (0, s)));
+            let panels = self.panel_textures(&ctx, &values, story_at.map(|(_, s)| s));
             let scene = &self.scene;
             let opts = &self.opts;
             let pain = &self.pain;
@@ -285,6 +386,7 @@ impl FigureWriter {
                     ui,
                     scene,
                     opts,
+                    story_at,
                     t_s,
                     &panels,
                     gradient.id(),
@@ -300,7 +402,14 @@ impl FigureWriter {
                 &output::png_bytes(&rgb, size[0] as usize, size[1] as usize),
             )?;
             report.figures.push(format!("figures/{name}"));
+            let png = path.clone();
             paths.push(path);
+            // A demo step's own figure, and the movie holds it for 3 seconds.
+            if self.copy_step_figures(k, &png, &mut report)? {
+                for _ in 1..(3 * self.opts.fps) {
+                    paths.push(png.clone());
+                }
+            }
             if k + 1 == total {
                 report.panels = places(&panels, &placed, ctx.pixels_per_point());
             }

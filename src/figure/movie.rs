@@ -54,7 +54,7 @@ pub fn read_png(path: &Path) -> Result<(u32, u32, Vec<u8>), Error> {
 }
 
 /// An animated GIF of the frames, looping, with one palette learnt from up to eight frames
-/// spread over the movie.
+/// spread over the movie; a frame repeated in a row is shown for as long as its repeats.
 pub fn gif_bytes(frames: &[PathBuf], fps: u32) -> Result<Vec<u8>, Error> {
     let Some(first) = frames.first() else {
         return Err(Error::Output("a movie needs at least one figure".into()));
@@ -87,7 +87,16 @@ pub fn gif_bytes(frames: &[PathBuf], fps: u32) -> Result<Vec<u8>, Error> {
             .map_err(|e| Error::Output(format!("GIF encoder: {e}")))?;
         let mut cache: HashMap<[u8; 3], u8> = HashMap::new();
         let delay = (100.0 / fps as f64).round().max(2.0) as u16;
-        for path in frames {
+        // A figure repeated in a row (a demo's step held on screen) is one GIF frame shown
+        // that many times longer.
+        let mut k = 0;
+        while k < frames.len() {
+            let path = &frames[k];
+            let mut run = 1;
+            while k + run < frames.len() && frames[k + run] == *path {
+                run += 1;
+            }
+            k += run;
             let (fw, fh, rgb) = read_png(path)?;
             if (fw, fh) != (w, h) {
                 return Err(Error::Output(format!(
@@ -108,7 +117,7 @@ pub fn gif_bytes(frames: &[PathBuf], fps: u32) -> Result<Vec<u8>, Error> {
                 width: w as u16,
                 height: h as u16,
                 buffer: std::borrow::Cow::Owned(indices),
-                delay,
+                delay: (u32::from(delay) * run as u32).min(u32::from(u16::MAX)) as u16,
                 ..gif::Frame::default()
             };
             enc.write_frame(&frame)

@@ -83,9 +83,14 @@ pub fn render_folder(
         region: codes.iter().map(|&c| c as u8).collect(),
         duration_s: sc.duration_s,
         protocol: sc.protocol.clone(),
+        pain_name: sc.pain_name(),
         doses: sc.doses.clone(),
         colormap: sc.colormap,
         footer,
+        // A demo recording's captions are not kept in the run folder: `render` redraws its
+        // figures without them (`dorsalhorn demo NAME --record` draws them again with).
+        story: Vec::new(),
+        control: None,
     };
     let mut w = FigureWriter::new(out, scene, opts.clone())?;
     let pain = |name: &str| series.column(name).unwrap_or_default();

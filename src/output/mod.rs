@@ -263,6 +263,7 @@ const OWN_FILES: &[&str] = &[
     "movie.webm",
     "validation.md",
     "validation.json",
+    "claims.json",
     STATUS_FILE,
 ];
 /// Sub-folders a run or a validation writes, with the extensions of the files it puts there
@@ -271,6 +272,7 @@ const OWN_FOLDERS: &[(&str, &[&str])] = &[
     ("fields", &["npy"]),
     ("frames", &["png"]),
     ("figures", &["svg", "png"]),
+    ("steps", &["png"]),
     ("arms", &["csv"]),
 ];
 

@@ -2,7 +2,7 @@
 //! time series, field snapshots (NPY, PNG), summary.json and the run profile.
 
 use crate::error::Error;
-use crate::figure::{FigureWriter, Scene};
+use crate::figure::{FigureWriter, Scene, Story};
 use crate::gpu::Gpu;
 use crate::model::network::state::{RATE_NAMES, REPORTED_MEDIATOR, STATE_NAMES, field_name};
 use crate::output;
@@ -62,6 +62,8 @@ pub struct TissueRunOptions {
     pub progress: bool,
     /// Where settled baselines are kept between runs (`None`: settle every time).
     pub cache: Option<BaselineCache>,
+    /// A demo's captioned steps for the figures (`dorsalhorn demo NAME --record`).
+    pub story: Option<Story>,
 }
 
 /// Where a run's wall time went, in seconds (summary.json's `profile`; `dorsalhorn run
@@ -273,7 +275,7 @@ fn run_in_claimed(
     let mut figures = match &opts.out_dir {
         Some(dir) if sc.figures.enabled => Some(FigureWriter::new(
             dir,
-            figure_scene(gpu, sc, &st),
+            figure_scene(gpu, sc, &st, opts.story.as_ref()),
             sc.figures.clone(),
         )?),
         _ => None,
@@ -443,18 +445,21 @@ fn run_in_claimed(
 
 /// What every figure of the run shows that does not change: the section, the protocol and the
 /// small print.
-fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper) -> Scene {
+fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper, story: Option<&Story>) -> Scene {
     let t = &st.sim.layout.tissue;
     let p = output::Provenance::of_this_run();
     Scene {
-        name: sc.name.clone(),
-        description: sc.description.clone(),
+        name: story.map_or_else(|| sc.name.clone(), |s| s.title.clone()),
+        description: story.map_or_else(|| sc.description.clone(), |s| s.summary.clone()),
+        story: story.map(|s| s.steps.clone()).unwrap_or_default(),
+        control: story.and_then(|s| s.control.clone()),
         nx: t.nx,
         ny: t.ny,
         h_um: t.h,
         region: t.dominant_map(),
         duration_s: sc.duration_s,
         protocol: sc.protocol.clone(),
+        pain_name: sc.pain_name(),
         doses: sc.doses.clone(),
         colormap: sc.colormap,
         footer: format!(

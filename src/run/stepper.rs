@@ -38,7 +38,7 @@ pub struct Stepper {
 }
 
 /// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
-/// doses and the pain onset.
+/// doses, the pain onset and a demo's step times.
 fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
     let mut cuts: Vec<f64> = Vec::new();
     let mut t = 0.0;
@@ -62,6 +62,7 @@ fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
         cuts.push(p.pain_onset_s);
     }
     cuts.extend(session_samples(sc));
+    cuts.extend(sc.stops_s.iter().copied());
     cuts.retain(|&c| c > after + 1e-6 && c <= sc.duration_s + 1e-6);
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
@@ -221,10 +222,11 @@ impl Stepper {
         }
         self.sim.rewind_clock(cut);
         self.cuts.remove(0);
-        let in_session = session_samples(&self.sc)
+        let extra_readout = session_samples(&self.sc)
             .iter()
+            .chain(self.sc.stops_s.iter())
             .any(|&t| (t - cut).abs() < 1e-6);
-        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 || in_session {
+        if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 || extra_readout {
             let started = Instant::now();
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;

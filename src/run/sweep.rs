@@ -390,6 +390,7 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
             overwrite: true,
             progress: opts.progress,
             cache: opts.cache.clone(),
+            story: None,
         };
         match run(gpu, &scenarios[i], &run_opts) {
             Ok(_) => {

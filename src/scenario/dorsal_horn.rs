@@ -180,6 +180,10 @@ pub struct TissueScenario {
     /// Write the snapshots as one NetCDF file with coordinates and units (`fields.nc`).
     pub netcdf: bool,
     pub resolved_toml: toml::Table,
+    /// Extra times (s) the run stops at and reads out, ascending: a demo's step times
+    /// (src/scenario/demo.rs), so its captions describe the state at exactly that moment. Not a
+    /// scenario key; empty for scenario files.
+    pub stops_s: Vec<f64>,
 }
 
 /// How the baseline tissue before t = 0 is prepared (§8.1).
@@ -201,6 +205,17 @@ impl SettleMode {
             SettleMode::Steady => "steady",
             SettleMode::Integrate => "integrate",
         }
+    }
+}
+
+impl TissueScenario {
+    /// `pain.model` as the scenario names it (`cci` and `sni` use the SNL generator), if any.
+    pub fn pain_name(&self) -> Option<String> {
+        self.resolved_toml
+            .get("pain")
+            .and_then(|p| p.get("model"))
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
     }
 }
 
@@ -296,6 +311,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         figures,
         netcdf: raw.output.netcdf.unwrap_or(true),
         resolved_toml: table,
+        stops_s: Vec::new(),
     })
 }
 

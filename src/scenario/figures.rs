@@ -108,7 +108,13 @@ pub fn resolve_figures(
     }
     let fields = field_indices(o, "output.figure_fields", &field_names)?;
     let n = fields.len();
-    let layout = resolve_layout(o, raw, n)?;
+    let layout = parse_layout(
+        o,
+        "output.figure_layout",
+        raw.figure_layout.as_deref(),
+        n,
+        "output.figure_fields",
+    )?;
     let size = match raw.figure_size.as_deref() {
         None => [1600, 900],
         Some([w, h]) => [
@@ -125,7 +131,13 @@ pub fn resolve_figures(
             ));
         }
     };
-    let ranges = resolve_ranges(o, raw, &field_names)?;
+    let ranges = parse_ranges(
+        o,
+        "output.figure_range",
+        raw.figure_range.as_ref(),
+        &field_names,
+        "output.figure_fields",
+    )?;
     let theme = match choice(
         o,
         "output.figure_theme",
@@ -170,22 +182,26 @@ pub fn resolve_figures(
     })
 }
 
-/// `output.figure_range`: per field "run", "frame" or [low, high]; "run" where not given.
-fn resolve_ranges(
+/// A colour-range table (`output.figure_range`, a demo step's `range`, the table's `key`): per
+/// field of `field_names` (the list `fields_key`) "run", "frame" or [low, high]; "run" where not
+/// given.
+pub(crate) fn parse_ranges(
     o: &str,
-    raw: &RawTissueOutput,
+    key: &str,
+    table: Option<&toml::Table>,
     field_names: &[String],
+    fields_key: &str,
 ) -> Result<Vec<RangeMode>, ScenarioError> {
     let mut ranges = vec![RangeMode::Run; field_names.len()];
-    if let Some(table) = &raw.figure_range {
-        for (key, v) in table {
-            let key_path = format!("output.figure_range.{key}");
-            let Some(k) = field_names.iter().position(|f| f == key) else {
+    if let Some(table) = table {
+        for (name, v) in table {
+            let key_path = format!("{key}.{name}");
+            let Some(k) = field_names.iter().position(|f| f == name) else {
                 return Err(err(
                     o,
                     &key_path,
                     format!(
-                        "`{key}` is not one of output.figure_fields ({})",
+                        "`{name}` is not one of {fields_key} ({})",
                         field_names.join(", ")
                     ),
                 ));
@@ -228,13 +244,16 @@ fn resolve_ranges(
     Ok(ranges)
 }
 
-/// `output.figure_layout`: "auto" (None) or "COLSxROWS" with room for `n` panels.
-fn resolve_layout(
+/// A panel layout (`output.figure_layout`, a demo step's `layout`, the key `key`): "auto" (None)
+/// or "COLSxROWS" with room for the `n` fields of the list `fields_key`.
+pub(crate) fn parse_layout(
     o: &str,
-    raw: &RawTissueOutput,
+    key: &str,
+    layout: Option<&str>,
     n: usize,
+    fields_key: &str,
 ) -> Result<Option<(usize, usize)>, ScenarioError> {
-    let layout = match raw.figure_layout.as_deref().unwrap_or("auto") {
+    let layout = match layout.unwrap_or("auto") {
         "auto" => None,
         s => {
             let parsed = s
@@ -247,10 +266,10 @@ fn resolve_layout(
                 _ => {
                     return Err(err(
                         o,
-                        "output.figure_layout",
+                        key,
                         format!(
                             "`{s}` is not allowed: use \"auto\" or \"COLSxROWS\" (for example \"2x2\", \
-                             \"4x1\") with room for the {n} fields of output.figure_fields and at most \
+                             \"4x1\") with room for the {n} fields of {fields_key} and at most \
                              {MAX_PANELS} panels"
                         ),
                     ));

@@ -7,6 +7,7 @@
 //! built-in scenario or `--set`), the key path, the value and what is allowed. The format is
 //! documented key by key in docs/scenario-format.md.
 
+pub mod demo;
 pub mod dorsal_horn;
 pub mod edit;
 pub mod figures;

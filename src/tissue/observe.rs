@@ -39,6 +39,24 @@ impl Readout {
         let k = names.iter().position(|n| *n == name)?;
         Some(self.means[r][k])
     }
+
+    /// The value of a `timeseries.csv` column: `time_h`, `day`, `P_mech`, `P_heat`, `P_spont`,
+    /// `PWT_g`, `PWL_s` or `NAME@REGION`.
+    pub fn column(&self, column: &str) -> Option<f64> {
+        match column {
+            "time_h" => Some(self.time_s / 3600.0),
+            "day" => Some(self.time_s / 86400.0),
+            "P_mech" => Some(self.p_mech),
+            "P_heat" => Some(self.p_heat),
+            "P_spont" => Some(self.p_spont),
+            "PWT_g" => Some(self.pwt_g),
+            "PWL_s" => Some(self.pwl_s),
+            _ => {
+                let (name, region) = column.split_once('@')?;
+                self.mean(region, name)
+            }
+        }
+    }
 }
 
 /// Checks every active cell's state for NaN/Inf or negative values.

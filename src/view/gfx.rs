@@ -207,6 +207,8 @@ impl App {
         // Scripted mode: each frame takes exactly `steps_per_frame` steps, waited for.
         if let Some(script) = self.opts.script.clone() {
             if self.ui.snap.is_some() && self.ui.geometry.is_some() {
+                // A demo started at a later step (--step) goes there first.
+                self.wait_for_jump();
                 if self.script_started.is_none() {
                     self.script_started = Some(Instant::now());
                 }

@@ -11,6 +11,7 @@
 //! Field images are coloured by [`crate::colormap`] on the CPU, the same code and the same
 //! pixels as the PNG frames of `dorsalhorn run`.
 
+mod demo;
 mod gfx;
 mod panels;
 mod sim_thread;
@@ -63,6 +64,8 @@ pub struct ViewOptions {
     /// Model seconds per wall-clock second while playing.
     pub speed: f64,
     pub script: Option<Script>,
+    /// A guided demonstration and the step to start at (`dorsalhorn demo NAME [--step K]`).
+    pub demo: Option<(crate::scenario::demo::Demo, usize)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +106,7 @@ pub(crate) struct UiState {
     gradients: Vec<(Colormap, egui::TextureHandle)>,
     overlays: Overlays,
     watch_dirty: bool,
+    demo: Option<demo::DemoState>,
 }
 
 pub(crate) struct App {
@@ -188,6 +192,7 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
             gradients: Vec::new(),
             overlays: Overlays::default(),
             watch_dirty: true,
+            demo: opts.demo.clone().map(|(d, k)| demo::DemoState::new(d, k)),
         },
         opts,
         to_sim,
@@ -290,6 +295,10 @@ impl App {
 
     /// Tells the simulation what to send and how far to go this frame.
     fn drive(&mut self, frame_dt: f64) {
+        // A guided demo follows its timeline: it stops at each step's moment and jumps between
+        // steps.
+        let stop_at = self.demo_tick();
+        let jumping = self.ui.demo.as_ref().is_some_and(|d| d.jump.is_some());
         let ui = &mut self.ui;
         if ui.watch_dirty && ui.geometry.is_some() {
             let mut fields: Vec<usize> = ui.panels[..ui.layout].iter().map(|p| p.field).collect();
@@ -310,11 +319,16 @@ impl App {
         {
             return;
         }
+        if jumping {
+            return;
+        }
         if ui.playing && ui.sim_error.is_none() {
             // Model time asked for runs at most half a second of wall time ahead of the
             // simulation, so pausing stops promptly on a slow device.
             let ahead = snap.time_s + 0.5 * ui.speed;
-            ui.target_s = (ui.target_s.max(snap.time_s) + ui.speed * frame_dt).min(ahead);
+            ui.target_s = (ui.target_s.max(snap.time_s) + ui.speed * frame_dt)
+                .min(ahead)
+                .min(stop_at.unwrap_or(f64::INFINITY));
             let _ = self.to_sim.send(ToSim::Until(ui.target_s));
         }
     }
@@ -410,6 +424,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("S, F12", "screenshot (PNG)"),
     ("C", "export probes and pain index (CSV)"),
     ("click", "place or remove a probe"),
+    (
+        "PgDn, PgUp",
+        "demo: next / previous step (also the arrow keys)",
+    ),
     ("H, F1", "this help; Esc closes it"),
 ];
 

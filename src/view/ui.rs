@@ -218,7 +218,8 @@ impl App {
         if pressed(Key::Space) {
             self.toggle_play();
         }
-        if pressed(Key::N) || pressed(Key::ArrowRight) {
+        // In a guided demo → and ← go from step to step (demo_keys).
+        if pressed(Key::N) || (pressed(Key::ArrowRight) && !self.guided()) {
             self.single_step();
         }
         if pressed(Key::Plus) || pressed(Key::Equals) || pressed(Key::ArrowUp) {
@@ -260,7 +261,7 @@ impl App {
         }
     }
 
-    fn toggle_play(&mut self) {
+    pub(super) fn toggle_play(&mut self) {
         self.ui.playing = !self.ui.playing;
         if !self.ui.playing {
             let _ = self.to_sim.send(ToSim::Pause);
@@ -278,18 +279,29 @@ impl App {
 
     pub(super) fn build_ui(&mut self, root: &mut egui::Ui) {
         let ctx = root.ctx().clone();
+        self.demo_keys(&ctx);
         self.shortcuts(&ctx);
         ensure_gradients(&mut self.ui, &ctx);
         // Panels are not filled: the frame is cleared to the panel colour instead, which saves
         // a full-window blended layer (a third of the frame time on lavapipe).
         ctx.all_styles_mut(|s| s.visuals.panel_fill = egui::Color32::TRANSPARENT);
         egui::Panel::top("top").show(root, |ui| self.top_bar(ui));
-        egui::Panel::left("controls")
-            .resizable(true)
-            .default_size(300.0)
-            .show(root, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-            });
+        // A guided demo shows its captions instead of the controls; "What if…?" brings the
+        // controls back beside them.
+        if self.ui.demo.is_some() {
+            egui::Panel::right("demo")
+                .resizable(true)
+                .default_size(380.0)
+                .show(root, |ui| self.demo_panel(ui));
+        }
+        if !self.guided() {
+            egui::Panel::left("controls")
+                .resizable(true)
+                .default_size(300.0)
+                .show(root, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
+                });
+        }
         egui::Panel::bottom("plots")
             .resizable(true)
             .default_size(210.0)

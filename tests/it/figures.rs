@@ -199,6 +199,9 @@ fn synthetic(dir: &Path, theme: Theme) -> PathBuf {
         doses: Vec::new(),
         colormap: Colormap::Viridis,
         footer: "golden image".into(),
+        pain_name: None,
+        story: Vec::new(),
+        control: None,
     };
     let opts = FigureOptions {
         enabled: true,

@@ -8,6 +8,7 @@ mod architecture;
 mod bad_input;
 mod batch;
 mod cli;
+mod demos;
 mod diffusion;
 mod docs;
 mod figures;

@@ -409,6 +409,7 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             overwrite: true,
             progress: false,
             cache: None,
+            story: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -564,6 +565,7 @@ fn descending_lesion_raises_the_pain_index() {
             overwrite: false,
             progress: false,
             cache: None,
+            story: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -598,6 +600,7 @@ fn minocycline_lowers_microglial_activation() {
             overwrite: false,
             progress: false,
             cache: None,
+            story: None,
         };
         (
             sc.doses.len(),

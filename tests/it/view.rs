@@ -11,13 +11,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_dorsalhorn");
 const FIXTURE: &str = "tests/data/view_cfa_40um.toml";
 
 /// An Xvfb server on a free display, stopped on drop.
-struct Xvfb {
+pub(crate) struct Xvfb {
     child: Child,
-    display: String,
+    pub(crate) display: String,
 }
 
 impl Xvfb {
-    fn start() -> Xvfb {
+    pub(crate) fn start() -> Xvfb {
         let mut child = Command::new("Xvfb")
             .args(["-displayfd", "1", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
             .stdout(Stdio::piped())
@@ -50,7 +50,7 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-fn xdg() -> PathBuf {
+pub(crate) fn xdg() -> PathBuf {
     let d = std::env::temp_dir().join("dorsalhorn-test-xdg");
     std::fs::create_dir_all(&d).unwrap();
     #[cfg(unix)]

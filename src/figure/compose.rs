@@ -283,7 +283,15 @@ pub(super) fn compose(
             .width(rect.width())
             .height(rect.height())
             .reset()
-            .legend(Legend::default().position(Corner::LeftTop))
+            // The legend sits where the course has not been drawn yet: on the right early in
+            // the run, on the left later.
+            .legend(
+                Legend::default().position(if t_s < 0.55 * scene.duration_s {
+                    Corner::RightTop
+                } else {
+                    Corner::LeftTop
+                }),
+            )
             .x_axis_label(axis)
             .y_axis_label("pain index (1 = naive)")
             .include_x(0.0)
@@ -367,7 +375,8 @@ pub(super) fn compose(
                         );
                     }
                 }
-                plot.add(VLine::new("now", t_s / unit_s).color(strong).width(1.5));
+                // The cursor has no legend entry (an empty name).
+                plot.add(VLine::new("", t_s / unit_s).color(strong).width(1.5));
             });
     }
     painter.text(

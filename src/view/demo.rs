@@ -61,9 +61,11 @@ impl App {
         let speed = step.speed_h_per_s.unwrap_or(d.demo.speed_h_per_s);
         for (i, (&f, mode)) in step.fields.iter().zip(&step.ranges).enumerate() {
             let p = &mut ui.panels[i];
-            p.field = f;
             p.texture = None;
-            p.values = Vec::new();
+            if p.field != f {
+                p.field = f;
+                p.values = Vec::new();
+            }
             match *mode {
                 RangeMode::Fixed(lo, hi) => {
                     p.auto = false;

@@ -267,6 +267,9 @@ impl App {
             let _ = self.to_sim.send(ToSim::Pause);
         } else if let Some(s) = &self.ui.snap {
             self.ui.target_s = s.time_s;
+            if self.guided() {
+                self.ui.status = "playing to the next step".into();
+            }
         }
     }
 

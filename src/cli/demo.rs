@@ -1,7 +1,7 @@
 //! `dorsalhorn demo`: list, check, play (window) or record (headless) a guided teaching
 //! demonstration.
 
-use crate::cli::view::parse_size;
+use crate::cli::view::{WindowArgs, parse_size};
 use dorsalhorn::error::{Error, ScenarioError};
 use dorsalhorn::figure::panel::format_time;
 use dorsalhorn::run::demo::{RecordOptions, record};
@@ -50,21 +50,8 @@ pub struct DemoArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Window: start paused.
-    #[arg(long)]
-    pub paused: bool,
-    /// Window: folder for screenshots, probe CSVs and the saved scenario (default out/demo).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Window, scripted mode (tests): draw this many frames, then exit.
-    #[arg(long)]
-    pub frames: Option<u64>,
-    /// Window, scripted mode: transport steps per frame, waited for.
-    #[arg(long, default_value_t = 1)]
-    pub steps_per_frame: u64,
-    /// Window, scripted mode: write a PNG of the window after the last frame.
-    #[arg(long)]
-    pub screenshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 }
 
 fn bad(key: &str, msg: String) -> Error {
@@ -174,15 +161,7 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
         return record_demo(&demo, dir, &args);
     }
     let size = parse_size(args.size.as_deref().unwrap_or("1500x900"))?;
-    if args.frames == Some(0) {
-        return Err(bad("--frames", "0: give at least 1 frame".into()));
-    }
-    if args.screenshot.is_some() && args.frames.is_none() {
-        return Err(bad(
-            "--screenshot",
-            "needs --frames N (scripted mode); in the window press S for a screenshot".into(),
-        ));
-    }
+    let script = args.window.script()?;
     let sc = demo.scenario()?;
     let first = &demo.steps[0];
     dorsalhorn::view::view(dorsalhorn::view::ViewOptions {
@@ -190,17 +169,14 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
         fields: first.fields.clone(),
         colormap: sc.colormap,
         outlines: true,
-        paused: args.paused,
+        paused: args.window.paused,
         out_dir: args
+            .window
             .out
             .unwrap_or_else(|| PathBuf::from("out").join("demo")),
         size,
         speed: demo.speed_h_per_s * 3600.0,
-        script: args.frames.map(|frames| dorsalhorn::view::Script {
-            frames,
-            steps_per_frame: args.steps_per_frame,
-            screenshot: args.screenshot.clone(),
-        }),
+        script,
         scenario: sc,
         demo: Some((demo, start)),
     })

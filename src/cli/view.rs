@@ -24,29 +24,60 @@ pub struct ViewArgs {
     /// Start with the lamina outlines hidden.
     #[arg(long)]
     pub no_outlines: bool,
-    /// Start paused (Space plays).
-    #[arg(long)]
-    pub paused: bool,
     /// Model hours per second of wall time while playing.
     #[arg(long, default_value_t = 2.0)]
     pub speed_h: f64,
     /// Window size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1400x900")]
     pub size: String,
-    /// Folder for screenshots, probe CSVs and the saved scenario (default out/view).
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// The window options `view` and `demo` share.
+#[derive(clap::Args)]
+pub struct WindowArgs {
+    /// Start paused (Space plays).
+    #[arg(long)]
+    pub paused: bool,
+    /// Folder for screenshots, probe CSVs and the saved scenario (default out/view, or out/demo
+    /// for a demo).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Scripted mode: draw this many frames, then exit (for tests and benchmarks).
     #[arg(long)]
     pub frames: Option<u64>,
     /// Scripted mode: transport steps per frame, waited for so the run is deterministic;
-    /// 0 plays freely at --speed-h as in the window (for frame-rate benchmarks).
+    /// 0 plays freely as in the window (for frame-rate benchmarks; a demo stays at its step).
     #[arg(long, default_value_t = 1)]
     pub steps_per_frame: u64,
     /// Scripted mode: write a PNG of the window after the last frame (and a JSON beside it
     /// with the panels' pixel rectangles, ranges, frame rate and time to first frame).
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
+}
+
+impl WindowArgs {
+    /// The scripted viewing these options ask for, if any (checked).
+    pub(crate) fn script(&self) -> Result<Option<dorsalhorn::view::Script>, Error> {
+        let bad = |key: &str, msg: &str| -> Error {
+            dorsalhorn::error::ScenarioError::new(key, msg).into()
+        };
+        if self.frames == Some(0) {
+            return Err(bad("--frames", "0: give at least 1 frame"));
+        }
+        if self.screenshot.is_some() && self.frames.is_none() {
+            return Err(bad(
+                "--screenshot",
+                "needs --frames N (scripted mode); in the window press S for a screenshot",
+            ));
+        }
+        Ok(self.frames.map(|frames| dorsalhorn::view::Script {
+            frames,
+            steps_per_frame: self.steps_per_frame,
+            screenshot: self.screenshot.clone(),
+        }))
+    }
 }
 
 pub fn run(args: ViewArgs) -> Result<(), Error> {
@@ -56,13 +87,9 @@ pub fn run(args: ViewArgs) -> Result<(), Error> {
         fields,
         colormap,
         no_outlines,
-        paused,
         speed_h,
         size,
-        out,
-        frames,
-        steps_per_frame,
-        screenshot,
+        window,
     } = args;
     let sc = match load_any(&scenario, &set)? {
         AnyScenario::Tissue(sc) => *sc,
@@ -115,28 +142,17 @@ pub fn run(args: ViewArgs) -> Result<(), Error> {
         ));
     }
     let size = parse_size(&size)?;
-    if frames == Some(0) {
-        return Err(bad("--frames", "0: give at least 1 frame".into()));
-    }
-    if screenshot.is_some() && frames.is_none() {
-        return Err(bad(
-            "--screenshot",
-            "needs --frames N (scripted mode); in the window press S for a screenshot".into(),
-        ));
-    }
-    let script = frames.map(|frames| dorsalhorn::view::Script {
-        frames,
-        steps_per_frame,
-        screenshot,
-    });
+    let script = window.script()?;
     dorsalhorn::view::view(dorsalhorn::view::ViewOptions {
         spec: scenario,
         scenario: sc,
         fields: field_idx,
         colormap,
         outlines: !no_outlines,
-        paused,
-        out_dir: out.unwrap_or_else(|| PathBuf::from("out").join("view")),
+        paused: window.paused,
+        out_dir: window
+            .out
+            .unwrap_or_else(|| PathBuf::from("out").join("view")),
         size,
         speed: speed_h * 3600.0,
         script,

@@ -152,9 +152,13 @@ impl App {
         }
         let target = d.demo.steps[k].at_h * 3600.0;
         if reset || target < now - 1e-6 {
+            let full = d.demo.table_through(None);
             match d.demo.scenario() {
                 Ok(sc) => {
                     let _ = self.to_sim.send(ToSim::Reset(Box::new(sc)));
+                    self.ui.toml = full;
+                    self.ui.live_ea = None;
+                    self.ui.sim_error = None;
                     self.ui.pain.clear();
                     for p in self.ui.probes.iter_mut() {
                         p.history.clear();

@@ -243,13 +243,7 @@ pub fn control_readouts(
     };
     let mut sc = sc?;
     sc.figures.enabled = false;
-    let opts = TissueRunOptions {
-        out_dir: None,
-        overwrite: false,
-        progress: false,
-        cache: opts.cache.clone(),
-        story: None,
-    };
+    let opts = TissueRunOptions::in_memory(opts.cache.clone());
     Ok(run(gpu, &sc, &opts)?.readouts)
 }
 

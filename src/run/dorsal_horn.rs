@@ -66,6 +66,19 @@ pub struct TissueRunOptions {
     pub story: Option<Story>,
 }
 
+impl TissueRunOptions {
+    /// A run in memory only (no folder, no progress), with an optional baseline cache.
+    pub fn in_memory(cache: Option<BaselineCache>) -> TissueRunOptions {
+        TissueRunOptions {
+            out_dir: None,
+            overwrite: false,
+            progress: false,
+            cache,
+            story: None,
+        }
+    }
+}
+
 /// Where a run's wall time went, in seconds (summary.json's `profile`; `dorsalhorn run
 /// --profile` prints it). The transport and reaction shares come from sampled steps (every
 /// [`PROFILE_EVERY`]-th transport step is submitted phase by phase and waited for), scaled to

@@ -70,13 +70,9 @@ fn every_demo_runs_and_its_claims_hold() {
     let gpu = crate::common::gpu();
     // One settled baseline serves every rat demo (and its control).
     let cache_dir = tmp("baselines");
-    let opts = TissueRunOptions {
-        out_dir: None,
-        overwrite: false,
-        progress: false,
-        cache: Some(dorsalhorn::tissue::baseline::BaselineCache::at(&cache_dir)),
-        story: None,
-    };
+    let opts = TissueRunOptions::in_memory(Some(dorsalhorn::tissue::baseline::BaselineCache::at(
+        &cache_dir,
+    )));
     let mut failed = Vec::new();
     for (name, _) in BUILTIN_DEMOS {
         let d = load(name, &["tissue.spacing_um=80".to_string()]).unwrap();
@@ -333,13 +329,7 @@ fn the_worked_example_of_the_guide_holds() {
     dorsalhorn::run::demo::check_claims(&d).unwrap();
     let mut sc = d.scenario().unwrap();
     sc.figures.enabled = false;
-    let opts = TissueRunOptions {
-        out_dir: None,
-        overwrite: false,
-        progress: false,
-        cache: None,
-        story: None,
-    };
+    let opts = TissueRunOptions::in_memory(None);
     let out = run(crate::common::gpu(), &sc, &opts).unwrap();
     let claims = evaluate_claims(&d.claims, &out.readouts, &[]);
     assert!(claims.iter().all(|c| c.holds), "{claims:?}");

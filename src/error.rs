@@ -40,11 +40,17 @@ pub enum Error {
     Output(String),
     /// No window can be opened (no display server, or it refused the window).
     #[error(
-        "cannot open a window: {detail}.\n`dorsalhorn view` needs a display (an X11 server: \
-         DISPLAY must be set). Without one, run the scenario headless with \
-         `dorsalhorn run {scenario}`, or start a virtual display: `xvfb-run -a dorsalhorn view {scenario}`"
+        "cannot open a window: {detail}.\n`dorsalhorn {window}` needs a display (an X11 server: \
+         DISPLAY must be set). Without one, run it headless with `dorsalhorn {headless}`, or \
+         start a virtual display: `xvfb-run -a dorsalhorn {window}`"
     )]
-    NoDisplay { detail: String, scenario: String },
+    NoDisplay {
+        detail: String,
+        /// The window command as given (`view SCENARIO`, `demo NAME`).
+        window: String,
+        /// The headless command that does the same work (`run SCENARIO`, `demo NAME --record DIR`).
+        headless: String,
+    },
     /// Stopped by Ctrl-C or SIGTERM at the end of a step (src/interrupt.rs).
     #[error(
         "{}: the files written so far are complete, and status.json marks the run \

@@ -1,6 +1,6 @@
 //! Drawing the window: the surface, the egui renderer, presenting a frame and the screenshot.
 
-use super::{App, UiState, no_display_detail};
+use super::{App, UiState};
 use crate::colormap::Colormap;
 use crate::error::Error;
 use crate::figure::panel::gradient_texture;
@@ -142,10 +142,10 @@ impl App {
                 self.opts.size[0],
                 self.opts.size[1],
             ));
-        let window = Arc::new(el.create_window(attrs).map_err(|e| Error::NoDisplay {
-            detail: no_display_detail(&e.to_string()),
-            scenario: self.opts.spec.clone(),
-        })?);
+        let window = Arc::new(
+            el.create_window(attrs)
+                .map_err(|e| super::no_display(&self.opts, &e.to_string()))?,
+        );
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle_from_env(
                 Box::new(el.owned_display_handle()),

@@ -137,10 +137,7 @@ pub(crate) struct App {
 /// Opens the window and runs until it is closed (or the script ends).
 pub fn view(opts: ViewOptions) -> Result<(), Error> {
     output::prepare_dir_keep(&opts.out_dir)?;
-    let event_loop = EventLoop::new().map_err(|e| Error::NoDisplay {
-        detail: no_display_detail(&e.to_string()),
-        scenario: opts.spec.clone(),
-    })?;
+    let event_loop = EventLoop::new().map_err(|e| no_display(&opts, &e.to_string()))?;
     event_loop.set_control_flow(ControlFlow::Wait);
     let (to_sim, from_sim, sim_done) = spawn_sim(opts.scenario.clone(), event_loop.create_proxy());
     let n = opts.fields.len();
@@ -430,6 +427,22 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ),
     ("H, F1", "this help; Esc closes it"),
 ];
+
+/// The error of a window that cannot open, with the headless command that does the same work.
+pub(crate) fn no_display(opts: &ViewOptions, msg: &str) -> Error {
+    let (window, headless) = match &opts.demo {
+        Some((d, _)) => (
+            format!("demo {}", opts.spec),
+            format!("demo {} --record out/{}", opts.spec, d.name),
+        ),
+        None => (format!("view {}", opts.spec), format!("run {}", opts.spec)),
+    };
+    Error::NoDisplay {
+        detail: no_display_detail(msg),
+        window,
+        headless,
+    }
+}
 
 /// winit's message without its source location ("os error at FILE:LINE: …").
 pub(crate) fn no_display_detail(msg: &str) -> String {

@@ -267,6 +267,22 @@ fn list_and_check_describe_the_demos() {
         e.contains("nosuchdemo") && e.contains("ea_frequency"),
         "{e}"
     );
+    // Without a display the window says how to record the demo instead.
+    let o = Command::new(BIN)
+        .args(["demo", "gate", "--out"])
+        .arg(tmp("nodisplay"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("dorsalhorn demo gate --record")
+            && e.contains("xvfb-run -a dorsalhorn demo gate"),
+        "{e}"
+    );
 }
 
 /// The window plays a demo: started at step 3 it goes there first and shows that step's

@@ -24,6 +24,9 @@ pub(crate) struct DemoState {
     pub(crate) jump: Option<usize>,
     /// The step's view still has to be applied (after the geometry is known).
     pub(crate) view_pending: bool,
+    /// A reset was sent and its first snapshot (step 0) has not come back: the model time on
+    /// screen is the old one and must not end a jump.
+    pub(crate) reset_pending: bool,
 }
 
 impl DemoState {
@@ -35,6 +38,7 @@ impl DemoState {
             show_source: false,
             jump: (start_step > 0).then_some(start_step),
             view_pending: true,
+            reset_pending: false,
         }
     }
 
@@ -115,7 +119,7 @@ impl App {
         let d = self.ui.demo.as_mut()?;
         if let Some(j) = d.jump {
             let target = d.demo.steps[j].at_h * 3600.0;
-            if t_s >= target - 1e-6 {
+            if t_s >= target - 1e-6 && !d.reset_pending {
                 d.jump = None;
                 self.apply_step_view(j);
                 self.ui.playing = false;
@@ -125,6 +129,9 @@ impl App {
                 let _ = self.to_sim.send(ToSim::Until(target));
             }
             return Some(target);
+        }
+        if d.reset_pending {
+            return None;
         }
         let k = d.demo.step_at(t_s / 3600.0);
         if k != d.step && t_s >= d.demo.steps[k].at_h * 3600.0 - 1e-6 {
@@ -170,7 +177,9 @@ impl App {
                 }
             }
         }
+        let reset = reset || target < now - 1e-6;
         let d = self.ui.demo.as_mut().expect("checked above");
+        d.reset_pending |= reset;
         d.jump = Some(k);
         self.ui.playing = false;
         self.ui.target_s = target;

@@ -242,6 +242,12 @@ impl App {
                 ui.watch_dirty = true;
             }
             FromSim::Snapshot(s) => {
+                // The first snapshot after a reset (step 0) carries the new model time.
+                if s.steps == 0
+                    && let Some(d) = ui.demo.as_mut()
+                {
+                    d.reset_pending = false;
+                }
                 let t_h = s.time_s / 3600.0;
                 if ui.pain.last().is_none_or(|p| t_h > p[0]) {
                     ui.pain.push([t_h, s.p_mech, s.p_heat]);

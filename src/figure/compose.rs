@@ -170,7 +170,7 @@ pub(super) fn compose(
     // Header.
     let (heading, desc) = match story {
         Some((i, s)) => (
-            format!("Step {} of {}: {}", i + 1, scene.story.len(), s.title),
+            format!("Step {} of {}: {}", i + 1, scene.steps().len(), s.title),
             scene.name.clone(),
         ),
         None => (scene.name.clone(), scene.description.clone()),
@@ -354,7 +354,7 @@ pub(super) fn compose(
                         .color(egui::Color32::from_rgb(230, 60, 80))
                         .width(2.0),
                 );
-                if let Some((label, course)) = &scene.control {
+                if let Some((label, course)) = scene.control() {
                     for (k, colour, name) in [
                         (1, egui::Color32::from_rgb(255, 150, 60), "P_mech"),
                         (2, egui::Color32::from_rgb(230, 60, 80), "P_heat"),

@@ -49,11 +49,22 @@ pub struct Scene {
     pub colormap: Colormap,
     /// The small print at the bottom (version, revision, grid, adapter).
     pub footer: String,
-    /// A demo's captioned steps (empty for a run's figures): each figure then shows the step
-    /// it belongs to, with that step's panels, and each step gets its own figure.
-    pub story: Vec<StoryStep>,
-    /// A demo's control run, drawn dashed in the pain plot: label, (t in s, P_mech, P_heat).
-    pub control: Option<(String, Vec<[f64; 3]>)>,
+    /// A demo's story (`None` for a run's figures): each figure then shows the step it
+    /// belongs to, with that step's panels, each step gets its own figure, and the control
+    /// run's pain course is drawn dashed.
+    pub story: Option<Story>,
+}
+
+impl Scene {
+    /// The demo's captioned steps (none for a run's figures).
+    pub fn steps(&self) -> &[StoryStep] {
+        self.story.as_ref().map_or(&[], |s| &s.steps)
+    }
+
+    /// The demo's control run: label and (t in s, P_mech, P_heat).
+    pub fn control(&self) -> Option<&(String, Vec<[f64; 3]>)> {
+        self.story.as_ref().and_then(|s| s.control.as_ref())
+    }
 }
 
 /// A demo as its figures tell it: the title and summary in the header, the captioned steps.
@@ -181,7 +192,7 @@ impl FigureWriter {
             || t_s >= self.scene.duration_s - 1e-6
             || self
                 .scene
-                .story
+                .steps()
                 .get(self.next_step)
                 .is_some_and(|s| t_s >= s.at_s - 1e-6)
     }
@@ -212,7 +223,7 @@ impl FigureWriter {
         self.times.push(t_s);
         while self
             .scene
-            .story
+            .steps()
             .get(self.next_step)
             .is_some_and(|s| s.at_s <= t_s + 1e-6)
         {
@@ -358,10 +369,10 @@ impl FigureWriter {
         let y_max = self
             .pain
             .iter()
-            .chain(self.scene.control.iter().flat_map(|(_, c)| c.iter()))
+            .chain(self.scene.control().into_iter().flat_map(|(_, c)| c.iter()))
             .map(|p| p[1].max(p[2]))
             .fold(1.0f64, f64::max);
-        if !self.scene.story.is_empty() {
+        if !self.scene.steps().is_empty() {
             let steps = self.dir.join("steps");
             std::fs::create_dir_all(&steps)
                 .map_err(|e| Error::io("cannot create folder", &steps, e))?;
@@ -369,13 +380,12 @@ impl FigureWriter {
         for k in 0..total {
             let t_s = self.times[k];
             let values = self.read_frame(k)?;
-            let story_at = self
-                .scene
-                .story
+            let steps = self.scene.steps();
+            let story_at = steps
                 .iter()
                 .rposition(|s| s.at_s <= t_s + 1e-6)
-                .map(|i| (i, &self.scene.story[i]))
-                .or_else(|| self.scene.story.first().map(|s| (0, s)));
+                .map(|i| (i, &steps[i]))
+                .or_else(|| steps.first().map(|s| (0, s)));
             let panels = self.panel_textures(&ctx, &values, story_at.map(|(_, s)| s));
             let scene = &self.scene;
             let opts = &self.opts;

@@ -89,8 +89,7 @@ pub fn render_folder(
         footer,
         // A demo recording's captions are not kept in the run folder: `render` redraws its
         // figures without them (`dorsalhorn demo NAME --record` draws them again with).
-        story: Vec::new(),
-        control: None,
+        story: None,
     };
     let mut w = FigureWriter::new(out, scene, opts.clone())?;
     let pain = |name: &str| series.column(name).unwrap_or_default();

@@ -464,8 +464,7 @@ fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper, story: Option<&Sto
     Scene {
         name: story.map_or_else(|| sc.name.clone(), |s| s.title.clone()),
         description: story.map_or_else(|| sc.description.clone(), |s| s.summary.clone()),
-        story: story.map(|s| s.steps.clone()).unwrap_or_default(),
-        control: story.and_then(|s| s.control.clone()),
+        story: story.cloned(),
         nx: t.nx,
         ny: t.ny,
         h_um: t.h,

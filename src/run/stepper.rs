@@ -26,6 +26,8 @@ pub struct Stepper {
     model: Model,
     /// Times the loop stops at (outputs, protocol boundaries), ascending, all after `time_s`.
     cuts: Vec<f64>,
+    /// Read-out times besides the output interval (session samples, demo steps).
+    extra_readouts: Vec<f64>,
     next_output: f64,
     /// Read-outs at t = 0 and at every output time reached so far.
     pub readouts: Vec<Readout>,
@@ -61,19 +63,19 @@ fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
     if p.pain.is_some() {
         cuts.push(p.pain_onset_s);
     }
-    cuts.extend(session_samples(sc));
-    cuts.extend(sc.stops_s.iter().copied());
+    cuts.extend(extra_readouts(sc));
     cuts.retain(|&c| c > after + 1e-6 && c <= sc.duration_s + 1e-6);
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
     cuts
 }
 
-/// The read-outs inside EA sessions (`output.session_every_min`): each session's start, every
-/// interval after it, and its end. With the default 5 min and 60-s session steps they fall on
-/// step boundaries, so they add read-outs without changing the steps.
-fn session_samples(sc: &TissueScenario) -> Vec<f64> {
-    let mut out = Vec::new();
+/// The read-outs besides the output interval: inside EA sessions (`output.session_every_min`:
+/// each session's start, every interval after it, and its end; with the default 5 min and 60-s
+/// session steps they fall on step boundaries, so they add read-outs without changing the
+/// steps) and at a demo's step times.
+fn extra_readouts(sc: &TissueScenario) -> Vec<f64> {
+    let mut out = sc.stops_s.clone();
     if sc.session_every_s <= 0.0 {
         return out;
     }
@@ -114,6 +116,7 @@ impl Stepper {
         let mut st = Stepper {
             model: sim.model.clone(),
             cuts: Vec::new(),
+            extra_readouts: Vec::new(),
             next_output: sc.output_every_s,
             readouts: Vec::new(),
             readout_s: 0.0,
@@ -157,6 +160,7 @@ impl Stepper {
         self.sim.set_model(gpu, &m);
         self.model = m;
         self.cuts = cuts_after(&self.sc, self.sim.time_s());
+        self.extra_readouts = extra_readouts(&self.sc);
     }
 
     /// Replaces the scenario mid-run, e.g. with an event added by the viewer. The tissue and
@@ -222,10 +226,7 @@ impl Stepper {
         }
         self.sim.rewind_clock(cut);
         self.cuts.remove(0);
-        let extra_readout = session_samples(&self.sc)
-            .iter()
-            .chain(self.sc.stops_s.iter())
-            .any(|&t| (t - cut).abs() < 1e-6);
+        let extra_readout = self.extra_readouts.iter().any(|&t| (t - cut).abs() < 1e-6);
         if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 || extra_readout {
             let started = Instant::now();
             let states = self.sim.read_states(gpu)?;

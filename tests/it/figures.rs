@@ -200,8 +200,7 @@ fn synthetic(dir: &Path, theme: Theme) -> PathBuf {
         colormap: Colormap::Viridis,
         footer: "golden image".into(),
         pain_name: None,
-        story: Vec::new(),
-        control: None,
+        story: None,
     };
     let opts = FigureOptions {
         enabled: true,

@@ -383,7 +383,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
         * (1.0 - 0.8 * D.minocycline);
     let up_p = P.k_p_plus * d_p * (1.0 - D.p38);
     o.a[24] = up_p;
-    o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10 + P.w_MKP * s.y);
+    o.b[24] = up_p + P.k_p_minus * (1.0 + 3.0 * h_il10 + P.w_MKP * pow(max(s.y, 0.0), P.n_MKP));
     let up_x4 = P.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - D.x4_antisense);
     o.a[25] = up_x4;
     o.b[25] = up_x4 + 1.0 / P.tau_X4;
@@ -391,7 +391,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[26] = 1.0 / P.tau_Y;
     // §4.7
     let d_a = 1.0 * h_tnf + 0.7 * h_il1 + 0.3 * hill(f.glu, P.K_A_glu, 1.0) + 0.3 * h1(f.atp)
-        + 0.3 * h_x12;
+        + 0.3 * h_x12 + P.w_DA_Cx * s.a * s.cx * (1.0 - D.carbenoxolone);
     o.a[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN;
     o.b[21] = P.k_cat * s.cats + 1.0 / P.tau_mFKN;
     let up_a = P.k_A_plus * hill(d_a, P.K_DA, 4.0) * (1.0 - 0.9 * D.fluorocitrate) * (1.0 - 0.5 * s.g_ea);
@@ -400,7 +400,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let up_j = P.k_J_plus * s.a * (h_tnf + P.w_J_x12 * h_x12) * (1.0 - D.jnk);
     o.a[28] = up_j;
     o.b[28] = up_j + P.k_J_minus;
-    let up_cx = P.k_Cx * h_tnf * s.a;
+    let up_cx = P.k_Cx * (h_tnf + P.w_Cx_A) * s.a;
     o.a[29] = up_cx;
     o.b[29] = up_cx + 1.0 / P.tau_Cx;
     // §4.8, §4.9

@@ -586,7 +586,10 @@ fn descending_lesion_raises_the_pain_index() {
 /// laminae I–II clearly; the daily i.p. regimen (8 boluses, t½ 1 h, mean u ≈ 0.24) lowers both
 /// less but still measurably. With CFA's injury signal (`I_inj_CFA`) the microglia of the paw
 /// band sit well above the D_M switch, so a partial block moves them less than it would near the
-/// switch (measured on the 40 µm grid: pump M ×0.52, p-p38 ×0.10; i.p. M ×0.96, p-p38 ×0.94).
+/// switch (measured on the 40 µm grid before MODEL.md §11.5: pump M ×0.52, p-p38 ×0.10; i.p. M
+/// ×0.96, p-p38 ×0.94). Since §11.5 the MKP-1 gate (w_MKP·Y²) reads the lagged activation Y,
+/// which minocycline lowers too, so part of its p38 effect is given back: i.p. p-p38 ×0.98 (the
+/// 40 µm grid of this test), hence the looser bound for the i.p. p-p38.
 #[test]
 fn minocycline_lowers_microglial_activation() {
     let run = |dose: Option<&str>| {
@@ -631,6 +634,6 @@ fn minocycline_lowers_microglial_activation() {
     );
     assert!(v(&plain, "M") > 0.2, "CFA should activate microglia");
     assert!(ratio(&pump, "M") < 0.8 && ratio(&pump, "P_p38") < 0.8);
-    assert!(ratio(&ip, "M") < 0.99 && ratio(&ip, "P_p38") < 0.97);
+    assert!(ratio(&ip, "M") < 0.99 && ratio(&ip, "P_p38") < 0.99);
     assert!(ratio(&pump, "M") < ratio(&ip, "M"));
 }

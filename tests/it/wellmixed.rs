@@ -715,3 +715,57 @@ fn mkp1_feedback_lets_p38_decline_by_day_21() {
         "MKP-1 feedback: {with:.3} vs {without:.3} without"
     );
 }
+
+/// MODEL.md §11.5 (microglia initiate, astrocytes maintain), in the well-mixed SNL compartment
+/// with the shipped set: p-p38 peaks in the first days and resolves by day 21 to well under half
+/// of its peak, and once astrocytes are activated (day 14) they hold without microglia: a full
+/// p38 block with minocycline from day 14 leaves A at day 28 within 20 % of its day-14 level.
+/// Without the two Cx43 terms of the astrocytic loop (`w_DA_Cx`, `w_Cx_A` at the spec's 0) the
+/// same block lets A fall by more than that, so the hold is the loop's doing.
+#[test]
+fn astrocytes_hold_the_late_phase_without_microglia() {
+    let day = 86400.0;
+    let snl = dorsalhorn::model::network::protocol::Protocol {
+        pain: Some(PainModel::Snl),
+        ..Default::default()
+    };
+    let hold = |table: &ParamTable| {
+        let (mut m, naive, _) = baseline_of(table);
+        let d14 = m.advance(&naive, &snl, 0.0, 14.0 * day);
+        m.drugs.p38 = 1.0;
+        m.drugs.minocycline = 1.0;
+        let d28 = m.advance(&d14, &snl, 14.0 * day, 28.0 * day);
+        (d14.a, d28.a, d28.p)
+    };
+    let shipped = ParamTable::builtin();
+    let (a14, a28, p28) = hold(&shipped);
+    let (b14, b28, _) = hold(&shipped.with_spec_values(&["w_DA_Cx", "w_Cx_A"]));
+    eprintln!(
+        "A d14 → d28 under p38 + microglial block: {a14:.3} → {a28:.3} (p-p38 {p28:.4}); \
+         without the Cx43 loop {b14:.3} → {b28:.3}"
+    );
+    assert!(a14 > 0.3, "astrocytes activated by SNL day 14: A {a14:.3}");
+    assert!(
+        a28 > 0.8 * a14,
+        "the astrocytic loop holds A without microglia: {a14:.3} → {a28:.3}"
+    );
+    assert!(
+        b28 < 0.8 * b14,
+        "without the Cx43 loop A falls under the block: {b14:.3} → {b28:.3}"
+    );
+
+    let (m, naive, _) = baseline_of(&shipped);
+    let (mut s, mut peak, mut peak_day) = (naive, 0.0f64, 0.0);
+    for k in 1..=84 {
+        let (t0, t1) = ((k - 1) as f64 * 21600.0, k as f64 * 21600.0);
+        s = m.advance(&s, &snl, t0, t1);
+        if s.p - naive.p > peak {
+            peak = s.p - naive.p;
+            peak_day = t1 / day;
+        }
+    }
+    let late = (s.p - naive.p) / peak;
+    eprintln!("SNL p-p38 at d21 / peak {late:.3}, peak at d{peak_day:.2}");
+    assert!(peak_day <= 4.0, "p-p38 peaks early, not at d{peak_day}");
+    assert!(late < 0.5, "p-p38 resolves by d21: {late:.3} of its peak");
+}

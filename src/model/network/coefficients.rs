@@ -233,6 +233,9 @@ coefficients!(
     w_Dp_x12,
     I_inj_CFA,
     w_J_x12,
+    w_DA_Cx,
+    w_Cx_A,
+    n_MKP,
     tau_clear_it,
     w_MKP,
 );

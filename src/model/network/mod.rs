@@ -409,7 +409,11 @@ impl Model {
             + 0.3 * h(s.sp))
             * (1.0 - 0.8 * d.minocycline);
         let dp = pr.k_p_plus * d_p * (1.0 - s.p) * (1.0 - d.p38)
-            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block) + pr.w_MKP * s.y) * s.p;
+            - pr.k_p_minus
+                * (1.0
+                    + 3.0 * h(s.il10) * (1.0 - d.il10_block)
+                    + pr.w_MKP * s.y.max(0.0).powf(pr.n_MKP))
+                * s.p;
         let dx4 = pr.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - d.x4_antisense)
             - s.x4 / pr.tau_X4;
         let dy = (s.m - s.y) / pr.tau_Y;
@@ -457,7 +461,8 @@ impl Model {
             + 0.7 * h_il1
             + 0.3 * hill(f.glu, pr.K_A_glu, 1.0)
             + 0.3 * h(f.atp)
-            + 0.3 * h_x12;
+            + 0.3 * h_x12
+            + pr.w_DA_Cx * s.a * s.cx * (1.0 - d.carbenoxolone);
         let da = pr.k_A_plus
             * hill(d_a, pr.K_DA, 4.0)
             * (1.0 - s.a)
@@ -467,7 +472,8 @@ impl Model {
             - pr.k_LAA * d.laa * s.a;
         let dj = pr.k_J_plus * s.a * (h_tnf + pr.w_J_x12 * h_x12) * (1.0 - s.j) * (1.0 - d.jnk)
             - pr.k_J_minus * s.j;
-        let dcx = pr.k_Cx * h_tnf * s.a * (1.0 - s.cx) - s.cx / pr.tau_Cx;
+        // §11.5 decision: reactive astrocytes keep Cx43 up without TNF (w_Cx_A).
+        let dcx = pr.k_Cx * (h_tnf + pr.w_Cx_A) * s.a * (1.0 - s.cx) - s.cx / pr.tau_Cx;
         let dccl2 = relax(pr.k_CCL2, pr.L_CCL2 * s.a * s.j * a_fc * gain(1), s.ccl2);
         let dcxcl1 = relax(
             pr.k_CXCL1,

@@ -408,12 +408,10 @@ impl Model {
         let d_p = (s.m * (h_fkn + h_p2x4 * s.x4 + 0.5 * h_tnf + 0.5 * h_il1 + pr.w_Dp_x12 * h_x12)
             + 0.3 * h(s.sp))
             * (1.0 - 0.8 * d.minocycline);
+        // MKP-1 feedback, gated by the lagged activation Y (§11.5 decision: order n_MKP).
+        let mkp = pr.w_MKP * s.y.max(0.0).powf(pr.n_MKP);
         let dp = pr.k_p_plus * d_p * (1.0 - s.p) * (1.0 - d.p38)
-            - pr.k_p_minus
-                * (1.0
-                    + 3.0 * h(s.il10) * (1.0 - d.il10_block)
-                    + pr.w_MKP * s.y.max(0.0).powf(pr.n_MKP))
-                * s.p;
+            - pr.k_p_minus * (1.0 + 3.0 * h(s.il10) * (1.0 - d.il10_block) + mkp) * s.p;
         let dx4 = pr.k_X4 * s.m * (1.0 + h_ccl2) * (1.0 - s.x4) * (1.0 - d.x4_antisense)
             - s.x4 / pr.tau_X4;
         let dy = (s.m - s.y) / pr.tau_Y;

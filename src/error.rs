@@ -54,11 +54,15 @@ pub enum Error {
     /// Stopped by Ctrl-C or SIGTERM at the end of a step (src/interrupt.rs).
     #[error(
         "{}: the files written so far are complete, and status.json marks the run \
-         `interrupted`. Runs cannot be resumed yet: run the same command with --overwrite to \
-         start again",
-        interrupted_at(*time_s)
+         `interrupted`. {}",
+        interrupted_at(*time_s),
+        resume_hint(resume.as_deref())
     )]
-    Interrupted { time_s: f64 },
+    Interrupted {
+        time_s: f64,
+        /// The command that continues the run from its checkpoint, when one was written.
+        resume: Option<String>,
+    },
 }
 
 /// "interrupted at model time 12.00 h (day 0.50)": where a run stopped, for the message and
@@ -71,7 +75,23 @@ pub fn interrupted_at(time_s: f64) -> String {
     )
 }
 
+/// What to do after an interruption: resume from the checkpoint, or start again.
+fn resume_hint(resume: Option<&str>) -> String {
+    match resume {
+        Some(cmd) => format!("A checkpoint was written: `{cmd}` continues the run from there"),
+        None => "Run the same command with --overwrite to start again".into(),
+    }
+}
+
 impl Error {
+    /// An interruption at model time `time_s` without a checkpoint.
+    pub fn interrupted(time_s: f64) -> Error {
+        Error::Interrupted {
+            time_s,
+            resume: None,
+        }
+    }
+
     pub fn io(
         context: impl Into<String>,
         path: impl Into<PathBuf>,

@@ -44,7 +44,7 @@ pub fn requested() -> bool {
 /// `Err(Error::Interrupted)` at model time `time_s` if a stop was asked for.
 pub fn check(time_s: f64) -> Result<(), crate::error::Error> {
     if requested() {
-        Err(crate::error::Error::Interrupted { time_s })
+        Err(crate::error::Error::interrupted(time_s))
     } else {
         Ok(())
     }

@@ -51,18 +51,21 @@ fn private_runtime_dir() {
 #[cfg(not(target_os = "linux"))]
 fn private_runtime_dir() {}
 
-/// `dorsalhorn run --from DIR` replays a run with the `$DORSALHORN_PARAM_SET` it was made with:
+/// `dorsalhorn run --from DIR` and `dorsalhorn resume DIR` run with the `$DORSALHORN_PARAM_SET`
+/// the folder's run was made with:
 /// set (or cleared) here, before any thread exists, so every later reader of the parameter table
 /// sees the run's parameters.
 fn replay_parameters(cli: &Cli) -> Result<(), dorsalhorn::error::Error> {
-    let cli::Command::Run(args) = &cli.command else {
-        return Ok(());
+    let dir = match &cli.command {
+        cli::Command::Run(args) => args.from.as_ref(),
+        cli::Command::Resume(args) => Some(&args.dir),
+        _ => None,
     };
-    let Some(dir) = &args.from else {
+    let Some(dir) = dir else {
         return Ok(());
     };
     let var = dorsalhorn::params::PARAM_SET_VAR;
-    let wanted = dorsalhorn::run::dorsal_horn::replay_param_set(dir)?;
+    let wanted = dorsalhorn::run::resume::replay_param_set(dir)?;
     if std::env::var(var).ok().filter(|s| !s.trim().is_empty()) != wanted {
         eprintln!(
             "note: replaying {} with {var}={}",

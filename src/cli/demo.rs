@@ -231,6 +231,8 @@ fn record_demo(demo: &Demo, dir: PathBuf, args: &DemoArgs) -> Result<(), Error> 
             progress: !args.quiet,
             cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
             story: None,
+            // A recording is short, and its story is not in the folder to resume from.
+            checkpoint_every_s: None,
         },
         size,
         theme,

@@ -9,6 +9,7 @@ mod info;
 mod params;
 mod plot;
 mod render;
+mod resume;
 pub(crate) mod run;
 mod sweep;
 mod validate;
@@ -45,6 +46,10 @@ pub enum Command {
     /// Print the dorsal-horn model's parameter table: value and unit as in the science spec,
     /// the SI value used, the evidence tag (S/L/E) and the source.
     Params(params::ParamsArgs),
+    /// Continue an interrupted dorsal-horn run from the checkpoint in its folder (written by
+    /// `run --checkpoint-every`, every 10 min of wall time by default, and on Ctrl-C/SIGTERM):
+    /// the files it writes are byte for byte those of the run had it never stopped.
+    Resume(resume::ResumeArgs),
     /// Draw a finished run's figures and movie again from its folder (other fields, ranges,
     /// layout, size, theme or movie format through --set output.figure_*), without running it.
     Render(render::RenderArgs),
@@ -78,7 +83,7 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
     }
     if matches!(
         cmd,
-        Command::Run(_) | Command::Validate(_) | Command::Sweep(_)
+        Command::Run(_) | Command::Resume(_) | Command::Validate(_) | Command::Sweep(_)
     ) || matches!(&cmd, Command::Demo(a) if a.record.is_some()
     ) {
         dorsalhorn::interrupt::install().map_err(|e| {
@@ -97,6 +102,7 @@ pub fn dispatch(cmd: Command) -> Result<(), Error> {
         Command::Plot(args) => plot::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Render(args) => render::run(args),
+        Command::Resume(args) => resume::run(args),
         Command::Demo(args) => demo::run(args),
     }
 }

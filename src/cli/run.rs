@@ -34,6 +34,12 @@ pub struct RunArgs {
     /// writing; also in summary.json for every dorsal-horn run).
     #[arg(long)]
     pub profile: bool,
+    /// Write checkpoint.bin into the output folder every DURATION of wall time (a number with
+    /// s, min or h: `10min`; `0s`: after every transport step) and when Ctrl-C or SIGTERM stops
+    /// the run, so that `dorsalhorn resume DIR` continues it; `off`: none. Removed when the run
+    /// completes. Dorsal-horn scenarios only.
+    #[arg(long, value_name = "DURATION", default_value = "10min")]
+    pub checkpoint_every: String,
 }
 
 pub fn run(args: RunArgs) -> Result<(), Error> {
@@ -45,10 +51,13 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
         overwrite,
         quiet,
         profile,
+        checkpoint_every,
     } = args;
+    let checkpoint_every_s = dorsalhorn::run::checkpoint::parse_every(&checkpoint_every)
+        .map_err(|why| ScenarioError::new("--checkpoint-every", why))?;
     let spec = match &from {
         Some(dir) => dir
-            .join(dorsalhorn::run::dorsal_horn::REPLAY_SCENARIO)
+            .join(dorsalhorn::run::resume::REPLAY_SCENARIO)
             .display()
             .to_string(),
         None => scenario.unwrap_or_else(|| scenario::DEFAULT_SCENARIO.to_string()),
@@ -88,33 +97,10 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
                 progress: !quiet,
                 cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
                 story: None,
+                checkpoint_every_s,
             };
             let run = dorsalhorn::run::dorsal_horn::run(&gpu, &sc, &opts)?;
-            if profile {
-                eprint!("{}", run.summary.profile.table(run.summary.wall_time_s));
-            }
-            if !quiet {
-                let s = &run.summary;
-                let r = &s.final_readout;
-                eprintln!(
-                    "done: {:.2} days simulated in {:.1} s wall ({} transport steps, {} \
-                 reaction sub-steps, {:.0}x fewer stencil passes than forward Euler).\n  at the end: P_mech {:.2} (PWT {:.1} g), P_heat \
-                 {:.2} (PWL {:.1} s), IL-1β in laminae I–II {:.3} EC50\n  outputs in \
-                 {}/ (timeseries.csv: per-lamina means and pain indices; fields/*.npy; \
-                 frames/*.png; figures/*.png and the movie; summary.json)",
-                    s.simulated_days,
-                    s.wall_time_s,
-                    s.transport_steps,
-                    s.reaction_substeps,
-                    s.explicit_stencil_passes / s.stencil_passes.max(1) as f64,
-                    r.p_mech,
-                    r.pwt_g,
-                    r.p_heat,
-                    r.pwl_s,
-                    r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(f64::NAN),
-                    out_dir.display()
-                );
-            }
+            report_done(&run.summary, &out_dir, quiet, profile);
             Ok(())
         }
         AnyScenario::Engine(sc) => {
@@ -153,6 +139,41 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The end of a dorsal-horn run (`run`, `resume`): the profile when asked for, and unless
+/// `quiet` what was simulated, the pain at the end and where the outputs are.
+pub(crate) fn report_done(
+    s: &dorsalhorn::run::dorsal_horn::TissueSummary,
+    out_dir: &std::path::Path,
+    quiet: bool,
+    profile: bool,
+) {
+    if profile {
+        eprint!("{}", s.profile.table(s.wall_time_s));
+    }
+    if quiet {
+        return;
+    }
+    let r = &s.final_readout;
+    eprintln!(
+        "done: {:.2} days simulated in {:.1} s wall ({} transport steps, {} reaction sub-steps, \
+         {:.0}x fewer stencil passes than forward Euler).\n  at the end: P_mech {:.2} (PWT {:.1} \
+         g), P_heat {:.2} (PWL {:.1} s), IL-1β in laminae I–II {:.3} EC50\n  outputs in {}/ \
+         (timeseries.csv: per-lamina means and pain indices; fields/*.npy; frames/*.png; \
+         figures/*.png and the movie; summary.json)",
+        s.simulated_days,
+        s.wall_time_s,
+        s.transport_steps,
+        s.reaction_substeps,
+        s.explicit_stencil_passes / s.stencil_passes.max(1) as f64,
+        r.p_mech,
+        r.pwt_g,
+        r.p_heat,
+        r.pwl_s,
+        r.mean("I-II", REPORTED_MEDIATOR).unwrap_or(f64::NAN),
+        out_dir.display()
+    );
 }
 
 /// How the baseline of `sc` is prepared, for the start-up line.

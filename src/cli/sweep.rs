@@ -38,6 +38,11 @@ pub struct SweepArgs {
     /// No progress lines.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Each member writes a checkpoint every DURATION of wall time (s, min or h: `10min`) and
+    /// when the sweep is stopped; the same command then continues the interrupted member from
+    /// it. `off`: an interrupted member runs again from the start.
+    #[arg(long, value_name = "DURATION", default_value = "10min")]
+    pub checkpoint_every: String,
 }
 
 #[derive(clap::Subcommand)]
@@ -104,6 +109,8 @@ pub fn run(args: SweepArgs) -> Result<(), Error> {
         .map(|v| Vary::parse(v))
         .collect::<Result<Vec<_>, _>>()?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let checkpoint_every_s = dorsalhorn::run::checkpoint::parse_every(&args.checkpoint_every)
+        .map_err(|why| ScenarioError::new("--checkpoint-every", why))?;
     let mut plan = SweepPlan {
         scenario,
         sets: args.set,
@@ -135,11 +142,12 @@ pub fn run(args: SweepArgs) -> Result<(), Error> {
         shard,
         progress: !args.quiet,
         cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
+        checkpoint_every_s,
     };
     let report = run_sweep(&gpu, &plan, &opts).inspect_err(|e| {
         if matches!(e, Error::Interrupted { .. }) {
             eprintln!(
-                "note: the sweep stopped; the same command resumes it (completed members are kept, the interrupted one runs again)"
+                "note: the sweep stopped; the same command resumes it (completed members are kept, the interrupted one continues from its checkpoint or runs again)"
             );
         }
     })?;

@@ -139,44 +139,140 @@ pub struct FigureWriter {
     /// (story step, index of its figure).
     step_figures: Vec<(usize, usize)>,
     finished: bool,
+    /// Keep the spill when dropped unfinished (a run that writes checkpoints: `dorsalhorn
+    /// resume` continues from it).
+    keep_spill: bool,
 }
 
 impl Drop for FigureWriter {
     fn drop(&mut self) {
-        if !self.finished {
+        if !self.finished && !self.keep_spill {
             let _ = std::fs::remove_file(&self.spill_path);
         }
     }
 }
 
+/// The spilled figure fields in a run folder: hidden, and a temporary that `--overwrite`
+/// removes; one name per folder (the folder's lock keeps a second run out), so that `dorsalhorn
+/// resume` finds it.
+pub const SPILL_FILE: &str = ".figure-fields.tmp-run";
+
+/// Where a [`FigureWriter`] stands, for a checkpoint: the figures recorded so far (their times;
+/// the fields are in the spill), the colour ranges, the pain course and the next figure's time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FigureState {
+    pub times: Vec<f64>,
+    pub run_ranges: Vec<(f32, f32)>,
+    pub pain: Vec<[f64; 3]>,
+    pub next_s: f64,
+    pub next_step: usize,
+    pub step_figures: Vec<(usize, usize)>,
+}
+
 impl FigureWriter {
     /// A writer for the run folder `dir` (figures go to `dir/figures/`).
     pub fn new(dir: &Path, scene: Scene, opts: FigureOptions) -> Result<FigureWriter, Error> {
-        let figures = dir.join("figures");
-        std::fs::create_dir_all(&figures)
-            .map_err(|e| Error::io("cannot create folder", &figures, e))?;
-        let spill_path = dir.join(format!(".figure-fields.tmp-{}", std::process::id()));
-        let spill = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(&spill_path)
-            .map_err(|e| Error::io("cannot write output file", &spill_path, e))?;
         let n = opts.fields.len();
-        Ok(FigureWriter {
-            dir: dir.to_path_buf(),
-            opts,
-            scene,
-            spill_path,
-            spill,
+        let state = FigureState {
             times: Vec::new(),
             run_ranges: vec![(f32::INFINITY, f32::NEG_INFINITY); n],
             pain: Vec::new(),
             next_s: 0.0,
             next_step: 0,
             step_figures: Vec::new(),
+        };
+        FigureWriter::open(dir, scene, opts, state, true)
+    }
+
+    /// A writer that continues from `state` (a checkpoint's), with the figures it recorded
+    /// read from the folder's spill; figures recorded after the checkpoint are dropped.
+    pub fn resume(
+        dir: &Path,
+        scene: Scene,
+        opts: FigureOptions,
+        state: FigureState,
+    ) -> Result<FigureWriter, Error> {
+        if state.run_ranges.len() != opts.fields.len() {
+            return Err(Error::Output(format!(
+                "the checkpoint's figures show {} fields, the scenario's {}: the run folder's \
+                 scenario.toml was changed after the run started",
+                state.run_ranges.len(),
+                opts.fields.len()
+            )));
+        }
+        FigureWriter::open(dir, scene, opts, state, false)
+    }
+
+    fn open(
+        dir: &Path,
+        scene: Scene,
+        opts: FigureOptions,
+        state: FigureState,
+        fresh: bool,
+    ) -> Result<FigureWriter, Error> {
+        let figures = dir.join("figures");
+        std::fs::create_dir_all(&figures)
+            .map_err(|e| Error::io("cannot create folder", &figures, e))?;
+        let spill_path = dir.join(SPILL_FILE);
+        let mut spill = std::fs::OpenOptions::new()
+            .create(fresh)
+            .truncate(fresh)
+            .read(true)
+            .write(true)
+            .open(&spill_path)
+            .map_err(|e| Error::io("cannot open the spilled figure fields", &spill_path, e))?;
+        let frame = (opts.fields.len() * scene.nx * scene.ny * 4) as u64;
+        let recorded = frame * state.times.len() as u64;
+        let on_disk = spill
+            .metadata()
+            .map_err(|e| Error::io("cannot read", &spill_path, e))?
+            .len();
+        if on_disk < recorded {
+            return Err(Error::Output(format!(
+                "{} holds {on_disk} bytes, less than the {recorded} of the {} figures the \
+                 checkpoint recorded: the folder was changed after the run stopped",
+                spill_path.display(),
+                state.times.len()
+            )));
+        }
+        spill
+            .set_len(recorded)
+            .and_then(|()| spill.seek(std::io::SeekFrom::Start(recorded)).map(|_| ()))
+            .map_err(|e| Error::io("cannot write output file", &spill_path, e))?;
+        Ok(FigureWriter {
+            dir: dir.to_path_buf(),
+            opts,
+            scene,
+            spill_path,
+            spill,
+            times: state.times,
+            run_ranges: state.run_ranges,
+            pain: state.pain,
+            next_s: state.next_s,
+            next_step: state.next_step,
+            step_figures: state.step_figures,
             finished: false,
+            keep_spill: false,
+        })
+    }
+
+    /// Keeps the spill if the run stops unfinished, for `dorsalhorn resume`.
+    pub fn keep_spill_on_stop(&mut self) {
+        self.keep_spill = true;
+    }
+
+    /// Where the writer stands, with the spilled fields synced to disk (for a checkpoint).
+    pub fn state(&self) -> Result<FigureState, Error> {
+        self.spill
+            .sync_data()
+            .map_err(|e| Error::io("cannot write output file", &self.spill_path, e))?;
+        Ok(FigureState {
+            times: self.times.clone(),
+            run_ranges: self.run_ranges.clone(),
+            pain: self.pain.clone(),
+            next_s: self.next_s,
+            next_step: self.next_step,
+            step_figures: self.step_figures.clone(),
         })
     }
 

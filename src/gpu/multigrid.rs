@@ -643,6 +643,25 @@ impl Multigrid {
         }
     }
 
+    /// The history's Cⁿ layers (row-major, one per species): the start of the last step, which
+    /// the next step extrapolates from. With [`Multigrid::write_history`] it lets a checkpoint
+    /// carry the transport between steps bit for bit (the other layers are rewritten each step).
+    pub fn read_history(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>, GpuError> {
+        let f = &self.levels[0];
+        (0..self.ns)
+            .map(|s| read_layer(gpu, &self.history, s as u32, f.nx, f.ny, &self.readback))
+            .collect()
+    }
+
+    /// Writes the history's Cⁿ layers read by [`Multigrid::read_history`] (pad cells are 0, as
+    /// the gather kernel leaves them).
+    pub fn write_history(&self, gpu: &Gpu, layers: &[Vec<f32>]) {
+        let f = &self.levels[0];
+        for (s, layer) in layers.iter().enumerate() {
+            write_layer(gpu, &self.history, s as u32, f.nx, f.ny, layer);
+        }
+    }
+
     /// Reads species `s` of the last step's result back (row-major).
     pub fn read_step(&self, gpu: &Gpu, s: usize) -> Result<Vec<f32>, GpuError> {
         let f = &self.levels[0];

@@ -571,6 +571,13 @@ impl ReactionCells {
             .write_buffer(&self.state, 0, bytemuck::cast_slice(states));
     }
 
+    /// Replaces every cell's state from a flat array (STATE_STRIDE floats per cell, as
+    /// [`ReactionCells::read_raw`] gives it).
+    pub fn set_states_raw(&self, gpu: &Gpu, states: &[f32]) {
+        gpu.queue
+            .write_buffer(&self.state, 0, bytemuck::cast_slice(states));
+    }
+
     /// Per cell (r_E, r_I) seen by P, then by W, for [`Kernel::Rates`].
     pub fn set_columns(&self, gpu: &Gpu, columns: &[[f32; 4]]) {
         gpu.queue

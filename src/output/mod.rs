@@ -264,6 +264,7 @@ const OWN_FILES: &[&str] = &[
     "validation.md",
     "validation.json",
     "claims.json",
+    "checkpoint.bin",
     STATUS_FILE,
 ];
 /// Sub-folders a run or a validation writes, with the extensions of the files it puts there
@@ -330,29 +331,7 @@ impl RunFolder {
     /// `validate`.
     pub fn claim(dir: &Path, overwrite: bool, kind: &str) -> Result<RunFolder, Error> {
         create_dir(dir)?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|_| not_writable(dir))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let who = read_status(dir)
-                    .map(|s| format!(" (`{}`, process {})", s.command, s.pid))
-                    .unwrap_or_default();
-                return Err(Error::Output(format!(
-                    "output folder {} is in use by another dorsalhorn run{who}. Wait for it to \
-                     finish, or choose another folder with --out.",
-                    dir.display()
-                )));
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::io("cannot lock the output folder", &lock_path, e));
-            }
-        }
+        let lock = take_lock(dir)?;
         let existing = own_entries(dir);
         if !existing.is_empty() {
             let status = read_status(dir);
@@ -380,6 +359,47 @@ impl RunFolder {
             remove_own(dir)?;
         }
         prove_writable(dir)?;
+        RunFolder::mark_running(dir, kind, lock)
+    }
+
+    /// Takes `dir` back to continue the run of `kind` it holds (`dorsalhorn resume`): its lock,
+    /// and a status that says the run did not complete (interrupted, failed, or killed while
+    /// running); nothing in it is removed. A completed run, a folder of another kind or without
+    /// a status is refused with the reason.
+    pub fn reopen(dir: &Path, kind: &str) -> Result<RunFolder, Error> {
+        if !dir.is_dir() {
+            return Err(Error::Output(format!(
+                "{} is not a folder: give the output folder of the run to resume",
+                dir.display()
+            )));
+        }
+        let lock = take_lock(dir)?;
+        let Some(status) = read_status(dir) else {
+            return Err(Error::Output(format!(
+                "{} holds no {STATUS_FILE} of a dorsalhorn run: give the output folder of the \
+                 run to resume",
+                dir.display()
+            )));
+        };
+        if status.dorsalhorn != kind {
+            return Err(Error::Output(format!(
+                "{} holds a {} folder, not a {kind}: only runs can be resumed",
+                dir.display(),
+                status.dorsalhorn
+            )));
+        }
+        if status.state == RunState::Completed {
+            return Err(Error::Output(format!(
+                "{} holds a completed run (`{}`): there is nothing to resume",
+                dir.display(),
+                status.command
+            )));
+        }
+        prove_writable(dir)?;
+        RunFolder::mark_running(dir, kind, lock)
+    }
+
+    fn mark_running(dir: &Path, kind: &str, lock: std::fs::File) -> Result<RunFolder, Error> {
         let now = unix_now();
         let mut folder = RunFolder {
             dir: dir.to_path_buf(),
@@ -417,6 +437,16 @@ impl RunFolder {
         }
     }
 
+    /// Runs `body` in `dir` taken back with [`RunFolder::reopen`], then marks it by the outcome.
+    pub fn hold_reopened<T>(
+        dir: &Path,
+        kind: &str,
+        body: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let folder = RunFolder::reopen(dir, kind)?;
+        folder.finish(body())
+    }
+
     fn write_status(&mut self) -> Result<(), Error> {
         self.status.updated_unix_s = unix_now();
         let json = serde_json::to_string_pretty(&self.status).expect("status serialises");
@@ -430,9 +460,12 @@ impl RunFolder {
         self.finished = true;
         match &outcome {
             Ok(_) => self.status.state = RunState::Completed,
-            Err(Error::Interrupted { time_s }) => {
+            Err(Error::Interrupted { time_s, resume }) => {
                 self.status.state = RunState::Interrupted;
                 self.status.reason = crate::error::interrupted_at(*time_s);
+                if let Some(cmd) = resume {
+                    self.status.reason += &format!("; checkpoint written: `{cmd}` continues it");
+                }
             }
             Err(e) => {
                 self.status.state = RunState::Failed;
@@ -454,6 +487,46 @@ impl Drop for RunFolder {
             self.status.state = RunState::Failed;
             self.status.reason = "the program stopped unexpectedly (an internal error)".into();
             let _ = self.write_status();
+        }
+    }
+}
+
+/// FNV-1a (64 bit) of `bytes`, continuing from `h` (start with [`FNV_START`]): stable across
+/// runs and builds (unlike std's RandomState); the checksum of the baseline cache and of run
+/// checkpoints.
+pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        h = (h ^ *b as u64).wrapping_mul(0x100000001b3);
+    }
+    h
+}
+/// The FNV-1a offset basis.
+pub const FNV_START: u64 = 0xcbf29ce484222325;
+
+/// Takes the exclusive lock of `dir` (held while the returned file is open), or says which run
+/// holds it.
+fn take_lock(dir: &Path) -> Result<std::fs::File, Error> {
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|_| not_writable(dir))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let who = read_status(dir)
+                .map(|s| format!(" (`{}`, process {})", s.command, s.pid))
+                .unwrap_or_default();
+            Err(Error::Output(format!(
+                "output folder {} is in use by another dorsalhorn run{who}. Wait for it to \
+                 finish, or choose another folder with --out.",
+                dir.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::io("cannot lock the output folder", &lock_path, e))
         }
     }
 }

@@ -1,11 +1,16 @@
 //! `dorsalhorn run` for a dorsal-horn scenario (layer 4): the headless run with the per-lamina
-//! time series, field snapshots (NPY, PNG), summary.json and the run profile.
+//! time series, field snapshots (NPY, PNG), summary.json and the run profile. Replay files and
+//! checkpoints: [`resume`](crate::run::resume), [`checkpoint`](crate::run::checkpoint).
 
 use crate::error::Error;
 use crate::figure::{FigureWriter, Scene, Story};
 use crate::gpu::Gpu;
 use crate::model::network::state::{RATE_NAMES, REPORTED_MEDIATOR, STATE_NAMES, field_name};
 use crate::output;
+use crate::run::checkpoint::{self, Resumed, RunCheckpoint};
+use crate::run::resume::{
+    CheckpointMeta, prune_snapshots_after, with_resume_hint, write_replay_files,
+};
 use crate::run::stepper::Stepper;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::ProbeResponse;
@@ -44,6 +49,9 @@ pub struct TissueSummary {
     pub profile: RunProfile,
     /// The composed figures and the movie (`None` when output.figures = false or in memory).
     pub figures: Option<crate::figure::FigureReport>,
+    /// Continuations of the run from its checkpoints (`dorsalhorn resume`), oldest first;
+    /// `wall_time_s` then sums the processes' times up to each checkpoint and the last one's.
+    pub resumed: Vec<Resumed>,
     pub resolved_scenario: toml::Table,
 }
 
@@ -64,6 +72,9 @@ pub struct TissueRunOptions {
     pub cache: Option<BaselineCache>,
     /// A demo's captioned steps for the figures (`dorsalhorn demo NAME --record`).
     pub story: Option<Story>,
+    /// Write `checkpoint.bin` every this many seconds of wall time and when the run is
+    /// interrupted (`None`: never; 0: after every transport step). Needs `out_dir`.
+    pub checkpoint_every_s: Option<f64>,
 }
 
 impl TissueRunOptions {
@@ -75,6 +86,7 @@ impl TissueRunOptions {
             progress: false,
             cache,
             story: None,
+            checkpoint_every_s: None,
         }
     }
 }
@@ -101,6 +113,9 @@ pub struct RunProfile {
     pub writing_s: f64,
     /// Of which drawing the composed figures, encoding the movie and writing fields.nc.
     pub figures_s: f64,
+    /// Checkpoints written, and the wall time they took (included in `writing_s`).
+    pub checkpoints: u64,
+    pub checkpoints_s: f64,
     pub sampled_steps: u64,
     /// Compute dispatches of the time loop, and per transport step.
     pub dispatches: u64,
@@ -131,6 +146,7 @@ impl RunProfile {
             ("read-outs (probes, means)", self.readouts_s),
             ("writing files", self.writing_s),
             ("  of which figures, movie, NetCDF", self.figures_s),
+            ("  of which checkpoints", self.checkpoints_s),
         ];
         for (what, v) in rows {
             s.push_str(&format!("  {what:28} {v:8.2} s  {:5.1} %\n", pct(v)));
@@ -222,7 +238,7 @@ fn csv_row(r: &Readout) -> String {
 /// `failed`).
 pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<TissueRun, Error> {
     output::RunFolder::hold(opts.out_dir.as_deref(), opts.overwrite, "run", || {
-        run_in_claimed(gpu, sc, opts)
+        with_resume_hint(opts, run_in_claimed(gpu, sc, opts, None))
     })
 }
 
@@ -230,13 +246,16 @@ pub fn run(gpu: &Gpu, sc: &TissueScenario, opts: &TissueRunOptions) -> Result<Ti
     clippy::too_many_lines,
     reason = "the headless run's loop with its writers (CSV, NPY, PNG, summary) in the order they happen"
 )]
-fn run_in_claimed(
+pub(crate) fn run_in_claimed(
     gpu: &Gpu,
     sc: &TissueScenario,
     opts: &TissueRunOptions,
+    resume_from: Option<RunCheckpoint>,
 ) -> Result<TissueRun, Error> {
     if let Some(dir) = &opts.out_dir {
-        write_replay_files(gpu, sc, dir)?;
+        if resume_from.is_none() {
+            write_replay_files(gpu, sc, dir)?;
+        }
         for (enabled, sub) in [(true, "fields"), (sc.frames, "frames")] {
             if enabled {
                 let d = dir.join(sub);
@@ -263,6 +282,36 @@ fn run_in_claimed(
     sim.sample_profile(PROFILE_EVERY);
     let started = Instant::now();
     let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    let (wall_before_s, mut resumed) = match &resume_from {
+        Some(ck) => (ck.wall_s, ck.resumed.clone()),
+        None => (0.0, Vec::new()),
+    };
+    if let Some(ck) = &resume_from {
+        st.restore(gpu, ck.stepper.clone())?;
+        resumed.push(Resumed {
+            from_time_s: st.time_s(),
+            command: output::Provenance::of_this_run().command,
+            unix_s: ck.saved_unix_s.max(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            ),
+        });
+    }
+    // The command that started the run: this one, or the checkpoint's.
+    let command = resume_from.as_ref().map_or_else(
+        || output::Provenance::of_this_run().command,
+        |ck| ck.command.clone(),
+    );
+    let meta = opts.out_dir.as_ref().map(|dir| CheckpointMeta {
+        dir: dir.clone(),
+        every_s: opts.checkpoint_every_s,
+        command: command.clone(),
+        adapter: gpu.info.name.clone(),
+        digest: checkpoint::scenario_digest(sc),
+        resumed: resumed.clone(),
+        wall_before_s,
+    });
     profile.setup_s += started.elapsed().as_secs_f64();
     let loop_start = Instant::now();
 
@@ -280,17 +329,34 @@ fn run_in_claimed(
         output::write_atomic(&d.join("timeseries_units.csv"), csv_units().as_bytes())?;
     }
     if let Some(f) = csv.as_mut() {
-        f.append(&csv_row(&st.readouts[0]))?;
+        // A fresh run's first row; a resumed run's rows up to its checkpoint.
+        for r in &st.readouts {
+            f.append(&csv_row(r))?;
+        }
     }
     let mut next_snapshot = 0.0;
     let nx = st.sim.layout.tissue.nx;
     let ny = st.sim.layout.tissue.ny;
     let mut figures = match &opts.out_dir {
-        Some(dir) if sc.figures.enabled => Some(FigureWriter::new(
-            dir,
-            figure_scene(gpu, sc, &st, opts.story.as_ref()),
-            sc.figures.clone(),
-        )?),
+        Some(dir) if sc.figures.enabled => {
+            let scene = figure_scene(gpu, sc, &st, opts.story.as_ref());
+            let opts_f = sc.figures.clone();
+            let mut fw = match resume_from.as_ref().map(|ck| ck.figures.clone()) {
+                None => FigureWriter::new(dir, scene, opts_f)?,
+                Some(Some(state)) => FigureWriter::resume(dir, scene, opts_f, state)?,
+                Some(None) => {
+                    return Err(Error::Output(
+                        "the checkpoint has no figures but the scenario asks for them: the run \
+                         folder's scenario.toml was changed after the run started"
+                            .into(),
+                    ));
+                }
+            };
+            if opts.checkpoint_every_s.is_some() {
+                fw.keep_spill_on_stop();
+            }
+            Some(fw)
+        }
         _ => None,
     };
     let record_figure = |figures: &mut Option<FigureWriter>,
@@ -321,6 +387,13 @@ fn run_in_claimed(
         Ok(())
     };
     let mut snapshot_minutes: Vec<u64> = Vec::new();
+    if let Some(ck) = &resume_from {
+        snapshot_minutes.clone_from(&ck.snapshot_minutes);
+        next_snapshot = ck.next_snapshot_s;
+        if let Some(dir) = &opts.out_dir {
+            prune_snapshots_after(dir, snapshot_minutes.last().copied().unwrap_or(0))?;
+        }
+    }
     let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<u64, Error> {
         let sim = &st.sim;
         let minutes = (sim.time_s() / 60.0).round() as u64;
@@ -345,7 +418,7 @@ fn run_in_claimed(
         Ok(minutes)
     };
     let mut writing_s = 0.0;
-    {
+    if resume_from.is_none() {
         let started = Instant::now();
         let first = st.take_first().expect("the stepper observed t = 0");
         snapshot_minutes.push(write_snapshot(&st, &first)?);
@@ -354,8 +427,27 @@ fn run_in_claimed(
         writing_s += started.elapsed().as_secs_f64();
     }
     let readout_s0 = st.readout_s;
+    let checkpointing = meta.as_ref().filter(|_| opts.checkpoint_every_s.is_some());
+    let mut last_checkpoint = Instant::now();
     while !st.finished() {
-        if let Some(obs) = st.step(gpu)? {
+        let stepped = match st.step(gpu) {
+            Err(e @ Error::Interrupted { .. }) => {
+                // The previous step and its writes are whole: keep them for `resume`.
+                if let Some(m) = checkpointing {
+                    m.save(
+                        gpu,
+                        &st,
+                        figures.as_ref(),
+                        &snapshot_minutes,
+                        next_snapshot,
+                        start,
+                    )?;
+                }
+                return Err(e);
+            }
+            other => other?,
+        };
+        if let Some(obs) = stepped {
             let started = Instant::now();
             let cut = st.time_s();
             let r = st.readouts.last().expect("a read-out was just taken");
@@ -377,13 +469,31 @@ fn run_in_claimed(
             }
             writing_s += started.elapsed().as_secs_f64();
         }
+        if let (Some(m), Some(every)) = (checkpointing, opts.checkpoint_every_s)
+            && last_checkpoint.elapsed().as_secs_f64() >= every
+            && !st.finished()
+        {
+            let started = Instant::now();
+            m.save(
+                gpu,
+                &st,
+                figures.as_ref(),
+                &snapshot_minutes,
+                next_snapshot,
+                start,
+            )?;
+            profile.checkpoints += 1;
+            profile.checkpoints_s += started.elapsed().as_secs_f64();
+            writing_s += started.elapsed().as_secs_f64();
+            last_checkpoint = Instant::now();
+        }
         bar.set_position((st.time_s() / 3600.0) as u64);
     }
     bar.finish_and_clear();
     let loop_s = loop_start.elapsed().as_secs_f64();
     if let Some(dir) = &opts.out_dir {
         let started = Instant::now();
-        crate::run::export::write_exports(dir, sc, &st, &snapshot_minutes)?;
+        crate::run::export::write_exports(dir, sc, &st, &snapshot_minutes, &command)?;
         profile.figures_s += started.elapsed().as_secs_f64();
     }
     let figure_report = match figures {
@@ -427,7 +537,7 @@ fn run_in_claimed(
         spacing_um: sc.spacing_um,
         active_cells: sim.layout.active.iter().filter(|a| **a).count(),
         simulated_days: sim.time_s() / 86400.0,
-        wall_time_s: start.elapsed().as_secs_f64(),
+        wall_time_s: wall_before_s + start.elapsed().as_secs_f64(),
         transport_steps: sim.transport_steps(),
         reaction_substeps: sim.reaction_substeps(),
         stencil_passes: sim.stencil_passes,
@@ -436,6 +546,7 @@ fn run_in_claimed(
         final_readout: st.readouts.last().expect("at least one readout").clone(),
         profile,
         figures: figure_report,
+        resumed,
         resolved_scenario: sc.resolved_toml.clone(),
     };
     if let Some(dir) = &opts.out_dir {
@@ -444,9 +555,11 @@ fn run_in_claimed(
         }
         summary.profile.writing_s =
             writing_s + summary.profile.figures_s + started.elapsed().as_secs_f64();
-        summary.wall_time_s = start.elapsed().as_secs_f64();
+        summary.wall_time_s = wall_before_s + start.elapsed().as_secs_f64();
         let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
         output::write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+        // Complete: nothing is left to resume.
+        checkpoint::remove(dir)?;
     } else {
         summary.profile.writing_s = writing_s + summary.profile.figures_s;
     }
@@ -484,53 +597,4 @@ fn figure_scene(gpu: &Gpu, sc: &TissueScenario, st: &Stepper, story: Option<&Sto
             gpu.info.name
         ),
     }
-}
-
-/// The two files that let `dorsalhorn run --from DIR` replay a run, written when it starts (so an
-/// interrupted run can be replayed too): `scenario.toml`, the resolved scenario (file plus `--set`
-/// edits), and `provenance.json`: version, source revision, command line,
-/// `$DORSALHORN_PARAM_SET` and the parameters it changed, adapter and driver.
-fn write_replay_files(gpu: &Gpu, sc: &TissueScenario, dir: &std::path::Path) -> Result<(), Error> {
-    let p = output::Provenance::of_this_run();
-    let toml_text = format!(
-        "# The resolved scenario of this run: {} with the command line's --set edits.\n\
-         # `dorsalhorn run --from {}` replays the run (with the parameters in provenance.json).\n\n{}",
-        sc.origin,
-        dir.display(),
-        toml::to_string(&sc.resolved_toml).expect("a TOML table serialises")
-    );
-    output::write_atomic(&dir.join(REPLAY_SCENARIO), toml_text.as_bytes())?;
-    let json = serde_json::json!({
-        "dorsalhorn_version": env!("CARGO_PKG_VERSION"),
-        "provenance": p,
-        "adapter": gpu.summary(),
-        "scenario_origin": sc.origin,
-    });
-    output::write_atomic(
-        &dir.join(REPLAY_PROVENANCE),
-        serde_json::to_string_pretty(&json)
-            .expect("provenance serialises")
-            .as_bytes(),
-    )
-}
-
-/// The resolved scenario in a run folder.
-pub const REPLAY_SCENARIO: &str = "scenario.toml";
-/// The provenance of a run, written when it starts.
-pub const REPLAY_PROVENANCE: &str = "provenance.json";
-
-/// The `$DORSALHORN_PARAM_SET` a run folder was made with (`None`: the shipped table), from its
-/// provenance.json.
-pub fn replay_param_set(dir: &std::path::Path) -> Result<Option<String>, Error> {
-    let path = dir.join(REPLAY_PROVENANCE);
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Error::io(
-            "not a run folder of this version (no provenance.json; runs made before it cannot be replayed with --from)",
-            &path,
-            e,
-        )
-    })?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Output(format!("{}: {e}", path.display())))?;
-    Ok(v["provenance"]["param_set"].as_str().map(str::to_string))
 }

@@ -13,12 +13,14 @@ use crate::scenario::dorsal_horn::TissueScenario;
 use std::path::Path;
 
 /// Writes `regions.npy` and, when the scenario asks for it, `fields.nc` from the snapshots at
-/// `minutes` in `dir/fields/`.
+/// `minutes` in `dir/fields/`; `command` started the run (the file's `history`: a resumed run
+/// gives the same file as an uninterrupted one).
 pub fn write_exports(
     dir: &Path,
     sc: &TissueScenario,
     st: &Stepper,
     minutes: &[u64],
+    command: &str,
 ) -> Result<(), Error> {
     let t = &st.sim.layout.tissue;
     let (nx, ny, h) = (t.nx, t.ny, t.h);
@@ -50,7 +52,7 @@ pub fn write_exports(
                     p.source_revision
                 )),
             ),
-            ("history".into(), Attr::Text(p.command.clone())),
+            ("history".into(), Attr::Text(command.to_string())),
             (
                 "comment".into(),
                 Attr::Text(

@@ -9,7 +9,7 @@ use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
 use crate::tissue::observe::{Observation, Readout, check_states, observe};
 use crate::tissue::spatial::{SpatialQuantity, measure};
-use crate::tissue::{ProbeResponse, TissueSim};
+use crate::tissue::{ProbeResponse, SimState, TissueSim};
 use std::time::Instant;
 
 /// The time loop of a dorsal-horn scenario, one transport step at a time. [`run`](crate::run::dorsal_horn::run) drives it to
@@ -37,6 +37,16 @@ pub struct Stepper {
     first: Option<Observation>,
     /// Spatial read-outs added to every read-out ([`Stepper::read_spatial`]).
     spatial: Vec<SpatialQuantity>,
+}
+
+/// What [`Stepper::save`] keeps: the tissue ([`SimState`]), the next regular output time, the
+/// read-outs so far and the wall time they took. The cuts are recomputed from the clock.
+#[derive(Debug, Clone)]
+pub struct StepperState {
+    pub sim: SimState,
+    pub next_output: f64,
+    pub readouts: Vec<Readout>,
+    pub readout_s: f64,
 }
 
 /// The times a run must stop at after `after`: outputs, EA session starts and ends, boluses,
@@ -175,6 +185,30 @@ impl Stepper {
     /// [`Stepper::from_baseline`]).
     pub fn into_sim(self) -> TissueSim {
         self.sim
+    }
+
+    /// Everything of the loop that a continuation needs ([`StepperState`]): the tissue's
+    /// state, the next output time and the read-outs so far.
+    pub fn save(&self, gpu: &Gpu) -> Result<StepperState, Error> {
+        Ok(StepperState {
+            sim: self.sim.save(gpu)?,
+            next_output: self.next_output,
+            readouts: self.readouts.clone(),
+            readout_s: self.readout_s,
+        })
+    }
+
+    /// Continues from a [`Stepper::save`] of a stepper of the same scenario (this one fresh
+    /// from [`Stepper::from_baseline`]): the steps after it are bit-identical to those the saved
+    /// stepper would have taken.
+    pub fn restore(&mut self, gpu: &Gpu, s: StepperState) -> Result<(), Error> {
+        self.sim.restore(gpu, &s.sim)?;
+        self.next_output = s.next_output;
+        self.readouts = s.readouts;
+        self.readout_s = s.readout_s;
+        self.first = None;
+        self.cuts = cuts_after(&self.sc, self.sim.time_s());
+        Ok(())
     }
 
     /// The observation taken at the start (t = 0), once.

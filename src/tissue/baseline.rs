@@ -7,6 +7,7 @@ use crate::gpu::reaction::STATE_STRIDE;
 use crate::model::network::Model;
 use crate::model::network::state::STATE_NAMES;
 use crate::output;
+use crate::output::{FNV_START, fnv1a};
 use crate::params::ParamTable;
 use crate::scenario::dorsal_horn::{SettleMode, TissueScenario};
 use crate::tissue::TissueSim;
@@ -52,7 +53,7 @@ pub fn baseline_with_progress(
 /// asked for, else a cancellation (the window closed).
 fn settling_cancelled() -> Error {
     if crate::interrupt::requested() {
-        Error::Interrupted { time_s: 0.0 }
+        Error::interrupted(0.0)
     } else {
         Error::Output("the baseline settling was cancelled".into())
     }
@@ -242,16 +243,6 @@ pub struct BaselineCache {
 /// [`baseline_key`], the state count, the states, the thetas, and the FNV-1a checksum of
 /// everything before it.
 const CACHE_MAGIC: &[u8; 8] = b"DHBASE03";
-
-/// FNV-1a (64 bit) of `bytes`, continuing from `h` (start with [`FNV_START`]): stable across
-/// runs and builds (unlike std's RandomState).
-fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for b in bytes {
-        h = (h ^ *b as u64).wrapping_mul(0x100000001b3);
-    }
-    h
-}
-const FNV_START: u64 = 0xcbf29ce484222325;
 
 /// Everything a settled baseline depends on, as text: the one key of the disk cache
 /// ([`BaselineCache`]) and of `validate`'s in-memory set. It holds the program version and the

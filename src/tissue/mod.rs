@@ -96,6 +96,25 @@ pub struct TissueSim {
     previous_dt: Option<f64>,
 }
 
+/// Everything of a [`TissueSim`] that stepping changes: the clock and counters, every cell's
+/// raw state, and the implicit transport's history (the last step's start, which the next step
+/// extrapolates from; empty when there is none). What stays fixed from the set-up (maps,
+/// thresholds, kernels) is rebuilt from the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimState {
+    pub time_s: f64,
+    pub transport_steps: u64,
+    pub reaction_substeps: u64,
+    pub stencil_passes: u64,
+    pub explicit_passes: f64,
+    pub dispatches: u64,
+    pub previous_dt: Option<f64>,
+    /// STATE_STRIDE floats per cell.
+    pub states: Vec<f32>,
+    /// One row-major layer per mediator.
+    pub history: Vec<Vec<f32>>,
+}
+
 /// Wall time of the reaction and transport phases over the sampled steps: every `every`-th
 /// transport step is submitted phase by phase and waited for, so that its GPU time can be
 /// attributed (the results are bit-identical to unsampled steps).
@@ -686,6 +705,66 @@ impl TissueSim {
                 ..StepProfile::default()
             };
         }
+    }
+
+    /// Everything of the tissue that stepping changes ([`SimState`]), read back for a
+    /// checkpoint.
+    pub fn save(&self, gpu: &Gpu) -> Result<SimState, GpuError> {
+        let history = match &self.transport {
+            Transport::Implicit(t) if self.previous_dt.is_some() => t.mg.read_history(gpu)?,
+            _ => Vec::new(),
+        };
+        Ok(SimState {
+            time_s: self.time_s,
+            transport_steps: self.transport_steps,
+            reaction_substeps: self.reaction_substeps,
+            stencil_passes: self.stencil_passes,
+            explicit_passes: self.explicit_passes,
+            dispatches: self.dispatches,
+            previous_dt: self.previous_dt,
+            states: self.read_states(gpu)?,
+            history,
+        })
+    }
+
+    /// Puts back what [`TissueSim::save`] read (on a tissue built from the same scenario and
+    /// parameters), so that the next steps are bit-identical to those after the save. Refuses a
+    /// state of another size (another grid or transport).
+    pub fn restore(&mut self, gpu: &Gpu, s: &SimState) -> Result<(), Error> {
+        let cells = self.layout.cells();
+        let (nx, ny) = (self.layout.problem.grid.nx, self.layout.problem.grid.ny);
+        // The implicit transport has a history exactly when it has taken a step since its
+        // states were last replaced; RKL2 has none.
+        let history_ok = match &self.transport {
+            Transport::Implicit(_) if s.previous_dt.is_some() => {
+                s.history.len() == MEDIATORS.len() && s.history.iter().all(|l| l.len() == nx * ny)
+            }
+            _ => s.history.is_empty(),
+        };
+        if s.states.len() != cells * STATE_STRIDE || !history_ok {
+            return Err(Error::Output(format!(
+                "the saved tissue state does not fit this tissue ({} values for {cells} cells of \
+                 {STATE_STRIDE} states; {} transport history layers): it was saved from another \
+                 grid or transport scheme",
+                s.states.len(),
+                s.history.len()
+            )));
+        }
+        self.reaction.set_states_raw(gpu, &s.states);
+        if let Transport::Implicit(t) = &self.transport
+            && !s.history.is_empty()
+        {
+            t.mg.write_history(gpu, &s.history);
+        }
+        self.time_s = s.time_s;
+        self.transport_steps = s.transport_steps;
+        self.reaction_substeps = s.reaction_substeps;
+        self.stencil_passes = s.stencil_passes;
+        self.explicit_passes = s.explicit_passes;
+        self.dispatches = s.dispatches;
+        self.previous_dt = s.previous_dt;
+        gpu.wait()?;
+        Ok(())
     }
 
     /// Replaces every cell's state (STATE_STRIDE floats per cell).

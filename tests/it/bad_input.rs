@@ -295,6 +295,11 @@ fn corpus() -> Vec<Case> {
             &["--shard", "3/2"],
         ),
         cli(
+            &["run", "cfa_sham", "--checkpoint-every", "10", "--out", "/tmp/x"],
+            2,
+            &["--checkpoint-every", "`10`", "s, min or h"],
+        ),
+        cli(
             &["sweep", "cfa_sham", "--vary", "time.days=1,2"],
             2,
             &["--out"],

@@ -400,3 +400,298 @@ fn render_redraws_a_run_from_its_folder() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the run folder"));
 }
+
+/// Every file of a run folder but its status and summary (which hold wall times and the
+/// continuation), relative to `dir`, with its bytes.
+fn run_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if !["status.json", "summary.json", ".dorsalhorn.lock"].contains(&rel.as_str()) {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A run in `cwd` into `cwd/run` (relative, so that the command line, which fields.nc and
+/// provenance.json record, is the same in every folder).
+fn run_in(cwd: &Path, extra: &[&str], cache: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd)
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE))
+        .args(["--out", "run", "--quiet"])
+        .args(extra)
+        .env("DORSALHORN_CACHE_DIR", cache)
+        .env_remove("DORSALHORN_PARAM_SET")
+        .env_remove("DISPLAY");
+    cmd
+}
+
+fn resume_in(cwd: &Path, cache: &Path) -> Output {
+    Command::new(BIN)
+        .current_dir(cwd)
+        .args(["resume", "run", "--quiet"])
+        .env("DORSALHORN_CACHE_DIR", cache)
+        .env_remove("DORSALHORN_PARAM_SET")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap()
+}
+
+/// Rows in a folder's timeseries.csv (0 before it exists).
+fn rows(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("timeseries.csv")).map_or(0, |t| t.lines().count())
+}
+
+/// Waits until the run in `dir` has `n` rows and a checkpoint (or panics after 120 s).
+fn wait_for_checkpoint(dir: &Path, n: usize) {
+    let start = std::time::Instant::now();
+    while rows(dir) < n || !dir.join("checkpoint.bin").exists() {
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "no checkpoint after {n} rows in {}",
+            dir.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// `run --checkpoint-every` then `resume` (issue 22, item 9): a run killed with SIGKILL at
+/// whatever step it had reached (checkpoints after every step), and one stopped with SIGTERM
+/// (a checkpoint at the stop, as a rule inside the EA session between two output times), each continued
+/// with `dorsalhorn resume`, leave folders whose every file (time series, NPY and PNG
+/// snapshots, composed figures, the movie, fields.nc, regions.npy, scenario and provenance) is
+/// byte for byte that of the same run never stopped; the folder says the run completed, its
+/// summary records the continuation, and no checkpoint or spill is left behind. The SIGTERM run
+/// uses the RKL2 transport and a daily i.p. dose, the SIGKILL run the implicit transport (whose
+/// history the checkpoint carries).
+#[test]
+fn a_stopped_run_resumes_byte_for_byte() {
+    let d = tmp("resume");
+    let cache = d.join("cache");
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "KILL",
+            &["--set", "time.days=0.5", "--checkpoint-every", "0s"],
+        ),
+        (
+            "TERM",
+            &[
+                "--set",
+                "time.days=0.5",
+                "--set",
+                "time.transport=\"rkl2\"",
+                "--set",
+                "dose=[{drug=\"minocycline\",route=\"ip\",u_max=0.8,at_h=1.0}]",
+            ],
+        ),
+    ];
+    for (signal, extra) in cases {
+        let (whole, stopped) = (
+            d.join(format!("whole-{signal}")),
+            d.join(format!("stopped-{signal}")),
+        );
+        for c in [&whole, &stopped] {
+            std::fs::create_dir_all(c).unwrap();
+        }
+        ok(&run_in(&whole, extra, &cache).output().unwrap());
+        let child = run_in(&stopped, extra, &cache)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let run = stopped.join("run");
+        if signal == "KILL" {
+            wait_for_checkpoint(&run, 4);
+        } else {
+            // Inside the EA session at 2 h (session samples every 5 min).
+            while rows(&run) < 5 {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        let killed = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let o = child.wait_with_output().unwrap();
+        let status: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("status.json")).unwrap()).unwrap();
+        if signal == "TERM" {
+            assert_eq!(
+                o.status.code(),
+                Some(130),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("`dorsalhorn resume run` continues"),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(status["state"], "interrupted");
+            assert!(
+                status["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("checkpoint written")
+            );
+        } else {
+            assert_eq!(
+                status["state"], "running",
+                "a killed run never looks complete"
+            );
+        }
+        assert!(!run.join("summary.json").exists());
+        ok(&resume_in(&stopped, &cache));
+        let (a, b) = (run_files(&whole.join("run")), run_files(&run));
+        let names = |v: &[(String, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&a), names(&b), "{signal}: the same files");
+        assert!(names(&a).contains(&"fields.nc".to_string()));
+        assert!(names(&a).contains(&"movie.gif".to_string()));
+        for ((name, x), (_, y)) in a.iter().zip(&b) {
+            assert!(
+                x == y,
+                "{signal}: {name} differs from the uninterrupted run's"
+            );
+        }
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["completed"], true);
+        assert_eq!(summary["resumed"].as_array().unwrap().len(), 1);
+        assert!(summary["resumed"][0]["from_time_s"].as_f64().unwrap() > 0.0);
+        let status: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("status.json")).unwrap()).unwrap();
+        assert_eq!(status["state"], "completed");
+    }
+}
+
+/// `resume` refuses what it cannot continue, saying why and what to do: a completed run, a
+/// folder without a checkpoint, a damaged checkpoint, an edited scenario, a folder that is not
+/// a run.
+#[test]
+fn resume_refuses_what_it_cannot_continue() {
+    let d = tmp("resume-bad");
+    let cache = d.join("cache");
+    let says = |o: &Output, what: &str| {
+        let e = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!o.status.success(), "{e}");
+        assert!(e.contains(what), "expected `{what}` in: {e}");
+    };
+    ok(&run_in(&d, &["--set", "time.days=0.125"], &cache)
+        .output()
+        .unwrap());
+    let run = d.join("run");
+    says(&resume_in(&d, &cache), "nothing to resume");
+    // A run stopped before its first checkpoint.
+    let status = std::fs::read_to_string(run.join("status.json")).unwrap();
+    std::fs::write(
+        run.join("status.json"),
+        status.replace("\"completed\"", "\"interrupted\""),
+    )
+    .unwrap();
+    says(&resume_in(&d, &cache), "has no checkpoint.bin");
+    // A checkpoint to spoil: stop a run with SIGTERM.
+    std::fs::remove_dir_all(&run).unwrap();
+    let child = run_in(&d, &[], &cache)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while rows(&run) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let ck = std::fs::read(run.join("checkpoint.bin")).unwrap();
+    let scenario = std::fs::read_to_string(run.join("scenario.toml")).unwrap();
+    std::fs::write(
+        run.join("scenario.toml"),
+        scenario.replace("days = 0.25", "days = 0.3"),
+    )
+    .unwrap();
+    says(&resume_in(&d, &cache), "differ from those the run");
+    std::fs::write(run.join("scenario.toml"), &scenario).unwrap();
+    let mut bad = ck.clone();
+    bad[100] ^= 0xff;
+    std::fs::write(run.join("checkpoint.bin"), &bad).unwrap();
+    says(&resume_in(&d, &cache), "checksum");
+    std::fs::write(run.join("checkpoint.bin"), &ck).unwrap();
+    ok(&resume_in(&d, &cache));
+    says(
+        &Command::new(BIN)
+            .args(["resume", d.join("nowhere").to_str().unwrap()])
+            .output()
+            .unwrap(),
+        "no provenance.json",
+    );
+}
+
+/// A sweep stopped with SIGTERM inside a member continues that member from its checkpoint when
+/// the command runs again, and its summary is the uninterrupted sweep's, byte for byte.
+#[test]
+fn a_stopped_sweep_continues_its_member_from_the_checkpoint() {
+    let d = tmp("sweep-resume");
+    let cache = d.join("cache");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    let sweep_in = |out: &Path| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["sweep"])
+            .arg(&fixture)
+            .args(["--vary", "ea[0].frequency_hz=2,100", "--out"])
+            .arg(out)
+            .args(LEAN)
+            .args(["--set", "time.days=0.5"])
+            .env("DORSALHORN_CACHE_DIR", &cache)
+            .env_remove("DORSALHORN_PARAM_SET")
+            .env_remove("DISPLAY");
+        cmd
+    };
+    let (whole, stopped) = (d.join("whole"), d.join("stopped"));
+    ok(&sweep_in(&whole).output().unwrap());
+    let child = sweep_in(&stopped)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let member = stopped.join("members/m0002");
+    while rows(&member) < 4 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    assert!(member.join("checkpoint.bin").exists());
+    let log = ok(&sweep_in(&stopped).output().unwrap());
+    assert!(
+        log.contains("member 2/2 (ea[0].frequency_hz=100): continuing from its checkpoint"),
+        "{log}"
+    );
+    assert!(log.contains("1 run now, 1 completed earlier"), "{log}");
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(
+        read(&whole.join("summary.csv")),
+        read(&stopped.join("summary.csv"))
+    );
+    assert_eq!(
+        read(&whole.join("members/m0002/timeseries.csv")),
+        read(&member.join("timeseries.csv"))
+    );
+    assert!(!member.join("checkpoint.bin").exists());
+}

@@ -410,6 +410,7 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             progress: false,
             cache: None,
             story: None,
+            checkpoint_every_s: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -566,6 +567,7 @@ fn descending_lesion_raises_the_pain_index() {
             progress: false,
             cache: None,
             story: None,
+            checkpoint_every_s: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -604,6 +606,7 @@ fn minocycline_lowers_microglial_activation() {
             progress: false,
             cache: None,
             story: None,
+            checkpoint_every_s: None,
         };
         (
             sc.doses.len(),

@@ -7,7 +7,14 @@
 //! sweep resumes where it stopped.
 //!
 //! Members run one after another on one device, sharing the baseline cache; running members
-//! that share a grid side by side in the same dispatches (a GPU ensemble) is not built yet.
+//! that share a grid side by side in the same dispatches (a GPU ensemble) is not built yet. A
+//! member stopped after a checkpoint continues from it. The plan (what varies, the members, the
+//! summary's columns) is in [`plan`].
+
+mod plan;
+
+use plan::split_top;
+pub use plan::{DEFAULT_METRICS, SweepPlan, Vary};
 
 use crate::error::{Error, ScenarioError};
 use crate::figure::timeseries::RunSeries;
@@ -15,237 +22,12 @@ use crate::gpu::Gpu;
 use crate::output;
 use crate::output::csv_field;
 use crate::output::plot::{LinePlot, PALETTE, PlotGrid, Series};
+use crate::run::checkpoint::CHECKPOINT_FILE;
 use crate::run::dorsal_horn::{TissueRunOptions, run};
+use crate::run::resume::resume;
 use crate::scenario::dorsal_horn::TissueScenario;
-use crate::scenario::{AnyScenario, load_any};
 use crate::tissue::baseline::BaselineCache;
 use std::path::{Path, PathBuf};
-
-/// One varied key and its values (TOML literals, as `--set` takes them).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Vary {
-    pub key: String,
-    pub values: Vec<String>,
-}
-
-/// Splits `s` at commas outside brackets, braces and quotes.
-fn split_top(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None);
-    for ch in s.chars() {
-        match (ch, quote) {
-            ('"' | '\'', None) => quote = Some(ch),
-            (c, Some(q)) if c == q => quote = None,
-            ('[' | '{', None) => depth += 1,
-            (']' | '}', None) => depth -= 1,
-            (',', None) if depth == 0 => {
-                out.push(std::mem::take(&mut cur).trim().to_string());
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    out.push(cur.trim().to_string());
-    out
-}
-
-impl Vary {
-    /// `key.path=v1,v2,...` (values are TOML; commas inside [..] or {..} do not split) or
-    /// `key.path=start:stop:count` (count evenly spaced numbers, both ends included).
-    pub fn parse(arg: &str) -> Result<Vary, ScenarioError> {
-        let origin = format!("--vary {arg}");
-        let Some((key, vals)) = arg.split_once('=') else {
-            return Err(ScenarioError::new(
-                origin,
-                "expected KEY.PATH=V1,V2,... or KEY.PATH=START:STOP:COUNT, e.g. --vary ea[0].frequency_hz=2,15,100",
-            ));
-        };
-        let key = key.trim().to_string();
-        let parts: Vec<&str> = vals.split(':').collect();
-        let values = if parts.len() == 3 && !vals.contains(['[', '{', '"']) {
-            let num = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
-            let (Some(a), Some(b), Ok(n)) = (
-                num(parts[0]),
-                num(parts[1]),
-                parts[2].trim().parse::<usize>(),
-            ) else {
-                return Err(ScenarioError::new(
-                    origin,
-                    "START:STOP:COUNT needs two numbers and a whole count, e.g. 0.5:2:4",
-                ));
-            };
-            if !(2..=1000).contains(&n) {
-                return Err(ScenarioError::new(
-                    origin,
-                    format!("COUNT {n} is out of range: allowed 2 ≤ COUNT ≤ 1000"),
-                ));
-            }
-            (0..n)
-                .map(|k| {
-                    let v = a + (b - a) * k as f64 / (n - 1) as f64;
-                    // Round away float noise (0.1 + 0.2) so folders and rows read cleanly.
-                    let v = (v * 1e9).round() / 1e9;
-                    if v.fract() == 0.0 {
-                        format!("{v:.1}")
-                    } else {
-                        format!("{v}")
-                    }
-                })
-                .collect()
-        } else {
-            split_top(vals)
-        };
-        if values.iter().any(String::is_empty) {
-            return Err(ScenarioError::new(
-                origin,
-                "an empty value: write V1,V2,... with no empty entries",
-            ));
-        }
-        Ok(Vary { key, values })
-    }
-}
-
-/// What a sweep runs and measures.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SweepPlan {
-    /// The scenario as named (file or built-in).
-    pub scenario: String,
-    /// `--set` edits applied to every member before its own values.
-    pub sets: Vec<String>,
-    pub vary: Vec<Vary>,
-    /// Columns of timeseries.csv reported per member.
-    pub metrics: Vec<String>,
-    /// Days at which the metrics are read (the first read-out at or after each).
-    pub at_days: Vec<f64>,
-}
-
-/// The metrics when none are named.
-pub const DEFAULT_METRICS: [&str; 9] = [
-    "P_mech",
-    "P_heat",
-    "PWT_g",
-    "PWL_s",
-    "IL1b@I-II",
-    "IL10@I-II",
-    "M@I-II",
-    "A@I-II",
-    "O_mudelta@I-II",
-];
-
-impl SweepPlan {
-    /// The members' values in order: the first `--vary` varies slowest.
-    pub fn members(&self) -> Vec<Vec<String>> {
-        let mut out: Vec<Vec<String>> = vec![Vec::new()];
-        for v in &self.vary {
-            out = out
-                .into_iter()
-                .flat_map(|prefix| {
-                    v.values.iter().map(move |x| {
-                        let mut p = prefix.clone();
-                        p.push(x.clone());
-                        p
-                    })
-                })
-                .collect();
-        }
-        out
-    }
-
-    /// The `--set` list of member values `values`.
-    pub fn member_sets(&self, values: &[String]) -> Vec<String> {
-        let mut sets = self.sets.clone();
-        sets.extend(
-            self.vary
-                .iter()
-                .zip(values)
-                .map(|(v, x)| format!("{}={x}", v.key)),
-        );
-        sets
-    }
-
-    /// Every member's scenario, resolved before anything runs: a bad value stops the sweep
-    /// with the member and the key named.
-    pub fn resolve(&self) -> Result<Vec<TissueScenario>, Error> {
-        if self.vary.is_empty() {
-            return Err(ScenarioError::new(
-                "dorsalhorn sweep",
-                "nothing to vary: give at least one --vary KEY.PATH=V1,V2,...",
-            )
-            .into());
-        }
-        self.members()
-            .iter()
-            .enumerate()
-            .map(
-                |(i, values)| match load_any(&self.scenario, &self.member_sets(values)) {
-                    Ok(AnyScenario::Tissue(sc)) => Ok(*sc),
-                    Ok(AnyScenario::Engine(_)) => Err(ScenarioError::new(
-                        &self.scenario,
-                        "sweeps run dorsal-horn scenarios; this is an engine scenario",
-                    )
-                    .into()),
-                    Err(e) => Err(ScenarioError::new(
-                        format!("sweep member {} ({})", i + 1, self.describe(values)),
-                        e.to_string(),
-                    )
-                    .into()),
-                },
-            )
-            .collect()
-    }
-
-    /// The metric days: the end of the shortest member when none are given; each must lie
-    /// within every member's run.
-    pub fn choose_days(&mut self, scenarios: &[TissueScenario]) -> Result<(), Error> {
-        let shortest = scenarios
-            .iter()
-            .map(|s| s.duration_s / 86400.0)
-            .fold(f64::INFINITY, f64::min);
-        if self.at_days.is_empty() {
-            self.at_days = vec![shortest];
-        }
-        if let Some(d) = self
-            .at_days
-            .iter()
-            .find(|d| !(0.0..=shortest + 1e-9).contains(*d))
-        {
-            return Err(ScenarioError::new(
-                "--at-days",
-                format!(
-                    "{d} is out of range: allowed 0 ≤ day ≤ {shortest} (the shortest member's time.days)"
-                ),
-            )
-            .into());
-        }
-        Ok(())
-    }
-
-    /// `ea[0].frequency_hz=2, ea[0].intensity_ma=1`: the member's values by key.
-    pub fn describe(&self, values: &[String]) -> String {
-        self.vary
-            .iter()
-            .zip(values)
-            .map(|(v, x)| format!("{}={x}", v.key))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn header(&self) -> String {
-        let mut h = String::from("member,folder");
-        for v in &self.vary {
-            h.push(',');
-            h.push_str(&csv_field(&v.key));
-        }
-        h.push_str(",status");
-        for d in &self.at_days {
-            for m in &self.metrics {
-                h.push_str(&format!(",{}", csv_field(&format!("{m}@day{d}"))));
-            }
-        }
-        h.push('\n');
-        h
-    }
-}
 
 /// Options of a sweep run.
 pub struct SweepOptions {
@@ -254,6 +36,9 @@ pub struct SweepOptions {
     pub shard: Option<(usize, usize)>,
     pub progress: bool,
     pub cache: Option<BaselineCache>,
+    /// Each member's checkpoint interval ([`TissueRunOptions::checkpoint_every_s`]): a member
+    /// interrupted after a checkpoint continues from it when the sweep runs again.
+    pub checkpoint_every_s: Option<f64>,
 }
 
 /// What became of each member that this invocation owned.
@@ -382,8 +167,14 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
             }
             continue;
         }
+        let resumable = dir.join(CHECKPOINT_FILE).exists();
         if opts.progress {
-            eprintln!("member {}/{} ({what}): running", i + 1, members.len());
+            let doing = if resumable {
+                "continuing from its checkpoint"
+            } else {
+                "running"
+            };
+            eprintln!("member {}/{} ({what}): {doing}", i + 1, members.len());
         }
         let run_opts = TissueRunOptions {
             out_dir: Some(dir.clone()),
@@ -391,8 +182,19 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
             progress: opts.progress,
             cache: opts.cache.clone(),
             story: None,
+            checkpoint_every_s: opts.checkpoint_every_s,
         };
-        match run(gpu, &scenarios[i], &run_opts) {
+        let outcome = run_member(gpu, &scenarios[i], &run_opts, resumable, &|e| {
+            if opts.progress {
+                eprintln!(
+                    "member {}/{} ({what}): cannot continue from its checkpoint ({e}); running \
+                     it from the start",
+                    i + 1,
+                    members.len()
+                );
+            }
+        });
+        match outcome {
             Ok(_) => {
                 rows[j] = settled(i, "completed");
                 report.ran += 1;
@@ -418,6 +220,28 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
         write_plots(plan, &opts.out)?;
     }
     Ok(report)
+}
+
+/// Runs a member, or continues it from its checkpoint when `resumable`; if it cannot be
+/// continued (another build, other parameters, a damaged file), says why through `note` and
+/// runs it from the start.
+fn run_member(
+    gpu: &Gpu,
+    sc: &TissueScenario,
+    run_opts: &TissueRunOptions,
+    resumable: bool,
+    note: &dyn Fn(&Error),
+) -> Result<crate::run::dorsal_horn::TissueRun, Error> {
+    if !resumable {
+        return run(gpu, sc, run_opts);
+    }
+    match resume(gpu, sc, run_opts) {
+        Err(e) if !matches!(e, Error::Interrupted { .. }) => {
+            note(&e);
+            run(gpu, sc, run_opts)
+        }
+        resumed => resumed,
+    }
 }
 
 /// Joins the shard summaries found in `dirs` into `out/summary.csv` (and its plots): every

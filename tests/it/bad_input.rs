@@ -295,7 +295,14 @@ fn corpus() -> Vec<Case> {
             &["--shard", "3/2"],
         ),
         cli(
-            &["run", "cfa_sham", "--checkpoint-every", "10", "--out", "/tmp/x"],
+            &[
+                "run",
+                "cfa_sham",
+                "--checkpoint-every",
+                "10",
+                "--out",
+                "/tmp/x",
+            ],
             2,
             &["--checkpoint-every", "`10`", "s, min or h"],
         ),

@@ -268,8 +268,26 @@ fn python_with_xarray() -> String {
     );
 }
 
+/// A Python with VTK (`.ci/run` installs python3-vtk9): its `vtkNetCDFCFReader` is the reader
+/// behind ParaView's "NetCDF files generic and CF conventions".
+fn python_with_vtk() -> String {
+    for py in ["python3", "/usr/bin/python3"] {
+        let ok = Command::new(py)
+            .args(["-c", "import vtk"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return py.to_string();
+        }
+    }
+    panic!("this test needs Python with VTK: apt-get install python3-vtk9 (.ci/run does)");
+}
+
+/// `fields.nc` opens in xarray with its dimensions, coordinates, units, region legend and every
+/// value of the NPY snapshots, and in VTK's CF reader (ParaView's) as image data on the 40 µm
+/// grid, depth pointing down, with its 7 hourly time steps and the same values.
 #[test]
-fn fields_nc_opens_in_xarray_with_coordinates_and_units() {
+fn fields_nc_opens_in_xarray_and_paraview_with_coordinates_and_units() {
     let d = tmp("nc");
     let out = d.join("run");
     ok(&dh(
@@ -303,16 +321,50 @@ depth = ds.y.values[:, None] * np.ones(ds.x.size)
 assert depth[ds["region"].values == 1].mean() < depth[ds["region"].values == 6].mean()
 print("ok")
 "#;
-    let o = Command::new(python_with_xarray())
-        .args(["-c", script, out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ok"),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let vtk_script = r#"
+import sys, numpy as np, vtk
+from vtk.util.numpy_support import vtk_to_numpy
+run = sys.argv[1]
+r = vtk.vtkNetCDFCFReader()
+r.SetFileName(run + "/fields.nc")
+r.UpdateMetaData()
+names = sorted(r.GetVariableArrayName(i) for i in range(r.GetNumberOfVariableArrays()))
+assert names == ["ENK", "IL1b", "M", "region"], names
+for n in names:
+    r.SetVariableArrayStatus(n, 1)
+r.SphericalCoordinatesOff()
+r.Update()
+times = r.GetOutputInformation(0).Get(vtk.vtkStreamingDemandDrivenPipeline.TIME_STEPS())
+assert list(times) == [0, 1, 2, 3, 4, 5, 6], times
+img = r.GetOutput()
+assert img.IsA("vtkImageData"), img.GetClassName()
+nx, ny, nz = img.GetDimensions()
+assert (img.GetSpacing()[0], abs(img.GetSpacing()[1])) == (40.0, 40.0), img.GetSpacing()
+assert img.GetSpacing()[1] < 0, "depth points down"
+for h in [0, 3, 6]:
+    r.UpdateTimeStep(float(h))
+    data = r.GetOutput().GetPointData()
+    for name in ["IL1b", "M", "ENK"]:
+        got = vtk_to_numpy(data.GetArray(name)).reshape(ny, nx)
+        npy = np.load(f"{run}/fields/{name}_t{60 * h:06d}min.npy")
+        assert np.array_equal(got, npy, equal_nan=True), (name, h)
+print("ok")
+"#;
+    for (py, code) in [
+        (python_with_xarray(), script),
+        (python_with_vtk(), vtk_script),
+    ] {
+        let o = Command::new(py)
+            .args(["-c", code, out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ok"),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 #[test]

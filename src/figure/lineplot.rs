@@ -98,13 +98,27 @@ pub fn draw(gpu: &Gpu, grid: &PlotGrid, size: [u32; 2]) -> Result<Vec<u8>, Error
 fn draw_panel(ui: &mut egui::Ui, k: usize, p: &crate::output::plot::LinePlot, rect: egui::Rect) {
     use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points, Span, VLine};
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
-    // The x label goes beside the title: under the axis it would cover the tick labels.
-    child.horizontal(|ui| {
-        ui.label(egui::RichText::new(&p.title).strong());
-        if !p.x_label.is_empty() {
-            ui.label(egui::RichText::new(format!("(x: {})", p.x_label)).weak());
-        }
-    });
+    // The x label goes beside the title: under the axis it would cover the tick labels. One
+    // line, cut with "…" at the panel's edge, so a long title never runs into the next panel.
+    let mut title = egui::text::LayoutJob::default();
+    let style = child.style().clone();
+    egui::RichText::new(&p.title).strong().append_to(
+        &mut title,
+        &style,
+        egui::FontSelection::Default,
+        egui::Align::Center,
+    );
+    if !p.x_label.is_empty() {
+        egui::RichText::new(format!("  (x: {})", p.x_label))
+            .weak()
+            .append_to(
+                &mut title,
+                &style,
+                egui::FontSelection::Default,
+                egui::Align::Center,
+            );
+    }
+    child.add(egui::Label::new(title).truncate());
     let (xr, yr) = p.bounds();
     Plot::new(("lineplot", k))
         .width(rect.width())

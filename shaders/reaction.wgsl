@@ -60,7 +60,8 @@ struct Drugs {
     nmda: f32, mek: f32, trkb: f32, p2x4: f32, x4_antisense: f32, minocycline: f32, p38: f32,
     cats: f32, cx3cr1: f32, fluorocitrate: f32, laa: f32, jnk: f32, carbenoxolone: f32,
     cxcr4: f32, ccr2: f32, cxcr2: f32, il1r: f32, tnf: f32, cck: f32, naloxone_nm: f32,
-    il10_block: f32, il10_exo: f32, _pad0: f32, _pad1: f32,
+    il10_block: f32, il10_exo: f32, mu_delta: f32, kappa: f32, gaba_gly: f32, ht1: f32, a2: f32,
+    _pad0: f32,
 }
 
 struct Input {
@@ -137,20 +138,22 @@ fn unpack(v: array<f32, 36>) -> S {
 fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let x = s.enk + s.em + s.c_end;
     let nlx = D.naloxone_nm + inp.naloxone_nm;
-    let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta);
+    // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
+    let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta) * (1.0 - D.mu_delta);
     let o_md = (1.0 - s.tol) * o_raw;
-    let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / P.Ki_kappa);
+    let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / P.Ki_kappa) * (1.0 - D.kappa);
     let drive = 1.0 + P.descending_gain * s.e_sup;
     let ht5 = P.c_5HT * m.v_5ht * drive * G.rvm;
     let ne = P.c_NE * m.v_ne * drive * G.a7;
-    let o_5ht1 = h1(ht5);
-    let o_a2 = h1(ne);
+    let o_5ht1 = h1(ht5) * (1.0 - D.ht1);
+    let o_a2 = h1(ne) * (1.0 - D.a2);
     let o_a1 = hill(ne, P.K_a1, 1.0);
     let e_cl = P.E_Cl_K0 + P.E_Cl_slope * s.k;
     let phi = (P.V_rest - e_cl) / (P.V_rest - (P.E_Cl_K0 + P.E_Cl_slope));
     let h_il1 = h1(s.il1b) * (1.0 - D.il1r);
     let h_tnf = h1(s.tnf) * (1.0 - D.tnf);
-    let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h1(s.il6)) * (1.0 - P.e_COX * s.cox);
+    // GABA_A/glycine antagonists scale every inhibitory gain (g_I, g_II, g_PI, g_WI).
+    let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h1(s.il6)) * (1.0 - P.e_COX * s.cox) * (1.0 - D.gaba_gly);
     let n_g = 1.0 + 1.5 * s.n;
     let a_nk1 = h1(s.sp);
     let g_cyt = P.c_TNF * h_tnf + P.c_IL1 * h_il1;

@@ -269,7 +269,11 @@ pub fn pack_drugs(d: &Drugs) -> Vec<f32> {
         d.naloxone_nm,
         d.il10_block,
         d.il10_exo,
-        0.0,
+        d.mu_delta,
+        d.kappa,
+        d.gaba_gly,
+        d.ht1,
+        d.a2,
         0.0,
     ]
     .iter()

@@ -1,6 +1,7 @@
 //! The GPU reaction stage (shaders/reaction.wgsl) against the independent f64
 //! well-mixed reference (src/model/network/): cells in different physiological states and inputs
-//! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour.
+//! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour, without
+//! drugs and with the receptor-selective antagonists.
 
 use crate::common::gpu;
 use dorsalhorn::gpu::reaction::ReactionCells;
@@ -58,9 +59,23 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     nlx.naloxone_nm = 45.0;
     cells.push(("10 Hz Cp + naloxone", naive, nlx));
 
+    agree(&m, &cells);
+    // The receptor-selective antagonists of §6 (μ/δ, κ, GABA_A/glycine, 5-HT1, α2) at partial
+    // occupancies, where each of their terms is non-zero.
+    m.drugs.mu_delta = 0.6;
+    m.drugs.kappa = 0.5;
+    m.drugs.gaba_gly = 0.4;
+    m.drugs.ht1 = 0.7;
+    m.drugs.a2 = 0.5;
+    agree(&m, &cells);
+}
+
+/// Advances `cells` one hour on the GPU and in f64 and asserts agreement: every state within
+/// 1e-3 relative (plus 0.01 absolute), r_I within 1e-3.
+fn agree(m: &Model, cells: &[(&str, State, Input)]) {
     let (dt, steps) = (5.0, 720u64);
     let pairs: Vec<(State, Input)> = cells.iter().map(|(_, s, i)| (*s, *i)).collect();
-    let mut gpu_cells = ReactionCells::new(gpu(), &m, &pairs).unwrap();
+    let mut gpu_cells = ReactionCells::new(gpu(), m, &pairs).unwrap();
     gpu_cells.advance(gpu(), dt, steps);
     let got = gpu_cells.read(gpu()).unwrap();
     let mut worst = 0.0f64;

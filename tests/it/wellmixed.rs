@@ -762,3 +762,88 @@ fn snl_p38_late_over_peak(table: &ParamTable) -> (f64, f64) {
     }
     ((s.p - naive.p) / peak, peak_day)
 }
+
+/// MODEL.md §6's receptor-selective knobs (issue 20) act where the spec puts them. One 30-min
+/// session at 2 mA on CFA day 3, at 2 Hz or 100 Hz, read at its end as in §8.2 D, on the heat
+/// probe's response (the opioid-dominated measure); each drug a full block from t = 0:
+/// - μ/δ block (CTOP, naltrindole) removes most of the 2 Hz relief, and more of it than of the
+///   100 Hz relief (2 Hz EA releases enkephalin onto μ/δ, 100 Hz dynorphin onto κ: Wang Y 2005
+///   [S], Han 2003 [L]);
+/// - κ block (nor-BNI) removes more of the 100 Hz relief than of the 2 Hz relief;
+/// - α2 block (yohimbine) and 5-HT1 block (methysergide) remove part of the relief (its
+///   descending component: eCAM 2013:436913 [S], eCAM 2013:291972 [S]) and raise the CFA response
+///   before the session (tonic descending inhibition);
+/// - GABA_A/glycine block (bicuculline, strychnine) makes touch painful in the naive animal: the
+///   mechanical probe's response at least doubles (Yaksh 1989 Pain 37:111 [L]).
+#[test]
+fn receptor_selective_antagonists_act_where_the_spec_puts_them() {
+    use dorsalhorn::model::network::protocol::{EaSession, Protocol};
+    let (m, naive, base) = baseline_of(&ParamTable::builtin());
+    let t3 = 3.0 * 86400.0;
+    let sham = Protocol {
+        pain: Some(PainModel::Cfa),
+        ..Protocol::default()
+    };
+    // The heat response before a session at `f` Hz on d3, and its fall by the session's end.
+    let relief = |m: &Model, f: f64| -> (f64, f64) {
+        let proto = Protocol {
+            sessions: vec![EaSession::single(t3, 1800.0, f, 2.0)],
+            ..sham.clone()
+        };
+        let s0 = m.advance(&naive, &sham, 0.0, t3);
+        let (i0, g0) = m.protocol_input(&sham, t3);
+        let before = m.probe(&s0, &i0, true, g0);
+        let s1 = m.advance(&s0, &proto, t3, t3 + 1800.0);
+        let (i1, g1) = m.protocol_input(&proto, t3 + 1800.0 - 1e-6);
+        (before, before - m.probe(&s1, &i1, true, g1))
+    };
+    let with = |set: &dyn Fn(&mut Model)| {
+        let mut d = m.clone();
+        set(&mut d);
+        d
+    };
+    let blocked = |drugged: &Model, f: f64| 1.0 - relief(drugged, f).1 / relief(&m, f).1;
+    for f in [2.0, 100.0] {
+        assert!(relief(&m, f).1 > 0.0, "{f} Hz EA relieves");
+    }
+    let mu = with(&|d| d.drugs.mu_delta = 1.0);
+    let (mu2, mu100) = (blocked(&mu, 2.0), blocked(&mu, 100.0));
+    assert!(
+        mu2 >= 0.5 && mu2 > mu100,
+        "μ/δ block: 2 Hz {mu2}, 100 Hz {mu100}"
+    );
+    let kappa = with(&|d| d.drugs.kappa = 1.0);
+    let (k2, k100) = (blocked(&kappa, 2.0), blocked(&kappa, 100.0));
+    assert!(
+        k100 >= 0.1 && k100 > k2,
+        "κ block: 2 Hz {k2}, 100 Hz {k100}"
+    );
+    for (name, drugged) in [
+        ("α2", with(&|d| d.drugs.a2 = 1.0)),
+        ("5-HT1", with(&|d| d.drugs.ht1 = 1.0)),
+    ] {
+        let b = blocked(&drugged, 2.0);
+        assert!(
+            b > 0.02 && b < 1.0,
+            "{name} block removes part of the relief: {b}"
+        );
+        assert!(
+            relief(&drugged, 2.0).0 > relief(&m, 2.0).0,
+            "{name} block raises the CFA response"
+        );
+    }
+    let gaba = with(&|d| d.drugs.gaba_gly = 1.0);
+    let (touch, touch_blocked) = (
+        m.probe(&naive, &base, false, 1.0),
+        gaba.probe(&naive, &base, false, 1.0),
+    );
+    assert!(
+        touch_blocked >= 2.0 * touch,
+        "GABA_A/glycine block: touch response {touch} → {touch_blocked}"
+    );
+    eprintln!(
+        "blocked share of the heat relief: μ/δ {mu2:.2} (2 Hz) {mu100:.2} (100 Hz); κ {k2:.2} \
+         {k100:.2}; touch ×{:.1} under GABA_A/glycine block",
+        touch_blocked / touch
+    );
+}

@@ -152,14 +152,15 @@ impl Model {
         // Occupancies (§4.5).
         let x = s.enk + s.em + s.c_end;
         let nlx = d.naloxone_nm + inp.naloxone_nm;
-        let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta);
+        // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
+        let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta) * (1.0 - d.mu_delta);
         let o_md = (1.0 - s.tol) * o_raw;
-        let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / pr.Ki_kappa);
+        let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / pr.Ki_kappa) * (1.0 - d.kappa);
         let drive = 1.0 + pr.descending_gain * s.e_sup;
         let ht5 = pr.c_5HT * drive * self.rvm;
         let ne = pr.c_NE * drive * self.a7;
-        let o_5ht1 = h(ht5);
-        let o_a2 = h(ne);
+        let o_5ht1 = h(ht5) * (1.0 - d.ht1);
+        let o_a2 = h(ne) * (1.0 - d.a2);
         let o_a1 = hill(ne, pr.K_a1, 1.0);
         // Chloride and inhibition strength (§4.3).
         let e_cl = pr.E_Cl_K0 + pr.E_Cl_slope * s.k;
@@ -167,7 +168,9 @@ impl Model {
         let phi = (v_rest - e_cl) / (v_rest - (pr.E_Cl_K0 + pr.E_Cl_slope));
         let h_il1 = h(s.il1b) * (1.0 - d.il1r);
         let h_tnf = h(s.tnf) * (1.0 - d.tnf);
-        let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h(s.il6)) * (1.0 - pr.e_COX * s.cox);
+        // GABA_A/glycine antagonists scale every inhibitory gain (g_I, g_II, g_PI, g_WI).
+        let g_hat =
+            (1.0 - 0.3 * h_il1 - 0.2 * h(s.il6)) * (1.0 - pr.e_COX * s.cox) * (1.0 - d.gaba_gly);
         let n_g = 1.0 + 1.5 * s.n;
         let a_nk1 = h(s.sp);
         let g_cyt = pr.c_TNF * h_tnf + pr.c_IL1 * h_il1;

@@ -35,6 +35,11 @@ pub const DRUG_KEYS: &[&str] = &[
     "naloxone_nm",
     "il10_block",
     "il10_exo",
+    "mu_delta",
+    "kappa",
+    "gaba_gly",
+    "ht1",
+    "a2",
 ];
 
 /// The drugs of MODEL.md §6 that act on a term the model carries as an occupancy: (name in a
@@ -128,6 +133,34 @@ pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
         false,
         "exogenous IL-10 (protein: intrathecal; pDNA: infusion), u EC50",
     ),
+    (
+        "ctop",
+        "mu_delta",
+        false,
+        "μ-opioid antagonist (also CTAP); blocks the model's combined O_μδ",
+    ),
+    (
+        "naltrindole",
+        "mu_delta",
+        false,
+        "δ-opioid antagonist; blocks the model's combined O_μδ",
+    ),
+    (
+        "nor_bni",
+        "kappa",
+        false,
+        "κ-opioid antagonist (nor-binaltorphimine)",
+    ),
+    ("bicuculline", "gaba_gly", false, "GABA_A antagonist"),
+    (
+        "strychnine",
+        "gaba_gly",
+        false,
+        "glycine-receptor antagonist",
+    ),
+    ("methysergide", "ht1", false, "5-HT1/2 antagonist"),
+    ("yohimbine", "a2", false, "α2-adrenoceptor antagonist"),
+    ("idazoxan", "a2", false, "α2-adrenoceptor antagonist"),
 ];
 
 /// One dose of a drug (§6): occupancy u(t) = u_max·v(t) with the route's time course v.
@@ -228,6 +261,11 @@ pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
         "cck" => &mut d.cck,
         "il10_block" => &mut d.il10_block,
         "il10_exo" => &mut d.il10_exo,
+        "mu_delta" => &mut d.mu_delta,
+        "kappa" => &mut d.kappa,
+        "gaba_gly" => &mut d.gaba_gly,
+        "ht1" => &mut d.ht1,
+        "a2" => &mut d.a2,
         _ => &mut d.naloxone_nm,
     }
 }

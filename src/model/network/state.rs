@@ -209,6 +209,18 @@ pub struct Drugs {
     pub il10_block: f64,
     /// Exogenous IL-10 (protein or pDNA, §6): u EC50 added to the IL-10 production goal.
     pub il10_exo: f64,
+    /// Selective μ or δ antagonist (CTOP, naltrindole; §6): (1 − u) on O_μδ (μ and δ share one
+    /// occupancy in the model, so either blocks the combined one).
+    pub mu_delta: f64,
+    /// κ antagonist (nor-BNI, §6): (1 − u) on O_κ.
+    pub kappa: f64,
+    /// GABA_A / glycine antagonist (bicuculline, strychnine; §6): (1 − u) on every inhibitory
+    /// gain g_I, g_II, g_PI, g_WI.
+    pub gaba_gly: f64,
+    /// 5-HT1/2 antagonist (methysergide, §6): (1 − u) on O_5HT1.
+    pub ht1: f64,
+    /// α2 antagonist (yohimbine, idazoxan; §6): (1 − u) on O_α2.
+    pub a2: f64,
 }
 
 /// Afferent and EA input at one instant (rates in Hz).

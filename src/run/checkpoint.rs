@@ -5,7 +5,7 @@
 //!
 //! A checkpoint holds what stepping changed and the run's own bookkeeping: the tissue's clock,
 //! counters, every cell's raw state and the implicit transport's history
-//! ([`SimState`](crate::tissue::SimState)); the loop's next output time and read-outs (from
+//! ([`SimState`]); the loop's next output time and read-outs (from
 //! which `timeseries.csv` is rewritten); the snapshots written so far; and where the composed
 //! figures stand (their fields stay in the folder's spill file). Everything fixed by the set-up
 //! (maps, thresholds, kernels) is rebuilt from the folder's `scenario.toml` and the parameters in

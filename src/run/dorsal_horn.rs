@@ -1,6 +1,6 @@
 //! `dorsalhorn run` for a dorsal-horn scenario (layer 4): the headless run with the per-lamina
 //! time series, field snapshots (NPY, PNG), summary.json and the run profile. Replay files and
-//! checkpoints: [`resume`](crate::run::resume), [`checkpoint`](crate::run::checkpoint).
+//! checkpoints: [`resume`](crate::run::resume), [`checkpoint`].
 
 use crate::error::Error;
 use crate::figure::{FigureWriter, Scene, Story};

@@ -3,7 +3,7 @@
 //! continuing a stopped run (`dorsalhorn resume DIR`: the folder taken back, its checkpoint
 //! checked against this build and the folder's scenario and parameters, and the rest of the
 //! loop of [`run`](crate::run::dorsal_horn::run) run from it), with what the loop needs to write
-//! checkpoints ([`CheckpointMeta`]) and to say that a stopped run can be resumed. The file
+//! checkpoints (`CheckpointMeta`) and to say that a stopped run can be resumed. The file
 //! format is in [`checkpoint`].
 
 use crate::error::Error;

@@ -506,17 +506,32 @@ fn rows(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("timeseries.csv")).map_or(0, |t| t.lines().count())
 }
 
-/// Waits until the run in `dir` has `n` rows and a checkpoint (or panics after 120 s).
-fn wait_for_checkpoint(dir: &Path, n: usize) {
+/// Starts `cmd`, waits until the run folder `dir` has `n` rows of timeseries.csv (and, with
+/// `checkpoint`, a checkpoint), sends `signal` (`TERM`, `KILL`) and waits for the process.
+fn stop_after_rows(
+    cmd: &mut Command,
+    dir: &Path,
+    n: usize,
+    checkpoint: bool,
+    signal: &str,
+) -> Output {
+    let child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
     let start = std::time::Instant::now();
-    while rows(dir) < n || !dir.join("checkpoint.bin").exists() {
+    while rows(dir) < n || (checkpoint && !dir.join("checkpoint.bin").exists()) {
         assert!(
             start.elapsed().as_secs() < 120,
-            "no checkpoint after {n} rows in {}",
+            "{} did not reach {n} rows",
             dir.display()
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let sent = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal}");
+    child.wait_with_output().unwrap()
 }
 
 /// `run --checkpoint-every` then `resume` (issue 22, item 9): a run killed with SIGKILL at
@@ -558,26 +573,17 @@ fn a_stopped_run_resumes_byte_for_byte() {
             std::fs::create_dir_all(c).unwrap();
         }
         ok(&run_in(&whole, extra, &cache).output().unwrap());
-        let child = run_in(&stopped, extra, &cache)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
         let run = stopped.join("run");
-        if signal == "KILL" {
-            wait_for_checkpoint(&run, 4);
-        } else {
-            // Inside the EA session at 2 h (session samples every 5 min).
-            while rows(&run) < 5 {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-        }
-        let killed = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let o = child.wait_with_output().unwrap();
+        // KILL after a periodic checkpoint; TERM inside the EA session at 2 h (session samples
+        // every 5 min), where the stop writes the checkpoint.
+        let kill = signal == "KILL";
+        let o = stop_after_rows(
+            &mut run_in(&stopped, extra, &cache),
+            &run,
+            if kill { 4 } else { 5 },
+            kill,
+            signal,
+        );
         let status: serde_json::Value =
             serde_json::from_slice(&std::fs::read(run.join("status.json")).unwrap()).unwrap();
         if signal == "TERM" {
@@ -656,19 +662,8 @@ fn resume_refuses_what_it_cannot_continue() {
     says(&resume_in(&d, &cache), "has no checkpoint.bin");
     // A checkpoint to spoil: stop a run with SIGTERM.
     std::fs::remove_dir_all(&run).unwrap();
-    let child = run_in(&d, &[], &cache)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    while rows(&run) < 3 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let o = stop_after_rows(&mut run_in(&d, &[], &cache), &run, 3, false, "TERM");
+    assert_eq!(o.status.code(), Some(130));
     let ck = std::fs::read(run.join("checkpoint.bin")).unwrap();
     let scenario = std::fs::read_to_string(run.join("scenario.toml")).unwrap();
     std::fs::write(
@@ -715,20 +710,9 @@ fn a_stopped_sweep_continues_its_member_from_the_checkpoint() {
     };
     let (whole, stopped) = (d.join("whole"), d.join("stopped"));
     ok(&sweep_in(&whole).output().unwrap());
-    let child = sweep_in(&stopped)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let member = stopped.join("members/m0002");
-    while rows(&member) < 4 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let o = stop_after_rows(&mut sweep_in(&stopped), &member, 4, false, "TERM");
+    assert_eq!(o.status.code(), Some(130));
     assert!(member.join("checkpoint.bin").exists());
     let log = ok(&sweep_in(&stopped).output().unwrap());
     assert!(

@@ -9,7 +9,7 @@
 //! Members run one after another on one device, sharing the baseline cache; running members
 //! that share a grid side by side in the same dispatches (a GPU ensemble) is not built yet. A
 //! member stopped after a checkpoint continues from it. The plan (what varies, the members, the
-//! summary's columns) is in [`plan`].
+//! summary's columns) is in `plan.rs` ([`SweepPlan`]).
 
 mod plan;
 

@@ -4,6 +4,7 @@
 use crate::error::{BlowUp, Error};
 use crate::gpu::Gpu;
 use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::network::opioid_occupancies;
 use crate::model::network::state::{Input, RATE_NAMES, STATE_NAMES};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::section::REPORT_REGIONS;
@@ -150,7 +151,7 @@ fn readout_of(
                 for (k, v) in c.iter().enumerate() {
                     out[k] += wi * *v as f64;
                 }
-                let (o_md, o_k) = occupancies(c, nlx, pr);
+                let (o_md, o_k) = occupancies(c, nlx, &sim.model);
                 let r = [
                     rates.r_i[i],
                     rates.r_e[i],
@@ -228,7 +229,7 @@ pub fn cell_values(
     let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
     let pops = &sim.layout.pops;
     let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
-    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model.pr);
+    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model);
     let mut out = c.to_vec();
     out.extend([
         rate(&rates.r_i, &pops.present_i),
@@ -241,12 +242,9 @@ pub fn cell_values(
     out
 }
 
-/// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM (§4.5).
-pub fn occupancies(
-    c: &[f32],
-    nlx: f64,
-    pr: &crate::model::network::coefficients::Params,
-) -> (f32, f32) {
+/// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM and the model's
+/// selective antagonists (§4.5, §6; [`opioid_occupancies`]).
+pub fn occupancies(c: &[f32], nlx: f64, model: &crate::model::network::Model) -> (f32, f32) {
     let (enk, dyn_, em, c_end, tol) = (
         c[4] as f64,
         c[5] as f64,
@@ -254,10 +252,9 @@ pub fn occupancies(
         c[9] as f64,
         c[10] as f64,
     );
-    let x = enk + em + c_end;
-    let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta);
-    let o_k = dyn_ / (dyn_ + 1.0 + nlx / pr.Ki_kappa);
-    (((1.0 - tol) * o_raw) as f32, o_k as f32)
+    let (_, o_md, o_k) =
+        opioid_occupancies(&model.pr, &model.drugs, enk + em + c_end, dyn_, tol, nlx);
+    (o_md as f32, o_k as f32)
 }
 
 /// The values of field `f` in every cell of the grid, as written to NPY and drawn: NaN outside
@@ -285,7 +282,7 @@ pub fn field_values(
                 states
                     .chunks_exact(STATE_STRIDE)
                     .map(|c| {
-                        let o = occupancies(c, nlx, &sim.model.pr);
+                        let o = occupancies(c, nlx, &sim.model);
                         if k == 4 { o.0 } else { o.1 }
                     })
                     .collect()

@@ -99,6 +99,24 @@ pub fn recruitment(ma: f64) -> f64 {
 }
 
 /// g_ENK(f) = 1/(1 + (f/15)²), g_DYN(f) = (f/40)²/(1 + (f/40)²) (§4.5).
+/// The opioid occupancies of §4.5 from the μ/δ ligand x = ENK + EM + C_END (EC50 units),
+/// dynorphin, tolerance and naloxone (nM), with the selective antagonists of §6 (`mu_delta`,
+/// `kappa`): (O_μδ,raw, O_μδ = (1 − Tol)·O_μδ,raw, O_κ). The one host formula: [`Model::fast`]
+/// and the tissue's read-outs use it; shaders/reaction.wgsl mirrors it.
+pub fn opioid_occupancies(
+    pr: &Params,
+    d: &Drugs,
+    x: f64,
+    dyn_: f64,
+    tol: f64,
+    nlx: f64,
+) -> (f64, f64, f64) {
+    let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta) * (1.0 - d.mu_delta);
+    let o_md = (1.0 - tol) * o_raw;
+    let o_k = dyn_ / (dyn_ + 1.0 + nlx / pr.Ki_kappa) * (1.0 - d.kappa);
+    (o_raw, o_md, o_k)
+}
+
 pub fn g_enk(f: f64) -> f64 {
     1.0 / (1.0 + (f / 15.0).powi(2))
 }
@@ -153,9 +171,7 @@ impl Model {
         let x = s.enk + s.em + s.c_end;
         let nlx = d.naloxone_nm + inp.naloxone_nm;
         // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
-        let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta) * (1.0 - d.mu_delta);
-        let o_md = (1.0 - s.tol) * o_raw;
-        let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / pr.Ki_kappa) * (1.0 - d.kappa);
+        let (o_raw, o_md, o_k) = opioid_occupancies(pr, d, x, s.dyn_, s.tol, nlx);
         let drive = 1.0 + pr.descending_gain * s.e_sup;
         let ht5 = pr.c_5HT * drive * self.rvm;
         let ne = pr.c_NE * drive * self.a7;

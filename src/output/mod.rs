@@ -305,7 +305,8 @@ pub struct FolderStatus {
     pub updated_unix_s: u64,
 }
 
-fn unix_now() -> u64 {
+/// Seconds since 1970 (UTC) now (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

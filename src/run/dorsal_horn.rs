@@ -291,11 +291,7 @@ pub(crate) fn run_in_claimed(
         resumed.push(Resumed {
             from_time_s: st.time_s(),
             command: output::Provenance::of_this_run().command,
-            unix_s: ck.saved_unix_s.max(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-            ),
+            unix_s: output::unix_now(),
         });
     }
     // The command that started the run: this one, or the checkpoint's.

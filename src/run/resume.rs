@@ -116,9 +116,7 @@ impl CheckpointMeta {
             scenario_digest: self.digest,
             adapter: self.adapter.clone(),
             command: self.command.clone(),
-            saved_unix_s: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            saved_unix_s: output::unix_now(),
             wall_s: self.wall_before_s + started.elapsed().as_secs_f64(),
             every_s: self.every_s,
             resumed: self.resumed.clone(),

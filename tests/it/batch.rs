@@ -252,35 +252,20 @@ fn run_from_replays_a_run_byte_for_byte_with_its_parameters() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("the folder being replayed"));
 }
 
-/// A Python with xarray and SciPy (`.ci/run` installs python3-xarray and python3-scipy).
-fn python_with_xarray() -> String {
+/// A Python that can run `import {modules}`, or a panic naming the Debian `packages` that give
+/// it (`.ci/run` installs python3-xarray, python3-scipy and python3-vtk9; VTK's
+/// `vtkNetCDFCFReader` is the reader behind ParaView's "NetCDF files generic and CF conventions").
+fn python_with(modules: &str, packages: &str) -> String {
     for py in ["python3", "/usr/bin/python3"] {
         let ok = Command::new(py)
-            .args(["-c", "import xarray, scipy"])
+            .args(["-c", &format!("import {modules}")])
             .output()
             .is_ok_and(|o| o.status.success());
         if ok {
             return py.to_string();
         }
     }
-    panic!(
-        "this test needs Python with xarray and SciPy: apt-get install python3-xarray python3-scipy (.ci/run does)"
-    );
-}
-
-/// A Python with VTK (`.ci/run` installs python3-vtk9): its `vtkNetCDFCFReader` is the reader
-/// behind ParaView's "NetCDF files generic and CF conventions".
-fn python_with_vtk() -> String {
-    for py in ["python3", "/usr/bin/python3"] {
-        let ok = Command::new(py)
-            .args(["-c", "import vtk"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return py.to_string();
-        }
-    }
-    panic!("this test needs Python with VTK: apt-get install python3-vtk9 (.ci/run does)");
+    panic!("this test needs Python with {modules}: apt-get install {packages} (.ci/run does)");
 }
 
 /// `fields.nc` opens in xarray with its dimensions, coordinates, units, region legend and every
@@ -351,8 +336,11 @@ for h in [0, 3, 6]:
 print("ok")
 "#;
     for (py, code) in [
-        (python_with_xarray(), script),
-        (python_with_vtk(), vtk_script),
+        (
+            python_with("xarray, scipy", "python3-xarray python3-scipy"),
+            script,
+        ),
+        (python_with("vtk", "python3-vtk9"), vtk_script),
     ] {
         let o = Command::new(py)
             .args(["-c", code, out.to_str().unwrap()])

@@ -25,6 +25,12 @@
 // where the history texture holds Cⁿ in layers 0..NS, the source f = w·k·goal in layers
 // NS..2NS and the previous step's Cⁿ⁻¹ in layers 2NS..3NS (src/cpu/multigrid.rs documents the
 // scheme). A generated header gives NS and WG_X.
+//
+// Ensembles: every kernel is dispatched with one z per member of an ensemble (grids side by
+// side, src/tissue/mod.rs); member z's species are the layers z·NS + s of every x and b
+// texture, and the history's three kinds are blocks of L.nsm = NS·members layers (Cⁿ of member
+// z at z·NS + s, its source at L.nsm + z·NS + s, its Cⁿ⁻¹ at 2·L.nsm + z·NS + s). The geometry
+// and the coarsest inverses are shared.
 
 struct Lvl {
     // This level's cells and texels per row.
@@ -36,7 +42,8 @@ struct Lvl {
     // The next coarser level's rows and texels per row (restrict).
     cny: u32,
     cntx: u32,
-    _pad0: u32,
+    // The history's layers of one kind: NS × the ensemble's members.
+    nsm: u32,
     _pad1: u32,
 }
 
@@ -98,12 +105,13 @@ fn stencil(X: u32, y: u32) -> Stencil {
     return st;
 }
 
-// D_s·Σ G·x over the neighbours of the texel's cells, and the cells' own x, for species s.
-fn neighbours(st: Stencil, s: u32, X: u32, y: u32, c: vec4<f32>) -> vec4<f32> {
-    let l = textureLoad(ta, vec2<u32>(st.xm, y), s, 0);
-    let r = textureLoad(ta, vec2<u32>(st.xp, y), s, 0);
-    let up = textureLoad(ta, vec2<u32>(X, st.ym), s, 0);
-    let down = textureLoad(ta, vec2<u32>(X, st.yp), s, 0);
+// D_s·Σ G·x over the neighbours of the texel's cells, and the cells' own x, for species s in
+// layer k.
+fn neighbours(st: Stencil, s: u32, k: u32, X: u32, y: u32, c: vec4<f32>) -> vec4<f32> {
+    let l = textureLoad(ta, vec2<u32>(st.xm, y), k, 0);
+    let r = textureLoad(ta, vec2<u32>(st.xp, y), k, 0);
+    let up = textureLoad(ta, vec2<u32>(X, st.ym), k, 0);
+    let down = textureLoad(ta, vec2<u32>(X, st.yp), k, 0);
     let west = vec4<f32>(l.w, c.xyz);
     let east = vec4<f32>(c.yzw, r.x);
     return C.sp[s].x * ((st.ge * east + st.gw * west) + (st.gs * down + st.gn * up));
@@ -113,10 +121,10 @@ fn diagonal(st: Stencil, s: u32) -> vec4<f32> {
     return (C.sp[s].y * st.w + C.p.x * st.robin) + C.sp[s].x * st.sum;
 }
 
-// r = b − A·x of species s at fine texel `at` (0 outside the domain).
-fn residual_of(st: Stencil, s: u32, at: vec2<u32>) -> vec4<f32> {
-    let c = textureLoad(ta, at, s, 0);
-    let r = (textureLoad(tb, at, s, 0) + neighbours(st, s, at.x, at.y, c)) - diagonal(st, s) * c;
+// r = b − A·x of species s in layer k at fine texel `at` (0 outside the domain).
+fn residual_of(st: Stencil, s: u32, k: u32, at: vec2<u32>) -> vec4<f32> {
+    let c = textureLoad(ta, at, k, 0);
+    let r = (textureLoad(tb, at, k, 0) + neighbours(st, s, k, at.x, at.y, c)) - diagonal(st, s) * c;
     return select(vec4<f32>(0.0), r, st.w > vec4<f32>(0.0));
 }
 
@@ -137,10 +145,11 @@ fn mg_smooth(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Lane j of row y has colour (j + y) mod 2 (texels start at even x).
     let lanes = (vec4<u32>(0u, 1u, 2u, 3u) + vec4<u32>(y)) % vec4<u32>(2u);
     let update = (lanes == vec4<u32>(L.colour)) & (st.w > vec4<f32>(0.0));
+    let o = gid.z * NS;
     // @each_species
-    let c{s} = textureLoad(ta, at, {s}u, 0);
-    let new{s} = (textureLoad(tb, at, {s}u, 0) + neighbours(st, {s}u, X, y, c{s})) / diagonal(st, {s}u);
-    textureStore(out1, at, {s}u, select(c{s}, new{s}, update));
+    let c{s} = textureLoad(ta, at, o + {s}u, 0);
+    let new{s} = (textureLoad(tb, at, o + {s}u, 0) + neighbours(st, {s}u, o + {s}u, X, y, c{s})) / diagonal(st, {s}u);
+    textureStore(out1, at, o + {s}u, select(c{s}, new{s}, update));
     // @end
 }
 
@@ -173,17 +182,18 @@ fn mg_restrict(@builtin(global_invocation_id) gid: vec3<u32>) {
     let sb = clamped_stencil(pb);
     let sc = clamped_stencil(pc);
     let sd = clamped_stencil(pd);
+    let o = gid.z * NS;
     // @each_species
-    let a{s} = select(vec4<f32>(0.0), residual_of(sa, {s}u, pa), on_fine(pa));
-    let b{s} = select(vec4<f32>(0.0), residual_of(sb, {s}u, pb), on_fine(pb));
-    let c{s} = select(vec4<f32>(0.0), residual_of(sc, {s}u, pc), on_fine(pc));
-    let d{s} = select(vec4<f32>(0.0), residual_of(sd, {s}u, pd), on_fine(pd));
-    textureStore(out1, at, {s}u, 0.25 * vec4<f32>(
+    let a{s} = select(vec4<f32>(0.0), residual_of(sa, {s}u, o + {s}u, pa), on_fine(pa));
+    let b{s} = select(vec4<f32>(0.0), residual_of(sb, {s}u, o + {s}u, pb), on_fine(pb));
+    let c{s} = select(vec4<f32>(0.0), residual_of(sc, {s}u, o + {s}u, pc), on_fine(pc));
+    let d{s} = select(vec4<f32>(0.0), residual_of(sd, {s}u, o + {s}u, pd), on_fine(pd));
+    textureStore(out1, at, o + {s}u, 0.25 * vec4<f32>(
         (a{s}.x + a{s}.y) + (c{s}.x + c{s}.y),
         (a{s}.z + a{s}.w) + (c{s}.z + c{s}.w),
         (b{s}.x + b{s}.y) + (d{s}.x + d{s}.y),
         (b{s}.z + b{s}.w) + (d{s}.z + d{s}.w)));
-    textureStore(out2, at, {s}u, vec4<f32>(0.0));
+    textureStore(out2, at, o + {s}u, vec4<f32>(0.0));
     // @end
 }
 
@@ -198,6 +208,7 @@ fn mg_coarse(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let nc = L.nx * L.ny;
     let t = y * L.ntx + X;
+    let o = gid.z * NS;
     // @each_species
     var x{s} = vec4<f32>(0.0);
     // @end
@@ -205,12 +216,12 @@ fn mg_coarse(@builtin(global_invocation_id) gid: vec3<u32>) {
         let jt = vec2<u32>((j % L.nx) / 4u, j / L.nx);
         let lane = (j % L.nx) % 4u;
         // @each_species
-        x{s} += textureLoad(inverse, vec2<u32>(t, j), {s}u, 0) * pick(textureLoad(tb, jt, {s}u, 0), lane);
+        x{s} += textureLoad(inverse, vec2<u32>(t, j), {s}u, 0) * pick(textureLoad(tb, jt, o + {s}u, 0), lane);
         // @end
     }
     let at = vec2<u32>(X, y);
     // @each_species
-    textureStore(out1, at, {s}u, x{s});
+    textureStore(out1, at, o + {s}u, x{s});
     // @end
 }
 
@@ -226,10 +237,11 @@ fn mg_prolong(@builtin(global_invocation_id) gid: vec3<u32>) {
     let inside = textureLoad(geom, at, 2, 0) > vec4<f32>(0.0);
     let odd = (X % 2u) == 1u;
     let coarse = vec2<u32>(X / 2u, y / 2u);
+    let o = gid.z * NS;
     // @each_species
-    let e{s} = textureLoad(tb, coarse, {s}u, 0);
+    let e{s} = textureLoad(tb, coarse, o + {s}u, 0);
     let p{s} = select(vec4<f32>(e{s}.x, e{s}.x, e{s}.y, e{s}.y), vec4<f32>(e{s}.z, e{s}.z, e{s}.w, e{s}.w), odd);
-    textureStore(out1, at, {s}u, textureLoad(ta, at, {s}u, 0) + select(vec4<f32>(0.0), p{s}, inside));
+    textureStore(out1, at, o + {s}u, textureLoad(ta, at, o + {s}u, 0) + select(vec4<f32>(0.0), p{s}, inside));
     // @end
 }
 
@@ -243,12 +255,13 @@ fn mg_rhs_tr(@builtin(global_invocation_id) gid: vec3<u32>) {
     let st = stencil(X, y);
     let at = vec2<u32>(X, y);
     let inside = st.w > vec4<f32>(0.0);
+    let o = gid.z * NS;
     // @each_species
-    let c{s} = textureLoad(ta, at, {s}u, 0);
-    let own{s} = 2.0 * (C.sp[{s}].z * st.w * c{s} + textureLoad(tb, at, NS + {s}u, 0));
-    let b{s} = (own{s} + neighbours(st, {s}u, X, y, c{s})) - diagonal(st, {s}u) * c{s};
-    textureStore(out1, at, {s}u, select(vec4<f32>(0.0), b{s}, inside));
-    textureStore(out2, at, {s}u, c{s} + C.q.x * (c{s} - textureLoad(tb, at, 2u * NS + {s}u, 0)));
+    let c{s} = textureLoad(ta, at, o + {s}u, 0);
+    let own{s} = 2.0 * (C.sp[{s}].z * st.w * c{s} + textureLoad(tb, at, L.nsm + o + {s}u, 0));
+    let b{s} = (own{s} + neighbours(st, {s}u, o + {s}u, X, y, c{s})) - diagonal(st, {s}u) * c{s};
+    textureStore(out1, at, o + {s}u, select(vec4<f32>(0.0), b{s}, inside));
+    textureStore(out2, at, o + {s}u, c{s} + C.q.x * (c{s} - textureLoad(tb, at, 2u * L.nsm + o + {s}u, 0)));
     // @end
 }
 
@@ -261,11 +274,12 @@ fn mg_rhs_bdf2(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let at = vec2<u32>(X, y);
     let w = textureLoad(geom, at, 2, 0);
+    let o = gid.z * NS;
     // @each_species
-    let star{s} = textureLoad(ta, at, {s}u, 0);
-    let old{s} = textureLoad(tb, at, {s}u, 0);
-    let b{s} = C.sp[{s}].z * w * (C.p.y * star{s} - C.p.z * old{s}) + textureLoad(tb, at, NS + {s}u, 0);
-    textureStore(out1, at, {s}u, select(vec4<f32>(0.0), b{s}, w > vec4<f32>(0.0)));
-    textureStore(out2, at, {s}u, star{s} + C.p.w * (star{s} - old{s}));
+    let star{s} = textureLoad(ta, at, o + {s}u, 0);
+    let old{s} = textureLoad(tb, at, o + {s}u, 0);
+    let b{s} = C.sp[{s}].z * w * (C.p.y * star{s} - C.p.z * old{s}) + textureLoad(tb, at, L.nsm + o + {s}u, 0);
+    textureStore(out1, at, o + {s}u, select(vec4<f32>(0.0), b{s}, w > vec4<f32>(0.0)));
+    textureStore(out2, at, o + {s}u, star{s} + C.p.w * (star{s} - old{s}));
     // @end
 }

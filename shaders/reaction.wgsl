@@ -95,8 +95,10 @@ const MEDIATORS = array<u32, 14>(3u, 4u, 5u, 6u, 11u, 12u, 13u, 14u, 15u, 16u, 1
 const AUX_QUADS: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> P: Params;
-@group(0) @binding(1) var<storage, read> G: Globals;
-@group(0) @binding(2) var<storage, read> D: Drugs;
+// `G` and `D`, and `enter_member`/`member_inputs` (src/gpu/reaction.rs, `member_prelude`): one
+// set for all cells, or in an ensemble (members side by side, each `n_cells` cells with its own
+// globals, drugs and broadcast inputs) private copies of the cell's member's.
+// @member_bindings
 @group(0) @binding(3) var<storage, read> inputs: array<Input>;
 // State, maps and aux are read and written as vec4: on lavapipe every storage access whose
 // address differs per invocation is a loop over the SIMD lanes, so four floats per access cost
@@ -474,10 +476,12 @@ fn exp_midpoint(y: array<f32, 36>, inp: Input, m: CellMap, dt: f32) -> array<f32
 // be: a dynamically indexed private array lives in scratch memory, and on lavapipe each `if`
 // costs its body whether taken or not (BENCHMARKS.md).
 fn exp_run(cell: u32, goals: bool) {
-    if inactive(cell) {
+    // The cell within its member (the maps are shared by the members of an ensemble).
+    let local = enter_member(cell);
+    if inactive(local) {
         return;
     }
-    let m = load_map(cell);
+    let m = load_map(local);
     var y = load_state(cell);
     for (var k = 0u; k < T.count; k++) {
         y = exp_midpoint(y, input_at(cell, k), m, T.dt);
@@ -553,7 +557,7 @@ fn write_goals(cell: u32, y: array<f32, 36>, inp: Input, m: CellMap) {
 // The input of sub-step k of the run: the broadcast input `T.input + k`, or the cell's own.
 fn input_at(cell: u32, k: u32) -> Input {
     if BROADCAST {
-        return inputs[T.input + k];
+        return inputs[member_inputs() + T.input + k];
     }
     return inputs[cell];
 }

@@ -62,22 +62,27 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // Writes the transported mediators back; small negative undershoots of the explicit stages are
 // clipped to 0 (positivity, §3.2).
+// In an ensemble (ENS members) `cell` runs over the members' cells one member after another,
+// and member z's species are layers z·NS..(z + 1)·NS.
 @compute @workgroup_size(WG_X, 1, 1)
 fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = gid.x;
-    if cell >= NX * NY || in_domain[cell] < 0.5 {
+    let z = min(cell / (NX * NY), ENS - 1u);
+    let local = cell - z * NX * NY;
+    if local >= NX * NY || in_domain[local] < 0.5 {
         return;
     }
-    let x = cell % NX;
-    let y = cell / NX;
+    let x = local % NX;
+    let y = local / NX;
     for (var s = 0u; s < NS; s++) {
-        let v = textureLoad(fields_in, vec2<u32>(x / 4u, y), s, 0)[x % 4u];
+        let v = textureLoad(fields_in, vec2<u32>(x / 4u, y), z * NS + s, 0)[x % 4u];
         state_out[cell * STRIDE + SLOTS[s]] = max(v, 0.0);
     }
 }
 
 @group(0) @binding(9) var<storage, read> mass: array<f32>;
-// Layers 0..NS: Cⁿ; layers NS..2NS: the source α·k·goal.
+// Layers 0..NS: Cⁿ; layers NS..2NS: the source α·k·goal (in an ensemble, member z's are layers
+// z·NS + s and ENS·NS + z·NS + s).
 @group(0) @binding(10) var history_out: texture_storage_2d_array<rgba32float, write>;
 
 // The four cells of texel X in row y, clamped onto the row (the caller masks the pad cells).
@@ -125,10 +130,12 @@ fn goals(c: Cell) -> array<f32, 14> {
         c.g2.y, c.g2.z, c.g2.w, c.g3.x, c.g3.y);
 }
 
+// Dispatched over (texel, row, member).
 @compute @workgroup_size(WG_X, 1, 1)
 fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let X = gid.x;
     let y = gid.y;
+    let z = gid.z;
     if X >= NTX || y >= NY {
         return;
     }
@@ -137,10 +144,13 @@ fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let real = lane < vec4<u32>(NX);
     let cells = vec4<u32>(y * NX) + min(lane, vec4<u32>(NX - 1u));
     let w = select(vec4<f32>(0.0), vec4<f32>(mass[cells.x], mass[cells.y], mass[cells.z], mass[cells.w]), real);
-    let c0 = load_cell(cells.x);
-    let c1 = load_cell(cells.y);
-    let c2 = load_cell(cells.z);
-    let c3 = load_cell(cells.w);
+    // Member z's cells follow the z members before it in the state and aux buffers.
+    let base = z * NX * NY;
+    let c0 = load_cell(base + cells.x);
+    let c1 = load_cell(base + cells.y);
+    let c2 = load_cell(base + cells.z);
+    let c3 = load_cell(base + cells.w);
+    let o = z * NS;
     let m0 = mediators(c0);
     let m1 = mediators(c1);
     let m2 = mediators(c2);
@@ -151,8 +161,8 @@ fn gather_implicit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let g3 = goals(c3);
     // @each_species
     let v{s} = select(vec4<f32>(0.0), vec4<f32>(m0[{s}], m1[{s}], m2[{s}], m3[{s}]), real);
-    textureStore(fields_out, at, {s}u, v{s});
-    textureStore(history_out, at, {s}u, v{s});
-    textureStore(history_out, at, NS + {s}u, w * species[{s}].k * vec4<f32>(g0[{s}], g1[{s}], g2[{s}], g3[{s}]));
+    textureStore(fields_out, at, o + {s}u, v{s});
+    textureStore(history_out, at, o + {s}u, v{s});
+    textureStore(history_out, at, ENS * NS + o + {s}u, w * species[{s}].k * vec4<f32>(g0[{s}], g1[{s}], g2[{s}], g3[{s}]));
     // @end
 }

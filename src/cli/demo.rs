@@ -233,6 +233,7 @@ fn record_demo(demo: &Demo, dir: PathBuf, args: &DemoArgs) -> Result<(), Error> 
             story: None,
             // A recording is short, and its story is not in the folder to resume from.
             checkpoint_every_s: None,
+            ensemble: None,
         },
         size,
         theme,

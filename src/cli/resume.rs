@@ -78,6 +78,7 @@ pub fn run(args: ResumeArgs) -> Result<(), Error> {
         cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
         story: None,
         checkpoint_every_s,
+        ensemble: None,
     };
     let run = dorsalhorn::run::resume::resume(&gpu, &sc, &opts)?;
     crate::cli::run::report_done(&run.summary, &dir, args.quiet, args.profile);

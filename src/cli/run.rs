@@ -98,6 +98,7 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
                 cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
                 story: None,
                 checkpoint_every_s,
+                ensemble: None,
             };
             let run = dorsalhorn::run::dorsal_horn::run(&gpu, &sc, &opts)?;
             report_done(&run.summary, &out_dir, quiet, profile);

@@ -43,6 +43,11 @@ pub struct SweepArgs {
     /// it. `off`: an interrupted member runs again from the start.
     #[arg(long, value_name = "DURATION", default_value = "10min")]
     pub checkpoint_every: String,
+    /// Members that share a grid, parameters and step schedule run side by side in the same
+    /// GPU dispatches, at most N at once (`auto`: as many as the device holds, up to 32; `1`:
+    /// one after another). Each member's outputs are the same bits either way.
+    #[arg(long, value_name = "N", default_value = "auto")]
+    pub batch: String,
 }
 
 #[derive(clap::Subcommand)]
@@ -78,6 +83,25 @@ fn parse_shard(s: &str) -> Result<(usize, usize), Error> {
     Ok((k, n))
 }
 
+/// `--batch`: `auto` (None) or a whole number ≥ 1.
+fn parse_batch(b: &str) -> Result<Option<usize>, Error> {
+    match b.trim() {
+        "auto" => Ok(None),
+        b => b
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .map(Some)
+            .ok_or_else(|| {
+                ScenarioError::new(
+                    "--batch",
+                    format!("`{b}`: give a whole number of members ≥ 1, or `auto`"),
+                )
+                .into()
+            }),
+    }
+}
+
 pub fn run(args: SweepArgs) -> Result<(), Error> {
     if let Some(SweepCommand::Merge { dirs, out }) = args.merge {
         let out = out.unwrap_or_else(|| dirs[0].clone());
@@ -111,6 +135,7 @@ pub fn run(args: SweepArgs) -> Result<(), Error> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let checkpoint_every_s = dorsalhorn::run::checkpoint::parse_every(&args.checkpoint_every)
         .map_err(|why| ScenarioError::new("--checkpoint-every", why))?;
+    let batch = parse_batch(&args.batch)?;
     let mut plan = SweepPlan {
         scenario,
         sets: args.set,
@@ -143,11 +168,12 @@ pub fn run(args: SweepArgs) -> Result<(), Error> {
         progress: !args.quiet,
         cache: dorsalhorn::tissue::baseline::BaselineCache::from_env(),
         checkpoint_every_s,
+        batch,
     };
     let report = run_sweep(&gpu, &plan, &opts).inspect_err(|e| {
         if matches!(e, Error::Interrupted { .. }) {
             eprintln!(
-                "note: the sweep stopped; the same command resumes it (completed members are kept, the interrupted one continues from its checkpoint or runs again)"
+                "note: the sweep stopped; the same command resumes it (completed members are kept, an interrupted one continues from its checkpoint or runs again)"
             );
         }
     })?;

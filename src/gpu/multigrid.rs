@@ -35,7 +35,8 @@ pub struct LevelParams {
     pub colour: u32,
     pub cny: u32,
     pub cntx: u32,
-    pub _pad0: u32,
+    /// The history's layers of one kind (species × ensemble members).
+    pub nsm: u32,
     pub _pad1: u32,
 }
 
@@ -90,6 +91,9 @@ impl GpuLevel {
 /// and the solution is then in [`Multigrid::solution_texture`].
 pub struct Multigrid {
     ns: usize,
+    /// Grids side by side (an ensemble's members; 1 otherwise): member z's species are the
+    /// layers z·ns..(z + 1)·ns of every level texture (shaders/multigrid.wgsl).
+    members: usize,
     hierarchy: Hierarchy,
     levels: Vec<GpuLevel>,
     coef: wgpu::Buffer,
@@ -110,7 +114,8 @@ pub struct Multigrid {
     theta: f32,
     rhs_tr: wgpu::ComputePipeline,
     rhs_bdf2: wgpu::ComputePipeline,
-    /// The fine level's history: Cⁿ in layers 0..ns, the source f = w·k·goal in ns..2ns.
+    /// The fine level's history: Cⁿ in layers 0..ns, the source f = w·k·goal in ns..2ns, Cⁿ⁻¹
+    /// in 2ns..3ns (for an ensemble: blocks of ns·members layers).
     history: wgpu::Texture,
     /// First stage's right-hand side: Cⁿ = x[0] and the history in, b out.
     rhs_tr_group: wgpu::BindGroup,
@@ -185,10 +190,6 @@ impl Multigrid {
     /// Builds the hierarchy of `geo`, its textures and kernels for `ns` species; each solve
     /// takes `cycles` V-cycles of `sweeps` red–black sweeps before and after the coarse-grid
     /// correction.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "creates every level's textures, buffers, pipelines and bind groups in order: the whole device layout in one place"
-    )]
     pub fn new(
         gpu: &Gpu,
         geo: &Geometry,
@@ -197,6 +198,37 @@ impl Multigrid {
         cycles: u32,
         sweeps: u32,
     ) -> Result<Multigrid, Error> {
+        Multigrid::ensemble(gpu, geo, ns, p_pia, cycles, sweeps, 1)
+    }
+
+    /// [`Multigrid::new`] for `members` copies of the problem side by side (an ensemble): every
+    /// dispatch solves all of them, each with its own right-hand side and history.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates every level's textures, buffers, pipelines and bind groups in order: the whole device layout in one place"
+    )]
+    pub fn ensemble(
+        gpu: &Gpu,
+        geo: &Geometry,
+        ns: usize,
+        p_pia: f32,
+        cycles: u32,
+        sweeps: u32,
+        members: usize,
+    ) -> Result<Multigrid, Error> {
+        let nsm = ns * members;
+        let max_layers = gpu.limits.max_texture_array_layers as usize;
+        if 3 * nsm > max_layers {
+            return Err(GpuError::Validation {
+                stage: "multigrid set-up",
+                detail: format!(
+                    "an ensemble of {members} needs {} texture layers and the adapter allows                      {max_layers}: run at most {} members side by side",
+                    3 * nsm,
+                    max_layers / (3 * ns)
+                ),
+            }
+            .into());
+        }
         let hierarchy = Hierarchy::new(geo);
         let device = &gpu.device;
         let scope = gpu.capture_errors();
@@ -240,7 +272,7 @@ impl Multigrid {
                     colour,
                     cny: coarse.map_or(0, |c| c.ny as u32),
                     cntx: coarse.map_or(0, |c| texels_per_row(c.nx) as u32),
-                    _pad0: 0,
+                    nsm: nsm as u32,
                     _pad1: 0,
                 };
                 let at = (2 * l + colour as usize) * SLOT as usize;
@@ -274,7 +306,7 @@ impl Multigrid {
             for (layer, data) in [&lv.gx, &lv.gy, &lv.w, &lv.robin, &lv.s].iter().enumerate() {
                 write_layer(gpu, &geom, layer as u32, lv.nx, lv.ny, data);
             }
-            let make = |label: &str| packed_texture(gpu, label, lv.nx, lv.ny, ns as u32, usage);
+            let make = |label: &str| packed_texture(gpu, label, lv.nx, lv.ny, nsm as u32, usage);
             tex.push((
                 geom,
                 [make("multigrid x 0"), make("multigrid x 1")],
@@ -389,7 +421,7 @@ impl Multigrid {
             "multigrid history",
             fine.nx,
             fine.ny,
-            3 * ns as u32,
+            3 * nsm as u32,
             usage,
         );
         let history_view = array_view(&history);
@@ -402,6 +434,7 @@ impl Multigrid {
         gpu.validated(scope, "multigrid set-up")?;
         Ok(Multigrid {
             ns,
+            members,
             levels,
             hierarchy,
             coef,
@@ -432,6 +465,11 @@ impl Multigrid {
 
     pub fn species(&self) -> usize {
         self.ns
+    }
+
+    /// Problems side by side ([`Multigrid::ensemble`]).
+    pub fn members(&self) -> usize {
+        self.members
     }
 
     /// V-cycles per solve.
@@ -517,14 +555,40 @@ impl Multigrid {
     /// the next step's Cⁿ.
     pub fn encode_keep_history(&self, enc: &mut wgpu::CommandEncoder) {
         let f = &self.levels[0];
+        let nsm = (self.ns * self.members) as u32;
         enc.copy_texture_to_texture(
             layer_copy(&self.history, 0),
-            layer_copy(&self.history, 2 * self.ns as u32),
+            layer_copy(&self.history, 2 * nsm),
             wgpu::Extent3d {
                 width: f.ntx(),
                 height: f.ny as u32,
-                depth_or_array_layers: self.ns as u32,
+                depth_or_array_layers: nsm,
             },
+        );
+    }
+
+    /// Records the copy of member `member`'s Cⁿ layers of the history into `to`, a one-member
+    /// solver of the same problem: all that the next step reads of the last one (the other
+    /// layers and the level textures are rewritten by each step), so `to` continues exactly as
+    /// the member would.
+    pub fn encode_copy_member(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        member: usize,
+        to: &Multigrid,
+    ) {
+        assert!(member < self.members && to.members == 1 && to.ns == self.ns);
+        let f = &self.levels[0];
+        let extent = wgpu::Extent3d {
+            width: f.ntx(),
+            height: f.ny as u32,
+            depth_or_array_layers: self.ns as u32,
+        };
+        let first = (member * self.ns) as u32;
+        enc.copy_texture_to_texture(
+            layer_copy(&self.history, first),
+            layer_copy(&to.history, 0),
+            extent,
         );
     }
 
@@ -572,13 +636,14 @@ impl Multigrid {
     ) {
         let fl = &self.levels[0];
         let ns = self.ns;
+        let nsm = ns * self.members;
         for s in 0..ns {
             write_layer(gpu, &fl.x[0], s as u32, fl.nx, fl.ny, &c[s]);
             write_layer(gpu, &self.history, s as u32, fl.nx, fl.ny, &c[s]);
             write_layer(
                 gpu,
                 &self.history,
-                (ns + s) as u32,
+                (nsm + s) as u32,
                 fl.nx,
                 fl.ny,
                 &source[s],
@@ -586,7 +651,7 @@ impl Multigrid {
             write_layer(
                 gpu,
                 &self.history,
-                (2 * ns + s) as u32,
+                (2 * nsm + s) as u32,
                 fl.nx,
                 fl.ny,
                 &previous[s],
@@ -615,7 +680,7 @@ impl Multigrid {
         let extent = wgpu::Extent3d {
             width: f.ntx(),
             height: f.ny as u32,
-            depth_or_array_layers: self.ns as u32,
+            depth_or_array_layers: (self.ns * self.members) as u32,
         };
         for _ in 0..steps {
             self.set_step(gpu, dt, previous_dt, species);
@@ -648,7 +713,7 @@ impl Multigrid {
     /// carry the transport between steps bit for bit (the other layers are rewritten each step).
     pub fn read_history(&self, gpu: &Gpu) -> Result<Vec<Vec<f32>>, GpuError> {
         let f = &self.levels[0];
-        (0..self.ns)
+        (0..self.ns * self.members)
             .map(|s| read_layer(gpu, &self.history, s as u32, f.nx, f.ny, &self.readback))
             .collect()
     }
@@ -799,7 +864,7 @@ impl Multigrid {
     ) {
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, group, &[(slot as u64 * SLOT) as u32]);
-        pass.dispatch_workgroups(texels.div_ceil(WG_X), rows as u32, 1);
+        pass.dispatch_workgroups(texels.div_ceil(WG_X), rows as u32, self.members as u32);
     }
 
     fn encode_sweep(&self, pass: &mut wgpu::ComputePass, l: usize, cur: &mut Cursor) {

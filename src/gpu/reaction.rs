@@ -168,6 +168,51 @@ pub enum Kernel {
 /// vec4s of a cell's state or map, `// @each_mediator`: the 14 mediators; `{i}` is the index). Constant
 /// indices keep the kernel's private arrays in registers (BENCHMARKS.md: 10× on lavapipe).
 pub fn shader_source(mode: CellMode) -> String {
+    ensemble_shader_source(mode, 1)
+}
+
+/// How the kernel finds a cell's globals, drugs and broadcast inputs (the `// @member_bindings`
+/// of shaders/reaction.wgsl): one set bound directly, or, for an ensemble of `members` (each
+/// `n_cells` cells, side by side in every buffer but the maps), per-member arrays copied into
+/// private variables when an invocation starts.
+fn member_prelude(members: usize) -> String {
+    if members <= 1 {
+        return "@group(0) @binding(1) var<storage, read> G: Globals;
+                @group(0) @binding(2) var<storage, read> D: Drugs;
+                fn enter_member(cell: u32) -> u32 {
+    return cell;
+}
+                fn member_inputs() -> u32 {
+    return 0u;
+}
+"
+        .into();
+    }
+    format!(
+        "const ENSEMBLE: u32 = {members}u;
+         @group(0) @binding(1) var<storage, read> globals: array<Globals>;
+         @group(0) @binding(2) var<storage, read> drugs: array<Drugs>;
+         var<private> G: Globals;
+var<private> D: Drugs;
+var<private> MEMBER: u32;
+         // The member of `cell` becomes the invocation's; returns the cell within the member.
+         fn enter_member(cell: u32) -> u32 {{
+    let n = globals[0].n_cells;
+             let m = min(cell / n, ENSEMBLE - 1u);
+    G = globals[m];
+    D = drugs[m];
+             MEMBER = m;
+    return cell - m * n;
+}}
+         fn member_inputs() -> u32 {{
+    return MEMBER * {MAX_SUBSTEPS}u;
+}}
+"
+    )
+}
+
+/// [`shader_source`] for an ensemble of `members` (1: the plain kernel).
+pub fn ensemble_shader_source(mode: CellMode, members: usize) -> String {
     let tissue = mode == CellMode::Tissue;
     let mut s = format!(
         "// The cells' mode (src/gpu/reaction.rs, CellMode).\nconst BROADCAST: bool = {tissue};\n\
@@ -202,7 +247,7 @@ pub fn shader_source(mode: CellMode) -> String {
         "{i}",
         MEDIATOR_SLOTS.len(),
     );
-    s.push_str(&body);
+    s.push_str(&body.replace("// @member_bindings\n", &member_prelude(members)));
     s
 }
 
@@ -307,7 +352,7 @@ struct ReactionKernels {
 }
 
 impl ReactionKernels {
-    fn new(gpu: &Gpu, mode: CellMode) -> ReactionKernels {
+    fn new(gpu: &Gpu, mode: CellMode, members: usize) -> ReactionKernels {
         let device = &gpu.device;
         let layout0 = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("reaction layout"),
@@ -329,7 +374,7 @@ impl ReactionKernels {
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("dorsal_horn_reaction"),
-            source: wgpu::ShaderSource::Wgsl(shader_source(mode).into()),
+            source: wgpu::ShaderSource::Wgsl(ensemble_shader_source(mode, members).into()),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("reaction pipeline layout"),
@@ -351,7 +396,10 @@ impl ReactionKernels {
 
 /// GPU state of many cells: the reaction kernels and their buffers.
 pub struct ReactionCells {
+    /// Cells per member.
     n_cells: usize,
+    /// Members side by side (1 unless an ensemble, [`ReactionCells::ensemble`]).
+    members: usize,
     broadcast: bool,
     rk4: wgpu::ComputePipeline,
     exp: wgpu::ComputePipeline,
@@ -388,10 +436,6 @@ impl ReactionCells {
 
     /// Cells with one state and map each, in mode `mode` (the spatial model's cells are
     /// [`CellMode::Tissue`]).
-    #[expect(
-        clippy::too_many_lines,
-        reason = "creates the buffers, pipelines and bind groups of the reaction stage in order: the device layout in one place"
-    )]
     pub fn with_maps(
         gpu: &Gpu,
         model: &Model,
@@ -399,10 +443,32 @@ impl ReactionCells {
         maps: &[CellMap],
         mode: CellMode,
     ) -> Result<ReactionCells, Error> {
+        ReactionCells::ensemble(gpu, model, states, maps, mode, 1)
+    }
+
+    /// `members` copies of the cells side by side (an ensemble: one dispatch advances them all,
+    /// each member with its own drugs, descending switches and broadcast inputs, sharing the
+    /// maps and parameters): `states` holds the members' cells one member after another, `maps`
+    /// one member's. Only the exponential-midpoint runs ([`ReactionCells::encode`]) know the
+    /// members; the other kernels need `members` = 1.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "creates the buffers, pipelines and bind groups of the reaction stage in order: the device layout in one place"
+    )]
+    pub fn ensemble(
+        gpu: &Gpu,
+        model: &Model,
+        states: &[[f32; STATE_STRIDE]],
+        maps: &[CellMap],
+        mode: CellMode,
+        members: usize,
+    ) -> Result<ReactionCells, Error> {
         let broadcast = mode == CellMode::Tissue;
+        assert!(members == 1 || broadcast, "ensembles are of tissue cells");
         let device = &gpu.device;
-        let n = states.len();
-        assert_eq!(maps.len(), n, "one map per cell");
+        let n = maps.len();
+        let all = n * members;
+        assert_eq!(states.len(), all, "one state per cell and member");
         let scope = gpu.capture_errors();
         let buffer = |label: &str, size: usize, extra: wgpu::BufferUsages| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -427,19 +493,31 @@ impl ReactionCells {
             _pad1: 0,
             _pad2: 0,
         };
-        let globals_buf = buffer("reaction globals", std::mem::size_of::<Globals>(), none);
-        gpu.queue
-            .write_buffer(&globals_buf, 0, bytemuck::bytes_of(&globals));
+        let globals_buf = buffer(
+            "reaction globals",
+            std::mem::size_of::<Globals>() * members,
+            none,
+        );
         let drugs = pack_drugs(&model.drugs);
-        let drugs_buf = buffer("reaction drugs", drugs.len() * 4, none);
-        gpu.queue
-            .write_buffer(&drugs_buf, 0, bytemuck::cast_slice(&drugs));
-        let n_inputs = if broadcast { MAX_SUBSTEPS } else { n };
+        let drugs_buf = buffer("reaction drugs", drugs.len() * 4 * members, none);
+        for k in 0..members {
+            gpu.queue.write_buffer(
+                &globals_buf,
+                (k * std::mem::size_of::<Globals>()) as u64,
+                bytemuck::bytes_of(&globals),
+            );
+            gpu.queue.write_buffer(
+                &drugs_buf,
+                (k * drugs.len() * 4) as u64,
+                bytemuck::cast_slice(&drugs),
+            );
+        }
+        let n_inputs = if broadcast { MAX_SUBSTEPS * members } else { n };
         let inputs = buffer("reaction inputs", n_inputs * INPUT_STRIDE * 4, none);
         let state = buffer(
             "reaction state",
-            n * STATE_STRIDE * 4,
-            wgpu::BufferUsages::COPY_SRC,
+            all * STATE_STRIDE * 4,
+            wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         );
         gpu.queue
             .write_buffer(&state, 0, bytemuck::cast_slice(states));
@@ -448,8 +526,8 @@ impl ReactionCells {
             .write_buffer(&maps_buf, 0, bytemuck::cast_slice(maps));
         let aux = buffer(
             "reaction aux",
-            n * AUX_STRIDE * 4,
-            wgpu::BufferUsages::COPY_SRC,
+            all * AUX_STRIDE * 4,
+            wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         );
         let columns = buffer("reaction columns", n * 16, none);
         let rates_out = buffer(
@@ -459,7 +537,7 @@ impl ReactionCells {
         );
         let readback = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("reaction readback"),
-            size: ((n * STATE_STRIDE.max(AUX_STRIDE) * 4) as u64).max(16),
+            size: ((all * STATE_STRIDE.max(AUX_STRIDE) * 4) as u64).max(16),
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -469,7 +547,9 @@ impl ReactionCells {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let kernels = gpu.kernels(&shader_source(mode), || ReactionKernels::new(gpu, mode));
+        let kernels = gpu.kernels(&ensemble_shader_source(mode, members), || {
+            ReactionKernels::new(gpu, mode, members)
+        });
         let (layout0, layout1) = (&kernels.layout0, &kernels.layout1);
         let buffers = [
             &params_buf,
@@ -509,6 +589,7 @@ impl ReactionCells {
         });
         let out = ReactionCells {
             n_cells: n,
+            members,
             broadcast,
             rk4: kernels.rk4.clone(),
             exp: kernels.exp.clone(),
@@ -597,7 +678,60 @@ impl ReactionCells {
     }
 
     fn groups(&self) -> u32 {
-        (self.n_cells as u32).div_ceil(WORKGROUP)
+        ((self.n_cells * self.members) as u32).div_ceil(WORKGROUP)
+    }
+
+    /// Members side by side (1 unless built by [`ReactionCells::ensemble`]).
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// Member `member`'s broadcast inputs, one per sub-step (as [`ReactionCells::set_inputs`]
+    /// for one member).
+    pub fn set_member_inputs(&self, gpu: &Gpu, member: usize, inputs: &[Input]) {
+        assert!(self.broadcast && member < self.members && inputs.len() <= MAX_SUBSTEPS);
+        let v: Vec<f32> = inputs.iter().flat_map(pack_input).collect();
+        let at = member * MAX_SUBSTEPS * INPUT_STRIDE * 4;
+        gpu.queue
+            .write_buffer(&self.inputs, at as u64, bytemuck::cast_slice(&v));
+    }
+
+    /// Member `member`'s drug occupancies and descending-drive switches (the model's), as
+    /// [`ReactionCells::set_drugs`] for one member.
+    pub fn set_member_drugs(&self, gpu: &Gpu, member: usize, model: &Model) {
+        assert!(member < self.members);
+        let drugs = pack_drugs(&model.drugs);
+        gpu.queue.write_buffer(
+            &self.drugs,
+            (member * drugs.len() * 4) as u64,
+            bytemuck::cast_slice(&drugs),
+        );
+        let mut g = self.globals_value;
+        g.rvm = model.rvm as f32;
+        g.a7 = model.a7 as f32;
+        gpu.queue.write_buffer(
+            &self.globals,
+            (member * std::mem::size_of::<Globals>()) as u64,
+            bytemuck::bytes_of(&g),
+        );
+    }
+
+    /// Records copies of member `member`'s cells (state and aux) into `to`, a one-member
+    /// [`ReactionCells`] of the same cells.
+    pub fn encode_copy_member(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        member: usize,
+        to: &ReactionCells,
+    ) {
+        assert!(member < self.members && to.members == 1 && to.n_cells == self.n_cells);
+        for (src, dst, stride) in [
+            (&self.state, &to.state, STATE_STRIDE),
+            (&self.aux, &to.aux, AUX_STRIDE),
+        ] {
+            let bytes = (self.n_cells * stride * 4) as u64;
+            enc.copy_buffer_to_buffer(src, member as u64 * bytes, dst, 0, bytes);
+        }
     }
 
     /// Writes the slots (runs of sub-steps) for the next [`ReactionCells::encode`] and
@@ -716,14 +850,15 @@ impl ReactionCells {
         })
     }
 
-    /// Every cell's raw state (STATE_STRIDE floats per cell).
+    /// Every cell's raw state (STATE_STRIDE floats per cell; an ensemble's members one after
+    /// another).
     pub fn read_raw(&self, gpu: &Gpu) -> Result<Vec<f32>, GpuError> {
-        self.read_buffer(gpu, &self.state, self.n_cells * STATE_STRIDE)
+        self.read_buffer(gpu, &self.state, self.n_cells * self.members * STATE_STRIDE)
     }
 
     /// Every cell's aux output (AUX_STRIDE floats per cell).
     pub fn read_aux(&self, gpu: &Gpu) -> Result<Vec<f32>, GpuError> {
-        self.read_buffer(gpu, &self.aux, self.n_cells * AUX_STRIDE)
+        self.read_buffer(gpu, &self.aux, self.n_cells * self.members * AUX_STRIDE)
     }
 
     /// Reads every cell's state back (N_STATES states, then r_I, r_E), as f64.

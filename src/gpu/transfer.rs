@@ -25,6 +25,12 @@ pub fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGro
 
 /// The WGSL of the transfer kernels of the mediators `members` on an `nx` × `ny` grid.
 pub fn transfer_shader_source(nx: usize, ny: usize, members: &[usize]) -> String {
+    ensemble_transfer_source(nx, ny, members, 1)
+}
+
+/// [`transfer_shader_source`] for an ensemble of `copies` grids side by side (the implicit
+/// transport's kernels only).
+pub fn ensemble_transfer_source(nx: usize, ny: usize, members: &[usize], copies: usize) -> String {
     let list = |v: Vec<usize>| {
         v.iter()
             .map(|s| format!("{s}u"))
@@ -33,7 +39,7 @@ pub fn transfer_shader_source(nx: usize, ny: usize, members: &[usize]) -> String
     };
     let n = members.len();
     format!(
-        "const WG_X: u32 = {WORKGROUP}u;\nconst NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {n}u;\n\
+        "const WG_X: u32 = {WORKGROUP}u;\nconst NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NTX: u32 = {}u;\nconst NS: u32 = {n}u;\nconst ENS: u32 = {copies}u;\n\
          const STRIDE: u32 = {STATE_STRIDE}u;\nconst AUX: u32 = {AUX_STRIDE}u;\n\
          const SLOTS = array<u32, {n}>({});\nconst MEMBERS = array<u32, {n}>({});\n{}",
         nx,

@@ -52,7 +52,17 @@ pub struct TissueSummary {
     /// Continuations of the run from its checkpoints (`dorsalhorn resume`), oldest first;
     /// `wall_time_s` then sums the processes' times up to each checkpoint and the last one's.
     pub resumed: Vec<Resumed>,
+    /// Member k (1-based) of an ensemble of n that stepped together (absent for a run alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleNote>,
     pub resolved_scenario: toml::Table,
+}
+
+/// Where a run stepped in an ensemble (summary.json's `ensemble`).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct EnsembleNote {
+    pub member: usize,
+    pub members: usize,
 }
 
 /// A run in memory (for tests and the validation suite): the read-outs at every output time.
@@ -75,6 +85,9 @@ pub struct TissueRunOptions {
     /// Write `checkpoint.bin` every this many seconds of wall time and when the run is
     /// interrupted (`None`: never; 0: after every transport step). Needs `out_dir`.
     pub checkpoint_every_s: Option<f64>,
+    /// Step as member k of this ensemble (a sweep's batch; [`crate::run::ensemble`]). Needs a
+    /// fresh run (no checkpoint to continue).
+    pub ensemble: Option<(std::sync::Arc<crate::run::ensemble::Ensemble>, usize)>,
 }
 
 impl TissueRunOptions {
@@ -87,6 +100,7 @@ impl TissueRunOptions {
             cache,
             story: None,
             checkpoint_every_s: None,
+            ensemble: None,
         }
     }
 }
@@ -282,6 +296,10 @@ pub(crate) fn run_in_claimed(
     sim.sample_profile(PROFILE_EVERY);
     let started = Instant::now();
     let mut st = Stepper::from_baseline(gpu, sc.clone(), sim)?;
+    if let Some((ensemble, k)) = &opts.ensemble {
+        assert!(resume_from.is_none(), "ensemble members start fresh");
+        st.sit(crate::run::ensemble::Seat::new(ensemble.clone(), *k));
+    }
     let (wall_before_s, mut resumed) = match &resume_from {
         Some(ck) => (ck.wall_s, ck.resumed.clone()),
         None => (0.0, Vec::new()),
@@ -543,6 +561,10 @@ pub(crate) fn run_in_claimed(
         profile,
         figures: figure_report,
         resumed,
+        ensemble: st.seat().map(|(member, members)| EnsembleNote {
+            member: member + 1,
+            members,
+        }),
         resolved_scenario: sc.resolved_toml.clone(),
     };
     if let Some(dir) = &opts.out_dir {

@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::model::network::Model;
 use crate::model::network::protocol::{EaMode, PainModel, drugs_at};
+use crate::run::ensemble::{Plan, Seat};
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
 use crate::tissue::observe::{Observation, Readout, check_states, observe};
@@ -37,6 +38,9 @@ pub struct Stepper {
     first: Option<Observation>,
     /// Spatial read-outs added to every read-out ([`Stepper::read_spatial`]).
     spatial: Vec<SpatialQuantity>,
+    /// The member's place when it steps in an ensemble ([`Stepper::sit`]): `sim` then only reads
+    /// out, probes and checkpoints, with the member's cells copied into it.
+    seat: Option<Seat>,
 }
 
 /// What [`Stepper::save`] keeps: the tissue ([`SimState`]), the next regular output time, the
@@ -132,6 +136,7 @@ impl Stepper {
             readout_s: 0.0,
             first: None,
             spatial: Vec::new(),
+            seat: None,
             sc,
             sim,
             naive,
@@ -181,6 +186,18 @@ impl Stepper {
         self.apply_scenario(gpu);
     }
 
+    /// Steps from now on in an ensemble, at `seat` (a fresh stepper at t = 0 whose baseline is
+    /// the ensemble's): the outputs stay bit for bit those of the run alone.
+    pub fn sit(&mut self, seat: Seat) {
+        assert!(self.sim.time_s() == 0.0 && self.sim.transport_steps() == 0);
+        self.seat = Some(seat);
+    }
+
+    /// (member, members) when stepping in an ensemble.
+    pub fn seat(&self) -> Option<(usize, usize)> {
+        self.seat.as_ref().map(Seat::place)
+    }
+
     /// Gives back the tissue (for a reset: write the baseline states, then
     /// [`Stepper::from_baseline`]).
     pub fn into_sim(self) -> TissueSim {
@@ -190,6 +207,9 @@ impl Stepper {
     /// Everything of the loop that a continuation needs ([`StepperState`]): the tissue's
     /// state, the next output time and the read-outs so far.
     pub fn save(&self, gpu: &Gpu) -> Result<StepperState, Error> {
+        if let Some(seat) = &self.seat {
+            seat.sync(gpu, &self.sim);
+        }
         Ok(StepperState {
             sim: self.sim.save(gpu)?,
             next_output: self.next_output,
@@ -252,17 +272,36 @@ impl Stepper {
                 self.sim.set_model(gpu, &m);
             }
             let (model, p) = (&self.model, &sc.protocol);
-            self.sim
-                .step(gpu, dt, h, &|tt| model.protocol_input(p, tt).0)?;
+            let input_at = |tt| model.protocol_input(p, tt).0;
+            match &self.seat {
+                None => self.sim.step(gpu, dt, h, &input_at)?,
+                Some(seat) => {
+                    let plan = Plan {
+                        t0,
+                        dt,
+                        inputs: self.sim.substep_inputs(dt, h, &input_at)?,
+                        model: self.sim.model.clone(),
+                    };
+                    seat.step(gpu, plan, &mut self.sim)?;
+                }
+            }
         }
         if self.sim.time_s() < cut - 1e-6 {
             return Ok(None);
         }
         self.sim.rewind_clock(cut);
         self.cuts.remove(0);
+        if self.cuts.is_empty()
+            && let Some(seat) = self.seat.as_mut()
+        {
+            seat.finish();
+        }
         let extra_readout = self.extra_readouts.iter().any(|&t| (t - cut).abs() < 1e-6);
         if cut >= self.next_output - 1e-6 || cut >= self.sc.duration_s - 1e-6 || extra_readout {
             let started = Instant::now();
+            if let Some(seat) = &self.seat {
+                seat.sync(gpu, &self.sim);
+            }
             let states = self.sim.read_states(gpu)?;
             check_states(&self.sim, &states)?;
             let mut obs = observe(gpu, &self.sim, &self.sc, &self.naive, states)?;
@@ -278,6 +317,26 @@ impl Stepper {
         }
         Ok(None)
     }
+}
+
+/// A digest of the steps a run of `sc` takes (start, length and reaction sub-step of each, as
+/// [`Stepper::step`] chooses them): runs with the same digest, grid and parameters can step
+/// together as an ensemble ([`crate::run::ensemble`]).
+pub fn schedule_digest(sc: &TissueScenario) -> u64 {
+    let mut hash = crate::output::FNV_START;
+    let mut t = 0.0;
+    for cut in cuts_after(sc, 0.0) {
+        while t < cut - 1e-6 {
+            let dt = step_at(sc, t).min(cut - t);
+            let h = substep_at(sc, t, t + dt).min(dt / 2.0);
+            for v in [t, dt, h] {
+                hash = crate::output::fnv1a(hash, &v.to_bits().to_le_bytes());
+            }
+            t += dt;
+        }
+        t = cut;
+    }
+    hash
 }
 
 /// The transport step to take from `t` (session and bolus windows use the short step).

@@ -45,7 +45,9 @@ use crate::gpu::reaction::{
 };
 use crate::gpu::rkl2::Rkl2;
 use crate::gpu::texture::{array_view, texels_per_row};
-use crate::gpu::transfer::{Species as TransferSpecies, entry, transfer_shader_source};
+use crate::gpu::transfer::{
+    Species as TransferSpecies, ensemble_transfer_source, entry, transfer_shader_source,
+};
 use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::Model;
 use crate::model::network::state::{Input, MEDIATOR_SLOTS, MEDIATORS, State};
@@ -94,6 +96,9 @@ pub struct TissueSim {
     /// The last transport step's length, while the implicit transport's history holds its start
     /// (None after the states were replaced).
     previous_dt: Option<f64>,
+    /// Copies of the tissue side by side (an ensemble, [`TissueSim::into_ensemble`]; 1
+    /// otherwise).
+    members: usize,
 }
 
 /// Everything of a [`TissueSim`] that stepping changes: the clock and counters, every cell's
@@ -186,10 +191,6 @@ impl TissueSim {
     }
 
     /// [`TissueSim::new`] with the transport scheme `scheme`.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "builds the model's device buffers, bind groups and transport in one place"
-    )]
     pub fn with_scheme(
         gpu: &Gpu,
         layout: Layout,
@@ -197,8 +198,56 @@ impl TissueSim {
         initial: &State,
         scheme: TransportScheme,
     ) -> Result<TissueSim, Error> {
+        let packed = pack_state(initial);
+        let states: Vec<[f32; STATE_STRIDE]> = (0..layout.cells())
+            .map(|i| {
+                if layout.active[i] {
+                    packed
+                } else {
+                    [0.0; STATE_STRIDE]
+                }
+            })
+            .collect();
+        TissueSim::build(gpu, layout, model, &states, scheme, 1)
+    }
+
+    /// This tissue as an ensemble of `members` copies side by side, each starting from its
+    /// current state: every dispatch of a step advances all of them, each with its own inputs,
+    /// drugs and descending switches ([`TissueSim::step_members`]). Implicit transport only; the
+    /// probes and read-outs work on one-member tissues ([`TissueSim::copy_member_into`]). A
+    /// member's steps are bit-identical to those the tissue would take alone.
+    pub fn into_ensemble(self, gpu: &Gpu, members: usize) -> Result<TissueSim, Error> {
+        if self.scheme != TransportScheme::Implicit {
+            return Err(Error::Output(
+                "only the implicit transport runs as an ensemble".into(),
+            ));
+        }
+        let one: Vec<[f32; STATE_STRIDE]> = self
+            .read_states(gpu)?
+            .chunks_exact(STATE_STRIDE)
+            .map(|c| c.try_into().expect("STATE_STRIDE floats"))
+            .collect();
+        let states: Vec<[f32; STATE_STRIDE]> =
+            (0..members).flat_map(|_| one.iter().copied()).collect();
+        TissueSim::build(gpu, self.layout, self.model, &states, self.scheme, members)
+    }
+
+    /// Builds the device side from every member's cell states (one member after another).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "builds the model's device buffers, bind groups and transport in one place"
+    )]
+    fn build(
+        gpu: &Gpu,
+        layout: Layout,
+        model: Model,
+        states: &[[f32; STATE_STRIDE]],
+        scheme: TransportScheme,
+        ensemble: usize,
+    ) -> Result<TissueSim, Error> {
         let n = layout.cells();
-        let bytes = (n * STATE_STRIDE * 4) as u64;
+        assert!(ensemble == 1 || scheme == TransportScheme::Implicit);
+        let bytes = (n * ensemble * STATE_STRIDE * 4) as u64;
         let limit = gpu
             .limits
             .max_storage_buffer_binding_size
@@ -214,20 +263,16 @@ impl TissueSim {
             }
             .into());
         }
-        let packed = pack_state(initial);
-        let states: Vec<[f32; STATE_STRIDE]> = (0..n)
-            .map(|i| {
-                if layout.active[i] {
-                    packed
-                } else {
-                    [0.0; STATE_STRIDE]
-                }
-            })
-            .collect();
         let mut m = model;
         m.retardation = true;
-        let mut reaction =
-            ReactionCells::with_maps(gpu, &m, &states, &layout.cell_maps, CellMode::Tissue)?;
+        let mut reaction = ReactionCells::ensemble(
+            gpu,
+            &m,
+            states,
+            &layout.cell_maps,
+            CellMode::Tissue,
+            ensemble,
+        )?;
         reaction.set_integrator(Integrator::ExponentialMidpoint);
         let device = &gpu.device;
         let scope = gpu.capture_errors();
@@ -313,11 +358,20 @@ impl TissueSim {
             TransportScheme::Implicit => {
                 let members: Vec<usize> = (0..MEDIATORS.len()).collect();
                 let geo = layout.transport_geometry();
-                let mg = Multigrid::new(gpu, &geo, members.len(), layout.p_pia, CYCLES, SWEEPS)?;
-                let source = transfer_shader_source(
+                let mg = Multigrid::ensemble(
+                    gpu,
+                    &geo,
+                    members.len(),
+                    layout.p_pia,
+                    CYCLES,
+                    SWEEPS,
+                    ensemble,
+                )?;
+                let source = ensemble_transfer_source(
                     layout.problem.grid.nx,
                     layout.problem.grid.ny,
                     &members,
+                    ensemble,
                 );
                 let (gather, scatter) = (*gpu.kernels(&source, || {
                     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -384,6 +438,7 @@ impl TissueSim {
             dispatches: 0,
             profile: None,
             previous_dt: None,
+            members: ensemble,
         })
     }
 
@@ -421,6 +476,53 @@ impl TissueSim {
         self.model.rvm = model.rvm;
         self.model.a7 = model.a7;
         self.reaction.set_drugs(gpu, &self.model);
+    }
+
+    /// Copies of the tissue side by side (1 unless [`TissueSim::into_ensemble`]).
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// Member `member`'s drugs and descending switches (the model's), as
+    /// [`TissueSim::set_model`] does for a one-member tissue.
+    pub fn set_member_model(&mut self, gpu: &Gpu, member: usize, model: &Model) {
+        if self.members == 1 {
+            self.set_model(gpu, model);
+        } else {
+            self.reaction.set_member_drugs(gpu, member, model);
+        }
+    }
+
+    /// Makes `to` (a one-member tissue of the same layout and transport) hold member `member`'s
+    /// cells and transport history (on the device; with [`TissueSim::follow`] for the clock and
+    /// counters, `to` then reads out, probes, checkpoints and steps on exactly as the member
+    /// would).
+    pub fn copy_member_into(&self, gpu: &Gpu, member: usize, to: &TissueSim) {
+        let mut enc = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("ensemble member copy"),
+            });
+        self.reaction
+            .encode_copy_member(&mut enc, member, &to.reaction);
+        if let (Transport::Implicit(from), Transport::Implicit(into)) =
+            (&self.transport, &to.transport)
+        {
+            from.mg.encode_copy_member(&mut enc, member, &into.mg);
+        }
+        gpu.queue.submit([enc.finish()]);
+    }
+
+    /// Takes the clock, counters and history length of `other` (the ensemble a one-member
+    /// tissue stands for), as if this tissue had taken its steps.
+    pub fn follow(&mut self, other: &TissueSim) {
+        self.time_s = other.time_s;
+        self.transport_steps = other.transport_steps;
+        self.reaction_substeps = other.reaction_substeps;
+        self.stencil_passes = other.stencil_passes;
+        self.explicit_passes = other.explicit_passes;
+        self.dispatches = other.dispatches;
+        self.previous_dt = other.previous_dt;
     }
 
     /// Samples every `every`-th transport step's phases from now on ([`StepProfile`]).
@@ -513,10 +615,6 @@ impl TissueSim {
 
     /// One Strang step of `dt` seconds, with reaction sub-steps of at most `substep` seconds,
     /// the input at each sub-step's midpoint from `input_at(t)`.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the phases of one Strang step in the order they run, with their profiling"
-    )]
     pub fn step(
         &mut self,
         gpu: &Gpu,
@@ -524,6 +622,20 @@ impl TissueSim {
         substep: f64,
         input_at: &dyn Fn(f64) -> Input,
     ) -> Result<(), Error> {
+        let inputs = self.substep_inputs(dt, substep, input_at)?;
+        self.step_members(gpu, dt, &[inputs])
+    }
+
+    /// The broadcast inputs of the next step of `dt` seconds with reaction sub-steps of at most
+    /// `substep` seconds: n sub-steps in each half, each taking the input at its midpoint
+    /// (second order in the input's variation), with the goals' input at the step's midpoint
+    /// between the halves (2n + 1 inputs).
+    pub fn substep_inputs(
+        &self,
+        dt: f64,
+        substep: f64,
+        input_at: &dyn Fn(f64) -> Input,
+    ) -> Result<Vec<Input>, Error> {
         let half = 0.5 * dt;
         let n = (half / substep - 1e-9).ceil().max(1.0) as usize;
         if 2 * n + 1 > MAX_SUBSTEPS {
@@ -539,7 +651,6 @@ impl TissueSim {
         let h = half / n as f64;
         let t0 = self.time_s;
         let mut inputs = Vec::with_capacity(2 * n + 1);
-        // Each sub-step takes the input at its midpoint (second order in the input's variation).
         for k in 0..n {
             inputs.push(input_at(t0 + (k as f64 + 0.5) * h));
         }
@@ -547,20 +658,46 @@ impl TissueSim {
         for k in 0..n {
             inputs.push(input_at(t0 + half + (k as f64 + 0.5) * h));
         }
+        Ok(inputs)
+    }
+
+    /// One Strang step of `dt` seconds of every member, member k with the broadcast inputs
+    /// `inputs[k]` of [`TissueSim::substep_inputs`] (the same number for every member).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the phases of one Strang step in the order they run, with their profiling"
+    )]
+    pub fn step_members(&mut self, gpu: &Gpu, dt: f64, inputs: &[Vec<Input>]) -> Result<(), Error> {
+        assert_eq!(inputs.len(), self.members, "one input list per member");
+        let count = inputs[0].len();
+        assert!(
+            count % 2 == 1 && inputs.iter().all(|i| i.len() == count),
+            "2n + 1 inputs for every member"
+        );
+        let half = 0.5 * dt;
+        let n = count / 2;
+        let h = half / n as f64;
+        let t0 = self.time_s;
         // Slots: the first half's run, ending with the goals at the midpoint; the second half's.
         let slots = [
             SubstepRun::new(h, 0, n as u32),
             SubstepRun::new(h, (n + 1) as u32, n as u32),
         ];
         self.prepare_transport(gpu, dt)?;
-        self.reaction.set_inputs(gpu, &inputs);
+        if self.members == 1 {
+            self.reaction.set_inputs(gpu, &inputs[0]);
+        } else {
+            for (k, member) in inputs.iter().enumerate() {
+                self.reaction.set_member_inputs(gpu, k, member);
+            }
+        }
         self.reaction.set_substeps(gpu, &slots);
         let g = &self.layout.problem.grid;
         let texel_groups = (
             (texels_per_row(g.nx) as u32).div_ceil(WORKGROUP),
             g.ny as u32,
         );
-        let cell_groups = ((g.nx * g.ny) as u32).div_ceil(WORKGROUP);
+        let cell_groups = ((g.nx * g.ny * self.members) as u32).div_ceil(WORKGROUP);
         let encoder = |label: &str| {
             gpu.device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
@@ -606,7 +743,7 @@ impl TissueSim {
                 let mut pass = pass_of(&mut transport, "implicit transport");
                 pass.set_pipeline(&t.gather);
                 pass.set_bind_group(0, &t.gather_group, &[]);
-                pass.dispatch_workgroups(texel_groups.0, texel_groups.1, 1);
+                pass.dispatch_workgroups(texel_groups.0, texel_groups.1, self.members as u32);
                 t.mg.encode_step(&mut pass);
                 pass.set_pipeline(&t.scatter);
                 pass.set_bind_group(0, &t.scatter_group, &[]);

@@ -677,7 +677,9 @@ fn resume_refuses_what_it_cannot_continue() {
 }
 
 /// A sweep stopped with SIGTERM inside a member continues that member from its checkpoint when
-/// the command runs again, and its summary is the uninterrupted sweep's, byte for byte.
+/// the command runs again, and its summary is the uninterrupted sweep's, byte for byte (members
+/// one after another, `--batch 1`; the batched case is in
+/// `sweep_members_side_by_side_give_the_bits_they_give_alone`).
 #[test]
 fn a_stopped_sweep_continues_its_member_from_the_checkpoint() {
     let d = tmp("sweep-resume");
@@ -687,7 +689,13 @@ fn a_stopped_sweep_continues_its_member_from_the_checkpoint() {
         let mut cmd = Command::new(BIN);
         cmd.args(["sweep"])
             .arg(&fixture)
-            .args(["--vary", "ea[0].frequency_hz=2,100", "--out"])
+            .args([
+                "--vary",
+                "ea[0].frequency_hz=2,100",
+                "--batch",
+                "1",
+                "--out",
+            ])
             .arg(out)
             .args(LEAN)
             .args(["--set", "time.days=0.5"])
@@ -718,4 +726,111 @@ fn a_stopped_sweep_continues_its_member_from_the_checkpoint() {
         read(&member.join("timeseries.csv"))
     );
     assert!(!member.join("checkpoint.bin").exists());
+}
+
+/// Sweep members run side by side as one GPU ensemble (issue 22, item 8) give, member by member,
+/// the same bytes as the same members run one after another: every time series, every NPY
+/// snapshot and the summary, with members that differ in a constant drug, a descending lesion
+/// and the time of their EA session (two step schedules, so two ensembles of four), all with a
+/// dose on top. A batched sweep stopped with SIGTERM checkpoints every member of the ensemble;
+/// run again, each continues alone from its checkpoint to the same bytes.
+#[test]
+fn sweep_members_side_by_side_give_the_bits_they_give_alone() {
+    let d = tmp("sweep-batch");
+    let cache = d.join("cache");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    let sweep_in = |out: &Path, batch: &str| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["sweep"])
+            .arg(&fixture)
+            .args(["--vary", "ea[0].start_h=1,2"])
+            .args(["--vary", "drugs.mu_delta=0,0.7"])
+            .args(["--vary", "descending.rvm_lesion=false,true"])
+            .args(["--batch", batch, "--out"])
+            .arg(out)
+            .args(LEAN)
+            .args(["--set", "time.days=0.125"])
+            .args([
+                "--set",
+                "dose=[{drug = \"minocycline\", route = \"ip\", u_max = 0.8, at_h = 0.5}]",
+            ])
+            .env("DORSALHORN_CACHE_DIR", &cache)
+            .env_remove("DORSALHORN_PARAM_SET")
+            .env_remove("DISPLAY");
+        cmd
+    };
+    let (alone, together, stopped) = (d.join("alone"), d.join("together"), d.join("stopped"));
+    let log = ok(&sweep_in(&alone, "1").output().unwrap());
+    assert!(!log.contains("side by side"), "{log}");
+    let log = ok(&sweep_in(&together, "auto").output().unwrap());
+    assert_eq!(
+        log.matches("running side by side with 3 others").count(),
+        8,
+        "{log}"
+    );
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    let same_members = |a: &Path, b: &Path| {
+        assert_eq!(read(&a.join("summary.csv")), read(&b.join("summary.csv")));
+        for m in 1..=8 {
+            let (ma, mb) = (
+                a.join(format!("members/m{m:04}")),
+                b.join(format!("members/m{m:04}")),
+            );
+            assert_eq!(
+                read(&ma.join("timeseries.csv")),
+                read(&mb.join("timeseries.csv")),
+                "member {m}"
+            );
+            let mut snapshots = 0;
+            for f in std::fs::read_dir(ma.join("fields")).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.file_name().unwrap();
+                assert_eq!(read(&f), read(&mb.join("fields").join(name)), "{f:?}");
+                snapshots += 1;
+            }
+            assert!(snapshots >= 3 * 4, "member {m}: {snapshots} snapshots");
+        }
+    };
+    same_members(&alone, &together);
+    // The members differ: the drug, the lesion and the session time each change the outcome.
+    let rows: Vec<String> = String::from_utf8(read(&alone.join("summary.csv")))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(6).collect::<Vec<_>>().join(","))
+        .collect();
+    for (k, r) in rows.iter().enumerate() {
+        assert!(
+            !rows[..k].contains(r),
+            "member {} repeats an earlier member: {r}",
+            k + 1
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&read(&together.join("members/m0006/summary.json"))).unwrap();
+    assert_eq!(summary["ensemble"]["member"], 2);
+    assert_eq!(summary["ensemble"]["members"], 4);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&read(&alone.join("members/m0006/summary.json"))).unwrap();
+    assert!(summary.get("ensemble").is_none());
+
+    let member = stopped.join("members/m0002");
+    let mut cmd = sweep_in(&stopped, "auto");
+    cmd.args(["--checkpoint-every", "0s"]);
+    let o = stop_after_rows(&mut cmd, &member, 3, false, "TERM");
+    assert_eq!(o.status.code(), Some(130));
+    for m in 1..=4 {
+        let dir = stopped.join(format!("members/m{m:04}"));
+        assert!(
+            dir.join("checkpoint.bin").exists(),
+            "member {m} has no checkpoint"
+        );
+    }
+    let log = ok(&sweep_in(&stopped, "auto").output().unwrap());
+    assert_eq!(
+        log.matches("continuing from its checkpoint").count(),
+        4,
+        "{log}"
+    );
+    same_members(&alone, &stopped);
 }

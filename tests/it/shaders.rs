@@ -112,6 +112,11 @@ fn reaction_kernel_validates() {
         "dorsal_horn_reaction (well-mixed)",
         &shader_source(CellMode::WellMixed),
     );
+    // The ensemble's kernel: per-member globals, drugs and inputs (src/run/ensemble.rs).
+    validate(
+        "dorsal_horn_reaction (ensemble of 5)",
+        &dorsalhorn::gpu::reaction::ensemble_shader_source(CellMode::Tissue, 5),
+    );
     let module = validate("dorsal_horn_reaction", &shader_source(CellMode::Tissue));
     let ep = module
         .entry_points
@@ -176,6 +181,12 @@ fn transfer_sources() -> Vec<String> {
                 g,
             )
         })
+        .chain([dorsalhorn::gpu::transfer::ensemble_transfer_source(
+            layout.problem.grid.nx,
+            layout.problem.grid.ny,
+            &all,
+            5,
+        )])
         .collect()
 }
 
@@ -360,7 +371,7 @@ fn layout_table() -> Vec<Row> {
             wgsl: "Lvl",
             source: dorsalhorn::gpu::multigrid::shader_source(14),
             size: size_of::<LevelParams>(),
-            members: fields!(LevelParams: nx, ny, ntx, colour, cny, cntx, _pad0, _pad1),
+            members: fields!(LevelParams: nx, ny, ntx, colour, cny, cntx, nsm, _pad1),
         },
         Row {
             wgsl: "Globals",

@@ -411,6 +411,7 @@ fn shipped_scenarios_cfa_with_ea_against_sham() {
             cache: None,
             story: None,
             checkpoint_every_s: None,
+            ensemble: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -568,6 +569,7 @@ fn descending_lesion_raises_the_pain_index() {
             cache: None,
             story: None,
             checkpoint_every_s: None,
+            ensemble: None,
         };
         dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
     };
@@ -607,6 +609,7 @@ fn minocycline_lowers_microglial_activation() {
             cache: None,
             story: None,
             checkpoint_every_s: None,
+            ensemble: None,
         };
         (
             sc.doses.len(),

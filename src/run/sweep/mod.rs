@@ -6,11 +6,13 @@
 //! sweep run again in the same folder skips the members already completed, so an interrupted
 //! sweep resumes where it stopped.
 //!
-//! Members run one after another on one device, sharing the baseline cache; running members
-//! that share a grid side by side in the same dispatches (a GPU ensemble) is not built yet. A
-//! member stopped after a checkpoint continues from it. The plan (what varies, the members, the
-//! summary's columns) is in `plan.rs` ([`SweepPlan`]).
+//! Members that share a grid, parameters and step schedule run side by side in the same
+//! dispatches, as one GPU ensemble (`batch.rs`, [`crate::run::ensemble`]); the others run one
+//! after another, sharing the baseline cache. A member's outputs are the same bits either way.
+//! A member stopped after a checkpoint continues from it, alone. The plan (what varies, the
+//! members, the summary's columns) is in `plan.rs` ([`SweepPlan`]).
 
+pub mod batch;
 mod plan;
 
 use plan::split_top;
@@ -39,6 +41,9 @@ pub struct SweepOptions {
     /// Each member's checkpoint interval ([`TissueRunOptions::checkpoint_every_s`]): a member
     /// interrupted after a checkpoint continues from it when the sweep runs again.
     pub checkpoint_every_s: Option<f64>,
+    /// At most this many members side by side in one GPU ensemble (`None`: as many as fit, up
+    /// to [`batch::AUTO_BATCH`]; 1: one after another).
+    pub batch: Option<usize>,
 }
 
 /// What became of each member that this invocation owned.
@@ -152,74 +157,130 @@ pub fn run_sweep(gpu: &Gpu, plan: &SweepPlan, opts: &SweepOptions) -> Result<Swe
         output::write_atomic(&report.summary, s.as_bytes())
     };
     let settled = |i: usize, status: &str| row(plan, &opts.out, i, &members[i], status);
+    let name = |i: usize| {
+        let what = plan.describe(&members[i]);
+        format!("member {}/{} ({what})", i + 1, members.len())
+    };
+    let tell = |i: usize, what: &str| {
+        if opts.progress {
+            eprintln!("{}: {what}", name(i));
+        }
+    };
+    let run_opts = |i: usize| member_options(opts, i);
+    // What is left: members continued from a checkpoint run alone; fresh members that can
+    // step together run in batches (`--batch`).
+    let mut fresh = Vec::new();
+    let mut units: Vec<Vec<usize>> = Vec::new();
     for (j, &i) in mine.iter().enumerate() {
         let dir = member_dir(&opts.out, i);
-        let what = plan.describe(&members[i]);
         if completed(&dir) {
             rows[j] = settled(i, "completed");
             report.skipped += 1;
-            if opts.progress {
-                eprintln!(
-                    "member {}/{} ({what}): completed earlier, kept",
-                    i + 1,
-                    members.len()
-                );
-            }
-            continue;
+            tell(i, "completed earlier, kept");
+        } else if dir.join(CHECKPOINT_FILE).exists() {
+            units.push(vec![i]);
+        } else {
+            fresh.push(i);
         }
-        let resumable = dir.join(CHECKPOINT_FILE).exists();
-        if opts.progress {
-            let doing = if resumable {
-                "continuing from its checkpoint"
-            } else {
-                "running"
-            };
-            eprintln!("member {}/{} ({what}): {doing}", i + 1, members.len());
-        }
-        let run_opts = TissueRunOptions {
-            out_dir: Some(dir.clone()),
-            overwrite: true,
-            progress: opts.progress,
-            cache: opts.cache.clone(),
-            story: None,
-            checkpoint_every_s: opts.checkpoint_every_s,
-        };
-        let outcome = run_member(gpu, &scenarios[i], &run_opts, resumable, &|e| {
-            if opts.progress {
-                eprintln!(
-                    "member {}/{} ({what}): cannot continue from its checkpoint ({e}); running \
-                     it from the start",
-                    i + 1,
-                    members.len()
-                );
-            }
-        });
-        match outcome {
-            Ok(_) => {
-                rows[j] = settled(i, "completed");
-                report.ran += 1;
-            }
-            Err(e @ Error::Interrupted { .. }) => {
-                rows[j] = settled(i, "interrupted");
-                write_summary(&rows)?;
-                return Err(e);
-            }
-            Err(e) => {
-                let msg = format!("failed: {e}");
-                eprintln!("member {}/{} ({what}): {msg}", i + 1, members.len());
-                report
-                    .failed
-                    .push(format!("member {} ({what}): {e}", i + 1));
-                rows[j] = settled(i, &msg);
+    }
+    let cap = if opts.cache.is_some() {
+        opts.batch.unwrap_or(batch::AUTO_BATCH)
+    } else {
+        // Without a baseline cache every member would settle its own baseline.
+        1
+    };
+    units.extend(batch::batches(gpu, &scenarios, &fresh, cap));
+    units.sort_by_key(|u| u[0]);
+    let mut interrupted = None;
+    for unit in &units {
+        let outcomes = run_unit(gpu, &scenarios, unit, &run_opts, opts.progress, &tell);
+        for (i, outcome) in outcomes {
+            let j = mine
+                .iter()
+                .position(|&m| m == i)
+                .expect("a member of this shard");
+            match outcome {
+                Ok(_) => {
+                    rows[j] = settled(i, "completed");
+                    report.ran += 1;
+                }
+                Err(e @ Error::Interrupted { .. }) => {
+                    rows[j] = settled(i, "interrupted");
+                    interrupted = Some(e);
+                }
+                Err(e) => {
+                    let msg = format!("failed: {e}");
+                    eprintln!("{}: {msg}", name(i));
+                    report.failed.push(format!("{}: {e}", name(i)));
+                    rows[j] = settled(i, &msg);
+                }
             }
         }
         write_summary(&rows)?;
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
     }
     write_summary(&rows)?;
     if opts.shard.is_none() {
         write_plots(plan, &opts.out)?;
     }
     Ok(report)
+}
+
+/// The run options of member `i` (0-based): its folder, the sweep's cache and checkpoints.
+fn member_options(opts: &SweepOptions, i: usize) -> TissueRunOptions {
+    TissueRunOptions {
+        out_dir: Some(member_dir(&opts.out, i)),
+        overwrite: true,
+        progress: opts.progress,
+        cache: opts.cache.clone(),
+        story: None,
+        checkpoint_every_s: opts.checkpoint_every_s,
+        ensemble: None,
+    }
+}
+
+/// Runs one member alone (continuing it from its checkpoint if it has one) or a batch side by
+/// side; `tell(i, what)` reports on member i.
+fn run_unit(
+    gpu: &Gpu,
+    scenarios: &[TissueScenario],
+    unit: &[usize],
+    run_opts: &dyn Fn(usize) -> TissueRunOptions,
+    progress: bool,
+    tell: &dyn Fn(usize, &str),
+) -> Vec<(usize, Result<crate::run::dorsal_horn::TissueRun, Error>)> {
+    if let [i] = unit[..] {
+        let resumable = run_opts(i)
+            .out_dir
+            .is_some_and(|d| d.join(CHECKPOINT_FILE).exists());
+        tell(
+            i,
+            if resumable {
+                "continuing from its checkpoint"
+            } else {
+                "running"
+            },
+        );
+        let outcome = run_member(gpu, &scenarios[i], &run_opts(i), resumable, &|e| {
+            tell(
+                i,
+                &format!("cannot continue from its checkpoint ({e}); running it from the start"),
+            );
+        });
+        return vec![(i, outcome)];
+    }
+    for &i in unit {
+        tell(
+            i,
+            &format!("running side by side with {} others", unit.len() - 1),
+        );
+    }
+    batch::run_batch(gpu, scenarios, unit, run_opts, progress, &|i, why| {
+        tell(i, &format!("running it alone ({why})"));
+        run(gpu, &scenarios[i], &run_opts(i))
+    })
 }
 
 /// Runs a member, or continues it from its checkpoint when `resumable`; if it cannot be

@@ -1,0 +1,146 @@
+//! Sweep members that run side by side as one GPU ensemble ([`crate::run::ensemble`]): which
+//! members can (the same grid, parameters and baseline, the same step schedule, the implicit
+//! transport), how many fit the device at once, and the run of a batch: one thread per member,
+//! each with its ordinary run folder, stepping together.
+
+use crate::error::Error;
+use crate::gpu::Gpu;
+use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::network::state::MEDIATORS;
+use crate::output;
+use crate::run::dorsal_horn::{TissueRun, TissueRunOptions, run};
+use crate::run::ensemble::{ENSEMBLE_STOPPED, Ensemble};
+use crate::run::stepper::schedule_digest;
+use crate::scenario::dorsal_horn::{TissueScenario, TransportScheme};
+use crate::tissue::baseline::{baseline_key, prepare_baseline};
+
+/// Members side by side when `--batch auto`: more gain little on a GPU at the usual grids and
+/// multiply the memory.
+pub const AUTO_BATCH: usize = 32;
+
+/// The members `fresh` (indices into `scenarios`, in order) gathered into batches that can step
+/// together: members with equal keys, in order of their first member; a member that cannot
+/// (RKL2 transport) or that has no partner is a batch of one. `cap` bounds a batch.
+pub fn batches(
+    gpu: &Gpu,
+    scenarios: &[TissueScenario],
+    fresh: &[usize],
+    cap: usize,
+) -> Vec<Vec<usize>> {
+    let mut keyed: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    for &i in fresh {
+        let sc = &scenarios[i];
+        let key = (cap > 1 && sc.transport == TransportScheme::Implicit)
+            .then(|| format!("{}\n{:x}", baseline_key(gpu, sc), schedule_digest(sc)));
+        match keyed
+            .iter_mut()
+            .find(|(k, members)| k.is_some() && *k == key && members.len() < cap)
+        {
+            Some((_, members)) => members.push(i),
+            None => keyed.push((key, vec![i])),
+        }
+    }
+    keyed.into_iter().map(|(_, members)| members).collect()
+}
+
+/// How many members of `sc`'s grid fit side by side on this device: the transport's texture
+/// layers (3 × 14 per member), the per-cell state buffer and the cells one dispatch can cover.
+pub fn fit(gpu: &Gpu, cells: usize) -> usize {
+    let l = &gpu.limits;
+    let layers = l.max_texture_array_layers as usize / (3 * MEDIATORS.len());
+    let bytes = l.max_storage_buffer_binding_size.min(l.max_buffer_size) as usize
+        / (cells * STATE_STRIDE * 4).max(1);
+    let dispatch = l.max_compute_workgroups_per_dimension as usize * crate::gpu::WORKGROUP as usize
+        / cells.max(1);
+    layers.min(bytes).min(dispatch).max(1)
+}
+
+/// Runs the members `batch` (indices into `scenarios`, all with one key of [`batches`]) side
+/// by side, each into the folder and with the options `opts_of(i)` gives; returns each
+/// member's outcome in order. A member that fails stops the others, which then run again
+/// alone (`alone`); if the ensemble cannot be built at all, every member runs alone.
+pub fn run_batch(
+    gpu: &Gpu,
+    scenarios: &[TissueScenario],
+    batch: &[usize],
+    opts_of: &dyn Fn(usize) -> TissueRunOptions,
+    progress: bool,
+    alone: &dyn Fn(usize, &Error) -> Result<TissueRun, Error>,
+) -> Vec<(usize, Result<TissueRun, Error>)> {
+    let first = &scenarios[batch[0]];
+    let cache = opts_of(batch[0]).cache;
+    let mut outcomes = Vec::new();
+    let mut left: &[usize] = batch;
+    while !left.is_empty() {
+        let ensemble = (|| -> Result<_, Error> {
+            let bar = output::progress_bar(progress, 100, "% of the baseline settled");
+            let base = prepare_baseline(gpu, first, cache.as_ref(), &mut |f| {
+                bar.set_position((100.0 * f) as u64);
+                !crate::interrupt::requested()
+            })?;
+            bar.finish_and_clear();
+            let n = fit(gpu, base.sim.layout.cells()).min(left.len());
+            Ok((n, base.sim.into_ensemble(gpu, n)?))
+        })();
+        let (n, sim) = match ensemble {
+            Ok(e) => e,
+            Err(Error::Interrupted { time_s, .. }) => {
+                outcomes.extend(left.iter().map(|&i| (i, Err(Error::interrupted(time_s)))));
+                return outcomes;
+            }
+            Err(e) => {
+                let why = Error::Output(format!("the ensemble could not be built: {e}"));
+                outcomes.extend(left.iter().map(|&i| (i, alone(i, &why))));
+                return outcomes;
+            }
+        };
+        let (now, rest) = left.split_at(n);
+        left = rest;
+        let bar = output::progress_bar(
+            progress,
+            (first.duration_s / 3600.0).ceil() as u64,
+            &format!("h model time (eta {{eta}}), {n} members side by side"),
+        );
+        let ensemble = Ensemble::new(sim, bar);
+        let results: Vec<Result<TissueRun, Error>> = std::thread::scope(|s| {
+            let handles: Vec<_> = now
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let mut opts = opts_of(i);
+                    opts.progress = false;
+                    opts.ensemble = Some((ensemble.clone(), k));
+                    let sc = &scenarios[i];
+                    std::thread::Builder::new()
+                        .name(format!("member {}", i + 1))
+                        .spawn_scoped(s, move || run(gpu, sc, &opts))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_else(|_| {
+                        Err(Error::Output("a member's thread panicked".into()))
+                    }),
+                    Err(e) => Err(Error::Output(format!(
+                        "cannot start a member's thread: {e}"
+                    ))),
+                })
+                .collect()
+        });
+        ensemble.finish_progress();
+        let culprit = ensemble.first_to_stop();
+        for ((k, &i), r) in now.iter().enumerate().zip(results) {
+            let r = match r {
+                Err(Error::Output(msg))
+                    if msg.starts_with(ENSEMBLE_STOPPED) && culprit != Some(k) =>
+                {
+                    alone(i, &Error::Output(msg))
+                }
+                other => other,
+            };
+            outcomes.push((i, r));
+        }
+    }
+    outcomes
+}

@@ -475,9 +475,11 @@ fn exp_midpoint(y: array<f32, 36>, inp: Input, m: CellMap, dt: f32) -> array<f32
 // after the template expansion (src/gpu/reaction.rs), and the code is branch-free where it can
 // be: a dynamically indexed private array lives in scratch memory, and on lavapipe each `if`
 // costs its body whether taken or not (BENCHMARKS.md).
-fn exp_run(cell: u32, goals: bool) {
-    // The cell within its member (the maps are shared by the members of an ensemble).
-    let local = enter_member(cell);
+// `local` is the cell within its member (the maps are shared by an ensemble's members); the
+// member is the workgroup's z, uniform across the workgroup, so that its globals and drugs are
+// scalar loads (lavapipe keeps per-lane copies in registers otherwise).
+fn exp_run(local: u32, member: u32, goals: bool) {
+    let cell = enter_member(local, member);
     if inactive(local) {
         return;
     }
@@ -493,13 +495,13 @@ fn exp_run(cell: u32, goals: bool) {
 }
 
 @compute @workgroup_size(WG_X, 1, 1)
-fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>) {
-    exp_run(gid.x, false);
+fn exp_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    exp_run(gid.x, wid.z, false);
 }
 
 @compute @workgroup_size(WG_X, 1, 1)
-fn exp_step_goals(@builtin(global_invocation_id) gid: vec3<u32>) {
-    exp_run(gid.x, true);
+fn exp_step_goals(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    exp_run(gid.x, wid.z, true);
 }
 
 fn stage_point(y: array<f32, 36>, k: array<f32, 36>, c: f32, warm: array<f32, 36>) -> array<f32, 36> {

@@ -132,6 +132,11 @@ impl Gpu {
         built
     }
 
+    /// Whether the adapter is a CPU (software) driver such as lavapipe.
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     pub fn summary(&self) -> AdapterSummary {
         AdapterSummary::from(&self.info)
     }

@@ -174,37 +174,38 @@ pub fn shader_source(mode: CellMode) -> String {
 /// How the kernel finds a cell's globals, drugs and broadcast inputs (the `// @member_bindings`
 /// of shaders/reaction.wgsl): one set bound directly, or, for an ensemble of `members` (each
 /// `n_cells` cells, side by side in every buffer but the maps), per-member arrays copied into
-/// private variables when an invocation starts.
+/// private variables when an invocation starts (the member is the workgroup's z, so the copies
+/// are uniform across a workgroup).
 fn member_prelude(members: usize) -> String {
     if members <= 1 {
-        return "@group(0) @binding(1) var<storage, read> G: Globals;
-                @group(0) @binding(2) var<storage, read> D: Drugs;
-                fn enter_member(cell: u32) -> u32 {
-    return cell;
+        return r"@group(0) @binding(1) var<storage, read> G: Globals;
+@group(0) @binding(2) var<storage, read> D: Drugs;
+fn enter_member(local: u32, member: u32) -> u32 {
+    return local;
 }
-                fn member_inputs() -> u32 {
+fn member_inputs() -> u32 {
     return 0u;
 }
 "
         .into();
     }
     format!(
-        "const ENSEMBLE: u32 = {members}u;
-         @group(0) @binding(1) var<storage, read> globals: array<Globals>;
-         @group(0) @binding(2) var<storage, read> drugs: array<Drugs>;
-         var<private> G: Globals;
+        r"const ENSEMBLE: u32 = {members}u;
+@group(0) @binding(1) var<storage, read> globals: array<Globals>;
+@group(0) @binding(2) var<storage, read> drugs: array<Drugs>;
+var<private> G: Globals;
 var<private> D: Drugs;
 var<private> MEMBER: u32;
-         // The member of `cell` becomes the invocation's; returns the cell within the member.
-         fn enter_member(cell: u32) -> u32 {{
-    let n = globals[0].n_cells;
-             let m = min(cell / n, ENSEMBLE - 1u);
+// `member` (the workgroup's z) becomes the invocation's; returns the cell's index in the state
+// and aux buffers.
+fn enter_member(local: u32, member: u32) -> u32 {{
+    let m = min(member, ENSEMBLE - 1u);
     G = globals[m];
     D = drugs[m];
-             MEMBER = m;
-    return cell - m * n;
+    MEMBER = m;
+    return m * G.n_cells + local;
 }}
-         fn member_inputs() -> u32 {{
+fn member_inputs() -> u32 {{
     return MEMBER * {MAX_SUBSTEPS}u;
 }}
 "
@@ -678,7 +679,7 @@ impl ReactionCells {
     }
 
     fn groups(&self) -> u32 {
-        ((self.n_cells * self.members) as u32).div_ceil(WORKGROUP)
+        (self.n_cells as u32).div_ceil(WORKGROUP)
     }
 
     /// Members side by side (1 unless built by [`ReactionCells::ensemble`]).
@@ -764,7 +765,8 @@ impl ReactionCells {
         });
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.set_bind_group(1, &self.step_group, &[(slot as u64 * SLOT) as u32]);
-        pass.dispatch_workgroups(self.groups(), 1, 1);
+        // An ensemble's members are the workgroups' z.
+        pass.dispatch_workgroups(self.groups(), 1, self.members as u32);
     }
 
     /// Records one dispatch of `kernel` with sub-step slot `slot`'s input.

@@ -104,6 +104,25 @@ impl Ensemble {
         (s.sim.transport_steps(), s.sim.dispatches)
     }
 
+    /// Member `member`'s run has returned (`failed`: with an error). A member that fails before
+    /// it took its seat, or leaves it before its last step, stops the others (Ctrl-C: they
+    /// checkpoint; otherwise they fail with [`ENSEMBLE_STOPPED`]).
+    pub fn leave(&self, member: usize, failed: bool) {
+        let mut s = self.lock();
+        if failed && !s.done[member] && s.stopped.is_none() {
+            s.stopped = Some(if crate::interrupt::requested() {
+                Stop::Interrupted
+            } else {
+                Stop::Failed(format!(
+                    "member {} of the ensemble stopped with an error",
+                    member + 1
+                ))
+            });
+            s.first_to_stop = Some(member);
+        }
+        self.turn.notify_all();
+    }
+
     /// Clears the progress line (the members have finished).
     pub fn finish_progress(&self) {
         self.lock().bar.finish_and_clear();
@@ -199,23 +218,9 @@ impl Seat {
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        if self.done {
-            return;
+        if !self.done {
+            self.ensemble.leave(self.member, true);
         }
-        let ens = &self.ensemble;
-        let mut s = ens.lock();
-        if s.stopped.is_none() {
-            s.stopped = Some(if crate::interrupt::requested() {
-                Stop::Interrupted
-            } else {
-                Stop::Failed(format!(
-                    "member {} of the ensemble stopped with an error",
-                    self.member + 1
-                ))
-            });
-            s.first_to_stop = Some(self.member);
-        }
-        ens.turn.notify_all();
     }
 }
 

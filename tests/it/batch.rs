@@ -834,3 +834,50 @@ fn sweep_members_side_by_side_give_the_bits_they_give_alone() {
     );
     same_members(&alone, &stopped);
 }
+
+/// A member of an ensemble that fails (here before its first step: its folder cannot be made)
+/// stops the others instead of leaving them waiting; they then run alone and complete, and the
+/// sweep reports the one failure.
+#[test]
+fn a_failing_member_stops_its_ensemble_and_the_others_run_alone() {
+    let d = tmp("sweep-fail");
+    let out = d.join("sweep");
+    std::fs::create_dir_all(out.join("members")).unwrap();
+    std::fs::write(out.join("members/m0002"), "in the way").unwrap();
+    let o = Command::new(BIN)
+        .args(["sweep"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE))
+        .args(["--vary", "ea[0].frequency_hz=2,15,50", "--out"])
+        .arg(&out)
+        .args(LEAN)
+        .args(["--set", "time.days=0.125"])
+        .env("DORSALHORN_CACHE_DIR", d.join("cache"))
+        .env_remove("DORSALHORN_PARAM_SET")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{log}");
+    assert_eq!(
+        log.matches("running side by side with 2 others").count(),
+        3,
+        "{log}"
+    );
+    for m in [1, 3] {
+        assert!(
+            log.contains(&format!("member {m}/3 (ea[0].frequency_hz="))
+                && log.contains("running it alone"),
+            "{log}"
+        );
+    }
+    assert!(log.contains("1 member(s) failed"), "{log}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let status: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(status[0], "completed", "{summary}");
+    assert!(status[1].starts_with("failed"), "{summary}");
+    assert_eq!(status[2], "completed", "{summary}");
+}

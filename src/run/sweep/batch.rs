@@ -43,29 +43,46 @@ pub fn batches(
     keyed.into_iter().map(|(_, members)| members).collect()
 }
 
-/// How many members of `sc`'s grid fit side by side on this device: the transport's texture
-/// layers (3 × 14 per member), the per-cell state buffer and the cells one dispatch can cover.
+/// Cells of all members together on a software driver (lavapipe): beyond this an ensemble
+/// gains nothing over members one after another (BENCHMARKS.md, "Sweeps side by side": 1.25×
+/// at 16 × 4 550 cells, 1.00× at 4 × 22 750, slower at 9 × 22 750).
+pub const SOFTWARE_CELLS: usize = 100_000;
+
+/// How many members of a grid of `cells` cells fit side by side on this device: the
+/// transport's texture layers (3 × 14 per member), the per-cell state buffer, the cells one
+/// dispatch can cover, and on a software driver [`SOFTWARE_CELLS`].
 pub fn fit(gpu: &Gpu, cells: usize) -> usize {
+    let software = if gpu.is_software() {
+        SOFTWARE_CELLS / cells.max(1)
+    } else {
+        usize::MAX
+    };
     let l = &gpu.limits;
     let layers = l.max_texture_array_layers as usize / (3 * MEDIATORS.len());
     let bytes = l.max_storage_buffer_binding_size.min(l.max_buffer_size) as usize
         / (cells * STATE_STRIDE * 4).max(1);
     let dispatch = l.max_compute_workgroups_per_dimension as usize * crate::gpu::WORKGROUP as usize
         / cells.max(1);
-    layers.min(bytes).min(dispatch).max(1)
+    layers.min(bytes).min(dispatch).min(software).max(1)
 }
+
+/// Runs member i on its own; `why` says why it is not in an ensemble (`None`: only one fits).
+pub type RunAlone<'a> = dyn Fn(usize, Option<&Error>) -> Result<TissueRun, Error> + 'a;
 
 /// Runs the members `batch` (indices into `scenarios`, all with one key of [`batches`]) side
 /// by side, each into the folder and with the options `opts_of(i)` gives; returns each
-/// member's outcome in order. A member that fails stops the others, which then run again
-/// alone (`alone`); if the ensemble cannot be built at all, every member runs alone.
+/// member's outcome in order; `tell(i, what)` reports on member i. The members run in
+/// ensembles of as many as [`fit`] the device; where only one fits, or the ensemble cannot be
+/// built, they run alone (`alone(i, why)`). A member that fails stops the others of its
+/// ensemble, which then run again alone.
 pub fn run_batch(
     gpu: &Gpu,
     scenarios: &[TissueScenario],
     batch: &[usize],
     opts_of: &dyn Fn(usize) -> TissueRunOptions,
     progress: bool,
-    alone: &dyn Fn(usize, &Error) -> Result<TissueRun, Error>,
+    tell: &dyn Fn(usize, &str),
+    alone: &RunAlone,
 ) -> Vec<(usize, Result<TissueRun, Error>)> {
     let first = &scenarios[batch[0]];
     let cache = opts_of(batch[0]).cache;
@@ -90,12 +107,19 @@ pub fn run_batch(
             }
             Err(e) => {
                 let why = Error::Output(format!("the ensemble could not be built: {e}"));
-                outcomes.extend(left.iter().map(|&i| (i, alone(i, &why))));
+                outcomes.extend(left.iter().map(|&i| (i, alone(i, Some(&why)))));
                 return outcomes;
             }
         };
+        if n < 2 {
+            outcomes.extend(left.iter().map(|&i| (i, alone(i, None))));
+            return outcomes;
+        }
         let (now, rest) = left.split_at(n);
         left = rest;
+        for &i in now {
+            tell(i, &format!("running side by side with {} others", n - 1));
+        }
         let bar = output::progress_bar(
             progress,
             (first.duration_s / 3600.0).ceil() as u64,
@@ -111,9 +135,25 @@ pub fn run_batch(
                     opts.progress = false;
                     opts.ensemble = Some((ensemble.clone(), k));
                     let sc = &scenarios[i];
+                    let ensemble = &ensemble;
                     std::thread::Builder::new()
                         .name(format!("member {}", i + 1))
-                        .spawn_scoped(s, move || run(gpu, sc, &opts))
+                        .spawn_scoped(s, move || {
+                            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                run(gpu, sc, &opts)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Err(Error::Output(
+                                    "the member's run panicked: this is a bug, please report it"
+                                        .into(),
+                                ))
+                            });
+                            // A member that failed before its first step must not leave the
+                            // others waiting for it.
+                            ensemble.leave(k, r.is_err());
+                            r
+                        })
+                        .inspect_err(|_| ensemble.leave(k, true))
                 })
                 .collect();
             handles
@@ -135,7 +175,7 @@ pub fn run_batch(
                 Err(Error::Output(msg))
                     if msg.starts_with(ENSEMBLE_STOPPED) && culprit != Some(k) =>
                 {
-                    alone(i, &Error::Output(msg))
+                    alone(i, Some(&Error::Output(msg)))
                 }
                 other => other,
             };

@@ -271,14 +271,11 @@ fn run_unit(
         });
         return vec![(i, outcome)];
     }
-    for &i in unit {
-        tell(
-            i,
-            &format!("running side by side with {} others", unit.len() - 1),
-        );
-    }
-    batch::run_batch(gpu, scenarios, unit, run_opts, progress, &|i, why| {
-        tell(i, &format!("running it alone ({why})"));
+    batch::run_batch(gpu, scenarios, unit, run_opts, progress, tell, &|i, why| {
+        match why {
+            Some(why) => tell(i, &format!("running it alone ({why})")),
+            None => tell(i, "running"),
+        }
         run(gpu, &scenarios[i], &run_opts(i))
     })
 }

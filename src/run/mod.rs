@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod checkpoint;
+pub mod csv;
 pub mod demo;
 pub mod dorsal_horn;
 pub mod ensemble;

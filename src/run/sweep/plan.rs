@@ -164,7 +164,7 @@ impl SweepPlan {
             .enumerate()
             .map(
                 |(i, values)| match load_any(&self.scenario, &self.member_sets(values)) {
-                    Ok(AnyScenario::Tissue(sc)) => Ok(*sc),
+                    Ok(AnyScenario::Tissue(sc)) => Ok(self.labelled(*sc, i, values)),
                     Ok(AnyScenario::Engine(_)) => Err(ScenarioError::new(
                         &self.scenario,
                         "sweeps run dorsal-horn scenarios; this is an engine scenario",
@@ -178,6 +178,26 @@ impl SweepPlan {
                 },
             )
             .collect()
+    }
+
+    /// The member's scenario with a description that says which member it is and what was
+    /// varied (the scenario's own description may name the values the member replaced; figures
+    /// show the description under the title). It goes into the resolved scenario too, so that
+    /// the member's scenario.toml replays to the same figures.
+    fn labelled(&self, mut sc: TissueScenario, i: usize, values: &[String]) -> TissueScenario {
+        let mut text = format!(
+            "sweep member {} of {}: {}",
+            i + 1,
+            self.members().len(),
+            self.describe(values)
+        );
+        if !sc.description.is_empty() {
+            text = format!("{text}; varied from: {}", sc.description);
+        }
+        sc.resolved_toml
+            .insert("description".into(), toml::Value::String(text.clone()));
+        sc.description = text;
+        sc
     }
 
     /// The metric days: the end of the shortest member when none are given; each must lie

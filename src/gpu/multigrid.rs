@@ -222,7 +222,8 @@ impl Multigrid {
             return Err(GpuError::Validation {
                 stage: "multigrid set-up",
                 detail: format!(
-                    "an ensemble of {members} needs {} texture layers and the adapter allows                      {max_layers}: run at most {} members side by side",
+                    "an ensemble of {members} needs {} texture layers and the adapter allows \
+                     {max_layers}: run at most {} members side by side",
                     3 * nsm,
                     max_layers / (3 * ns)
                 ),

@@ -758,6 +758,10 @@ impl ReactionCells {
     /// the dispatch takes the run's `count` sub-steps (and the goals when the run asks for
     /// them); RK4 takes one step per dispatch.
     pub fn encode(&self, pass: &mut wgpu::ComputePass, slot: usize, goals: bool) {
+        assert!(
+            self.members == 1 || self.integrator == Integrator::ExponentialMidpoint,
+            "an ensemble advances by exponential-midpoint runs"
+        );
         pass.set_pipeline(match (self.integrator, goals) {
             (Integrator::Rk4, _) => &self.rk4,
             (Integrator::ExponentialMidpoint, false) => &self.exp,
@@ -769,8 +773,13 @@ impl ReactionCells {
         pass.dispatch_workgroups(self.groups(), 1, self.members as u32);
     }
 
-    /// Records one dispatch of `kernel` with sub-step slot `slot`'s input.
+    /// Records one dispatch of `kernel` with sub-step slot `slot`'s input (one member only:
+    /// the ensemble's kernel sets a member's globals and drugs in the exponential runs alone).
     pub fn encode_kernel(&self, pass: &mut wgpu::ComputePass, kernel: Kernel, slot: usize) {
+        assert_eq!(
+            self.members, 1,
+            "probes and calibration run on one-member cells"
+        );
         pass.set_pipeline(match kernel {
             Kernel::Rates => &self.rates,
             Kernel::Calibrate => &self.calibrate,
@@ -783,6 +792,7 @@ impl ReactionCells {
     /// Advances every cell by `steps` sub-steps of `dt` seconds at constant input (input 0 in
     /// broadcast mode).
     pub fn advance(&mut self, gpu: &Gpu, dt: f64, steps: u64) {
+        assert_eq!(self.members, 1, "RK4 steps run on one-member cells");
         self.set_substeps(gpu, &[SubstepRun::new(dt, 0, 1)]);
         let mut left = steps;
         while left > 0 {

@@ -8,7 +8,7 @@
 //! each step to its [`Seat`], which waits until every member has asked for the same step; the
 //! last to arrive advances the ensemble once for all. At a read-out or a checkpoint the member's
 //! cells and transport history are copied into its own tissue on the device, so a member's
-//! outputs are bit for bit those of the same run alone (tests/it/ensemble.rs).
+//! outputs are bit for bit those of the same run alone (tests/it/batch.rs).
 //!
 //! A member that stops (an error, Ctrl-C) stops the others at their next step: after Ctrl-C
 //! each writes its checkpoint; after an error [`Ensemble::first_to_stop`] names the member that
@@ -173,9 +173,13 @@ impl Seat {
         if s.plans.iter().all(Option::is_some) {
             let plans: Vec<Plan> = s.plans.iter_mut().map(|p| p.take().expect("all")).collect();
             if let Err(e) = advance(gpu, &mut s.sim, &plans) {
-                s.stopped = Some(Stop::Failed(format!("the ensemble's step failed: {e}")));
+                // The ensemble's fault, not a member's: every member stops alike (and the
+                // sweep runs each again alone).
+                let stop = Stop::Failed(format!("the ensemble's step failed: {e}"));
+                let err = stop_error(&stop, own.time_s());
+                s.stopped = Some(stop);
                 ens.turn.notify_all();
-                return Err(e);
+                return Err(err);
             }
             s.generation += 1;
             let t = s.sim.time_s();

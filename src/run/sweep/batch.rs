@@ -89,7 +89,12 @@ pub fn run_batch(
     let mut outcomes = Vec::new();
     let mut left: &[usize] = batch;
     while !left.is_empty() {
-        let ensemble = (|| -> Result<_, Error> {
+        if crate::interrupt::requested() {
+            outcomes.extend(left.iter().map(|&i| (i, Err(Error::interrupted(0.0)))));
+            return outcomes;
+        }
+        // Out of device memory panics in wgpu's default handler: the members then run alone.
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let bar = output::progress_bar(progress, 100, "% of the baseline settled");
             let base = prepare_baseline(gpu, first, cache.as_ref(), &mut |f| {
                 bar.set_position((100.0 * f) as u64);
@@ -97,10 +102,22 @@ pub fn run_batch(
             })?;
             bar.finish_and_clear();
             let n = fit(gpu, base.sim.layout.cells()).min(left.len());
-            Ok((n, base.sim.into_ensemble(gpu, n)?))
-        })();
-        let (n, sim) = match ensemble {
-            Ok(e) => e,
+            if n < 2 {
+                return Ok(None);
+            }
+            Ok(Some((n, base.sim.into_ensemble(gpu, n)?)))
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::Output(
+                "building it failed (out of device memory?)".into(),
+            ))
+        });
+        let (n, sim) = match built {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                outcomes.extend(left.iter().map(|&i| (i, alone(i, None))));
+                return outcomes;
+            }
             Err(Error::Interrupted { time_s, .. }) => {
                 outcomes.extend(left.iter().map(|&i| (i, Err(Error::interrupted(time_s)))));
                 return outcomes;
@@ -111,10 +128,6 @@ pub fn run_batch(
                 return outcomes;
             }
         };
-        if n < 2 {
-            outcomes.extend(left.iter().map(|&i| (i, alone(i, None))));
-            return outcomes;
-        }
         let (now, rest) = left.split_at(n);
         left = rest;
         for &i in now {
@@ -126,56 +139,21 @@ pub fn run_batch(
             &format!("h model time (eta {{eta}}), {n} members side by side"),
         );
         let ensemble = Ensemble::new(sim, bar);
-        let results: Vec<Result<TissueRun, Error>> = std::thread::scope(|s| {
-            let handles: Vec<_> = now
-                .iter()
-                .enumerate()
-                .map(|(k, &i)| {
-                    let mut opts = opts_of(i);
-                    opts.progress = false;
-                    opts.ensemble = Some((ensemble.clone(), k));
-                    let sc = &scenarios[i];
-                    let ensemble = &ensemble;
-                    std::thread::Builder::new()
-                        .name(format!("member {}", i + 1))
-                        .spawn_scoped(s, move || {
-                            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                run(gpu, sc, &opts)
-                            }))
-                            .unwrap_or_else(|_| {
-                                Err(Error::Output(
-                                    "the member's run panicked: this is a bug, please report it"
-                                        .into(),
-                                ))
-                            });
-                            // A member that failed before its first step must not leave the
-                            // others waiting for it.
-                            ensemble.leave(k, r.is_err());
-                            r
-                        })
-                        .inspect_err(|_| ensemble.leave(k, true))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| match h {
-                    Ok(h) => h.join().unwrap_or_else(|_| {
-                        Err(Error::Output("a member's thread panicked".into()))
-                    }),
-                    Err(e) => Err(Error::Output(format!(
-                        "cannot start a member's thread: {e}"
-                    ))),
-                })
-                .collect()
-        });
+        let results = run_members(gpu, scenarios, now, &ensemble, opts_of);
         ensemble.finish_progress();
         let culprit = ensemble.first_to_stop();
+        // The ensemble's device memory goes before any member runs again alone.
+        drop(ensemble);
         for ((k, &i), r) in now.iter().enumerate().zip(results) {
             let r = match r {
                 Err(Error::Output(msg))
                     if msg.starts_with(ENSEMBLE_STOPPED) && culprit != Some(k) =>
                 {
-                    alone(i, Some(&Error::Output(msg)))
+                    if crate::interrupt::requested() {
+                        Err(Error::interrupted(0.0))
+                    } else {
+                        alone(i, Some(&Error::Output(msg)))
+                    }
                 }
                 other => other,
             };
@@ -183,4 +161,59 @@ pub fn run_batch(
         }
     }
     outcomes
+}
+
+/// Runs the members `now` (indices into `scenarios`) as `ensemble`, member k in a thread of its
+/// own; returns their outcomes in order. Whatever a thread's end (an error, a panic, a thread
+/// that cannot start), the member leaves the ensemble, so that no other waits for it.
+fn run_members(
+    gpu: &Gpu,
+    scenarios: &[TissueScenario],
+    now: &[usize],
+    ensemble: &std::sync::Arc<Ensemble>,
+    opts_of: &dyn Fn(usize) -> TissueRunOptions,
+) -> Vec<Result<TissueRun, Error>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = now
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let mut opts = opts_of(i);
+                opts.progress = false;
+                opts.ensemble = Some((ensemble.clone(), k));
+                let sc = &scenarios[i];
+                let ensemble = &ensemble;
+                std::thread::Builder::new()
+                    .name(format!("member {}", i + 1))
+                    // As much stack as the main thread: a member draws its figures too.
+                    .stack_size(8 << 20)
+                    .spawn_scoped(s, move || {
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            run(gpu, sc, &opts)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(Error::Output(
+                                "the member's run panicked: this is a bug, please report it".into(),
+                            ))
+                        });
+                        // A member that failed before its first step must not leave the
+                        // others waiting for it.
+                        ensemble.leave(k, r.is_err());
+                        r
+                    })
+                    .inspect_err(|_| ensemble.leave(k, true))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Output("a member's thread panicked".into()))),
+                Err(e) => Err(Error::Output(format!(
+                    "cannot start a member's thread: {e}"
+                ))),
+            })
+            .collect()
+    })
 }

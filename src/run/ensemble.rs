@@ -172,7 +172,7 @@ impl Seat {
         let generation = s.generation;
         if s.plans.iter().all(Option::is_some) {
             let plans: Vec<Plan> = s.plans.iter_mut().map(|p| p.take().expect("all")).collect();
-            if let Err(e) = advance(gpu, &mut s.sim, &plans) {
+            if let Err(e) = advance(gpu, &mut s.sim, plans) {
                 // The ensemble's fault, not a member's: every member stops alike (and the
                 // sweep runs each again alone).
                 let stop = Stop::Failed(format!("the ensemble's step failed: {e}"));
@@ -247,7 +247,7 @@ pub const ENSEMBLE_STOPPED: &str = "stopped with its ensemble";
 
 /// One step of every member: the plans must agree on its start and length (the members share
 /// the step schedule; [`crate::run::stepper::schedule_digest`]).
-fn advance(gpu: &Gpu, sim: &mut TissueSim, plans: &[Plan]) -> Result<(), Error> {
+fn advance(gpu: &Gpu, sim: &mut TissueSim, plans: Vec<Plan>) -> Result<(), Error> {
     let first = &plans[0];
     if let Some(k) = plans.iter().position(|p| {
         p.t0.to_bits() != first.t0.to_bits()
@@ -264,10 +264,11 @@ fn advance(gpu: &Gpu, sim: &mut TissueSim, plans: &[Plan]) -> Result<(), Error> 
             plans[k].t0
         )));
     }
-    sim.rewind_clock(first.t0);
+    let (t0, dt) = (first.t0, first.dt);
+    sim.rewind_clock(t0);
     for (k, p) in plans.iter().enumerate() {
         sim.set_member_model(gpu, k, &p.model);
     }
-    let inputs: Vec<Vec<Input>> = plans.iter().map(|p| p.inputs.clone()).collect();
-    sim.step_members(gpu, first.dt, &inputs)
+    let inputs: Vec<Vec<Input>> = plans.into_iter().map(|p| p.inputs).collect();
+    sim.step_members(gpu, dt, &inputs)
 }

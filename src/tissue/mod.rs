@@ -32,6 +32,7 @@
 //! buffers; splitting them would expose those buffers crate-wide.
 
 pub mod baseline;
+mod ensemble;
 pub mod observe;
 pub mod section;
 pub mod spatial;
@@ -211,28 +212,8 @@ impl TissueSim {
         TissueSim::build(gpu, layout, model, &states, scheme, 1)
     }
 
-    /// This tissue as an ensemble of `members` copies side by side, each starting from its
-    /// current state: every dispatch of a step advances all of them, each with its own inputs,
-    /// drugs and descending switches ([`TissueSim::step_members`]). Implicit transport only; the
-    /// probes and read-outs work on one-member tissues ([`TissueSim::copy_member_into`]). A
-    /// member's steps are bit-identical to those the tissue would take alone.
-    pub fn into_ensemble(self, gpu: &Gpu, members: usize) -> Result<TissueSim, Error> {
-        if self.scheme != TransportScheme::Implicit {
-            return Err(Error::Output(
-                "only the implicit transport runs as an ensemble".into(),
-            ));
-        }
-        let one: Vec<[f32; STATE_STRIDE]> = self
-            .read_states(gpu)?
-            .chunks_exact(STATE_STRIDE)
-            .map(|c| c.try_into().expect("STATE_STRIDE floats"))
-            .collect();
-        let states: Vec<[f32; STATE_STRIDE]> =
-            (0..members).flat_map(|_| one.iter().copied()).collect();
-        TissueSim::build(gpu, self.layout, self.model, &states, self.scheme, members)
-    }
-
     /// Builds the device side from every member's cell states (one member after another).
+    /// (The ensemble's own methods are in `ensemble.rs`.)
     #[expect(
         clippy::too_many_lines,
         reason = "builds the model's device buffers, bind groups and transport in one place"
@@ -478,21 +459,6 @@ impl TissueSim {
         self.reaction.set_drugs(gpu, &self.model);
     }
 
-    /// Copies of the tissue side by side (1 unless [`TissueSim::into_ensemble`]).
-    pub fn members(&self) -> usize {
-        self.members
-    }
-
-    /// Member `member`'s drugs and descending switches (the model's), as
-    /// [`TissueSim::set_model`] does for a one-member tissue.
-    pub fn set_member_model(&mut self, gpu: &Gpu, member: usize, model: &Model) {
-        if self.members == 1 {
-            self.set_model(gpu, model);
-        } else {
-            self.reaction.set_member_drugs(gpu, member, model);
-        }
-    }
-
     /// Makes `to` (a one-member tissue of the same layout and transport) hold member `member`'s
     /// cells and transport history (on the device; with [`TissueSim::follow`] for the clock and
     /// counters, `to` then reads out, probes, checkpoints and steps on exactly as the member
@@ -511,18 +477,6 @@ impl TissueSim {
             from.mg.encode_copy_member(&mut enc, member, &into.mg);
         }
         gpu.queue.submit([enc.finish()]);
-    }
-
-    /// Takes the clock, counters and history length of `other` (the ensemble a one-member
-    /// tissue stands for), as if this tissue had taken its steps.
-    pub fn follow(&mut self, other: &TissueSim) {
-        self.time_s = other.time_s;
-        self.transport_steps = other.transport_steps;
-        self.reaction_substeps = other.reaction_substeps;
-        self.stencil_passes = other.stencil_passes;
-        self.explicit_passes = other.explicit_passes;
-        self.dispatches = other.dispatches;
-        self.previous_dt = other.previous_dt;
     }
 
     /// Samples every `every`-th transport step's phases from now on ([`StepProfile`]).

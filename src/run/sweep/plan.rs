@@ -159,12 +159,15 @@ impl SweepPlan {
             )
             .into());
         }
-        self.members()
+        let members = self.members();
+        members
             .iter()
             .enumerate()
             .map(
                 |(i, values)| match load_any(&self.scenario, &self.member_sets(values)) {
-                    Ok(AnyScenario::Tissue(sc)) => Ok(self.labelled(*sc, i, values)),
+                    Ok(AnyScenario::Tissue(sc)) => {
+                        Ok(self.labelled(*sc, (i, members.len()), values))
+                    }
                     Ok(AnyScenario::Engine(_)) => Err(ScenarioError::new(
                         &self.scenario,
                         "sweeps run dorsal-horn scenarios; this is an engine scenario",
@@ -184,13 +187,13 @@ impl SweepPlan {
     /// varied (the scenario's own description may name the values the member replaced; figures
     /// show the description under the title). It goes into the resolved scenario too, so that
     /// the member's scenario.toml replays to the same figures.
-    fn labelled(&self, mut sc: TissueScenario, i: usize, values: &[String]) -> TissueScenario {
-        let mut text = format!(
-            "sweep member {} of {}: {}",
-            i + 1,
-            self.members().len(),
-            self.describe(values)
-        );
+    fn labelled(
+        &self,
+        mut sc: TissueScenario,
+        (i, n): (usize, usize),
+        values: &[String],
+    ) -> TissueScenario {
+        let mut text = format!("sweep member {} of {n}: {}", i + 1, self.describe(values));
         if !sc.description.is_empty() {
             text = format!("{text}; varied from: {}", sc.description);
         }

@@ -26,7 +26,8 @@ struct Globals {
     // Descending drive multipliers r_RVM, r_A7 (1 intact, 0 lesioned).
     rvm: f32,
     a7: f32,
-    _pad0: u32,
+    // The female adaptive-immune route of MODEL.md §11.2 (1 on, 0 off).
+    t_route: f32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -61,6 +62,7 @@ struct Drugs {
     cats: f32, cx3cr1: f32, fluorocitrate: f32, laa: f32, jnk: f32, carbenoxolone: f32,
     cxcr4: f32, ccr2: f32, cxcr2: f32, il1r: f32, tnf: f32, cck: f32, naloxone_nm: f32,
     il10_block: f32, il10_exo: f32, mu_delta: f32, kappa: f32, gaba_gly: f32, ht1: f32, a2: f32,
+    mu_agonist: f32, a2_agonist: f32, clp257: f32,
     _pad0: f32,
 }
 
@@ -68,7 +70,7 @@ struct Input {
     r_cp: f32, r_cn: f32, r_ad: f32, r_ab: f32, ea_on: f32, ea_f: f32, ea_rho: f32,
     pep_enk: f32, pep_dyn: f32, ea_hg: f32, i_inj: f32, mmp9: f32,
     gain0: f32, gain1: f32, gain2: f32, gain3: f32, naloxone_nm: f32, u_nmda: f32, il1_gain: f32,
-    _pad: f32,
+    t_cell: f32,
 }
 
 struct S {
@@ -137,8 +139,14 @@ fn unpack(v: array<f32, 36>) -> S {
         v[27], v[28], v[29], v[30], v[31], v[32], v[33], v[34], v[35]);
 }
 
+fn agonist_level(u: f32) -> f32 {
+    let v = clamp(u, 0.0, 0.99);
+    return v / (1.0 - v);
+}
+
 fn fast(s: S, inp: Input, m: CellMap) -> Fast {
-    let x = s.enk + s.em + s.c_end;
+    // Agonists (§6) add their level u/(1 − u) EC50 (u ≤ 0.99) to the receptor's ligand.
+    let x = s.enk + s.em + s.c_end + agonist_level(D.mu_agonist);
     let nlx = D.naloxone_nm + inp.naloxone_nm;
     // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
     let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta) * (1.0 - D.mu_delta);
@@ -148,14 +156,15 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let ht5 = P.c_5HT * m.v_5ht * drive * G.rvm;
     let ne = P.c_NE * m.v_ne * drive * G.a7;
     let o_5ht1 = h1(ht5) * (1.0 - D.ht1);
-    let o_a2 = h1(ne) * (1.0 - D.a2);
+    let o_a2 = h1(ne + agonist_level(D.a2_agonist)) * (1.0 - D.a2);
     let o_a1 = hill(ne, P.K_a1, 1.0);
     let e_cl = P.E_Cl_K0 + P.E_Cl_slope * s.k;
     let phi = (P.V_rest - e_cl) / (P.V_rest - (P.E_Cl_K0 + P.E_Cl_slope));
     let h_il1 = h1(s.il1b) * (1.0 - D.il1r);
     let h_tnf = h1(s.tnf) * (1.0 - D.tnf);
     // GABA_A/glycine antagonists scale every inhibitory gain (g_I, g_II, g_PI, g_WI).
-    let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h1(s.il6)) * (1.0 - P.e_COX * s.cox) * (1.0 - D.gaba_gly);
+    let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h1(s.il6)) * (1.0 - P.e_COX * s.cox) * (1.0 - D.gaba_gly)
+        * (1.0 + 0.5 * D.clp257);
     let n_g = 1.0 + 1.5 * s.n;
     let a_nk1 = h1(s.sp);
     let g_cyt = P.c_TNF * h_tnf + P.c_IL1 * h_il1;
@@ -243,7 +252,8 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     let gain = max(vec4<f32>(0.0), vec4<f32>(1.0) + gains * s.g_ea);
     let r_c = inp.r_cp + inp.r_cn;
     let psi = 1.0 / (1.0 + 2.0 * h1(s.il10) * (1.0 - D.il10_block)) / (1.0 + 0.5 * f.o_md);
-    let mp = G.sigma_sex * s.rho_m * s.p;
+    // §11.2: the cytokine sources are the same in both sexes; σ_sex scales the BDNF route.
+    let mp = s.rho_m * s.p;
     let il1_gain = select(1.0, inp.il1_gain, inp.il1_gain > 0.0);
     let h_p2x4 = hill(f.atp, P.K_P2X4, 1.0) * (1.0 - D.p2x4);
     let a_fc = 1.0 - D.fluorocitrate;
@@ -307,6 +317,8 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     // §11.1: the injury signal acts in the footprint S_inj, the terminal fields of the
     // injured (or, for CFA, sensitised) afferents.
     let i_inj = inp.i_inj * m.inj;
+    // §11.2: the female adaptive-immune level T, in the same footprint (0 off the route).
+    let t_cell = G.t_route * inp.t_cell * m.inj;
     var o: AB;
     // §4.4
     let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
@@ -315,7 +327,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.a[0] = n_target / tau_n;
     o.b[0] = 1.0 / tau_n;
     let d_e = P.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
-        + 0.5 * h_cxcl1 + 0.3 * h_il1 + P.w_DE_x12 * h_x12;
+        + 0.5 * h_cxcl1 + 0.3 * h_il1 + P.w_DE_x12 * h_x12 + P.w_T_DE * t_cell;
     let up_e = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - D.mek);
     o.a[1] = up_e;
     o.b[1] = up_e + P.k_E_minus;
@@ -410,7 +422,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[29] = up_cx + 1.0 / P.tau_Cx;
     // §4.8, §4.9
     o.a[30] = 1.0 / P.tau_K_rec;
-    o.b[30] = 1.0 / P.tau_K_rec + P.k_BDNF * h_bdnf;
+    o.b[30] = 1.0 / P.tau_K_rec + P.k_BDNF * (h_bdnf + P.w_T_K * t_cell);
     o.a[31] = s.perk * (1.0 + h_cxcl1) / P.tau_COX;
     o.b[31] = 1.0 / P.tau_COX;
     o.a[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg;

@@ -349,7 +349,7 @@ fn seconds(unit: &str) -> Option<f64> {
 /// Units that pass through unchanged.
 const PLAIN_UNITS: &[&str] = &[
     "1", "σ", "Hz", "Hz·s", "µm", "µm/s", "µm²/s", "µL", "nM", "mV", "mA", "g", "EC50", "EC50/Hz",
-    "1/s",
+    "1/s", "mg/kg", "µg", "nmol",
 ];
 
 /// The parameter table, indexed by key.

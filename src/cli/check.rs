@@ -43,7 +43,7 @@ fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
     println!(
         "tissue: {} ({}), {} x {} cells at {} µm, {} in the domain; ventral edge {}",
         sc.animal.name(),
-        if sc.female { "female" } else { "male" },
+        sc.sex_route(),
         t.nx,
         t.ny,
         sc.spacing_um,
@@ -86,12 +86,13 @@ fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
         println!("MK-801 bolus at {} h", b / 3600.0);
     }
     println!("drugs (constant occupancies): {:?}", sc.drugs);
+    let kin = dorsalhorn::model::network::pk::Kinetics::from_table(&table);
     for d in &sc.doses {
         let (name, field, _, class) = dorsalhorn::model::network::protocol::DRUG_CATALOGUE[d.drug];
         println!(
-            "dose: {name} ({class}; u_{field}) {:?}, u_max {}, at {} h{}",
+            "dose: {name} ({class}; u_{field}) {:?}, {}, at {} h{}",
             d.route,
-            d.u_max,
+            kin.describe(d),
             d.start_s / 3600.0,
             if d.duration_s > 0.0 {
                 format!(" for {} h", d.duration_s / 3600.0)
@@ -105,6 +106,15 @@ fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
         if sc.rvm_lesion { "lesioned" } else { "intact" },
         if sc.a7_lesion { "lesioned" } else { "intact" }
     );
+    for st in &sc.stimulations {
+        println!(
+            "stimulation: {:?} × {} of its tonic release from {} h for {} h",
+            st.nucleus,
+            st.drive,
+            st.start_s / 3600.0,
+            st.duration_s / 3600.0
+        );
+    }
     println!(
         "resolved scenario:\n{}",
         toml::to_string_pretty(&sc.resolved_toml).unwrap_or_default()

@@ -89,7 +89,7 @@ fn check(d: &Demo) -> Result<(), Error> {
     println!(
         "scenario: {} {}, {} µm grid, {}",
         sc.animal.name(),
-        if sc.female { "female" } else { "male" },
+        sc.sex_route(),
         sc.spacing_um,
         format_time(sc.duration_s)
     );

@@ -97,7 +97,7 @@ pub struct Globals {
     pub n_cells: u32,
     pub rvm: f32,
     pub a7: f32,
-    pub _pad0: u32,
+    pub t_route: f32,
     pub _pad1: u32,
     pub _pad2: u32,
 }
@@ -285,7 +285,7 @@ pub fn pack_input(i: &Input) -> [f32; INPUT_STRIDE] {
         i.naloxone_nm,
         i.u_nmda,
         i.il1_gain,
-        0.0,
+        i.t_cell,
     ]
     .map(|v| v as f32)
 }
@@ -320,6 +320,9 @@ pub fn pack_drugs(d: &Drugs) -> Vec<f32> {
         d.gaba_gly,
         d.ht1,
         d.a2,
+        d.mu_agonist,
+        d.a2_agonist,
+        d.clp257,
         0.0,
     ]
     .iter()
@@ -490,7 +493,7 @@ impl ReactionCells {
             n_cells: n as u32,
             rvm: model.rvm as f32,
             a7: model.a7 as f32,
-            _pad0: 0,
+            t_route: model.t_route as f32,
             _pad1: 0,
             _pad2: 0,
         };

@@ -4,8 +4,10 @@
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::model::network::Model;
-use crate::model::network::protocol::{EaMode, PainModel, drugs_at};
+use crate::model::network::pk::DoseSchedule;
+use crate::model::network::protocol::{EaMode, PainModel};
 use crate::run::ensemble::{Plan, Seat};
+use crate::scenario::descending::drives_at;
 use crate::scenario::dorsal_horn::TissueScenario;
 use crate::tissue::baseline::baseline_with_progress;
 use crate::tissue::observe::{Observation, Readout, check_states, observe};
@@ -25,6 +27,8 @@ pub struct Stepper {
     pub naive: ProbeResponse,
     /// The model with the scenario's constant drugs and lesions (doses are applied per step).
     model: Model,
+    /// The scenario's doses with their kinetics (§11.3), effect compartments tabulated.
+    doses: DoseSchedule,
     /// Times the loop stops at (outputs, protocol boundaries), ascending, all after `time_s`.
     cuts: Vec<f64>,
     /// Read-out times besides the output interval (session samples, demo steps).
@@ -73,6 +77,11 @@ fn cuts_after(sc: &TissueScenario, after: f64) -> Vec<f64> {
         sc.doses
             .iter()
             .flat_map(|d| [d.start_s, d.start_s + d.duration_s]),
+    );
+    cuts.extend(
+        sc.stimulations
+            .iter()
+            .flat_map(|s| [s.start_s, s.start_s + s.duration_s]),
     );
     if p.pain.is_some() {
         cuts.push(p.pain_onset_s);
@@ -129,6 +138,7 @@ impl Stepper {
         let naive = sim.probe(gpu, &sim.model.baseline_input(), 1.0)?;
         let mut st = Stepper {
             model: sim.model.clone(),
+            doses: DoseSchedule::new(&[], &sim.model.kin, 0.0),
             cuts: Vec::new(),
             extra_readouts: Vec::new(),
             next_output: sc.output_every_s,
@@ -173,6 +183,7 @@ impl Stepper {
         m.rvm = if self.sc.rvm_lesion { 0.0 } else { 1.0 };
         m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
         self.sim.set_model(gpu, &m);
+        self.doses = DoseSchedule::new(&self.sc.doses, &m.kin, self.sc.duration_s);
         self.model = m;
         self.cuts = cuts_after(&self.sc, self.sim.time_s());
         self.extra_readouts = extra_readouts(&self.sc);
@@ -265,10 +276,13 @@ impl Stepper {
         if t0 < cut - 1e-6 {
             let dt = step_at(sc, t0).min(cut - t0);
             let h = substep_at(sc, t0, t0 + dt).min(dt / 2.0);
-            if !sc.doses.is_empty() {
-                // Occupancies of the doses at the step's midpoint, constant over the step.
+            if !sc.doses.is_empty() || !sc.stimulations.is_empty() {
+                // Occupancies of the doses and the brainstem drives at the step's midpoint,
+                // constant over the step.
+                let mid = t0 + 0.5 * dt;
                 let mut m = self.sim.model.clone();
-                m.drugs = drugs_at(&sc.drugs, &sc.doses, t0 + 0.5 * dt, m.pr.tau_clear_it);
+                m.drugs = self.doses.drugs_at(&sc.drugs, mid);
+                (m.rvm, m.a7) = drives_at(sc.rvm_lesion, sc.a7_lesion, &sc.stimulations, mid);
                 self.sim.set_model(gpu, &m);
             }
             let (model, p) = (&self.model, &sc.protocol);

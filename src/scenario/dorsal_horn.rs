@@ -11,12 +11,14 @@
 use crate::colormap::Colormap;
 use crate::error::ScenarioError;
 use crate::model::anatomy::Animal;
+use crate::model::network::pk::{self, Amount, DoseUnit};
 use crate::model::network::protocol::{
     ACUPOINTS, DRUG_CATALOGUE, DRUG_KEYS, Dose, EaMode, EaSession, NALOXONE_NM, PainModel,
     Protocol, Route, set_drug,
 };
 use crate::model::network::state::{DEFAULT_OUTPUT_FIELDS, Drugs};
 use crate::params::ParamTable;
+use crate::scenario::descending::{RawStimulation, Stimulation, resolve_stimulations};
 use crate::scenario::figures::{FigureOptions, field_indices, resolve_figures};
 use crate::scenario::keys::{choice, err, range};
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,8 @@ pub struct RawTissueScenario {
     #[serde(default)]
     pub dose: Vec<RawDose>,
     #[serde(default)]
+    pub stimulation: Vec<RawStimulation>,
+    #[serde(default)]
     pub output: RawTissueOutput,
 }
 
@@ -54,6 +58,7 @@ pub struct RawTissue {
     pub spacing_um: Option<f64>,
     pub ventral: Option<String>,
     pub sex: Option<String>,
+    pub t_cells: Option<bool>,
     pub pial_permeability_um_s: Option<f64>,
 }
 
@@ -109,6 +114,8 @@ pub struct RawDose {
     pub drug: String,
     pub route: Option<String>,
     pub u_max: Option<f64>,
+    pub dose: Option<f64>,
+    pub unit: Option<String>,
     pub at_h: Option<f64>,
     pub days: Option<Vec<f64>>,
     pub duration_h: Option<f64>,
@@ -150,6 +157,9 @@ pub struct TissueScenario {
     /// P_pia (µm/s) of the Robin exchange with the CSF (§2.5).
     pub p_pia: f64,
     pub female: bool,
+    /// T cells present (`tissue.t_cells`, default true): false is a T-cell-deficient animal, in
+    /// which females use the microglial route of males (MODEL.md §11.2).
+    pub t_cells: bool,
     pub duration_s: f64,
     pub step_s: f64,
     pub session_step_s: f64,
@@ -167,6 +177,8 @@ pub struct TissueScenario {
     /// Lesions of the descending pathways (RVM → 5-HT, A7 → NE), from t = 0.
     pub rvm_lesion: bool,
     pub a7_lesion: bool,
+    /// Timed stimulation or silencing of the RVM and A7 (`[[stimulation]]`).
+    pub stimulations: Vec<Stimulation>,
     pub output_every_s: f64,
     /// Extra read-outs inside each EA session (its start, every this many s, its end; 0 = none).
     pub session_every_s: f64,
@@ -209,6 +221,17 @@ impl SettleMode {
 }
 
 impl TissueScenario {
+    /// The sex and its route of central sensitisation (MODEL.md §11.2): "male", "female"
+    /// (adaptive-immune route) or "female, T-cell deficient" (microglial route).
+    pub fn sex_route(&self) -> &'static str {
+        match (self.female, self.t_cells) {
+            (false, true) => "male",
+            (false, false) => "male, T-cell deficient",
+            (true, true) => "female",
+            (true, false) => "female, T-cell deficient",
+        }
+    }
+
     /// `pain.model` as the scenario names it (`cci` and `sni` use the SNL generator), if any.
     pub fn pain_name(&self) -> Option<String> {
         self.resolved_toml
@@ -257,6 +280,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         ));
     }
     let (animal, spacing_um, ventral_absorbing, p_pia, female) = resolve_tissue(o, &raw)?;
+    let t_cells = raw.tissue.t_cells.unwrap_or(true);
     let time = resolve_time(o, &raw)?;
     let days = time.days;
     let (pain, duration_s, onset_s) = resolve_pain(o, &raw, days)?;
@@ -275,6 +299,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         ventral_absorbing,
         p_pia,
         female,
+        t_cells,
         duration_s,
         step_s: time.step_s,
         session_step_s: time.session_step_s,
@@ -294,6 +319,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         doses,
         rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
         a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
+        stimulations: resolve_stimulations(o, &raw.stimulation, days)?,
         output_every_s,
         session_every_s: 60.0
             * range(
@@ -694,14 +720,7 @@ fn resolve_doses(o: &str, raw: &RawTissueScenario, days: f64) -> Result<Vec<Dose
             "infusion" => Route::Infusion,
             _ => Route::Systemic,
         };
-        let u_max = range(
-            o,
-            &key("u_max"),
-            d.u_max.unwrap_or(1.0),
-            0.0,
-            1.0,
-            "(occupancy)",
-        )?;
+        let amount = resolve_amount(o, k, d, name, route)?;
         let duration_s = match (route, d.duration_h) {
             (Route::Infusion, Some(h)) => {
                 3600.0 * range(o, &key("duration_h"), h, 0.01, days * 24.0, "h")?
@@ -758,13 +777,91 @@ fn resolve_doses(o: &str, raw: &RawTissueScenario, days: f64) -> Result<Vec<Dose
             doses.push(Dose {
                 drug,
                 route,
-                u_max,
+                amount,
                 start_s,
                 duration_s,
             });
         }
     }
     Ok(doses)
+}
+
+/// The amount of `dose[k]`: the occupancy knob `u_max` (default 1), or `dose` in `unit` through
+/// the drug's dose–response for the route (MODEL.md §11.3), where the parameter table states one.
+fn resolve_amount(
+    o: &str,
+    k: usize,
+    d: &RawDose,
+    name: &str,
+    route: Route,
+) -> Result<Amount, ScenarioError> {
+    let key = |f: &str| format!("dose[{k}].{f}");
+    match (d.u_max, d.dose, d.unit.as_deref()) {
+        (Some(_), Some(_), _) => Err(err(
+            o,
+            &key("dose"),
+            "give either u_max (the occupancy knob) or dose with unit, not both",
+        )),
+        (_, Some(_), None) => Err(err(
+            o,
+            &key("unit"),
+            "is required with dose: the unit of the drug's ED50 entry for the route (mg/kg \
+             for ip/iv, µg or nmol intrathecal; `dorsalhorn params` lists the {drug}_ED50_sys \
+             and {drug}_ED50_it entries)",
+        )),
+        (_, None, Some(_)) => Err(err(
+            o,
+            &key("unit"),
+            "applies to dose only: give dose = NUMBER with it, or drop unit and give u_max",
+        )),
+        (u_max, None, None) => Ok(Amount::Occupancy(range(
+            o,
+            &key("u_max"),
+            u_max.unwrap_or(1.0),
+            0.0,
+            1.0,
+            "(occupancy)",
+        )?)),
+        (None, Some(value), Some(unit)) => {
+            let table = ParamTable::builtin();
+            let (route_key, route_name) = match route {
+                Route::Systemic => ("sys", "ip/iv"),
+                Route::Intrathecal => ("it", "intrathecal"),
+                Route::Infusion => {
+                    return Err(err(
+                        o,
+                        &key("dose"),
+                        "an infusion takes u_max (the occupancy the pump holds), not a dose",
+                    ));
+                }
+            };
+            let Some((_, stated)) = pk::potency(&table, name, route_key) else {
+                return Err(err(
+                    o,
+                    &key("dose"),
+                    format!(
+                        "{name} has no {route_name} dose–response in the parameter table (no \
+                         `{}` entry, MODEL.md §11.3); give u_max, the occupancy, instead{}",
+                        pk::key(name, &format!("ED50_{route_key}")),
+                        pk::stated_potencies(&table, name)
+                    ),
+                ));
+            };
+            let Some(unit) = DoseUnit::parse(unit).filter(|u| *u == stated) else {
+                return Err(err(
+                    o,
+                    &key("unit"),
+                    format!(
+                        "is {unit:?}; {name} {route_name} takes \"{}\" (the unit its potency \
+                         is stated in)",
+                        stated.name()
+                    ),
+                ));
+            };
+            let value = range(o, &key("dose"), value, 1e-6, 1e4, unit.name())?;
+            Ok(Amount::Dose { value, unit })
+        }
+    }
 }
 
 /// Resolves `[output]`: sampling, snapshots, fields and colormap.

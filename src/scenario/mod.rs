@@ -8,6 +8,7 @@
 //! documented key by key in docs/scenario-format.md.
 
 pub mod demo;
+pub mod descending;
 pub mod dorsal_horn;
 pub mod edit;
 pub mod figures;

@@ -28,9 +28,7 @@ pub fn baseline(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
 fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Error> {
     let table = ParamTable::builtin();
     let mut model = Model::new(&table);
-    if sc.female {
-        model.sigma_sex = table.get("sigma_sex").unwrap_or(0.2);
-    }
+    model.set_sex(&table, sc.female, sc.t_cells);
     let naive = model.calibrated_baseline();
     let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
     layout.p_pia = sc.p_pia as f32;
@@ -273,7 +271,7 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
         sc.spacing_um,
         sc.ventral_absorbing,
         sc.p_pia,
-        sc.female,
+        sc.sex_route(),
         sc.settle.name(),
         settle_s,
         settle_step_s,

@@ -152,6 +152,7 @@ fn readout_of(
                     out[k] += wi * *v as f64;
                 }
                 let (o_md, o_k) = occupancies(c, nlx, &sim.model);
+                let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model);
                 let r = [
                     rates.r_i[i],
                     rates.r_e[i],
@@ -159,6 +160,8 @@ fn readout_of(
                     rates.r_w[i],
                     o_md,
                     o_k,
+                    ht5,
+                    ne,
                 ];
                 for (k, v) in r.iter().enumerate() {
                     out[STATE_NAMES.len() + k] += wi * *v as f64;
@@ -230,6 +233,7 @@ pub fn cell_values(
     let pops = &sim.layout.pops;
     let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
     let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model);
+    let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model);
     let mut out = c.to_vec();
     out.extend([
         rate(&rates.r_i, &pops.present_i),
@@ -238,8 +242,21 @@ pub fn cell_values(
         rate(&rates.r_w, &pops.present_w),
         o_md,
         o_k,
+        ht5,
+        ne,
     ]);
     out
+}
+
+/// Spinal 5-HT and NE of a cell (EC50 units, §4.2): its varicosity maps, its supraspinal EA gate
+/// and the model's RVM and A7 drives ([`crate::model::network::Model::monoamines`]).
+pub fn monoamines(
+    c: &[f32],
+    map: &crate::gpu::reaction::CellMap,
+    model: &crate::model::network::Model,
+) -> (f32, f32) {
+    let (ht5, ne) = model.monoamines(c[8] as f64, map.v_5ht as f64, map.v_ne as f64);
+    (ht5 as f32, ne as f32)
 }
 
 /// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM and the model's
@@ -287,6 +304,14 @@ pub fn field_values(
                     })
                     .collect()
             }
+            (6 | 7, _) => states
+                .chunks_exact(STATE_STRIDE)
+                .zip(&sim.layout.cell_maps)
+                .map(|(c, map)| {
+                    let m = monoamines(c, map, &sim.model);
+                    if k == 6 { m.0 } else { m.1 }
+                })
+                .collect(),
             _ => vec![f32::NAN; n],
         }
     };

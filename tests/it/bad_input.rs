@@ -150,6 +150,39 @@ fn corpus() -> Vec<Case> {
             &["duration_h"],
         ),
         dh(&["dose=[{ drug = \"minocycline\", at_h = -1 }]"], &["at_h"]),
+        // Doses in the papers' units (MODEL.md §11.3).
+        dh(
+            &["dose=[{ drug = \"minocycline\", route = \"ip\", dose = 40 }]"],
+            &["dose[0].unit", "mg/kg"],
+        ),
+        dh(
+            &["dose=[{ drug = \"minocycline\", route = \"ip\", dose = 40, unit = \"ug\" }]"],
+            &["dose[0].unit", "ug", "mg/kg"],
+        ),
+        dh(
+            &[
+                "dose=[{ drug = \"minocycline\", route = \"ip\", dose = 40, unit = \"mg/kg\", u_max = 0.5 }]",
+            ],
+            &["dose[0].dose", "not both"],
+        ),
+        dh(
+            &["dose=[{ drug = \"sb203580\", route = \"ip\", dose = 10, unit = \"mg/kg\" }]"],
+            &["dose[0].dose", "sb203580_ED50_sys", "u_max"],
+        ),
+        dh(
+            &["dose=[{ drug = \"minocycline\", route = \"ip\", dose = -4, unit = \"mg/kg\" }]"],
+            &["dose[0].dose", "-4"],
+        ),
+        dh(
+            &[
+                "dose=[{ drug = \"minocycline\", route = \"infusion\", duration_h = 2, dose = 4, unit = \"mg/kg\" }]",
+            ],
+            &["dose[0].dose", "infusion", "u_max"],
+        ),
+        dh(
+            &["dose=[{ drug = \"minocycline\", unit = \"mg/kg\" }]"],
+            &["dose[0].unit", "dose"],
+        ),
         dh(
             &[
                 "time.days=2",

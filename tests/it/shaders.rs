@@ -377,7 +377,7 @@ fn layout_table() -> Vec<Row> {
             wgsl: "Globals",
             source: reaction.clone(),
             size: size_of::<Globals>(),
-            members: fields!(Globals: sigma_sex, retardation, n_cells, rvm, a7, _pad0, _pad1, _pad2),
+            members: fields!(Globals: sigma_sex, retardation, n_cells, rvm, a7, t_route, _pad1, _pad2),
         },
         Row {
             wgsl: "Step",
@@ -508,6 +508,7 @@ fn input_packs_in_wgsl_member_order() {
         naloxone_nm: 17.0,
         il1_gain: 18.0,
         u_nmda: 19.0,
+        t_cell: 20.0,
     };
     let expected = |name: &str| -> f64 {
         match name {
@@ -530,6 +531,7 @@ fn input_packs_in_wgsl_member_order() {
             "naloxone_nm" => i.naloxone_nm,
             "u_nmda" => i.u_nmda,
             "il1_gain" => i.il1_gain,
+            "t_cell" => i.t_cell,
             other => panic!("WGSL Input member {other} has no Rust field"),
         }
     };

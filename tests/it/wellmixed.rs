@@ -847,3 +847,112 @@ fn receptor_selective_antagonists_act_where_the_spec_puts_them() {
         touch_blocked / touch
     );
 }
+
+/// MODEL.md §6's agonists and CLP257 (issue 20) act where the spec puts them. The naive well-mixed
+/// compartment (morphine's classic test; after CFA the compartment's heat response sits near the
+/// ceiling of r_P and moves little, measured ×0.998 on d3 for morphine at 0.5), each drug constant:
+/// - morphine at its own occupancy 0.5 (1 EC50 added to the μ/δ ligand) raises O_μδ and lowers the
+///   heat response; naloxone (100 nM, K_i 1.5 nM) removes most of that fall;
+/// - clonidine at 0.5 raises O_α2 and lowers the heat response; a full α2 block (yohimbine)
+///   leaves no α2 occupancy at all;
+/// - CLP257 (GABA_A potentiation, every inhibitory gain × 1.5 at u = 1) lowers the touch
+///   response.
+#[test]
+fn agonists_and_gaba_potentiation_act_where_the_spec_puts_them() {
+    let (m, naive, base) = baseline_of(&ParamTable::builtin());
+    let (s, inp, gain) = (naive, base, 1.0);
+    let with = |set: &dyn Fn(&mut Model)| {
+        let mut d = m.clone();
+        set(&mut d);
+        d
+    };
+    let heat = |d: &Model| d.probe(&s, &inp, true, gain);
+    let touch = |d: &Model| d.probe(&s, &inp, false, gain);
+    let morphine = with(&|d| d.drugs.mu_agonist = 0.5);
+    let reversed = with(&|d| {
+        d.drugs.mu_agonist = 0.5;
+        d.drugs.naloxone_nm = 100.0;
+    });
+    let (o0, o1) = (
+        m.fast(&s, &inp).o_mudelta,
+        morphine.fast(&s, &inp).o_mudelta,
+    );
+    let (h0, h_mor, h_rev) = (heat(&m), heat(&morphine), heat(&reversed));
+    // Measured: O_μδ 0.048 → 0.512; heat 69.5 → 23.5, with naloxone 79.1 (the endogenous tone is
+    // blocked too); clonidine O_α2 0.231 → 0.565, heat 37.5; CLP257 touch 0.61 → 0.33.
+    eprintln!("morphine: O_μδ {o0:.3} → {o1:.3}; heat {h0:.4} → {h_mor:.4}, + naloxone {h_rev:.4}");
+    assert!(o1 > o0 + 0.2, "O_μδ {o0} → {o1}");
+    assert!(h_mor < 0.9 * h0);
+    assert!(
+        h0 - h_rev < 0.5 * (h0 - h_mor),
+        "naloxone reverses morphine"
+    );
+    let clonidine = with(&|d| d.drugs.a2_agonist = 0.5);
+    let blocked = with(&|d| {
+        d.drugs.a2_agonist = 0.5;
+        d.drugs.a2 = 1.0;
+    });
+    let (a0, a1) = (m.fast(&s, &inp).o_a2, clonidine.fast(&s, &inp).o_a2);
+    eprintln!(
+        "clonidine: O_α2 {a0:.3} → {a1:.3}; heat {h0:.4} → {:.4}",
+        heat(&clonidine)
+    );
+    assert!(a1 > a0 + 0.1 && heat(&clonidine) < h0);
+    assert_eq!(blocked.fast(&s, &inp).o_a2, 0.0);
+    let clp = with(&|d| d.drugs.clp257 = 1.0);
+    eprintln!("CLP257: touch {:.4} → {:.4}", touch(&m), touch(&clp));
+    assert!(touch(&clp) < touch(&m));
+}
+
+/// (P_mech, PWT g) at d7 of well-mixed SNL for a sex route, with an optional TrkB block.
+fn snl_d7(table: &ParamTable, female: bool, t_cells: bool, trkb: f64) -> (f64, f64) {
+    let mut m = Model::new(table);
+    m.set_sex(table, female, t_cells);
+    let naive = m.calibrated_baseline();
+    m.drugs.trkb = trkb;
+    let snl = dorsalhorn::model::network::protocol::Protocol {
+        pain: Some(PainModel::Snl),
+        ..Default::default()
+    };
+    let s = m.advance(&naive, &snl, 0.0, 7.0 * 86400.0);
+    let (inp, gain) = m.protocol_input(&snl, 7.0 * 86400.0);
+    m.drugs.trkb = 0.0;
+    let pi = m.pain_index(&s, &inp, gain, &naive);
+    (pi.mech, pi.pwt_g)
+}
+
+/// MODEL.md §11.2: females reach the males' nerve-injury allodynia through the adaptive-immune
+/// route T instead of the microglial BDNF route. Well-mixed SNL, read on d7:
+/// - TrkB block (the BDNF route) removes most of the male's mechanical sensitisation (> 50 % of
+///   the rise of P_mech) and none of the female's (< 2 %; Sorge et al. 2015: microglial route
+///   male-only);
+/// - a T-cell-deficient female is the male, number for number (Sorge et al. 2015: females lacking
+///   T cells switch to the microglial route);
+/// - T has its onset over days (τ_T): below half its d7 level on d1.
+///
+/// The spec's magnitude rule (female and male PWT at d7 within 20 %) is judged in the tissue,
+/// where the gains were set (tissue.rs `females_and_males_reach_comparable_allodynia`).
+#[test]
+fn females_sensitise_through_t_cells_not_microglial_bdnf() {
+    let t = ParamTable::builtin();
+    let (male, _) = snl_d7(&t, false, true, 0.0);
+    let (male_trkb, _) = snl_d7(&t, false, true, 1.0);
+    let (female, _) = snl_d7(&t, true, true, 0.0);
+    let (female_trkb, _) = snl_d7(&t, true, true, 1.0);
+    let (deficient, _) = snl_d7(&t, true, false, 0.0);
+    eprintln!(
+        "P_mech d7: male {male:.3} (TrkB block {male_trkb:.3}), female {female:.3} (TrkB block \
+         {female_trkb:.3}), T-cell-deficient female {deficient:.3}"
+    );
+    assert!(male - male_trkb > 0.5 * (male - 1.0));
+    assert!(female > 1.5, "the female is sensitised: {female}");
+    assert!((female - female_trkb).abs() < 0.02 * (female - 1.0));
+    assert_eq!(deficient, male);
+    let mut m = Model::new(&t);
+    m.set_sex(&t, true, true);
+    let (d1, d7) = (
+        m.t_cell_level(PainModel::Snl, 86400.0),
+        m.t_cell_level(PainModel::Snl, 7.0 * 86400.0),
+    );
+    assert!(d1 < 0.5 * d7 && d7 > 0.5, "T on d1 {d1}, d7 {d7}");
+}

@@ -238,4 +238,7 @@ coefficients!(
     n_MKP,
     tau_clear_it,
     w_MKP,
+    tau_T,
+    w_T_DE,
+    w_T_K,
 );

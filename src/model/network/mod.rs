@@ -13,6 +13,7 @@
 //! in the order of MODEL.md §4 and of shaders/reaction.wgsl, which it mirrors.
 
 pub mod coefficients;
+pub mod pk;
 pub mod protocol;
 pub mod state;
 
@@ -77,8 +78,14 @@ pub struct Model {
     pub pr: Params,
     pub theta: Thresholds,
     pub drugs: Drugs,
-    /// Microglia → pain coupling σ_sex (1 male, 0.2 female).
+    /// Every drug's kinetics and potency (§11.3), for the doses of a run.
+    pub kin: pk::Kinetics,
+    /// Share of the microglial P2X4 → p38 → BDNF route in the BDNF source (MODEL.md §11.2: 1 in
+    /// males and in T-cell-deficient females, `sigma_BDNF_female` in females).
     pub sigma_sex: f64,
+    /// The female adaptive-immune route of §11.2 (1 on: intact females; 0 in males and
+    /// T-cell-deficient females): T acts on D_E and on the KCC2 loss rate.
+    pub t_route: f64,
     /// Descending drive multipliers (RVM → 5-HT, A7 → NE): 1 intact, 0 after a lesion (§4.5,
     /// r_RVM and r_A7 scaled, tonic and EA-evoked release alike).
     pub rvm: f64,
@@ -111,6 +118,7 @@ pub fn opioid_occupancies(
     tol: f64,
     nlx: f64,
 ) -> (f64, f64, f64) {
+    let x = x + state::agonist_level(d.mu_agonist);
     let o_raw = x / (x + 1.0 + nlx / pr.Ki_mudelta) * (1.0 - d.mu_delta);
     let o_md = (1.0 - tol) * o_raw;
     let o_k = dyn_ / (dyn_ + 1.0 + nlx / pr.Ki_kappa) * (1.0 - d.kappa);
@@ -152,11 +160,26 @@ impl Model {
             pr: Params::from_table(table),
             theta: Thresholds::default(),
             drugs: Drugs::default(),
+            kin: pk::Kinetics::from_table(table),
             sigma_sex: 1.0,
+            t_route: 0.0,
             rvm: 1.0,
             a7: 1.0,
             retardation: false,
         }
+    }
+
+    /// Spinal 5-HT and NE (EC50 units, §4.2) where the descending varicosity maps are `v_5ht`,
+    /// `v_ne` (1 in the well-mixed compartment), with the supraspinal EA gate `e_sup` and the
+    /// RVM and A7 drives: c·v·(1 + descending_gain·E_sup)·r. The one host formula: [`Model::fast`]
+    /// and the tissue's read-outs use it; shaders/reaction.wgsl mirrors it.
+    pub fn monoamines(&self, e_sup: f64, v_5ht: f64, v_ne: f64) -> (f64, f64) {
+        let pr = &self.pr;
+        let drive = 1.0 + pr.descending_gain * e_sup;
+        (
+            pr.c_5HT * v_5ht * drive * self.rvm,
+            pr.c_NE * v_ne * drive * self.a7,
+        )
     }
 
     /// The T0/T1 solve of §3.2 item 2 for state `s` and input `inp`.
@@ -172,11 +195,9 @@ impl Model {
         let nlx = d.naloxone_nm + inp.naloxone_nm;
         // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
         let (o_raw, o_md, o_k) = opioid_occupancies(pr, d, x, s.dyn_, s.tol, nlx);
-        let drive = 1.0 + pr.descending_gain * s.e_sup;
-        let ht5 = pr.c_5HT * drive * self.rvm;
-        let ne = pr.c_NE * drive * self.a7;
+        let (ht5, ne) = self.monoamines(s.e_sup, 1.0, 1.0);
         let o_5ht1 = h(ht5) * (1.0 - d.ht1);
-        let o_a2 = h(ne) * (1.0 - d.a2);
+        let o_a2 = h(ne + state::agonist_level(d.a2_agonist)) * (1.0 - d.a2);
         let o_a1 = hill(ne, pr.K_a1, 1.0);
         // Chloride and inhibition strength (§4.3).
         let e_cl = pr.E_Cl_K0 + pr.E_Cl_slope * s.k;
@@ -185,8 +206,10 @@ impl Model {
         let h_il1 = h(s.il1b) * (1.0 - d.il1r);
         let h_tnf = h(s.tnf) * (1.0 - d.tnf);
         // GABA_A/glycine antagonists scale every inhibitory gain (g_I, g_II, g_PI, g_WI).
-        let g_hat =
-            (1.0 - 0.3 * h_il1 - 0.2 * h(s.il6)) * (1.0 - pr.e_COX * s.cox) * (1.0 - d.gaba_gly);
+        let g_hat = (1.0 - 0.3 * h_il1 - 0.2 * h(s.il6))
+            * (1.0 - pr.e_COX * s.cox)
+            * (1.0 - d.gaba_gly)
+            * (1.0 + 0.5 * d.clp257);
         let n_g = 1.0 + 1.5 * s.n;
         let a_nk1 = h(s.sp);
         let g_cyt = pr.c_TNF * h_tnf + pr.c_IL1 * h_il1;
@@ -357,7 +380,8 @@ impl Model {
             + 0.5 * h_ccl2
             + 0.5 * h_cxcl1
             + 0.3 * h_il1
-            + pr.w_DE_x12 * h_x12;
+            + pr.w_DE_x12 * h_x12
+            + self.t_route * pr.w_T_DE * inp.t_cell;
         let dperk = pr.k_E_plus * hill(d_e, pr.K_DE, 4.0) * (1.0 - s.perk) * (1.0 - d.mek)
             - pr.k_E_minus * s.perk;
         let theta_ltp = pr.theta0_LTP * (1.0 - 0.4 * s.perk);
@@ -435,8 +459,9 @@ impl Model {
             - s.x4 / pr.tau_X4;
         let dy = (s.m - s.y) / pr.tau_Y;
         let psi = 1.0 / (1.0 + 2.0 * h(s.il10) * (1.0 - d.il10_block)) / (1.0 + 0.5 * f.o_mudelta);
+        // §11.2: the cytokine sources are the same in both sexes; σ_sex scales the BDNF route.
         let sig = self.sigma_sex;
-        let mp = sig * s.rho_m * s.p;
+        let mp = s.rho_m * s.p;
         let dtnf = relax(pr.k_TNF, pr.L_TNF * (mp + 0.1 * s.a) * psi, s.tnf);
         let dil1 = relax(
             pr.k_IL1b,
@@ -506,7 +531,8 @@ impl Model {
             s.cxcl12,
         );
         // §4.8 KCC2 and COX-2; §4.9 EA glial memory.
-        let dk = (1.0 - s.k) / pr.tau_K_rec - pr.k_BDNF * h_bdnf * s.k;
+        let dk = (1.0 - s.k) / pr.tau_K_rec
+            - pr.k_BDNF * (h_bdnf + self.t_route * pr.w_T_K * inp.t_cell) * s.k;
         let dcox = (s.perk * (1.0 + h_cxcl1) - s.cox) / pr.tau_COX;
         let dg = pr.k_G * e_on * inp.ea_rho * inp.ea_hg - s.g_ea / pr.tau_G;
         // Retardation R slows the GAG-binding chemokines (§2.1): ∂C/∂t scaled by 1/R.
@@ -684,6 +710,39 @@ impl Model {
         (1.0 - (-t / pr.CFA_rise).exp()) * sigmoid((pr.CFA_end - t) / pr.CFA_end_width)
     }
 
+    /// The T-cell level of §11.2 at time t (s since induction): the injury signal's time course
+    /// I(s) lagged by τ_T, T(t) = (1/τ_T)·∫₀ᵗ I(s)·e^{−(t−s)/τ_T} ds (T' = (I − T)/τ_T, T(0) = 0).
+    /// A pure function of t (Simpson's rule on 256 intervals over the last 12 τ_T, where the
+    /// kernel has fallen below 10⁻⁵), so a resumed run and an ensemble member see the same T.
+    pub fn t_cell_level(&self, model: PainModel, t: f64) -> f64 {
+        let tau = self.pr.tau_T;
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let a = (t - 12.0 * tau).max(0.0);
+        let n = 256;
+        let h = (t - a) / f64::from(n);
+        let f = |s: f64| self.pain_input(model, s).0.i_inj * (-(t - s) / tau).exp();
+        let mut sum = f(a) + f(t);
+        for k in 1..n {
+            sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(a + f64::from(k) * h);
+        }
+        sum * h / 3.0 / tau
+    }
+
+    /// Sets the sex of the model (MODEL.md §11.2): males and T-cell-deficient females use the
+    /// microglial BDNF route in full; females with T cells use `sigma_BDNF_female` of it and the
+    /// adaptive-immune route T.
+    pub fn set_sex(&mut self, table: &ParamTable, female: bool, t_cells: bool) {
+        let intact_female = female && t_cells;
+        self.sigma_sex = if intact_female {
+            table.get("sigma_BDNF_female").unwrap_or(0.0)
+        } else {
+            1.0
+        };
+        self.t_route = if intact_female { 1.0 } else { 0.0 };
+    }
+
     /// Afferent input and injury signals of a pain model at time t (s since induction), and
     /// the peripheral sensitisation gain on evoked C and Aδ test input.
     pub fn pain_input(&self, model: PainModel, t: f64) -> (Input, f64) {
@@ -784,6 +843,11 @@ impl Model {
             Some(m) if t >= pr.pain_onset_s => self.pain_input(m, t - pr.pain_onset_s),
             _ => (self.baseline_input(), 1.0),
         };
+        if let Some(m) = pr.pain
+            && self.t_route > 0.0
+        {
+            inp.t_cell = self.t_cell_level(m, t - pr.pain_onset_s);
+        }
         for &tn in &pr.nmda_block_s {
             if t >= tn {
                 let u = (-(t - tn) * std::f64::consts::LN_2 / 10800.0).exp();

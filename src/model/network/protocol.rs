@@ -1,6 +1,7 @@
 //! The protocol's drug side (layer 1): the drug catalogue, doses and routes with their time
 //! courses (§6), the acupoints of the simulated segment.
 
+use crate::model::network::pk::Amount;
 use crate::model::network::state::Drugs;
 use crate::model::network::{g_dyn, g_enk, h_g};
 
@@ -40,6 +41,9 @@ pub const DRUG_KEYS: &[&str] = &[
     "gaba_gly",
     "ht1",
     "a2",
+    "mu_agonist",
+    "a2_agonist",
+    "clp257",
 ];
 
 /// The drugs of MODEL.md §6 that act on a term the model carries as an occupancy: (name in a
@@ -161,75 +165,49 @@ pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
     ("methysergide", "ht1", false, "5-HT1/2 antagonist"),
     ("yohimbine", "a2", false, "α2-adrenoceptor antagonist"),
     ("idazoxan", "a2", false, "α2-adrenoceptor antagonist"),
+    (
+        "morphine",
+        "mu_agonist",
+        false,
+        "μ-opioid agonist (also DAMGO); u is its own occupancy",
+    ),
+    (
+        "clonidine",
+        "a2_agonist",
+        false,
+        "α2-adrenoceptor agonist (also dexmedetomidine)",
+    ),
+    (
+        "clp257",
+        "clp257",
+        false,
+        "GABA_A potentiation (reported KCC2 enhancer, contested)",
+    ),
 ];
 
-/// One dose of a drug (§6): occupancy u(t) = u_max·v(t) with the route's time course v.
+/// One dose of a drug (§6, §11.3): its amount, route and time; [`crate::model::network::pk`]
+/// gives its time course.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Dose {
     /// Index into DRUG_CATALOGUE.
     pub drug: usize,
     pub route: Route,
-    pub u_max: f64,
+    pub amount: Amount,
     pub start_s: f64,
     /// Infusions (pumps): length; boluses: 0.
     pub duration_s: f64,
 }
 
-/// Administration routes and their normalised time courses v(t) (§6 default PK, rat).
+/// Administration routes (§6, §11.3); their time courses are in [`crate::model::network::pk`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// v = e^{−t/τ}, τ = τ_clear (`tau_clear_it`, §2.5; antibodies: t½ 2 d; fluorocitrate
-    /// τ 12 h); the "uniform intrathecal" simplification of §6 (same occupancy in every cell).
+    /// A bolus into the CSF: v = e^{−k_it·t}; the "uniform intrathecal" simplification of §6
+    /// (same occupancy in every cell).
     Intrathecal,
-    /// i.p. or i.v. small molecule: t½ 1 h (fluorocitrate τ 12 h).
+    /// i.p. or i.v.: v = e^{−k_sys·t}.
     Systemic,
     /// Pump or infusion: v = 1 for `duration_h`.
     Infusion,
-}
-
-impl Dose {
-    /// v(t) of this dose at time t (s), with `tau_it_s` the clearance time τ_clear (s) of an
-    /// intrathecal small molecule (the table's `tau_clear_it`).
-    pub fn level(&self, t: f64, tau_it_s: f64) -> f64 {
-        if t < self.start_s {
-            return 0.0;
-        }
-        let dt = t - self.start_s;
-        let (_, field, antibody, _) = DRUG_CATALOGUE[self.drug];
-        let v = match self.route {
-            Route::Infusion => {
-                if dt < self.duration_s {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            _ if field == "fluorocitrate" => (-dt / (12.0 * 3600.0)).exp(),
-            Route::Intrathecal if antibody => {
-                (-dt * std::f64::consts::LN_2 / (2.0 * 86400.0)).exp()
-            }
-            Route::Intrathecal => (-dt / tau_it_s).exp(),
-            Route::Systemic => (-dt * std::f64::consts::LN_2 / 3600.0).exp(),
-        };
-        self.u_max * v
-    }
-}
-
-/// The drug occupancies at time t: the constant `[drugs]` plus every dose (repeated doses add,
-/// capped at 1); `tau_it_s` as in [`Dose::level`].
-pub fn drugs_at(base: &Drugs, doses: &[Dose], t: f64, tau_it_s: f64) -> Drugs {
-    let mut d = *base;
-    for dose in doses {
-        let field = DRUG_CATALOGUE[dose.drug].1;
-        let now = get_drug(&d, field);
-        set_drug(&mut d, field, (now + dose.level(t, tau_it_s)).min(1.0));
-    }
-    d
-}
-
-fn get_drug(d: &Drugs, name: &str) -> f64 {
-    let mut copy = *d;
-    *drug_slot(&mut copy, name)
 }
 
 pub(crate) fn set_drug(d: &mut Drugs, name: &str, v: f64) {
@@ -266,56 +244,10 @@ pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
         "gaba_gly" => &mut d.gaba_gly,
         "ht1" => &mut d.ht1,
         "a2" => &mut d.a2,
+        "mu_agonist" => &mut d.mu_agonist,
+        "a2_agonist" => &mut d.a2_agonist,
+        "clp257" => &mut d.clp257,
         _ => &mut d.naloxone_nm,
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    fn dose(name: &str, route: Route) -> Dose {
-        Dose {
-            drug: DRUG_CATALOGUE.iter().position(|c| c.0 == name).unwrap(),
-            route,
-            u_max: 0.8,
-            start_s: 3600.0,
-            duration_s: 7200.0,
-        }
-    }
-
-    #[test]
-    fn dose_time_courses_follow_section_6() {
-        let ip = dose("minocycline", Route::Systemic);
-        assert_eq!(ip.level(0.0, 3600.0), 0.0);
-        assert!((ip.level(3600.0, 3600.0) - 0.8).abs() < 1e-12);
-        assert!((ip.level(7200.0, 3600.0) - 0.4).abs() < 1e-12, "t½ 1 h");
-        let it = dose("minocycline", Route::Intrathecal);
-        assert!(
-            (it.level(7200.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12,
-            "τ_clear 1 h"
-        );
-        assert!(
-            (it.level(3600.0 + 3600.0, 7200.0) - 0.8 * (-0.5f64).exp()).abs() < 1e-12,
-            "τ_clear from the table"
-        );
-        let ab = dose("etanercept", Route::Intrathecal);
-        assert!(
-            (ab.level(3600.0 + 2.0 * 86400.0, 3600.0) - 0.4).abs() < 1e-12,
-            "antibody t½ 2 d"
-        );
-        let fc = dose("fluorocitrate", Route::Intrathecal);
-        assert!((fc.level(3600.0 + 12.0 * 3600.0, 3600.0) - 0.8 * (-1.0f64).exp()).abs() < 1e-12);
-        let pump = dose("sb203580", Route::Infusion);
-        assert_eq!(pump.level(3600.0 + 7100.0, 3600.0), 0.8);
-        assert_eq!(pump.level(3600.0 + 7300.0, 3600.0), 0.0);
-        // Repeated doses add, capped at 1; they set the catalogue's occupancy field.
-        let d = drugs_at(&Drugs::default(), &[ip, ip], 3600.0, 3600.0);
-        assert_eq!(d.minocycline, 1.0);
-        assert_eq!(
-            drugs_at(&Drugs::default(), &[pump], 5000.0, 3600.0).p38,
-            0.8
-        );
     }
 }
 

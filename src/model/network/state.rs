@@ -97,7 +97,16 @@ pub mod slot {
 
 /// Names of the fast quantities reported beside the states: the rates of §4.3 and the opioid
 /// occupancies of §4.5 (O_μδ tolerance-corrected).
-pub const RATE_NAMES: [&str; 6] = ["r_I", "r_E", "r_P", "r_W", "O_mudelta", "O_kappa"];
+pub const RATE_NAMES: [&str; 8] = [
+    "r_I",
+    "r_E",
+    "r_P",
+    "r_W",
+    "O_mudelta",
+    "O_kappa",
+    "5HT",
+    "NE",
+];
 
 /// State slots of the 14 diffusing mediators, in the kernel's order (`MEDIATORS`).
 pub const MEDIATOR_SLOTS: [usize; 14] = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
@@ -148,6 +157,8 @@ pub fn field_info(f: usize) -> (&'static str, &'static str) {
         "r_W" => ("WDR neuron rate (lamina V)", "Hz"),
         "O_mudelta" => ("μ/δ opioid receptor occupancy", "occupancy 0–1"),
         "O_kappa" => ("κ opioid receptor occupancy", "occupancy 0–1"),
+        "5HT" => ("serotonin from the RVM (descending)", "EC50 units"),
+        "NE" => ("noradrenaline from the A7/LC (descending)", "EC50 units"),
         _ => ("", ""),
     }
 }
@@ -221,6 +232,20 @@ pub struct Drugs {
     pub ht1: f64,
     /// α2 antagonist (yohimbine, idazoxan; §6): (1 − u) on O_α2.
     pub a2: f64,
+    /// μ agonist (morphine, DAMGO; §6): adds the level u/(1 − u) EC50 (u capped at 0.99, so u is
+    /// the occupancy the agonist alone gives) to the μ/δ ligand of O_μδ,raw.
+    pub mu_agonist: f64,
+    /// α2 agonist (clonidine, dexmedetomidine; §6): adds u/(1 − u) EC50 to NE in O_α2.
+    pub a2_agonist: f64,
+    /// GABA_A potentiation (CLP257, §6's default reading): every inhibitory gain × (1 + 0.5·u).
+    pub clp257: f64,
+}
+
+/// The level (EC50 units) of an agonist whose occupancy alone is u: u/(1 − u), u capped at
+/// 0.99 (§6: agonists add their level inside the receptor's Hill function).
+pub fn agonist_level(u: f64) -> f64 {
+    let u = u.clamp(0.0, 0.99);
+    u / (1.0 - u)
 }
 
 /// Afferent and EA input at one instant (rates in Hz).
@@ -251,6 +276,10 @@ pub struct Input {
     pub il1_gain: f64,
     /// Time-varying NMDA block, combined with `Drugs::nmda` as 1 − (1 − u)(1 − u').
     pub u_nmda: f64,
+    /// The adaptive-immune (T-cell) level T ∈ [0, 1] of MODEL.md §11.2: the injury signal's
+    /// time course lagged by τ_T (onset over days); like `i_inj` it acts in the injury
+    /// footprint. Zero unless the model's female T-cell route is on.
+    pub t_cell: f64,
 }
 
 /// Number of dynamic states in [`State`] (the warm starts r_I, r_E are not states).

@@ -129,6 +129,22 @@ fn snapshot(sim: &TissueSim) -> Vec<[f32; STATE_STRIDE]> {
         .collect()
 }
 
+/// Runs a scenario in memory: no output folder, no progress, no cache.
+fn run_quietly(
+    sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario,
+) -> dorsalhorn::run::dorsal_horn::TissueRun {
+    let opts = TissueRunOptions {
+        out_dir: None,
+        overwrite: false,
+        progress: false,
+        cache: None,
+        story: None,
+        checkpoint_every_s: None,
+        ensemble: None,
+    };
+    dorsalhorn::run::dorsal_horn::run(gpu(), sc, &opts).unwrap()
+}
+
 fn scenario(name: &str, extra: &[&str]) -> dorsalhorn::scenario::dorsal_horn::TissueScenario {
     let (origin, text) = dorsalhorn::scenario::read_spec(name).unwrap();
     let mut set: Vec<String> = vec![format!("tissue.spacing_um={H}")];
@@ -562,16 +578,7 @@ fn descending_lesion_raises_the_pain_index() {
         }
         let sc = scenario("cfa_sham", &set);
         assert_eq!(sc.rvm_lesion, lesion);
-        let opts = TissueRunOptions {
-            out_dir: None,
-            overwrite: false,
-            progress: false,
-            cache: None,
-            story: None,
-            checkpoint_every_s: None,
-            ensemble: None,
-        };
-        dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
+        run_quietly(&sc)
     };
     let (intact, lesioned) = (run(false), run(true));
     let (a, b) = (
@@ -587,8 +594,9 @@ fn descending_lesion_raises_the_pain_index() {
 
 /// Minocycline (§6: (1 − 0.8·u) on microglial activation and on the p38 drive) under CFA, 2 days,
 /// against the untreated run: an intrathecal pump (u = 1 throughout) lowers M and p-p38 in
-/// laminae I–II clearly; the daily i.p. regimen (8 boluses, t½ 1 h, mean u ≈ 0.24) lowers both
-/// less but still measurably. With CFA's injury signal (`I_inj_CFA`) the microglia of the paw
+/// laminae I–II clearly; the i.p. regimen (8 boluses of u 1 in 2 days, t½ 1 h, mean u ≈ 0.24;
+/// since MODEL.md §11.3 through minocycline's systemic effect compartment, τ_eff 16 h, which
+/// smooths it towards that mean) lowers both less but still measurably. With CFA's injury signal (`I_inj_CFA`) the microglia of the paw
 /// band sit well above the D_M switch, so a partial block moves them less than it would near the
 /// switch (measured on the 40 µm grid before MODEL.md §11.5: pump M ×0.52, p-p38 ×0.10; i.p. M
 /// ×0.96, p-p38 ×0.94). Since §11.5 the MKP-1 gate (w_MKP·Y²) reads the lagged activation Y,
@@ -602,19 +610,7 @@ fn minocycline_lowers_microglial_activation() {
             set.push(d);
         }
         let sc = scenario("cfa_sham", &set);
-        let opts = TissueRunOptions {
-            out_dir: None,
-            overwrite: false,
-            progress: false,
-            cache: None,
-            story: None,
-            checkpoint_every_s: None,
-            ensemble: None,
-        };
-        (
-            sc.doses.len(),
-            dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap(),
-        )
+        (sc.doses.len(), run_quietly(&sc))
     };
     let (n0, plain) = run(None);
     let (n_ip, ip) = run(Some(
@@ -662,16 +658,7 @@ fn females_and_males_reach_comparable_allodynia() {
                 &format!("tissue.t_cells={t_cells}"),
             ],
         );
-        let opts = TissueRunOptions {
-            out_dir: None,
-            overwrite: false,
-            progress: false,
-            cache: None,
-            story: None,
-            checkpoint_every_s: None,
-            ensemble: None,
-        };
-        let r = dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap();
+        let r = run_quietly(&sc);
         let last = r.readouts.last().unwrap();
         (last.time_s, last.pwt_g)
     };
@@ -712,16 +699,7 @@ fn brainstem_stimulation_moves_the_spinal_monoamines() {
         ];
         set.extend(extra);
         let sc = scenario("cfa_sham", &set);
-        let opts = TissueRunOptions {
-            out_dir: None,
-            overwrite: false,
-            progress: false,
-            cache: None,
-            story: None,
-            checkpoint_every_s: None,
-            ensemble: None,
-        };
-        dorsalhorn::run::dorsal_horn::run(gpu(), &sc, &opts).unwrap()
+        run_quietly(&sc)
     };
     let at = |r: &dorsalhorn::run::dorsal_horn::TissueRun, h: f64| {
         r.readouts

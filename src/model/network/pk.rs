@@ -82,6 +82,23 @@ pub struct DrugPk {
 }
 
 impl DrugPk {
+    /// The elimination rate of a bolus by `route` (`None` for an infusion).
+    pub fn k(&self, route: Route) -> Option<f64> {
+        match route {
+            Route::Systemic => Some(self.k_sys),
+            Route::Intrathecal => Some(self.k_it),
+            Route::Infusion => None,
+        }
+    }
+
+    /// The ED50 (and its unit) of a dose by `route`, where the table states one.
+    pub fn ed50(&self, route: Route) -> Option<(f64, DoseUnit)> {
+        match route {
+            Route::Systemic => self.ed50_sys,
+            _ => self.ed50_it,
+        }
+    }
+
     /// τ_eff of a dose by `route` (the larger of the all-route and the systemic constant for
     /// a systemic dose; 0: no effect compartment).
     pub fn tau_of(&self, route: Route) -> f64 {
@@ -166,11 +183,7 @@ impl Kinetics {
         let amount = match dose.amount {
             Amount::Occupancy(u) => format!("u_max {u}"),
             Amount::Dose { value, unit } => {
-                let ed50 = match dose.route {
-                    Route::Systemic => pk.ed50_sys,
-                    _ => pk.ed50_it,
-                };
-                let (e, _) = ed50.unwrap_or((f64::NAN, unit));
+                let (e, _) = pk.ed50(dose.route).unwrap_or((f64::NAN, unit));
                 format!(
                     "{value} {u} (ED50 {e} {u}, Hill {h})",
                     u = unit.name(),
@@ -178,12 +191,7 @@ impl Kinetics {
                 )
             }
         };
-        let k = match dose.route {
-            Route::Systemic => Some(pk.k_sys),
-            Route::Intrathecal => Some(pk.k_it),
-            Route::Infusion => None,
-        };
-        let elim = k.map_or(String::new(), |k| {
+        let elim = pk.k(dose.route).map_or(String::new(), |k| {
             format!(", t½ {:.3} h", std::f64::consts::LN_2 / k / 3600.0)
         });
         let tau = pk.tau_of(dose.route);
@@ -201,17 +209,10 @@ impl Kinetics {
             return 0.0;
         }
         let dt = t - dose.start_s;
-        let pk = &self.drugs[dose.drug];
-        match dose.route {
-            Route::Infusion => {
-                if dt < dose.duration_s {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Route::Intrathecal => (-dt * pk.k_it).exp(),
-            Route::Systemic => (-dt * pk.k_sys).exp(),
+        match self.drugs[dose.drug].k(dose.route) {
+            Some(k) => (-dt * k).exp(),
+            None if dt < dose.duration_s => 1.0,
+            None => 0.0,
         }
     }
 
@@ -221,11 +222,7 @@ impl Kinetics {
         let Amount::Dose { value, .. } = dose.amount else {
             return None;
         };
-        let pk = &self.drugs[dose.drug];
-        let ed50 = match dose.route {
-            Route::Systemic => pk.ed50_sys,
-            _ => pk.ed50_it,
-        };
+        let ed50 = self.drugs[dose.drug].ed50(dose.route);
         Some(value / ed50.map_or(f64::INFINITY, |e| e.0))
     }
 }
@@ -233,7 +230,7 @@ impl Kinetics {
 /// The occupancy the plasma (or CSF) level of one drug's doses gives at time t: occupancy
 /// doses add linearly, doses in papers' units superpose as concentrations through the Emax
 /// curve; the two add, capped at 1.
-fn plasma_occupancy(kin: &Kinetics, doses: &[&Dose], t: f64) -> f64 {
+fn plasma_occupancy(kin: &Kinetics, doses: &[Dose], t: f64) -> f64 {
     let (mut knob, mut conc) = (0.0, 0.0);
     for d in doses {
         let v = kin.level(d, t);
@@ -267,8 +264,8 @@ const EFFECT_GRID_S: f64 = 60.0;
 struct FieldSchedule {
     field: &'static str,
     systemic: bool,
-    /// The doses that set this field, by index into the run's doses.
-    doses: Vec<usize>,
+    /// The doses that set this field.
+    doses: Vec<Dose>,
     /// τ_eff of the field's drug (0: none).
     tau_eff: f64,
     /// Effect-compartment table: (t, u_p just after t, u_eff at t), ascending in t.
@@ -280,7 +277,6 @@ struct FieldSchedule {
 /// run sees the same numbers).
 #[derive(Debug, Clone)]
 pub struct DoseSchedule {
-    doses: Vec<Dose>,
     kin: Kinetics,
     fields: Vec<FieldSchedule>,
 }
@@ -289,7 +285,7 @@ impl DoseSchedule {
     /// The schedule of `doses` with kinetics `kin`, tabulated to `end_s`.
     pub fn new(doses: &[Dose], kin: &Kinetics, end_s: f64) -> DoseSchedule {
         let mut fields: Vec<FieldSchedule> = Vec::new();
-        for (i, d) in doses.iter().enumerate() {
+        for d in doses {
             let field = DRUG_CATALOGUE[d.drug].1;
             let systemic = d.route == Route::Systemic;
             let tau = kin.drugs[d.drug].tau_of(d.route);
@@ -298,20 +294,19 @@ impl DoseSchedule {
                 .find(|f| f.field == field && f.systemic == systemic)
             {
                 Some(f) => {
-                    f.doses.push(i);
+                    f.doses.push(*d);
                     f.tau_eff = f.tau_eff.max(tau);
                 }
                 None => fields.push(FieldSchedule {
                     field,
                     systemic,
-                    doses: vec![i],
+                    doses: vec![*d],
                     tau_eff: tau,
                     table: Vec::new(),
                 }),
             }
         }
         let mut s = DoseSchedule {
-            doses: doses.to_vec(),
             kin: kin.clone(),
             fields,
         };
@@ -323,21 +318,14 @@ impl DoseSchedule {
         s
     }
 
-    fn field_doses(&self, f: &FieldSchedule) -> Vec<&Dose> {
-        f.doses.iter().map(|&i| &self.doses[i]).collect()
-    }
-
-    /// u_p of a field just after t (a bolus at t counts) and just before t.
-    fn plasma(&self, f: &FieldSchedule, t: f64) -> (f64, f64) {
-        let ds = self.field_doses(f);
-        let after = plasma_occupancy(&self.kin, &ds, t);
-        let before = plasma_occupancy(&self.kin, &ds, t - 1e-6 * t.abs().max(1.0));
-        (after, before)
+    /// u_p of a field just before t (a bolus at t not yet counted).
+    fn plasma_before(&self, f: &FieldSchedule, t: f64) -> f64 {
+        plasma_occupancy(&self.kin, &f.doses, t - 1e-6 * t.abs().max(1.0))
     }
 
     /// The effect-compartment table of a field from its first dose to `end_s`.
     fn tabulate(&self, f: &FieldSchedule, end_s: f64) -> Vec<(f64, f64, f64)> {
-        let ds = self.field_doses(f);
+        let ds = &f.doses;
         let first = ds.iter().map(|d| d.start_s).fold(f64::INFINITY, f64::min);
         // Breakpoints: the grid from the first dose, every dose start and infusion end.
         let mut ts: Vec<f64> = Vec::new();
@@ -347,7 +335,7 @@ impl DoseSchedule {
             t += EFFECT_GRID_S;
         }
         ts.push(end_s.max(first));
-        for d in &ds {
+        for d in ds {
             ts.push(d.start_s);
             if d.route == Route::Infusion {
                 ts.push(d.start_s + d.duration_s);
@@ -359,9 +347,9 @@ impl DoseSchedule {
         let mut u = 0.0;
         let mut prev: Option<(f64, f64)> = None;
         for &t in &ts {
-            let (after, before) = self.plasma(f, t);
+            let after = plasma_occupancy(&self.kin, ds, t);
             if let Some((t0, p0)) = prev {
-                u = lag(u, p0, before, t - t0, f.tau_eff);
+                u = lag(u, p0, self.plasma_before(f, t), t - t0, f.tau_eff);
             }
             table.push((t, after, u));
             prev = Some((t, after));
@@ -377,7 +365,7 @@ impl DoseSchedule {
             let u = if f.tau_eff > 0.0 {
                 self.effect_at(f, t)
             } else {
-                plasma_occupancy(&self.kin, &self.field_doses(f), t)
+                plasma_occupancy(&self.kin, &f.doses, t)
             };
             let slot = drug_slot(&mut out, f.field);
             *slot = (*slot + u).min(1.0);
@@ -392,8 +380,7 @@ impl DoseSchedule {
             return 0.0;
         }
         let (t0, p0, u0) = f.table[k - 1];
-        let (_, before) = self.plasma(f, t);
-        lag(u0, p0, before, t - t0, f.tau_eff)
+        lag(u0, p0, self.plasma_before(f, t), t - t0, f.tau_eff)
     }
 }
 

@@ -425,7 +425,9 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[30] = 1.0 / P.tau_K_rec + P.k_BDNF * (h_bdnf + P.w_T_K * t_cell);
     o.a[31] = s.perk * (1.0 + h_cxcl1) / P.tau_COX;
     o.b[31] = 1.0 / P.tau_COX;
-    o.a[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg;
+    // Φ_op: the opioid gate on the build-up (K_G_op = 0: no gate).
+    let phi_op = select(hill(f.o_md + f.o_k, P.K_G_op, 2.0), 1.0, P.K_G_op <= 0.0);
+    o.a[32] = P.k_G * e_on * inp.ea_rho * inp.ea_hg * phi_op;
     o.b[32] = 1.0 / P.tau_G;
     // §4.3: the ERK-dependent excitability follows pERK with lag τ_ERK,exc.
     o.a[33] = s.perk / P.tau_ERK_exc;

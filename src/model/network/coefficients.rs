@@ -241,4 +241,5 @@ coefficients!(
     tau_T,
     w_T_DE,
     w_T_K,
+    K_G_op,
 );

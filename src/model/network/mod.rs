@@ -143,6 +143,12 @@ pub fn nu(f: f64) -> f64 {
     }
 }
 
+/// Φ_op, the opioid gate on the build-up of the EA glial memory (§4.9, issue 20):
+/// O_op²/(O_op² + K²) with O_op = O_μδ + O_κ; K = 0 switches the gate off (the spec).
+pub fn opioid_gate(o_op: f64, k: f64) -> f64 {
+    if k <= 0.0 { 1.0 } else { hill(o_op, k, 2.0) }
+}
+
 /// h_G(f) of the EA glial memory (§4.9).
 pub fn h_g(f: f64) -> f64 {
     if f <= 2.0 {
@@ -534,7 +540,8 @@ impl Model {
         let dk = (1.0 - s.k) / pr.tau_K_rec
             - pr.k_BDNF * (h_bdnf + self.t_route * pr.w_T_K * inp.t_cell) * s.k;
         let dcox = (s.perk * (1.0 + h_cxcl1) - s.cox) / pr.tau_COX;
-        let dg = pr.k_G * e_on * inp.ea_rho * inp.ea_hg - s.g_ea / pr.tau_G;
+        let phi_op = opioid_gate(f.o_mudelta + f.o_kappa, pr.K_G_op);
+        let dg = pr.k_G * e_on * inp.ea_rho * inp.ea_hg * phi_op - s.g_ea / pr.tau_G;
         // Retardation R slows the GAG-binding chemokines (§2.1): ∂C/∂t scaled by 1/R.
         let (r_ccl2, r_cxcl1, r_cxcl12) = if self.retardation {
             (pr.R_CCL2, pr.R_CXCL1, pr.R_CXCL12)

@@ -49,8 +49,7 @@ fn range_note(opts: &FigureOptions) -> String {
     }
 }
 
-/// The pain model as the scenario names it (`cci` and `sni` run on the SNL generator but are
-/// labelled as themselves).
+/// The pain model as the scenario names it (`sham` has no generator but is labelled as itself).
 fn pain_model_label(scene: &Scene, p: PainModel) -> String {
     if let Some(name) = &scene.pain_name {
         return match name.as_str() {
@@ -63,6 +62,8 @@ fn pain_model_label(scene: &Scene, p: PainModel) -> String {
         PainModel::Formalin => "formalin",
         PainModel::Cfa => "CFA",
         PainModel::Snl => "SNL",
+        PainModel::Sni => "SNI",
+        PainModel::Cci => "CCI",
         PainModel::BoneCancer => "bone cancer",
     }
     .to_string()

@@ -43,7 +43,7 @@ pub struct Scene {
     pub region: Vec<u8>,
     pub duration_s: f64,
     pub protocol: Protocol,
-    /// The scenario's `pain.model` as written (`cci`, `sni`: labels of the SNL generator).
+    /// The scenario's `pain.model` as written (`sham` names the absence of a generator).
     pub pain_name: Option<String>,
     pub doses: Vec<Dose>,
     pub colormap: Colormap,

@@ -232,7 +232,7 @@ impl TissueScenario {
         }
     }
 
-    /// `pain.model` as the scenario names it (`cci` and `sni` use the SNL generator), if any.
+    /// `pain.model` as the scenario names it (`sham` runs without a generator), if any.
     pub fn pain_name(&self) -> Option<String> {
         self.resolved_toml
             .get("pain")
@@ -499,7 +499,9 @@ fn resolve_pain(
     )? {
         "cfa" => Some(PainModel::Cfa),
         "formalin" => Some(PainModel::Formalin),
-        "snl" | "sni" | "cci" => Some(PainModel::Snl),
+        "snl" => Some(PainModel::Snl),
+        "sni" => Some(PainModel::Sni),
+        "cci" => Some(PainModel::Cci),
         "bone_cancer" => Some(PainModel::BoneCancer),
         _ => None,
     };

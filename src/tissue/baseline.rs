@@ -4,7 +4,9 @@
 use crate::error::Error;
 use crate::gpu::Gpu;
 use crate::gpu::reaction::STATE_STRIDE;
+use crate::model::anatomy::Territory;
 use crate::model::network::Model;
+use crate::model::network::protocol::PainModel;
 use crate::model::network::state::STATE_NAMES;
 use crate::output;
 use crate::output::{FNV_START, fnv1a};
@@ -30,7 +32,19 @@ fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Erro
     let mut model = Model::new(&table);
     model.set_sex(&table, sc.female, sc.t_cells);
     let naive = model.calibrated_baseline();
-    let mut layout = Layout::new(&table, sc.animal, sc.spacing_um, sc.ventral_absorbing);
+    // The territory (§11.4) changes only the injury footprint and the probed cells, neither of
+    // which acts before the injury, so the settled baseline and its cache key do not depend on it.
+    let territory = match sc.protocol.pain {
+        Some(PainModel::Sni) => Territory::Sni,
+        _ => Territory::Sciatic,
+    };
+    let mut layout = Layout::for_territory(
+        &table,
+        sc.animal,
+        sc.spacing_um,
+        sc.ventral_absorbing,
+        territory,
+    );
     layout.p_pia = sc.p_pia as f32;
     TissueSim::with_scheme(gpu, layout, model, &naive, sc.transport)
 }

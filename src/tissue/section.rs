@@ -6,7 +6,7 @@ use crate::cpu::multigrid::Geometry;
 use crate::gpu::reaction::CellMap;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::anatomy::maps::{Maps, Populations};
-use crate::model::anatomy::{Animal, Outline, Region, Tissue};
+use crate::model::anatomy::{Animal, Outline, Region, Territory, Tissue};
 use crate::model::network::state::MEDIATORS;
 use crate::model::{Diffusivity, Model as EngineModel, Problem, Species};
 use crate::params::ParamTable;
@@ -133,19 +133,38 @@ pub fn smooth3(field: &[f32], active: &[bool], nx: usize, ny: usize) -> Vec<f32>
 }
 
 impl Layout {
-    /// Rasterises the section of `animal` at `spacing_um` and derives every map.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one map or coefficient per paragraph of MODEL.md §1–§2, in the spec's order"
-    )]
+    /// Rasterises the section of `animal` at `spacing_um` and derives every map, with the whole
+    /// sciatic band injured and tested.
     pub fn new(
         table: &ParamTable,
         animal: Animal,
         spacing_um: f64,
         ventral_absorbing: bool,
     ) -> Layout {
+        Layout::for_territory(
+            table,
+            animal,
+            spacing_um,
+            ventral_absorbing,
+            Territory::Sciatic,
+        )
+    }
+
+    /// [`Layout::new`] for a pain model's territories (MODEL.md §11.4): the injury footprint
+    /// and the probed lamina-I cells follow `territory`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one map or coefficient per paragraph of MODEL.md §1–§2, in the spec's order"
+    )]
+    pub fn for_territory(
+        table: &ParamTable,
+        animal: Animal,
+        spacing_um: f64,
+        ventral_absorbing: bool,
+        territory: Territory,
+    ) -> Layout {
         let tissue = Tissue::rasterise(Outline::new(table, animal), spacing_um);
-        let maps = tissue.maps(table);
+        let maps = tissue.maps_for(table, territory);
         let pops = tissue.populations(&maps, table);
         let (nx, ny, h) = (tissue.nx, tissue.ny, tissue.h);
         let n = nx * ny;
@@ -264,7 +283,7 @@ impl Layout {
             dt_s: 1.0,
         };
         let probe_weight = (0..n)
-            .map(|i| tissue.weight(i, Region::I) * maps.band_paw[i] * pops.present_p[i])
+            .map(|i| tissue.weight(i, Region::I) * maps.band_probe[i] * pops.present_p[i])
             .collect();
         let mut layout = Layout {
             tissue,

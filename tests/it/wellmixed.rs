@@ -677,6 +677,33 @@ fn ea_glial_memory_needs_opioid_receptors_to_build_not_to_last() {
     assert!(free_spec >= free && (before_spec - free_spec).abs() < 1e-6 * free_spec);
 }
 
+/// §11.4: CCI builds up more slowly than a transection (τ_CCI) to the injury signal f_CCI × a
+/// transection's, with perineural inflammation (a peripheral gain on the evoked test input);
+/// SNI has SNL's time course, since what sets it apart is its territory, which only the tissue
+/// has.
+#[test]
+fn cci_builds_up_to_an_inflamed_injury_and_sni_keeps_snl_timing() {
+    let (m, _, _) = baseline_of(&ParamTable::builtin());
+    let at = |p: PainModel, d: f64| m.pain_input(p, d * 86400.0);
+    let ((snl6, g_snl), (cci6, g_cci6)) = (at(PainModel::Snl, 0.25), at(PainModel::Cci, 0.25));
+    let ((snl14, _), (cci14, g_cci14)) = (at(PainModel::Snl, 14.0), at(PainModel::Cci, 14.0));
+    let (sni14, g_sni) = at(PainModel::Sni, 14.0);
+    eprintln!(
+        "6 h: I_inj SNL {:.3} CCI {:.3}, ectopic Aδ SNL {:.3} CCI {:.3}; d14: I_inj SNL {:.3} \
+         CCI {:.3}; CCI gain 6 h {g_cci6:.3} d14 {g_cci14:.3}",
+        snl6.i_inj, cci6.i_inj, snl6.r_ad, cci6.r_ad, snl14.i_inj, cci14.i_inj
+    );
+    assert!(
+        cci6.i_inj < 0.6 * snl6.i_inj,
+        "CCI's injury builds up more slowly"
+    );
+    assert!(cci6.r_ad < 0.5 * snl6.r_ad, "its ectopic input too");
+    assert!((cci14.i_inj / snl14.i_inj - m.pr.CCI_injury).abs() < 0.02);
+    assert!(g_snl == 1.0 && g_sni == 1.0 && 1.0 < g_cci6 && g_cci6 < g_cci14);
+    assert!((g_cci14 - 1.0 - m.pr.CCI_gain).abs() < 0.01);
+    assert_eq!((sni14.i_inj, sni14.r_cp), (snl14.i_inj, snl14.r_cp));
+}
+
 /// The calibrated KCC2 kinetics (τ_K,rec 2 h, k_BDNF 1/(15 min); spec 2 d, 1/(6 h)): after
 /// 7 days of SNL, a TrkB block restores KCC2 within hours, as TrkB-Fc reverses the allodynia
 /// acutely (Coull et al. 2005), while the steady loss for a given BDNF level is the spec's

@@ -1,7 +1,7 @@
 //! The spatial maps of the section (MODEL.md §1.4–1.7, §2.2): afferent terminals, peptide and
 //! varicosity densities, bands, α and λ per cell, the populations and their column averages.
 
-use super::{Outline, Region, Tissue};
+use super::{Outline, Region, Territory, Tissue};
 use crate::model::anatomy::Animal;
 use crate::params::ParamTable;
 
@@ -16,9 +16,13 @@ pub struct Maps {
     /// The paw / sciatic somatotopic band b̃ (medial ⅔ of the grey mediolateral extent), with
     /// a graded lateral edge (§11.1: a logistic whose 10–90 % rise spans `band_edge_um`).
     pub band_paw: Vec<f32>,
+    /// The tested (probed) part of the band (§11.4): b̃ itself, or for SNI its spared sural part
+    /// (b̃ × the lateral sub-band of `Territory::Sni`).
+    pub band_probe: Vec<f32>,
     /// Footprint of the nerve-injury signal S_inj (§11.1): the terminal maps of the injured
     /// afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ (each × b̃), peak 1, plus `inj_white` × the
-    /// Lissauer's-tract weight × b̃; zero in the rest of the white matter.
+    /// Lissauer's-tract weight × b̃; zero in the rest of the white matter. For SNI both terms
+    /// carry the injured (tibial and peroneal) sub-band (§11.4).
     pub s_inj: Vec<f32>,
     /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
     pub rho_enk: Vec<f32>,
@@ -35,18 +39,32 @@ pub struct Maps {
 
 impl Maps {
     /// Names of the maps, in the order of [`Maps::all`].
-    pub const NAMES: [&'static str; 14] = [
-        "T_Cp", "T_Cn", "T_Ad", "T_Ab", "band_paw", "S_inj", "rho_ENK", "rho_DYN", "rho_EM",
-        "rho_N", "V_5HT", "V_NE", "alpha", "lambda",
+    pub const NAMES: [&'static str; 15] = [
+        "T_Cp",
+        "T_Cn",
+        "T_Ad",
+        "T_Ab",
+        "band_paw",
+        "band_probe",
+        "S_inj",
+        "rho_ENK",
+        "rho_DYN",
+        "rho_EM",
+        "rho_N",
+        "V_5HT",
+        "V_NE",
+        "alpha",
+        "lambda",
     ];
 
-    pub fn all(&self) -> [&Vec<f32>; 14] {
+    pub fn all(&self) -> [&Vec<f32>; 15] {
         [
             &self.t_cp,
             &self.t_cn,
             &self.t_ad,
             &self.t_ab,
             &self.band_paw,
+            &self.band_probe,
             &self.s_inj,
             &self.rho_enk,
             &self.rho_dyn,
@@ -88,12 +106,19 @@ impl Outline {
 }
 
 impl Tissue {
-    /// The maps of §1.4–1.7 and §2.2 for this grid (decisions in docs/model.md).
+    /// The maps of §1.4–1.7 and §2.2 for this grid with the whole sciatic band injured and
+    /// tested (decisions in docs/model.md).
+    pub fn maps(&self, table: &ParamTable) -> Maps {
+        self.maps_for(table, Territory::Sciatic)
+    }
+
+    /// The maps for a pain model's territories (§11.4): [`Territory::Sni`] confines the injury
+    /// footprint to the tibial and peroneal part of the band and the probe to its sural part.
     #[expect(
         clippy::too_many_lines,
         reason = "one map per paragraph of MODEL.md §1.4–§2.2, in the spec's order"
     )]
-    pub fn maps(&self, table: &ParamTable) -> Maps {
+    pub fn maps_for(&self, table: &ParamTable, territory: Territory) -> Maps {
         let n = self.nx * self.ny;
         let o = &self.outline;
         let g = |k: &str| {
@@ -131,6 +156,28 @@ impl Tissue {
                 (1.0 / (1.0 + ((x - lateral_edge) / edge_scale).exp())) as f32
             })
             .collect();
+        // §11.4: the injured and the tested part of the band. SNI spares the sural nerve, whose
+        // terminals lie lateral to the tibial and peroneal fields (Swett & Woolf 1985): the
+        // sural sub-band is the lateral `SNI_sural_fraction` of the band, split from the rest by
+        // a logistic of the same edge width.
+        let injured: Vec<f32> = match territory {
+            Territory::Sciatic => vec![1.0; n],
+            Territory::Sni => {
+                let medial_edge = o.xc - o.a;
+                let split =
+                    lateral_edge - g("SNI_sural_fraction") as f64 * (lateral_edge - medial_edge);
+                (0..n)
+                    .map(|i| {
+                        let x = ((i % self.nx) as f64 + 0.5) * self.h;
+                        (1.0 / (1.0 + ((x - split) / edge_scale).exp())) as f32
+                    })
+                    .collect()
+            }
+        };
+        let band_probe: Vec<f32> = match territory {
+            Territory::Sciatic => band_paw.clone(),
+            Territory::Sni => (0..n).map(|i| band_paw[i] * (1.0 - injured[i])).collect(),
+        };
         let mut t_cp: Vec<f32> = (0..n)
             .map(|i| {
                 (w(i, Region::I)
@@ -171,12 +218,12 @@ impl Tissue {
         normalise_peak(&mut t_c);
         let (w_c, w_ad, w_ab) = (g("inj_w_C"), g("inj_w_Ad"), g("inj_w_Ab"));
         let mut s_inj: Vec<f32> = (0..n)
-            .map(|i| w_c * t_c[i] + w_ad * t_ad[i] + w_ab * t_ab[i])
+            .map(|i| (w_c * t_c[i] + w_ad * t_ad[i] + w_ab * t_ab[i]) * injured[i])
             .collect();
         normalise_peak(&mut s_inj);
         let white = g("inj_white");
         for (i, s) in s_inj.iter_mut().enumerate() {
-            *s = (*s + white * w(i, Region::Lissauer) * band_paw[i]).min(1.0);
+            *s = (*s + white * w(i, Region::Lissauer) * band_paw[i] * injured[i]).min(1.0);
         }
         let rho_enk = (0..n)
             .map(|i| {
@@ -229,6 +276,7 @@ impl Tissue {
             t_ad,
             t_ab,
             band_paw,
+            band_probe,
             s_inj,
             rho_enk,
             rho_dyn,
@@ -333,5 +381,64 @@ impl Tissue {
             t_for_p: ts.map(|t| self.column_average(t, &p_lam, half)),
             t_for_w: ts.map(|t| self.column_average(t, &w_lam, half)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// §11.4: SNI injures the tibial and peroneal fields and is tested in the spared sural
+    /// field, the lateral `SNI_sural_fraction` of the paw band; every other model injures and
+    /// tests the whole band.
+    #[test]
+    fn sni_injures_the_medial_fields_and_tests_the_sural_one() {
+        let table = ParamTable::builtin();
+        let o = Outline::new(&table, Animal::Rat);
+        let t = Tissue::rasterise(o.clone(), 5.0);
+        let (whole, sni) = (t.maps(&table), t.maps_for(&table, Territory::Sni));
+        assert_eq!(whole.band_probe, whole.band_paw);
+        let lateral_edge = o.xc - o.a + 4.0 / 3.0 * o.a;
+        let split = lateral_edge - table.get("SNI_sural_fraction").unwrap() * (4.0 / 3.0 * o.a);
+        let x_of = |i: usize| ((i % t.nx) as f64 + 0.5) * t.h;
+        // Lamina I–III means of a map over cells whose x lies in [lo, hi).
+        let mean = |v: &[f32], lo: f64, hi: f64| {
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for i in 0..t.nx * t.ny {
+                if (lo..hi).contains(&x_of(i)) {
+                    let w = [Region::I, Region::IIo, Region::IIi, Region::III]
+                        .iter()
+                        .map(|&r| t.weight(i, r) as f64)
+                        .sum::<f64>();
+                    num += w * v[i] as f64;
+                    den += w;
+                }
+            }
+            num / den
+        };
+        let medial = (o.xc - o.a + 50.0, split - 100.0);
+        let sural = (split + 50.0, lateral_edge - 25.0);
+        let (inj_med, inj_sur) = (
+            mean(&sni.s_inj, medial.0, medial.1),
+            mean(&sni.s_inj, sural.0, sural.1),
+        );
+        assert!(
+            inj_med > 0.3 && inj_sur < 0.05 * inj_med,
+            "SNI S_inj: medial {inj_med}, sural {inj_sur}"
+        );
+        let same = (mean(&whole.s_inj, medial.0, medial.1) - inj_med).abs();
+        assert!(
+            same < 1e-3 * inj_med,
+            "the injured fields as in SNL ({same})"
+        );
+        assert!(mean(&whole.s_inj, sural.0, sural.1) > 0.5 * inj_med);
+        let (probe_med, probe_sur) = (
+            mean(&sni.band_probe, medial.0, medial.1),
+            mean(&sni.band_probe, sural.0, sural.1),
+        );
+        assert!(
+            probe_med < 0.01 && probe_sur > 0.8,
+            "SNI probe band: medial {probe_med}, sural {probe_sur}"
+        );
     }
 }

@@ -11,6 +11,17 @@ pub mod maps;
 
 use crate::params::ParamTable;
 
+/// Which part of the paw (sciatic) band a pain model injures and which part the probes test
+/// (MODEL.md §11.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Territory {
+    /// The whole band is injured and tested (SNL, CCI, CFA and the others).
+    #[default]
+    Sciatic,
+    /// Spared nerve injury: the tibial and peroneal part injured, the sural part tested.
+    Sni,
+}
+
 /// Which animal's outline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Animal {

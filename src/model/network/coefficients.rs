@@ -242,4 +242,7 @@ coefficients!(
     w_T_DE,
     w_T_K,
     K_G_op,
+    CCI_rise,
+    CCI_injury,
+    CCI_gain,
 );

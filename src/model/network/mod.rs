@@ -786,24 +786,39 @@ impl Model {
                 inp.i_inj = pr.I_inj_CFA * ramp;
                 inp.ea_gain = [-0.2, -0.2, -0.3, 0.0];
             }
-            PainModel::Snl => {
+            PainModel::Cci => {
+                // §11.4: SNL's nerve-injury terms, every rise replaced by the slower build-up
+                // over τ_CCI, the injury signal at the fraction CCI_injury of a transection's,
+                // and a perineural-inflammation gain on the evoked C and Aδ test input.
+                let build = 1.0 - (-t.max(0.0) / pr.CCI_rise).exp();
+                self.nerve_injury(&mut inp, t, build, build, pr.CCI_injury);
+                gain = 1.0 + pr.CCI_gain * build;
+            }
+            PainModel::Snl | PainModel::Sni => {
                 let t = t.max(0.0);
-                let e = pr.SNL_ectopic
-                    * (1.0 - (-t / pr.SNL_ectopic_rise).exp())
-                    * (-t / pr.SNL_ectopic_decay).exp();
-                inp.r_cp += 0.5 * e;
-                inp.r_cn += 0.5 * e;
-                inp.r_ad += e;
-                let p = pr.I_inj_persistent;
-                inp.i_inj = (1.0 - (-t / pr.I_inj_rise).exp())
-                    * (p + (1.0 - p) * (-t / pr.I_inj_decay).exp());
-                inp.mmp9 = pr.MMP9_amplitude
-                    * (1.0 - (-t / pr.I_inj_rise).exp())
-                    * (-t / pr.MMP9_decay).exp();
-                inp.ea_gain = [-0.5, -0.3, -0.3, -0.2];
+                let rise_e = 1.0 - (-t / pr.SNL_ectopic_rise).exp();
+                let rise_inj = 1.0 - (-t / pr.I_inj_rise).exp();
+                self.nerve_injury(&mut inp, t, rise_e, rise_inj, 1.0);
             }
         }
         (inp, gain)
+    }
+
+    /// The nerve-injury terms of §4.1 at time t with the given rises (0 … 1) of the ectopic
+    /// input and of the injury signal: ectopic C (0.5/0.5) and Aδ input, the injury signal
+    /// (× `scale`, its persistent fraction I_inj,∞ never decays), the MMP-9 pulse and the
+    /// nerve-injury EA chemokine gains.
+    fn nerve_injury(&self, inp: &mut Input, t: f64, rise_e: f64, rise_inj: f64, scale: f64) {
+        let pr = &self.pr;
+        let t = t.max(0.0);
+        let e = pr.SNL_ectopic * rise_e * (-t / pr.SNL_ectopic_decay).exp();
+        inp.r_cp += 0.5 * e;
+        inp.r_cn += 0.5 * e;
+        inp.r_ad += e;
+        let p = pr.I_inj_persistent;
+        inp.i_inj = scale * rise_inj * (p + (1.0 - p) * (-t / pr.I_inj_decay).exp());
+        inp.mmp9 = pr.MMP9_amplitude * rise_inj * (-t / pr.MMP9_decay).exp();
+        inp.ea_gain = [-0.5, -0.3, -0.3, -0.2];
     }
 }
 

@@ -251,13 +251,22 @@ pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
     }
 }
 
-/// Pain models of §4.1 as afferent generators (well-mixed: every band = 1).
+/// Pain models of §4.1 and §11.4 as afferent generators (well-mixed: every band = 1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PainModel {
     None,
     Formalin,
     Cfa,
+    /// L5 spinal nerve ligation: the sciatic band's afferents injured (§4.1).
     Snl,
+    /// Spared nerve injury (§11.4): SNL's transection kinetics, but the injury footprint is the
+    /// tibial and peroneal part of the band and the tested territory the spared sural part
+    /// (the tissue's territory, `model::anatomy::Territory`; the well-mixed compartment cannot
+    /// separate them).
+    Sni,
+    /// Chronic constriction injury (§11.4): loose ligatures, an injury that builds up more
+    /// slowly than a transection, with perineural inflammation sensitising the nerve's afferents.
+    Cci,
     BoneCancer,
 }
 

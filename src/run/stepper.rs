@@ -190,8 +190,9 @@ impl Stepper {
     }
 
     /// Replaces the scenario mid-run, e.g. with an event added by the viewer. The tissue and
-    /// time keys must not change, and added events must lie after the current time (the past
-    /// is not re-run); the caller checks both.
+    /// time keys must not change, nor the pain model's territory (SNI, MODEL.md §11.4), and
+    /// added events must lie after the current time (the past is not re-run); the caller
+    /// checks them.
     pub fn set_scenario(&mut self, gpu: &Gpu, sc: TissueScenario) {
         self.sc = sc;
         self.apply_scenario(gpu);

@@ -32,21 +32,27 @@ fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Erro
     let mut model = Model::new(&table);
     model.set_sex(&table, sc.female, sc.t_cells);
     let naive = model.calibrated_baseline();
-    // The territory (§11.4) changes only the injury footprint and the probed cells, neither of
-    // which acts before the injury, so the settled baseline and its cache key do not depend on it.
-    let territory = match sc.protocol.pain {
-        Some(PainModel::Sni) => Territory::Sni,
-        _ => Territory::Sciatic,
-    };
     let mut layout = Layout::for_territory(
         &table,
         sc.animal,
         sc.spacing_um,
         sc.ventral_absorbing,
-        territory,
+        territory(sc),
     );
     layout.p_pia = sc.p_pia as f32;
     TissueSim::with_scheme(gpu, layout, model, &naive, sc.transport)
+}
+
+/// The territories of the scenario's pain model (MODEL.md §11.4): SNI separates the injured
+/// from the tested part of the paw band. The territory changes only the injury footprint and the
+/// probed cells, neither of which acts before the injury, so the settled states do not depend on
+/// it; it is part of the baseline key all the same, because the key also decides which runs
+/// share one tissue (a sweep's batch, the validation's baselines).
+pub fn territory(sc: &TissueScenario) -> Territory {
+    match sc.protocol.pain {
+        Some(PainModel::Sni) => Territory::Sni,
+        _ => Territory::Sciatic,
+    }
 }
 
 /// [`baseline`], calling `progress` with the settled fraction (0 … 1) after each settling step;
@@ -276,12 +282,13 @@ pub fn baseline_key(gpu: &Gpu, sc: &TissueScenario) -> String {
     ]
     .concat();
     format!(
-        "{}|{}|{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         String::from_utf8_lossy(CACHE_MAGIC),
         env!("CARGO_PKG_VERSION"),
         kernels,
         ParamTable::builtin().markdown(),
         sc.animal,
+        territory(sc),
         sc.spacing_um,
         sc.ventral_absorbing,
         sc.p_pia,

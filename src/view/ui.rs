@@ -120,6 +120,14 @@ impl App {
                 .and_then(|p| p.get("model"))
                 .and_then(|m| m.as_str())
                 .unwrap_or("none");
+            if model == "sni" {
+                return Err(
+                    "SNI's injured and tested territories are laid out when the tissue is \
+                     built (MODEL.md §11.4), so it cannot start mid-run: open the viewer with \
+                     --set pain.model=\"sni\" (and pain.onset_h for a later onset)"
+                        .into(),
+                );
+            }
             if current != "none" && current != "sham" {
                 return Err(format!(
                     "the scenario already has a pain model ({current}); reset with a scenario \

@@ -740,3 +740,19 @@ fn brainstem_stimulation_moves_the_spinal_monoamines() {
     let lesioned = run(&["descending.rvm_lesion=true"]);
     assert_eq!(v(&at(&lesioned, 1.5), "5HT"), 0.0);
 }
+
+/// MODEL.md §11.4: the baseline key, which decides which runs share one tissue (a sweep's
+/// batch, the validation's baselines), separates SNI, whose tissue carries its own injured and
+/// tested territories, from the models that injure and test the whole paw band.
+#[test]
+fn the_baseline_key_separates_the_sni_territory() {
+    let key = |m: &str| {
+        dorsalhorn::tissue::baseline::baseline_key(
+            gpu(),
+            &scenario("cfa_sham", &[&format!("pain.model=\"{m}\"")]),
+        )
+    };
+    assert_eq!(key("snl"), key("cci"));
+    assert_eq!(key("snl"), key("cfa"));
+    assert_ne!(key("snl"), key("sni"));
+}

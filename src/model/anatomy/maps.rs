@@ -150,12 +150,16 @@ impl Tissue {
         // medial side is the grey border, where the terminal maps end by their lamina weights.
         let lateral_edge = o.xc - o.a + 2.0 / 3.0 * 2.0 * o.a;
         let edge_scale = g("band_edge_um") as f64 / (2.0 * 9f64.ln());
-        let band_paw: Vec<f32> = (0..n)
-            .map(|i| {
-                let x = ((i % self.nx) as f64 + 0.5) * self.h;
-                (1.0 / (1.0 + ((x - lateral_edge) / edge_scale).exp())) as f32
-            })
-            .collect();
+        // 1 medial of `edge`, 0 lateral of it, a logistic of the band's edge width between.
+        let medial_of = |edge: f64| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let x = ((i % self.nx) as f64 + 0.5) * self.h;
+                    (1.0 / (1.0 + ((x - edge) / edge_scale).exp())) as f32
+                })
+                .collect()
+        };
+        let band_paw = medial_of(lateral_edge);
         // §11.4: the injured and the tested part of the band. SNI spares the sural nerve, whose
         // terminals lie lateral to the tibial and peroneal fields (Swett & Woolf 1985): the
         // sural sub-band is the lateral `SNI_sural_fraction` of the band, split from the rest by
@@ -166,12 +170,7 @@ impl Tissue {
                 let medial_edge = o.xc - o.a;
                 let split =
                     lateral_edge - g("SNI_sural_fraction") as f64 * (lateral_edge - medial_edge);
-                (0..n)
-                    .map(|i| {
-                        let x = ((i % self.nx) as f64 + 0.5) * self.h;
-                        (1.0 / (1.0 + ((x - split) / edge_scale).exp())) as f32
-                    })
-                    .collect()
+                medial_of(split)
             }
         };
         let band_probe: Vec<f32> = match territory {

@@ -28,7 +28,8 @@ struct Globals {
     a7: f32,
     // The female adaptive-immune route of MODEL.md §11.2 (1 on, 0 off).
     t_route: f32,
-    _pad1: u32,
+    // n_mode: the descending-facilitation mode of §4.2/§4.3 (1 on, 0 off).
+    facilitation: f32,
     _pad2: u32,
 }
 
@@ -62,8 +63,8 @@ struct Drugs {
     cats: f32, cx3cr1: f32, fluorocitrate: f32, laa: f32, jnk: f32, carbenoxolone: f32,
     cxcr4: f32, ccr2: f32, cxcr2: f32, il1r: f32, tnf: f32, cck: f32, naloxone_nm: f32,
     il10_block: f32, il10_exo: f32, mu_delta: f32, kappa: f32, gaba_gly: f32, ht1: f32, a2: f32,
-    mu_agonist: f32, a2_agonist: f32, clp257: f32,
-    _pad0: f32,
+    mu_agonist: f32, a2_agonist: f32, clp257: f32, nep: f32, afferent_block: f32, ea_block: f32,
+    ht3: f32, _pad0: f32,
 }
 
 struct Input {
@@ -84,6 +85,8 @@ struct Fast {
     r_i: f32, r_e: f32, glu: f32, glu_c: f32, atp: f32, o_md: f32, o_raw: f32, o_k: f32,
     r_pre: f32, r_pre_a: f32, inhib_gain: f32, n_g: f32, a_nk1: f32, post_common: f32, g_cyt: f32,
     u_i0: f32, u_e0: f32,
+    // g_5HT3·O_5HT3·n_mode, the 5-HT3 facilitation of P and W (0 outside the mode).
+    fac: f32,
 }
 
 const NSTATE: u32 = 34u;
@@ -152,10 +155,15 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta) * (1.0 - D.mu_delta);
     let o_md = (1.0 - s.tol) * o_raw;
     let o_k = s.dyn_ / (s.dyn_ + 1.0 + nlx / P.Ki_kappa) * (1.0 - D.kappa);
-    let drive = 1.0 + P.descending_gain * s.e_sup;
+    // Φ_sup: the supraspinal opioid step of the EA drive under systemic naloxone (w_PAG = 0: none).
+    let phi_sup = select(
+        1.0 - P.w_PAG * inp.pep_enk * nlx / (nlx + P.Ki_mudelta * (1.0 + P.x_PAG)), 1.0, nlx <= 0.0);
+    let drive = 1.0 + P.descending_gain * s.e_sup * phi_sup;
     let ht5 = P.c_5HT * m.v_5ht * drive * G.rvm;
     let ne = P.c_NE * m.v_ne * drive * G.a7;
     let o_5ht1 = h1(ht5) * (1.0 - D.ht1);
+    // 5-HT3 (facilitatory), only in the descending-facilitation mode; ondansetron (1 − u).
+    let o_5ht3 = hill(ht5, P.K_5HT3, 1.0) * (1.0 - D.ht3) * G.facilitation;
     let o_a2 = h1(ne + agonist_level(D.a2_agonist)) * (1.0 - D.a2);
     let o_a1 = hill(ne, P.K_a1, 1.0);
     let e_cl = P.E_Cl_K0 + P.E_Cl_slope * s.k;
@@ -192,7 +200,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let gi = P.q_I * r_i;
     let o_gb = hill(gi, 2.0, 1.0);
     let r_pre = (1.0 - P.e_mudelta * o_md) * (1.0 - P.e_kappa * o_k) * (1.0 - P.e_a2 * o_a2)
-        * (1.0 - P.e_5HT1 * o_5ht1) * (1.0 - P.e_GB * o_gb);
+        * (1.0 - P.e_5HT1 * o_5ht1) * (1.0 - P.e_GB * o_gb) * (1.0 + 0.3 * o_5ht3);
     let r_pre_a = (1.0 - P.e_a2 * o_a2) * (1.0 - P.e_GB * o_gb);
     let kappa = (1.0 - 0.4 * s.a * s.j) * (1.0 + 0.3 * s.g_ea);
     let glu_c = P.q_glu * (inp.r_cp * m.glu_cp + inp.r_cn * m.glu_cn) * r_pre / kappa;
@@ -217,7 +225,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let u_i0 = u_i_fixed - inh_i * r_i;
     let u_e0 = u_e_fixed + P.w_EE * r_e / P.rmax_E;
     return Fast(r_i, r_e, glu, glu_c, atp, o_md, o_raw, o_k, r_pre, r_pre_a, phi * g_hat, n_g, a_nk1,
-        post_common, g_cyt, u_i0, u_e0);
+        post_common, g_cyt, u_i0, u_e0, P.g_5HT3 * o_5ht3);
 }
 
 // u_P and u_W without θ, given the (r_E, r_I) their columnar kernels see (§4.3).
@@ -230,12 +238,12 @@ fn projection_drives(s: S, inp: Input, m: CellMap, f: Fast, re_p: f32, ri_p: f32
     let u_p0 = (P.w_PC * s.s_c * rc_p + P.w_PAd * inp.r_ad * m.p_ad / rr) * f.r_pre * f.n_g
         + P.w_PAd * rea * m.p_ea_ad + P.w_PE * re_p / P.rmax_E + P.w_NK1 * f.a_nk1
         - P.g_PI * f.inhib_gain * ri_p / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
-        + P.w_pERK * s.perk_x;
+        + P.w_pERK * s.perk_x + f.fac;
     let u_w0 = ((P.w_WC * s.s_c * rc_w + P.w_WAd * inp.r_ad * m.w_ad / rr) * f.r_pre
         + P.w_WAb * inp.r_ab * m.w_ab / rr * f.r_pre_a) * f.n_g
         + (P.w_WAb * rea * m.w_ea_ab + P.w_WAd * rea * m.w_ea_ad) + P.w_WE * re_w / P.rmax_E
         - P.g_WI * f.inhib_gain * ri_w / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
-        + P.w_pERK * s.perk_x;
+        + P.w_pERK * s.perk_x + f.fac;
     return vec2<f32>(u_p0, u_w0);
 }
 
@@ -259,7 +267,10 @@ fn goals(s: S, inp: Input, m: CellMap, f: Fast) -> array<f32, 14> {
     let a_fc = 1.0 - D.fluorocitrate;
     var g: array<f32, 14>;
     g[0] = P.a_SP * inp.r_cp * m.glu_cp * f.r_pre;
-    g[1] = P.L_ENK * m.rho_enk * (P.eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0));
+    // NEP inhibition (§6, k_ENK × (1 − 0.9·u) on the loss): the spared loss 0.9·u·ENK returns
+    // as production, so the transport step's clearance k_ENK stays one constant.
+    g[1] = P.L_ENK * m.rho_enk * (P.eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0))
+        + 0.9 * D.nep * s.enk;
     g[2] = P.L_DYN * m.rho_dyn * (P.eps0 + inp.pep_dyn * s.e_seg + 0.2 * r_c / (r_c + 2.0));
     g[3] = P.L_EM * m.rho_em * inp.pep_enk * s.e_seg;
     g[4] = P.L_TNF * (mp + 0.1 * s.a) * psi;
@@ -573,9 +584,22 @@ fn write_goals(cell: u32, y: array<f32, 36>, inp: Input, m: CellMap) {
 // The input of sub-step k of the run: the broadcast input `T.input + k`, or the cell's own.
 fn input_at(cell: u32, k: u32) -> Input {
     if BROADCAST {
-        return inputs[member_inputs() + T.input + k];
+        return reaching_cord(inputs[member_inputs() + T.input + k]);
     }
-    return inputs[cell];
+    return reaching_cord(inputs[cell]);
+}
+
+// The input under the conduction blocks (§6): the paw's afferents × (1 − u_afferent_block), the
+// EA pool × (1 − u_ea_block); `Drugs::reaching_cord` on the host.
+fn reaching_cord(i: Input) -> Input {
+    var o = i;
+    let a = 1.0 - D.afferent_block;
+    o.r_cp = o.r_cp * a;
+    o.r_cn = o.r_cn * a;
+    o.r_ad = o.r_ad * a;
+    o.r_ab = o.r_ab * a;
+    o.ea_rho = o.ea_rho * (1.0 - D.ea_block);
+    return o;
 }
 
 fn input_of(cell: u32) -> Input {

@@ -102,9 +102,10 @@ fn print_tissue_check(sc: &dorsalhorn::scenario::dorsal_horn::TissueScenario) {
         );
     }
     println!(
-        "descending pathways: RVM {}, A7 {}",
+        "descending pathways: RVM {}, A7 {}; 5-HT3 facilitation mode {}",
         if sc.rvm_lesion { "lesioned" } else { "intact" },
-        if sc.a7_lesion { "lesioned" } else { "intact" }
+        if sc.a7_lesion { "lesioned" } else { "intact" },
+        if sc.facilitation { "on" } else { "off" }
     );
     for st in &sc.stimulations {
         println!(

@@ -98,7 +98,8 @@ pub struct Globals {
     pub rvm: f32,
     pub a7: f32,
     pub t_route: f32,
-    pub _pad1: u32,
+    /// n_mode, the descending-facilitation mode (1 on, 0 off).
+    pub facilitation: f32,
     pub _pad2: u32,
 }
 
@@ -323,6 +324,10 @@ pub fn pack_drugs(d: &Drugs) -> Vec<f32> {
         d.mu_agonist,
         d.a2_agonist,
         d.clp257,
+        d.nep,
+        d.afferent_block,
+        d.ea_block,
+        d.ht3,
         0.0,
     ]
     .iter()
@@ -494,7 +499,7 @@ impl ReactionCells {
             rvm: model.rvm as f32,
             a7: model.a7 as f32,
             t_route: model.t_route as f32,
-            _pad1: 0,
+            facilitation: model.n_mode as f32,
             _pad2: 0,
         };
         let globals_buf = buffer(
@@ -644,6 +649,7 @@ impl ReactionCells {
         );
         self.globals_value.rvm = model.rvm as f32;
         self.globals_value.a7 = model.a7 as f32;
+        self.globals_value.facilitation = model.n_mode as f32;
         gpu.queue
             .write_buffer(&self.globals, 0, bytemuck::bytes_of(&self.globals_value));
     }
@@ -713,6 +719,7 @@ impl ReactionCells {
         let mut g = self.globals_value;
         g.rvm = model.rvm as f32;
         g.a7 = model.a7 as f32;
+        g.facilitation = model.n_mode as f32;
         gpu.queue.write_buffer(
             &self.globals,
             (member * std::mem::size_of::<Globals>()) as u64,

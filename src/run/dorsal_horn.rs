@@ -312,15 +312,7 @@ pub(crate) fn run_in_claimed(
             let values: Vec<Vec<f32>> = fw
                 .fields()
                 .iter()
-                .map(|&f| {
-                    field_values(
-                        &st.sim,
-                        &obs.states,
-                        Some(&obs.rates),
-                        obs.input.naloxone_nm,
-                        f,
-                    )
-                })
+                .map(|&f| field_values(&st.sim, &obs.states, Some(&obs.rates), &obs.input, f))
                 .collect();
             fw.record(r.time_s, &values)?;
         }
@@ -341,7 +333,7 @@ pub(crate) fn run_in_claimed(
             return Ok(minutes);
         };
         for &f in &sc.fields {
-            let masked = field_values(sim, &obs.states, Some(&obs.rates), obs.input.naloxone_nm, f);
+            let masked = field_values(sim, &obs.states, Some(&obs.rates), &obs.input, f);
             let stem = format!("{}_t{minutes:06}min", field_name(f));
             output::write_atomic(
                 &dir.join("fields").join(format!("{stem}.npy")),

@@ -182,6 +182,7 @@ impl Stepper {
         m.drugs = self.sc.drugs;
         m.rvm = if self.sc.rvm_lesion { 0.0 } else { 1.0 };
         m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
+        m.n_mode = if self.sc.facilitation { 1.0 } else { 0.0 };
         self.sim.set_model(gpu, &m);
         self.doses = DoseSchedule::new(&self.sc.doses, &m.kin, self.sc.duration_s);
         self.model = m;

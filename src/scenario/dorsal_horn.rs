@@ -99,6 +99,7 @@ pub struct RawEa {
 pub struct RawDescending {
     pub rvm_lesion: Option<bool>,
     pub a7_lesion: Option<bool>,
+    pub facilitation: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -177,6 +178,9 @@ pub struct TissueScenario {
     /// Lesions of the descending pathways (RVM → 5-HT, A7 → NE), from t = 0.
     pub rvm_lesion: bool,
     pub a7_lesion: bool,
+    /// MODEL.md's optional "descending facilitation" mode (n_mode = 1, from t = 0): 5-HT3
+    /// facilitation of C/Aδ release and of the projection neurons.
+    pub facilitation: bool,
     /// Timed stimulation or silencing of the RVM and A7 (`[[stimulation]]`).
     pub stimulations: Vec<Stimulation>,
     pub output_every_s: f64,
@@ -319,6 +323,7 @@ pub fn from_table(origin: &str, table: toml::Table) -> Result<TissueScenario, Sc
         doses,
         rvm_lesion: raw.descending.rvm_lesion.unwrap_or(false),
         a7_lesion: raw.descending.a7_lesion.unwrap_or(false),
+        facilitation: raw.descending.facilitation.unwrap_or(false),
         stimulations: resolve_stimulations(o, &raw.stimulation, days)?,
         output_every_s,
         session_every_s: 60.0

@@ -450,12 +450,13 @@ impl TissueSim {
         Ok(())
     }
 
-    /// Replaces the model's drugs and descending switches (the parameters and thresholds stay
+    /// Replaces the model's drugs, descending switches and facilitation mode (the parameters and thresholds stay
     /// those of the set-up).
     pub fn set_model(&mut self, gpu: &Gpu, model: &Model) {
         self.model.drugs = model.drugs;
         self.model.rvm = model.rvm;
         self.model.a7 = model.a7;
+        self.model.n_mode = model.n_mode;
         self.reaction.set_drugs(gpu, &self.model);
     }
 

@@ -152,7 +152,7 @@ fn readout_of(
                     out[k] += wi * *v as f64;
                 }
                 let (o_md, o_k) = occupancies(c, nlx, &sim.model);
-                let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model);
+                let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model, inp);
                 let r = [
                     rates.r_i[i],
                     rates.r_e[i],
@@ -223,7 +223,7 @@ pub fn cell_values(
     sim: &TissueSim,
     states: &[f32],
     rates: &crate::tissue::Rates,
-    naloxone_nm: f64,
+    inp: &Input,
     i: usize,
 ) -> Vec<f32> {
     if !sim.layout.active.get(i).copied().unwrap_or(false) {
@@ -232,8 +232,8 @@ pub fn cell_values(
     let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
     let pops = &sim.layout.pops;
     let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
-    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + naloxone_nm, &sim.model);
-    let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model);
+    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + inp.naloxone_nm, &sim.model);
+    let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model, inp);
     let mut out = c.to_vec();
     out.extend([
         rate(&rates.r_i, &pops.present_i),
@@ -248,14 +248,16 @@ pub fn cell_values(
     out
 }
 
-/// Spinal 5-HT and NE of a cell (EC50 units, §4.2): its varicosity maps, its supraspinal EA gate
-/// and the model's RVM and A7 drives ([`crate::model::network::Model::monoamines`]).
+/// Spinal 5-HT and NE of a cell (EC50 units, §4.2): its varicosity maps, its supraspinal EA gate,
+/// the supraspinal opioid step under the input's naloxone and the model's RVM and A7 drives
+/// ([`crate::model::network::Model::monoamines`]).
 pub fn monoamines(
     c: &[f32],
     map: &crate::gpu::reaction::CellMap,
     model: &crate::model::network::Model,
+    inp: &Input,
 ) -> (f32, f32) {
-    let (ht5, ne) = model.monoamines(c[8] as f64, map.v_5ht as f64, map.v_ne as f64);
+    let (ht5, ne) = model.monoamines(c[8] as f64, inp, map.v_5ht as f64, map.v_ne as f64);
     (ht5 as f32, ne as f32)
 }
 
@@ -276,12 +278,13 @@ pub fn occupancies(c: &[f32], nlx: f64, model: &crate::model::network::Model) ->
 
 /// The values of field `f` in every cell of the grid, as written to NPY and drawn: NaN outside
 /// the cord and, for a population's rate, where that population is absent (§4.3). Rate fields
-/// need `rates`; O_μδ and O_κ use `naloxone_nm` of the input beside the constant drugs.
+/// need `rates`; O_μδ, O_κ, 5-HT and NE use the naloxone of the input `inp` beside the constant
+/// drugs.
 pub fn field_values(
     sim: &TissueSim,
     states: &[f32],
     rates: Option<&crate::tissue::Rates>,
-    naloxone_nm: f64,
+    inp: &Input,
     f: usize,
 ) -> Vec<f32> {
     let n = sim.layout.active.len();
@@ -295,7 +298,7 @@ pub fn field_values(
             (2, Some(r)) => r.r_p.clone(),
             (3, Some(r)) => r.r_w.clone(),
             (4 | 5, _) => {
-                let nlx = sim.model.drugs.naloxone_nm + naloxone_nm;
+                let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
                 states
                     .chunks_exact(STATE_STRIDE)
                     .map(|c| {
@@ -308,7 +311,7 @@ pub fn field_values(
                 .chunks_exact(STATE_STRIDE)
                 .zip(&sim.layout.cell_maps)
                 .map(|(c, map)| {
-                    let m = monoamines(c, map, &sim.model);
+                    let m = monoamines(c, map, &sim.model, inp);
                     if k == 6 { m.0 } else { m.1 }
                 })
                 .collect(),

@@ -95,13 +95,7 @@ pub fn measure(sim: &TissueSim, obs: &Observation, quantities: &[SpatialQuantity
         .iter()
         .map(|q| {
             if !fields.iter().any(|(f, _)| *f == q.field) {
-                let v = field_values(
-                    sim,
-                    &obs.states,
-                    Some(&obs.rates),
-                    obs.input.naloxone_nm,
-                    q.field,
-                );
+                let v = field_values(sim, &obs.states, Some(&obs.rates), &obs.input, q.field);
                 fields.push((q.field, v));
             }
             let v = &fields.iter().find(|(f, _)| *f == q.field).expect("added").1;

@@ -110,13 +110,7 @@ impl SimThread {
             .map(|&f| {
                 (
                     f,
-                    crate::tissue::observe::field_values(
-                        sim,
-                        &states,
-                        Some(&rates),
-                        input.naloxone_nm,
-                        f,
-                    ),
+                    crate::tissue::observe::field_values(sim, &states, Some(&rates), &input, f),
                 )
             })
             .collect();
@@ -126,7 +120,7 @@ impl SimThread {
             .map(|&i| {
                 (
                     i,
-                    crate::tissue::observe::cell_values(sim, &states, &rates, input.naloxone_nm, i),
+                    crate::tissue::observe::cell_values(sim, &states, &rates, &input, i),
                 )
             })
             .collect();

@@ -1,7 +1,8 @@
 //! The GPU reaction stage (shaders/reaction.wgsl) against the independent f64
 //! well-mixed reference (src/model/network/): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour, without
-//! drugs and with the receptor-selective antagonists.
+//! drugs, with the receptor-selective antagonists, and with NEP inhibition and the conduction
+//! blocks.
 
 use crate::common::gpu;
 use dorsalhorn::gpu::reaction::ReactionCells;
@@ -58,6 +59,10 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     nlx.r_cp += 10.0;
     nlx.naloxone_nm = 45.0;
     cells.push(("10 Hz Cp + naloxone", naive, nlx));
+    // Naloxone during a 2 Hz session: the supraspinal opioid step Φ_sup < 1 on the EA drive.
+    let (s, mut i) = at(&cfa_ea, 3.0 * day + 900.0);
+    i.naloxone_nm = 20.0;
+    cells.push(("CFA d3 + 2 Hz EA + naloxone", s, i));
 
     agree(&m, &cells);
     // The receptor-selective antagonists of §6 (μ/δ, κ, GABA_A/glycine, 5-HT1, α2) at partial
@@ -67,6 +72,16 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     m.drugs.gaba_gly = 0.4;
     m.drugs.ht1 = 0.7;
     m.drugs.a2 = 0.5;
+    agree(&m, &cells);
+    // NEP inhibition (the spared enkephalin loss) and the conduction blocks of the paw's
+    // afferents and of the EA pool, partial.
+    m.drugs.nep = 0.7;
+    m.drugs.afferent_block = 0.5;
+    m.drugs.ea_block = 0.6;
+    agree(&m, &cells);
+    // The descending-facilitation mode (5-HT3), partly blocked by ondansetron.
+    m.n_mode = 1.0;
+    m.drugs.ht3 = 0.3;
     agree(&m, &cells);
 }
 

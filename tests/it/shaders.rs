@@ -377,7 +377,7 @@ fn layout_table() -> Vec<Row> {
             wgsl: "Globals",
             source: reaction.clone(),
             size: size_of::<Globals>(),
-            members: fields!(Globals: sigma_sex, retardation, n_cells, rvm, a7, t_route, _pad1, _pad2),
+            members: fields!(Globals: sigma_sex, retardation, n_cells, rvm, a7, t_route, facilitation, _pad2),
         },
         Row {
             wgsl: "Step",

@@ -28,13 +28,7 @@ fn look(gpu: &dorsalhorn::gpu::Gpu, st: &Stepper) {
     let states = st.sim.read_states(gpu).unwrap();
     let input = st.model().protocol_input(&st.sc.protocol, st.time_s()).0;
     let rates = st.sim.rates(gpu, &input).unwrap();
-    let _ = dorsalhorn::tissue::observe::field_values(
-        &st.sim,
-        &states,
-        Some(&rates),
-        input.naloxone_nm,
-        35,
-    );
+    let _ = dorsalhorn::tissue::observe::field_values(&st.sim, &states, Some(&rates), &input, 35);
     let _ = dorsalhorn::tissue::observe::pain_indices(gpu, &st.sim, &st.sc, &st.naive).unwrap();
 }
 

@@ -245,4 +245,8 @@ coefficients!(
     CCI_rise,
     CCI_injury,
     CCI_gain,
+    w_PAG,
+    x_PAG,
+    g_5HT3,
+    K_5HT3,
 );

@@ -90,6 +90,9 @@ pub struct Model {
     /// r_RVM and r_A7 scaled, tonic and EA-evoked release alike).
     pub rvm: f64,
     pub a7: f64,
+    /// n_mode of MODEL.md §4.2/§4.3: 1 in the optional "descending facilitation" mode (5-HT3
+    /// facilitation of C/Aδ release and of P and W), 0 otherwise (the default).
+    pub n_mode: f64,
     /// Divide the chemokines' rates of change by their GAG retardation R (§2.1). Off by
     /// default: the §8.2 reference check relaxes every mediator as dX/dt = k·(L·producer − X),
     /// without R; the spatial model applies R.
@@ -149,6 +152,26 @@ pub fn opioid_gate(o_op: f64, k: f64) -> f64 {
     if k <= 0.0 { 1.0 } else { hill(o_op, k, 2.0) }
 }
 
+/// NEP inhibition (§6: k_ENK × (1 − 0.9·u) on enkephalin's loss) written as production: the
+/// spared loss 0.9·u·ENK is added to ENK's goal, so dENK/dt = k_ENK·(goal − (1 − 0.9·u)·ENK)
+/// while every clearance, the tissue transport's included, stays k_ENK. The kernel's `goals`
+/// mirrors it.
+pub fn nep_spared_loss(u_nep: f64, enk: f64) -> f64 {
+    0.9 * u_nep * enk
+}
+
+/// Φ_sup, the supraspinal opioid step of EA's descending drive (§4.2, issue 20): the share of the
+/// EA-evoked RVM/A7 drive left when systemic naloxone `nlx` (nM) blocks the brainstem μ receptors
+/// that the low-frequency (arcuate β-endorphin) part of it runs through:
+/// 1 − w_PAG·g_ENK·nlx/(nlx + K_i,μδ·(1 + x_PAG)), with `pep_enk` = g_ENK(f) of the last session.
+/// Exactly 1 without naloxone or with w_PAG = 0 (the spec).
+pub fn supraspinal_gate(pr: &Params, pep_enk: f64, nlx: f64) -> f64 {
+    if nlx <= 0.0 {
+        return 1.0;
+    }
+    1.0 - pr.w_PAG * pep_enk * nlx / (nlx + pr.Ki_mudelta * (1.0 + pr.x_PAG))
+}
+
 /// h_G(f) of the EA glial memory (§4.9).
 pub fn h_g(f: f64) -> f64 {
     if f <= 2.0 {
@@ -171,17 +194,20 @@ impl Model {
             t_route: 0.0,
             rvm: 1.0,
             a7: 1.0,
+            n_mode: 0.0,
             retardation: false,
         }
     }
 
     /// Spinal 5-HT and NE (EC50 units, §4.2) where the descending varicosity maps are `v_5ht`,
     /// `v_ne` (1 in the well-mixed compartment), with the supraspinal EA gate `e_sup` and the
-    /// RVM and A7 drives: c·v·(1 + descending_gain·E_sup)·r. The one host formula: [`Model::fast`]
-    /// and the tissue's read-outs use it; shaders/reaction.wgsl mirrors it.
-    pub fn monoamines(&self, e_sup: f64, v_5ht: f64, v_ne: f64) -> (f64, f64) {
+    /// RVM and A7 drives: c·v·(1 + descending_gain·E_sup·Φ_sup)·r, with Φ_sup the supraspinal
+    /// opioid step ([`supraspinal_gate`]) of the input `inp`. The one host formula:
+    /// [`Model::fast`] and the tissue's read-outs use it; shaders/reaction.wgsl mirrors it.
+    pub fn monoamines(&self, e_sup: f64, inp: &Input, v_5ht: f64, v_ne: f64) -> (f64, f64) {
         let pr = &self.pr;
-        let drive = 1.0 + pr.descending_gain * e_sup;
+        let nlx = self.drugs.naloxone_nm + inp.naloxone_nm;
+        let drive = 1.0 + pr.descending_gain * e_sup * supraspinal_gate(pr, inp.pep_enk, nlx);
         (
             pr.c_5HT * v_5ht * drive * self.rvm,
             pr.c_NE * v_ne * drive * self.a7,
@@ -196,13 +222,17 @@ impl Model {
     pub fn fast(&self, s: &State, inp: &Input) -> Fast {
         let pr = &self.pr;
         let d = &self.drugs;
+        // The conduction blocks act on what reaches the cord (§6; `input_at` in the kernel).
+        let inp = &d.reaching_cord(inp);
         // Occupancies (§4.5).
         let x = s.enk + s.em + s.c_end;
         let nlx = d.naloxone_nm + inp.naloxone_nm;
         // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
         let (o_raw, o_md, o_k) = opioid_occupancies(pr, d, x, s.dyn_, s.tol, nlx);
-        let (ht5, ne) = self.monoamines(s.e_sup, 1.0, 1.0);
+        let (ht5, ne) = self.monoamines(s.e_sup, inp, 1.0, 1.0);
         let o_5ht1 = h(ht5) * (1.0 - d.ht1);
+        // 5-HT3 (facilitatory), only in the descending-facilitation mode; ondansetron (1 − u).
+        let o_5ht3 = hill(ht5, pr.K_5HT3, 1.0) * (1.0 - d.ht3) * self.n_mode;
         let o_a2 = h(ne + state::agonist_level(d.a2_agonist)) * (1.0 - d.a2);
         let o_a1 = hill(ne, pr.K_a1, 1.0);
         // Chloride and inhibition strength (§4.3).
@@ -255,7 +285,8 @@ impl Model {
             * (1.0 - pr.e_kappa * o_k)
             * (1.0 - pr.e_a2 * o_a2)
             * (1.0 - pr.e_5HT1 * o_5ht1)
-            * (1.0 - pr.e_GB * o_gb);
+            * (1.0 - pr.e_GB * o_gb)
+            * (1.0 + 0.3 * o_5ht3);
         let r_pre_a = (1.0 - pr.e_a2 * o_a2) * (1.0 - pr.e_GB * o_gb);
         let kappa = (1.0 - 0.4 * s.a * s.j) * (1.0 + 0.3 * s.g_ea);
         let q = pr.q_glu;
@@ -297,7 +328,8 @@ impl Model {
             - post_common
             - pr.g_kappa * o_k
             + g_cyt
-            + pr.w_pERK * s.perk_x;
+            + pr.w_pERK * s.perk_x
+            + pr.g_5HT3 * o_5ht3;
         let u_w0 = ((pr.w_WC * s.s_c * rc * 0.15 + pr.w_WAd * rad * 0.8) * r_pre
             + pr.w_WAb * rab * 0.6 * r_pre_a)
             * n_g
@@ -307,7 +339,8 @@ impl Model {
             - post_common
             - pr.g_kappa * o_k
             + g_cyt
-            + pr.w_pERK * s.perk_x;
+            + pr.w_pERK * s.perk_x
+            + pr.g_5HT3 * o_5ht3;
         Fast {
             r_i,
             r_e,
@@ -360,6 +393,7 @@ impl Model {
     pub fn rhs(&self, s: &State, inp: &Input, f: &Fast) -> [f64; N_STATES] {
         let pr = &self.pr;
         let d = &self.drugs;
+        let inp = &d.reaching_cord(inp);
         let e_on = if inp.ea_on { 1.0 } else { 0.0 };
         let h_tnf = h(s.tnf) * (1.0 - d.tnf);
         let h_il1 = h(s.il1b) * (1.0 - d.il1r);
@@ -414,7 +448,8 @@ impl Model {
         let eps0 = pr.eps0;
         let denk = relax(
             pr.k_ENK,
-            pr.L_ENK * (eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0)),
+            pr.L_ENK * (eps0 + inp.pep_enk * s.e_seg + 0.3 * hill(s.e_sup, 0.5, 1.0))
+                + nep_spared_loss(d.nep, s.enk),
             s.enk,
         );
         let ddyn = relax(

@@ -44,6 +44,10 @@ pub const DRUG_KEYS: &[&str] = &[
     "mu_agonist",
     "a2_agonist",
     "clp257",
+    "nep",
+    "afferent_block",
+    "ea_block",
+    "ht3",
 ];
 
 /// The drugs of MODEL.md §6 that act on a term the model carries as an occupancy: (name in a
@@ -183,6 +187,42 @@ pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
         false,
         "GABA_A potentiation (reported KCC2 enhancer, contested)",
     ),
+    (
+        "thiorphan",
+        "nep",
+        false,
+        "NEP (enkephalinase) inhibitor; enkephalin level × 1/(1 − 0.9·u)",
+    ),
+    (
+        "rb101",
+        "nep",
+        false,
+        "NEP + APN inhibitor (also kelatorphan); enkephalin level × 1/(1 − 0.9·u)",
+    ),
+    (
+        "lidocaine",
+        "afferent_block",
+        false,
+        "local anaesthetic at the paw or its nerve: (1 − u) on every afferent class, ongoing and evoked",
+    ),
+    (
+        "ttx",
+        "afferent_block",
+        false,
+        "tetrodotoxin at the paw or its nerve: (1 − u) on every afferent class",
+    ),
+    (
+        "lidocaine_acupoint",
+        "ea_block",
+        false,
+        "local anaesthetic at the needle site (also procaine): (1 − u) on the EA afferent pool",
+    ),
+    (
+        "ondansetron",
+        "ht3",
+        false,
+        "5-HT3 antagonist; acts only in the descending-facilitation mode",
+    ),
 ];
 
 /// One dose of a drug (§6, §11.3): its amount, route and time; [`crate::model::network::pk`]
@@ -247,6 +287,10 @@ pub fn drug_slot<'a>(d: &'a mut Drugs, name: &str) -> &'a mut f64 {
         "mu_agonist" => &mut d.mu_agonist,
         "a2_agonist" => &mut d.a2_agonist,
         "clp257" => &mut d.clp257,
+        "nep" => &mut d.nep,
+        "afferent_block" => &mut d.afferent_block,
+        "ea_block" => &mut d.ea_block,
+        "ht3" => &mut d.ht3,
         _ => &mut d.naloxone_nm,
     }
 }

@@ -239,6 +239,34 @@ pub struct Drugs {
     pub a2_agonist: f64,
     /// GABA_A potentiation (CLP257, §6's default reading): every inhibitory gain × (1 + 0.5·u).
     pub clp257: f64,
+    /// NEP (± APN) inhibition (thiorphan, RB101; §6): enkephalin's clearance k_ENK × (1 − 0.9·u)
+    /// on the loss, so up to 10× the level (`nep_spared_loss` in the network).
+    pub nep: f64,
+    /// Conduction block of the paw's afferents (lidocaine, TTX at the paw or nerve; §6): (1 − u)
+    /// on every afferent class, ongoing and evoked ([`Drugs::reaching_cord`]).
+    pub afferent_block: f64,
+    /// 5-HT3 antagonist (ondansetron; §6): (1 − u) on O_5HT3, which acts only in the
+    /// descending-facilitation mode (n_mode = 1).
+    pub ht3: f64,
+    /// Conduction block at the needle site (local anaesthetic at the acupoint; §6): (1 − u) on
+    /// the EA afferent pool ([`Drugs::reaching_cord`]).
+    pub ea_block: f64,
+}
+
+impl Drugs {
+    /// The input that reaches the cord under the conduction blocks: the paw's afferent rates
+    /// × (1 − u_afferent_block), the EA recruitment × (1 − u_ea_block). Exactly `inp` without
+    /// them. shaders/reaction.wgsl (`input_at`) applies the same to every input it reads.
+    pub fn reaching_cord(&self, inp: &Input) -> Input {
+        let mut out = *inp;
+        let a = 1.0 - self.afferent_block;
+        out.r_cp *= a;
+        out.r_cn *= a;
+        out.r_ad *= a;
+        out.r_ab *= a;
+        out.ea_rho *= 1.0 - self.ea_block;
+        out
+    }
 }
 
 /// The level (EC50 units) of an agonist whose occupancy alone is u: u/(1 − u), u capped at

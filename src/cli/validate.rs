@@ -13,7 +13,7 @@ pub struct ValidateArgs {
     /// (`spatial`). Default: everything.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// `classroom` (40 µm: all 66 findings in about 35 min on 2 cores without a GPU),
+    /// `classroom` (40 µm: all 67 findings in about 40 min on 2 cores without a GPU),
     /// `default` (10 µm, the grid of `dorsalhorn run`), or a spacing in µm.
     #[arg(long, default_value = "classroom")]
     pub grid: String,

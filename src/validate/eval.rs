@@ -125,7 +125,10 @@ fn eval(runs: &Runs, m: &Measure) -> f64 {
     let v = match (&m.control, &m.blocked) {
         (Some(c), Some(b)) => 1.0 - relief(runs, m, b, c) / relief(runs, m, &m.arm, c),
         (Some(c), None) => relief(runs, m, &m.arm, c),
-        _ => plain(runs, m, &m.arm),
+        _ => match &m.minus {
+            Some(b) => plain(runs, m, &m.arm) - plain(runs, m, b),
+            None => plain(runs, m, &m.arm),
+        },
     };
     match &m.per {
         Some(p) => v / eval(runs, p),
@@ -348,6 +351,7 @@ mod tests {
             arm: "t".into(),
             control: Some("c".into()),
             blocked: None,
+            minus: None,
             quantity: Quantity::parse("P_mech").unwrap(),
             quantity_name: "P_mech".into(),
             when: When::At(10.0),
@@ -377,6 +381,40 @@ mod tests {
     }
 
     #[test]
+    fn minus_is_the_difference_of_two_arms_at_the_same_time() {
+        // A drug alone lowers the index 1 → 0.8; drug + EA to 0.5; EA alone to 0.9; naive 1.
+        let drug = readouts(&[(0.0, 1.0), (10.0, 0.8)]);
+        let both = readouts(&[(0.0, 1.0), (10.0, 0.5)]);
+        let ea = readouts(&[(0.0, 1.0), (10.0, 0.9)]);
+        let naive = readouts(&[(0.0, 1.0), (10.0, 1.0)]);
+        let runs = runs_of(&[("d", &drug), ("b", &both), ("e", &ea), ("n", &naive)]);
+        let m = |arm: &str, minus: &str| Measure {
+            arm: arm.into(),
+            control: None,
+            blocked: None,
+            minus: Some(minus.into()),
+            quantity: Quantity::parse("P_mech").unwrap(),
+            quantity_name: "P_mech".into(),
+            when: When::At(10.0),
+            stat: Stat::Value,
+            excess: false,
+            per: None,
+            times: None,
+        };
+        // EA over the drug alone: −0.3; EA alone over naive: −0.1; their ratio 3.
+        assert!((eval(&runs, &m("b", "d")) + 0.3).abs() < 1e-12);
+        let ratio = Measure {
+            per: Some(Box::new(m("e", "n"))),
+            ..m("b", "d")
+        };
+        assert!((eval(&runs, &ratio) - 3.0).abs() < 1e-9);
+        assert_eq!(
+            ratio.describe(),
+            "P_mech in b minus d at 10 h / P_mech in e minus n at 10 h"
+        );
+    }
+
+    #[test]
     fn comparisons_keep_their_meaning_for_signed_quantities() {
         // φ_Cl-like values: −0.204 is higher than −0.266 by 23 % of 0.266.
         let a = readouts(&[(0.0, 1.0), (10.0, -0.204)]);
@@ -386,6 +424,7 @@ mod tests {
             arm: arm.into(),
             control: None,
             blocked: None,
+            minus: None,
             quantity: Quantity::parse("K@I").unwrap(),
             quantity_name: "K@I".into(),
             when: When::At(10.0),

@@ -51,6 +51,7 @@ struct RawMeasure {
     arm: Option<String>,
     control: Option<String>,
     blocked: Option<String>,
+    minus: Option<String>,
     quantity: Option<String>,
     at_h: Option<f64>,
     window_h: Option<[f64; 2]>,
@@ -68,6 +69,7 @@ struct RawCheck {
     than: Option<String>,
     control: Option<String>,
     blocked: Option<String>,
+    minus: Option<String>,
     at_h: Option<Vec<f64>>,
     window_h: Option<[f64; 2]>,
     stat: Option<String>,
@@ -100,12 +102,15 @@ pub(crate) enum Stat {
 /// One number taken from the runs: a read-out of an arm at a time (or a window statistic);
 /// with a control, the relief fraction (c − a)/(c − c₀) (the share of the control's change
 /// from its t = 0 value that the arm removes); with a blocked arm as well, the blocked fraction
-/// 1 − relief(blocked)/relief(arm). `per` divides by a second measure.
+/// 1 − relief(blocked)/relief(arm); with `minus`, the arm's read-out less that of a second arm
+/// at the same time (an effect on top of another arm's, e.g. EA over a drug alone). `per`
+/// divides by a second measure.
 #[derive(Debug, Clone)]
 pub(crate) struct Measure {
     pub(crate) arm: String,
     pub(crate) control: Option<String>,
     pub(crate) blocked: Option<String>,
+    pub(crate) minus: Option<String>,
     pub(crate) quantity: Quantity,
     pub(crate) quantity_name: String,
     pub(crate) when: When,
@@ -218,9 +223,14 @@ fn check_times_within_arms(file: &Path, checks: &[Check], arms: &[Arm]) -> Resul
             When::Window(_, b) => b,
         };
         if t.is_finite() {
-            for arm in [Some(&m.arm), m.control.as_ref(), m.blocked.as_ref()]
-                .into_iter()
-                .flatten()
+            for arm in [
+                Some(&m.arm),
+                m.control.as_ref(),
+                m.blocked.as_ref(),
+                m.minus.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 out.push((arm.as_str(), t));
             }
@@ -508,10 +518,21 @@ fn resolve_check(file: &Path, i: usize, c: &RawCheck, arms: &[&str]) -> Result<C
         arm_ok(k, &Some(arm.clone()))?;
         arm_ok(k, &m.control)?;
         arm_ok(k, &m.blocked)?;
+        arm_ok(k, &m.minus)?;
         if m.blocked.is_some() && m.control.is_none() {
             return Err(ferr(
                 file,
                 format!("key `{}`: `blocked` needs a `control`", key(k)),
+            ));
+        }
+        if m.minus.is_some() && (m.control.is_some() || m.excess == Some(true)) {
+            return Err(ferr(
+                file,
+                format!(
+                    "key `{}`: `minus` is a difference of two arms; it cannot be combined with \
+                     `control` or `excess`",
+                    key(k)
+                ),
             ));
         }
         let (q, qn) = match &m.quantity {
@@ -542,6 +563,7 @@ fn resolve_check(file: &Path, i: usize, c: &RawCheck, arms: &[&str]) -> Result<C
             arm,
             control: m.control.clone(),
             blocked: m.blocked.clone(),
+            minus: m.minus.clone(),
             quantity: q,
             quantity_name: qn,
             when,
@@ -555,6 +577,7 @@ fn resolve_check(file: &Path, i: usize, c: &RawCheck, arms: &[&str]) -> Result<C
         arm: c.arm.clone(),
         control: c.control.clone(),
         blocked: c.blocked.clone(),
+        minus: c.minus.clone(),
         quantity: None,
         at_h: None,
         window_h: None,
@@ -688,7 +711,10 @@ impl Measure {
                 format!("fraction of {}'s relief (vs {c}) blocked in {b}", self.arm)
             }
             (Some(c), None) => format!("relief by {} (vs {c})", self.arm),
-            _ => self.arm.clone(),
+            _ => match &self.minus {
+                Some(b) => format!("{} minus {b}", self.arm),
+                None => self.arm.clone(),
+            },
         };
         let stat = match self.stat {
             Stat::Value if matches!(self.when, When::Window(..)) => "mean ",

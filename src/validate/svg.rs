@@ -70,9 +70,14 @@ fn collect_measure(p: &mut Vec<Panel>, m: &Measure) {
             p.len() - 1
         }
     };
-    for a in [Some(&m.arm), m.control.as_ref(), m.blocked.as_ref()]
-        .into_iter()
-        .flatten()
+    for a in [
+        Some(&m.arm),
+        m.control.as_ref(),
+        m.blocked.as_ref(),
+        m.minus.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
     {
         if !p[i].arms.contains(a) {
             p[i].arms.push(a.clone());

@@ -223,16 +223,8 @@ fn check_times_within_arms(file: &Path, checks: &[Check], arms: &[Arm]) -> Resul
             When::Window(_, b) => b,
         };
         if t.is_finite() {
-            for arm in [
-                Some(&m.arm),
-                m.control.as_ref(),
-                m.blocked.as_ref(),
-                m.minus.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                out.push((arm.as_str(), t));
+            for arm in m.arms_read() {
+                out.push((arm, t));
             }
         }
         if let Some(per) = &m.per {
@@ -705,6 +697,20 @@ fn resolve_check(file: &Path, i: usize, c: &RawCheck, arms: &[&str]) -> Result<C
 // ------------------------------------------------------------------------------------------
 
 impl Measure {
+    /// The arms this measure reads itself (not its `per`): the arm, and its control, blocked and
+    /// minus arms where it has them.
+    pub(crate) fn arms_read(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(&self.arm),
+            self.control.as_ref(),
+            self.blocked.as_ref(),
+            self.minus.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+
     pub(crate) fn describe(&self) -> String {
         let what = match (&self.control, &self.blocked) {
             (Some(c), Some(b)) => {

@@ -70,17 +70,9 @@ fn collect_measure(p: &mut Vec<Panel>, m: &Measure) {
             p.len() - 1
         }
     };
-    for a in [
-        Some(&m.arm),
-        m.control.as_ref(),
-        m.blocked.as_ref(),
-        m.minus.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !p[i].arms.contains(a) {
-            p[i].arms.push(a.clone());
+    for a in m.arms_read() {
+        if !p[i].arms.iter().any(|x| x == a) {
+            p[i].arms.push(a.to_string());
         }
     }
     if !p[i].marks.contains(&m.when) {

@@ -136,7 +136,7 @@ fn readout_of(
     let pr = &sim.model.pr;
     let eta = pr.eta_behaviour;
     let weights = &sim.layout.report_weights;
-    let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
+    let nlx = sim.model.naloxone_nm(inp);
     let means = weights
         .iter()
         .map(|w| {
@@ -232,7 +232,7 @@ pub fn cell_values(
     let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
     let pops = &sim.layout.pops;
     let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
-    let (o_md, o_k) = occupancies(c, sim.model.drugs.naloxone_nm + inp.naloxone_nm, &sim.model);
+    let (o_md, o_k) = occupancies(c, sim.model.naloxone_nm(inp), &sim.model);
     let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model, inp);
     let mut out = c.to_vec();
     out.extend([
@@ -298,7 +298,7 @@ pub fn field_values(
             (2, Some(r)) => r.r_p.clone(),
             (3, Some(r)) => r.r_w.clone(),
             (4 | 5, _) => {
-                let nlx = sim.model.drugs.naloxone_nm + inp.naloxone_nm;
+                let nlx = sim.model.naloxone_nm(inp);
                 states
                     .chunks_exact(STATE_STRIDE)
                     .map(|c| {

@@ -199,6 +199,11 @@ impl Model {
         }
     }
 
+    /// The naloxone (nM) of input `inp`: its boluses plus the constant drug.
+    pub fn naloxone_nm(&self, inp: &Input) -> f64 {
+        self.drugs.naloxone_nm + inp.naloxone_nm
+    }
+
     /// Spinal 5-HT and NE (EC50 units, §4.2) where the descending varicosity maps are `v_5ht`,
     /// `v_ne` (1 in the well-mixed compartment), with the supraspinal EA gate `e_sup` and the
     /// RVM and A7 drives: c·v·(1 + descending_gain·E_sup·Φ_sup)·r, with Φ_sup the supraspinal
@@ -206,7 +211,7 @@ impl Model {
     /// [`Model::fast`] and the tissue's read-outs use it; shaders/reaction.wgsl mirrors it.
     pub fn monoamines(&self, e_sup: f64, inp: &Input, v_5ht: f64, v_ne: f64) -> (f64, f64) {
         let pr = &self.pr;
-        let nlx = self.drugs.naloxone_nm + inp.naloxone_nm;
+        let nlx = self.naloxone_nm(inp);
         let drive = 1.0 + pr.descending_gain * e_sup * supraspinal_gate(pr, inp.pep_enk, nlx);
         (
             pr.c_5HT * v_5ht * drive * self.rvm,
@@ -226,7 +231,7 @@ impl Model {
         let inp = &d.reaching_cord(inp);
         // Occupancies (§4.5).
         let x = s.enk + s.em + s.c_end;
-        let nlx = d.naloxone_nm + inp.naloxone_nm;
+        let nlx = self.naloxone_nm(inp);
         // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
         let (o_raw, o_md, o_k) = opioid_occupancies(pr, d, x, s.dyn_, s.tol, nlx);
         let (ht5, ne) = self.monoamines(s.e_sup, inp, 1.0, 1.0);

@@ -635,7 +635,8 @@ fn remove_own(dir: &Path) -> Result<(), Error> {
             remove(&p)?;
         }
     }
-    // Temporaries of a killed run at the top (`.movie.tmp-PID.gif`, `.figure-fields.tmp-PID`).
+    remove_temporaries(dir)?;
+    // Other hidden temporaries at the top (the figures' spill, `.figure-fields.tmp-run`).
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') && name.contains(".tmp-") && entry.path().is_file() {
@@ -649,15 +650,45 @@ fn remove_own(dir: &Path) -> Result<(), Error> {
         };
         for entry in entries.flatten() {
             let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = p.extension().is_some_and(|e| exts.iter().any(|x| e == *x))
-                || (name.starts_with('.') && name.contains(".tmp-"));
+            let ours = p.extension().is_some_and(|e| exts.iter().any(|x| e == *x));
             if ours && p.is_file() {
                 remove(&p)?;
             }
         }
         // Removed only when empty: a folder holding someone else's files stays.
         let _ = std::fs::remove_dir(&d);
+    }
+    Ok(())
+}
+
+/// Whether a file name is a writer's temporary named after its process (`.NAME.tmp-PID` of
+/// [`write_atomic`], the movie's `.movie.tmp-PID.EXT`). The figures' spill
+/// (`.figure-fields.tmp-run`) is not one: a resumed run reads it.
+fn is_process_temporary(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .split_once(".tmp-")
+            .is_some_and(|(_, pid)| pid.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Removes the temporaries a killed or crashed writer left in `dir` and in the sub-folders a
+/// run writes (`.summary.json.tmp-PID`, `fields/.M_t60min.npy.tmp-PID`, `.checkpoint.bin.tmp-PID`):
+/// a run that takes the folder over (`--overwrite`, `resume`) holds its lock, so no live
+/// process owns them.
+pub fn remove_temporaries(dir: &Path) -> Result<(), Error> {
+    let folders =
+        std::iter::once(dir.to_path_buf()).chain(OWN_FOLDERS.iter().map(|(d, _)| dir.join(d)));
+    for d in folders {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if is_process_temporary(&entry.file_name().to_string_lossy()) && p.is_file() {
+                std::fs::remove_file(&p)
+                    .map_err(|e| Error::io("cannot remove a killed run's temporary file", &p, e))?;
+            }
+        }
     }
     Ok(())
 }
@@ -803,6 +834,37 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A resumed or overwritten run removes what a killed writer left half-written, and only
+    /// that: the figures' spill, which a resumed run reads, and files that are not a writer's
+    /// temporaries stay.
+    #[test]
+    fn killed_writers_temporaries_are_removed_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("dh-tmps-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("fields")).unwrap();
+        let stale = [
+            ".checkpoint.bin.tmp-4242",
+            ".movie.tmp-4242.gif",
+            "fields/.M_t60min.npy.tmp-17",
+        ];
+        let kept = [
+            ".figure-fields.tmp-run",
+            "notes.txt",
+            "fields/M_t60min.npy",
+            "fields/.tmp-notes",
+        ];
+        for f in stale.iter().chain(&kept) {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        remove_temporaries(&dir).unwrap();
+        for f in stale {
+            assert!(!dir.join(f).exists(), "{f} should be removed");
+        }
+        for f in kept {
+            assert!(dir.join(f).exists(), "{f} should stay");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

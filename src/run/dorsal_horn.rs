@@ -324,6 +324,8 @@ pub(crate) fn run_in_claimed(
         next_snapshot = ck.next_snapshot_s;
         if let Some(dir) = &opts.out_dir {
             prune_snapshots_after(dir, snapshot_minutes.last().copied().unwrap_or(0))?;
+            // A kill during a write leaves its temporary (`.checkpoint.bin.tmp-PID`).
+            crate::output::remove_temporaries(dir)?;
         }
     }
     let write_snapshot = |st: &Stepper, obs: &Observation| -> Result<u64, Error> {

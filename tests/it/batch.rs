@@ -600,6 +600,13 @@ fn a_stopped_run_resumes_byte_for_byte() {
             );
         }
         assert!(!run.join("summary.json").exists());
+        if kill {
+            // A kill can land inside an atomic write: its temporaries must not survive the
+            // resume (the file lists below are compared, hidden files included).
+            std::fs::write(run.join(".checkpoint.bin.tmp-999999"), b"half").unwrap();
+            std::fs::create_dir_all(run.join("fields")).unwrap();
+            std::fs::write(run.join("fields/.M_t60min.npy.tmp-999999"), b"half").unwrap();
+        }
         ok(&resume_in(&stopped, &cache));
         let (a, b) = (run_files(&whole.join("run")), run_files(&run));
         let names = |v: &[(String, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();

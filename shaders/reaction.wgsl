@@ -56,6 +56,7 @@ struct CellMap {
     v_5ht: f32, v_ne: f32,
     inj: f32, inj_atp: f32, alpha_ratio: f32,
     theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
+    end_w: f32, _pad_m0: f32, _pad_m1: f32, _pad_m2: f32,
 }
 
 struct Drugs {
@@ -149,7 +150,8 @@ fn agonist_level(u: f32) -> f32 {
 
 fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     // Agonists (§6) add their level u/(1 − u) EC50 (u ≤ 0.99) to the receptor's ligand.
-    let x = s.enk + s.em + s.c_end + agonist_level(D.mu_agonist);
+    // β-endorphin reaches the cell from the CSF through the pia (end_w, §2.5).
+    let x = s.enk + s.em + s.c_end * m.end_w + agonist_level(D.mu_agonist);
     let nlx = D.naloxone_nm + inp.naloxone_nm;
     // Selective antagonists (§6) scale their receptor's occupancy by (1 − u).
     let o_raw = x / (x + 1.0 + nlx / P.Ki_mudelta) * (1.0 - D.mu_delta);
@@ -559,7 +561,7 @@ fn store_state(cell: u32, y: array<f32, 36>) {
     // @end_quad
 }
 
-// The cell's map (9 vec4, the field order of `CellMap`).
+// The cell's map (10 vec4, the field order of `CellMap`).
 fn load_map(cell: u32) -> CellMap {
     let base = cell * MAP_QUADS;
     // @each_map_quad
@@ -567,7 +569,8 @@ fn load_map(cell: u32) -> CellMap {
     // @end_map_quad
     return CellMap(q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w,
         q3.x, q3.y, q3.z, q3.w, q4.x, q4.y, q4.z, q4.w, q5.x, q5.y, q5.z, q5.w,
-        q6.x, q6.y, q6.z, q6.w, q7.x, q7.y, q7.z, q7.w, q8.x, q8.y, q8.z, q8.w);
+        q6.x, q6.y, q6.z, q6.w, q7.x, q7.y, q7.z, q7.w, q8.x, q8.y, q8.z, q8.w,
+        q9.x, q9.y, q9.z, q9.w);
 }
 
 // Writes the mediators' goals at the state `y` and input `inp` into aux slots 0..14.

@@ -352,6 +352,38 @@ pub struct MgReference {
     pub p: f32,
 }
 
+/// The steady penetration of a species held at 1 in the CSF into the domain of `geo`: the
+/// solution of D*·∇·(g∇C) − w·k·C + P·F·(1 − C) = 0 (the transport's operator of
+/// src/tissue/mod.rs without production; P·F the Robin exchange of its pial faces, §2.5), by
+/// V-cycles until one changes no cell by more than `tol` of the field's largest value (in f32 a
+/// residual test cannot go below ~1e-5 of the diffusion terms, and with weak clearance that is a
+/// large error). Returns the field (0 outside the domain) and the cycles it took; `None` if 500
+/// cycles do not reach `tol`.
+pub fn steady_penetration(
+    geo: &Geometry,
+    sp: TransportCoef,
+    p_pia: f32,
+    tol: f32,
+) -> Option<(Vec<f32>, usize)> {
+    let mg = MgReference::new(geo, p_pia);
+    let c = SpeciesCoef { d: sp.d, m: sp.k };
+    let b: Vec<f32> = geo.robin.iter().map(|&f| p_pia * f).collect();
+    let scale = b.iter().copied().fold(0.0f32, f32::max);
+    if scale <= 0.0 {
+        return Some((vec![0.0; b.len()], 0));
+    }
+    let mut x = vec![0.0f32; b.len()];
+    for cycle in 1..=500 {
+        let before = x.clone();
+        mg.v_cycle(0, c, &mut x, &b, 2, 2);
+        let top = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        if x.iter().zip(&before).all(|(a, b)| (a - b).abs() <= tol * top) {
+            return Some((x, cycle));
+        }
+    }
+    None
+}
+
 /// Which cells a red–black half-sweep updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Colour {

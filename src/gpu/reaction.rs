@@ -56,6 +56,11 @@ pub struct CellMap {
     pub inj_atp: f32,
     pub alpha_ratio: f32,
     pub theta: [f32; 4],
+    /// β-endorphin in the cell relative to C_csf,END: its steady penetration from the pia,
+    /// normalised to mean 1 over laminae I–II (§2.5; `Layout::end_penetration`), 1 where
+    /// w_END_pia = 0 and in the well-mixed compartment.
+    pub end_w: f32,
+    pub _pad: [f32; 3],
 }
 
 impl CellMap {
@@ -84,6 +89,8 @@ impl CellMap {
                 theta.p as f32,
                 theta.w as f32,
             ],
+            end_w: 1.0,
+            _pad: [0.0; 3],
         }
     }
 }

@@ -151,7 +151,7 @@ fn readout_of(
                 for (k, v) in c.iter().enumerate() {
                     out[k] += wi * *v as f64;
                 }
-                let (o_md, o_k) = occupancies(c, nlx, &sim.model);
+                let (o_md, o_k) = occupancies(c, &sim.layout.cell_maps[i], nlx, &sim.model);
                 let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model, inp);
                 let r = [
                     rates.r_i[i],
@@ -232,7 +232,12 @@ pub fn cell_values(
     let c = &states[i * STATE_STRIDE..][..STATE_NAMES.len()];
     let pops = &sim.layout.pops;
     let rate = |v: &[f32], p: &[f32]| if p[i] > 0.0 { v[i] } else { f32::NAN };
-    let (o_md, o_k) = occupancies(c, sim.model.naloxone_nm(inp), &sim.model);
+    let (o_md, o_k) = occupancies(
+        c,
+        &sim.layout.cell_maps[i],
+        sim.model.naloxone_nm(inp),
+        &sim.model,
+    );
     let (ht5, ne) = monoamines(c, &sim.layout.cell_maps[i], &sim.model, inp);
     let mut out = c.to_vec();
     out.extend([
@@ -263,12 +268,17 @@ pub fn monoamines(
 
 /// O_μδ (tolerance-corrected) and O_κ of a cell's state with naloxone `nlx` nM and the model's
 /// selective antagonists (§4.5, §6; [`opioid_occupancies`]).
-pub fn occupancies(c: &[f32], nlx: f64, model: &crate::model::network::Model) -> (f32, f32) {
+pub fn occupancies(
+    c: &[f32],
+    map: &crate::gpu::reaction::CellMap,
+    nlx: f64,
+    model: &crate::model::network::Model,
+) -> (f32, f32) {
     let (enk, dyn_, em, c_end, tol) = (
         c[4] as f64,
         c[5] as f64,
         c[6] as f64,
-        c[9] as f64,
+        c[9] as f64 * map.end_w as f64,
         c[10] as f64,
     );
     let (_, o_md, o_k) =
@@ -301,8 +311,9 @@ pub fn field_values(
                 let nlx = sim.model.naloxone_nm(inp);
                 states
                     .chunks_exact(STATE_STRIDE)
-                    .map(|c| {
-                        let o = occupancies(c, nlx, &sim.model);
+                    .zip(&sim.layout.cell_maps)
+                    .map(|(c, m)| {
+                        let o = occupancies(c, m, nlx, &sim.model);
                         if k == 4 { o.0 } else { o.1 }
                     })
                     .collect()

@@ -2,7 +2,7 @@
 //! bands, α), the pia, the transported species' coefficients, report regions and their
 //! weights, probe kernels and columns ([`Layout`]).
 
-use crate::cpu::multigrid::Geometry;
+use crate::cpu::multigrid::{Geometry, TransportCoef, steady_penetration};
 use crate::gpu::reaction::CellMap;
 use crate::grid::{Boundary, Grid, Side};
 use crate::model::anatomy::maps::{Maps, Populations};
@@ -210,6 +210,9 @@ impl Layout {
                         0.0
                     },
                     theta: [0.0; 4],
+                    // Set once the transport geometry exists (`end_penetration`).
+                    end_w: 1.0,
+                    _pad: [0.0; 3],
                 }
             })
             .collect();
@@ -302,7 +305,53 @@ impl Layout {
             report_weights: Vec::new(),
         };
         layout.report_weights = layout.region_weights();
+        let end_w = layout.end_penetration(
+            TransportCoef {
+                d: get("D_END") / (get("lambda_END") * get("lambda_END")),
+                r: 1.0,
+                k: get("k_END"),
+            },
+            get("w_END_pia"),
+        );
+        for (m, w) in layout.cell_maps.iter_mut().zip(end_w) {
+            m.end_w = w;
+        }
         layout
+    }
+
+    /// β-endorphin in each cell relative to C_csf,END (MODEL.md §2.5, the spec's optional pial
+    /// entry): the steady penetration Π of a species held in the CSF through the pia (Robin,
+    /// P_pia) with β-endorphin's D* and tissue clearance, normalised to mean 1 over laminae I–II,
+    /// so that C_csf,END (§4.5, calibrated in the well-mixed compartment) stays the superficial
+    /// level and deeper laminae get less; blended with the spec's uniform field by `w`
+    /// (end_w = 1 − w + w·Π/mean_I–II Π). The ventral cut is no-flux here (the section's
+    /// ventral edge is not pia). Steady because L²/D* = 1/k (58 min) is short next to the days
+    /// the CSF level changes over, though not next to one session (decision, docs/model.md §4.5).
+    fn end_penetration(&self, sp: TransportCoef, w: f32) -> Vec<f32> {
+        let n = self.cells();
+        if w == 0.0 {
+            return vec![1.0; n];
+        }
+        let geo = Geometry {
+            absorbing_bottom: false,
+            ..self.transport_geometry()
+        };
+        let (pi, _) = steady_penetration(&geo, sp, self.p_pia, 1e-5)
+            .expect("the V-cycle converges on the section (tests/it/multigrid.rs)");
+        let lam = &self.report_weights[0];
+        let (num, den) = (0..n).fold((0.0f64, 0.0f64), |(a, b), i| {
+            (a + (lam[i] * pi[i]) as f64, b + lam[i] as f64)
+        });
+        let mean = (num / den.max(1e-30)) as f32;
+        (0..n)
+            .map(|i| {
+                if self.active[i] {
+                    1.0 - w + w * pi[i] / mean
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     pub fn cells(&self) -> usize {

@@ -340,6 +340,8 @@ fn layout_table() -> Vec<Row> {
             offset_of!(CellMap, theta),
             &["theta_i", "theta_e", "theta_p", "theta_w"],
         ),
+        (offset_of!(CellMap, end_w), &["end_w"]),
+        (offset_of!(CellMap, _pad), &["_pad_m0", "_pad_m1", "_pad_m2"]),
     ] {
         cell_map.extend(spread(off, names));
     }

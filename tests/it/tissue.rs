@@ -107,6 +107,53 @@ fn c_field_weights_follow_the_c_fibre_terminals() {
     assert!(share > 0.6, "C-field share in laminae I–II {share:.2}");
 }
 
+/// β-endorphin's pial entry (§2.5, `w_END_pia`): the per-cell share end_w of C_csf,END has mean
+/// 1 over laminae I–II (where a_END was calibrated) and falls with depth, lamina by lamina, on
+/// the 40 µm and 10 µm grids alike (within 3 %); with w_END_pia = 0 it is the spec's uniform 1.
+#[test]
+fn beta_endorphin_enters_through_the_pia_and_falls_with_depth() {
+    let table = ParamTable::builtin();
+    let laminae = [
+        Region::I,
+        Region::IIo,
+        Region::IIi,
+        Region::III,
+        Region::IV,
+        Region::V,
+    ];
+    let profile = |layout: &Layout| -> Vec<f64> {
+        let mean = |regions: &[Region]| {
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for i in 0..layout.cells() {
+                let w = if layout.active[i] {
+                    layout.tissue.weight_of(i, regions) as f64
+                } else {
+                    0.0
+                };
+                num += w * layout.cell_maps[i].end_w as f64;
+                den += w;
+            }
+            num / den
+        };
+        let superficial = mean(&[Region::I, Region::IIo, Region::IIi]);
+        assert!((superficial - 1.0).abs() < 1e-4, "I–II mean {superficial}");
+        laminae.iter().map(|r| mean(&[*r])).collect()
+    };
+    let coarse = profile(&Layout::new(&table, Animal::Rat, H, false));
+    let fine = profile(&Layout::new(&table, Animal::Rat, 10.0, false));
+    eprintln!("end_w by lamina I, IIo, IIi, III, IV, V: 40 µm {coarse:.3?}, 10 µm {fine:.3?}");
+    for p in [&coarse, &fine] {
+        assert!(p.windows(2).all(|w| w[1] < w[0]), "falls with depth: {p:?}");
+        assert!(p[5] > 0.3 && p[0] < 2.0, "{p:?}");
+    }
+    for (a, b) in coarse.iter().zip(&fine) {
+        assert!((a - b).abs() < 0.03 * b, "40 µm {a} vs 10 µm {b}");
+    }
+    let uniform = table.with_spec_values(&["w_END_pia"]);
+    let layout = Layout::new(&uniform, Animal::Rat, H, false);
+    assert!(layout.cell_maps.iter().all(|m| m.end_w == 1.0));
+}
+
 /// The model (calibrated well-mixed thresholds) and a tissue at H started from its calibrated
 /// baseline with θ calibrated per cell (no settling).
 fn calibrated_tissue() -> (Model, TissueSim) {

@@ -56,7 +56,7 @@ struct CellMap {
     v_5ht: f32, v_ne: f32,
     inj: f32, inj_atp: f32, alpha_ratio: f32,
     theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
-    end_w: f32, _pad_m0: f32, _pad_m1: f32, _pad_m2: f32,
+    end_w: f32, pia_it: f32, pia_ab: f32, _pad_m0: f32,
 }
 
 struct Drugs {
@@ -101,9 +101,11 @@ const MEDIATORS = array<u32, 14>(3u, 4u, 5u, 6u, 11u, 12u, 13u, 14u, 15u, 16u, 1
 const AUX_QUADS: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read> P: Params;
-// `G` and `D`, and `enter_member`/`member_inputs` (src/gpu/reaction.rs, `member_prelude`): one
-// set for all cells, or in an ensemble (members side by side, each `n_cells` cells with its own
-// globals, drugs and broadcast inputs) private copies of the cell's member's.
+// `G`, `D`, and `enter_member`/`member_inputs`/`enter_drugs` (src/gpu/reaction.rs,
+// `member_prelude`): one set of globals and three drug sets for all cells, or in an ensemble
+// (members side by side, each `n_cells` cells with its own globals, drugs and broadcast inputs)
+// the cell's member's. `D`, the cell's drugs, is private: `enter_drugs` forms it from the drug
+// sets and the cell's pial profiles (intrathecal doses, §2.5) before anything reads it.
 // @member_bindings
 @group(0) @binding(3) var<storage, read> inputs: array<Input>;
 // State, maps and aux are read and written as vec4: on lavapipe every storage access whose
@@ -511,6 +513,7 @@ fn exp_run(local: u32, member: u32, goals: bool) {
         return;
     }
     let m = load_map(local);
+    enter_drugs(m);
     var y = load_state(cell);
     for (var k = 0u; k < T.count; k++) {
         y = exp_midpoint(y, input_at(cell, k), m, T.dt);
@@ -621,9 +624,10 @@ fn rk4_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     if inactive(cell) {
         return;
     }
+    let m = load_map(cell);
+    enter_drugs(m);
     let y = load_state(cell);
     let inp = input_of(cell);
-    let m = load_map(cell);
     let dt = T.dt;
     let k1 = rhs(y, inp, m);
     // Later stages start their fixed-point solves from the first stage's rates.
@@ -652,9 +656,10 @@ fn evaluate_rates(@builtin(global_invocation_id) gid: vec3<u32>) {
     if inactive(cell) {
         return;
     }
+    let m = load_map(cell);
+    enter_drugs(m);
     let s = unpack(load_state(cell));
     let inp = input_of(cell);
-    let m = load_map(cell);
     let f = fast(s, inp, m);
     let c = columns[cell];
     let u = projection_drives(s, inp, m, f, c.x, c.y, c.z, c.w);
@@ -675,11 +680,12 @@ fn calibrate_thresholds(@builtin(global_invocation_id) gid: vec3<u32>) {
     if inactive(cell) {
         return;
     }
+    var m = load_map(cell);
+    enter_drugs(m);
     var s = unpack(load_state(cell));
     s.r_i = P.target_rI;
     s.r_e = P.target_rE;
     let inp = input_of(cell);
-    var m = load_map(cell);
     for (var it = 0; it < 50; it++) {
         let f = fast(s, inp, m);
         let u = projection_drives(s, inp, m, f, f.r_e, f.r_i, f.r_e, f.r_i);

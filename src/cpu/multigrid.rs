@@ -377,7 +377,10 @@ pub fn steady_penetration(
         let before = x.clone();
         mg.v_cycle(0, c, &mut x, &b, 2, 2);
         let top = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        if x.iter().zip(&before).all(|(a, b)| (a - b).abs() <= tol * top) {
+        if x.iter()
+            .zip(&before)
+            .all(|(a, b)| (a - b).abs() <= tol * top)
+        {
             return Some((x, cycle));
         }
     }

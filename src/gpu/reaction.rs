@@ -12,6 +12,7 @@ use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::coefficients::PARAM_KEYS;
+use crate::model::network::protocol::{DRUG_KEYS, NALOXONE_NM};
 use crate::model::network::state::{Drugs, Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
@@ -57,13 +58,24 @@ pub struct CellMap {
     pub alpha_ratio: f32,
     pub theta: [f32; 4],
     /// β-endorphin in the cell relative to C_csf,END: its steady penetration from the pia,
-    /// normalised to mean 1 over laminae I–II (§2.5; `Layout::end_penetration`), 1 where
+    /// normalised to mean 1 over laminae I–II (§2.5; `Layout::penetration`), 1 where
     /// w_END_pia = 0 and in the well-mixed compartment.
     pub end_w: f32,
-    pub _pad: [f32; 3],
+    /// An intrathecal small molecule's and an intrathecal antibody's occupancy in the cell
+    /// relative to the dose's: their steady penetration from the pia, normalised to mean 1 over
+    /// laminae I–II (§2.5; `Layout::penetration`), 1 where w_it_pia = 0 and in the well-mixed
+    /// compartment.
+    pub pia_it: f32,
+    pub pia_ab: f32,
+    pub _pad: f32,
 }
 
 impl CellMap {
+    /// (pia_it, pia_ab) as the drug combination takes them ([`Model::cell_drugs`]).
+    pub fn pia(&self) -> [f64; 2] {
+        [self.pia_it as f64, self.pia_ab as f64]
+    }
+
     /// The well-mixed compartment of MODEL.md §8.2: T = 1 except T_Aβ = 0.3 in the glutamate
     /// and ATP pool, lamina V values for W (T_C 0.15, T_Aδ 0.8, T_Aβ 0.6), every density 1.
     pub fn well_mixed(theta: &Thresholds) -> CellMap {
@@ -90,7 +102,9 @@ impl CellMap {
                 theta.w as f32,
             ],
             end_w: 1.0,
-            _pad: [0.0; 3],
+            pia_it: 1.0,
+            pia_ab: 1.0,
+            _pad: 0.0,
         }
     }
 }
@@ -187,15 +201,20 @@ pub fn shader_source(mode: CellMode) -> String {
 fn member_prelude(members: usize) -> String {
     if members <= 1 {
         return r"@group(0) @binding(1) var<storage, read> G: Globals;
-@group(0) @binding(2) var<storage, read> D: Drugs;
+@group(0) @binding(2) var<storage, read> drugs: array<Drugs, 3>;
+var<private> D: Drugs;
 fn enter_member(local: u32, member: u32) -> u32 {
     return local;
 }
 fn member_inputs() -> u32 {
     return 0u;
 }
+fn drug_set(k: u32) -> Drugs {
+    return drugs[k];
+}
 "
-        .into();
+        .to_string()
+            + &enter_drugs_source();
     }
     format!(
         r"const ENSEMBLE: u32 = {members}u;
@@ -209,14 +228,17 @@ var<private> MEMBER: u32;
 fn enter_member(local: u32, member: u32) -> u32 {{
     let m = min(member, ENSEMBLE - 1u);
     G = globals[m];
-    D = drugs[m];
     MEMBER = m;
     return m * G.n_cells + local;
 }}
 fn member_inputs() -> u32 {{
     return MEMBER * {MAX_SUBSTEPS}u;
 }}
-"
+fn drug_set(k: u32) -> Drugs {{
+    return drugs[MEMBER * 3u + k];
+}}
+{}",
+        enter_drugs_source()
     )
 }
 
@@ -296,6 +318,42 @@ pub fn pack_input(i: &Input) -> [f32; INPUT_STRIDE] {
         i.t_cell,
     ]
     .map(|v| v as f32)
+}
+
+/// The kernel's three drug sets of a model: the uniform occupancies, then the intrathecal small
+/// molecules' and antibodies' (zero without intrathecal doses), which each cell scales by its
+/// depth profile (`enter_drugs` in the kernel, [`Model::cell_drugs`] on the host).
+pub fn pack_drug_sets(model: &Model) -> Vec<f32> {
+    let pia = model.drugs_pia.unwrap_or_default();
+    [&model.drugs, &pia[0], &pia[1]]
+        .into_iter()
+        .flat_map(pack_drugs)
+        .collect()
+}
+
+/// The kernel's `enter_drugs`: the cell's occupancies `D` from the member's three sets
+/// ([`pack_drug_sets`]) and its pial profiles, as [`crate::model::network::pk::combine`] forms
+/// them on the host.
+fn enter_drugs_source() -> String {
+    let mut s = String::from(
+        "// The cell's drugs (src/gpu/reaction.rs, `enter_drugs_source`; pk::combine on the host).\n\
+         fn enter_drugs(m: CellMap) {\n    let a = drug_set(0u);\n    let b = drug_set(1u);\n    \
+         let c = drug_set(2u);\n",
+    );
+    for key in DRUG_KEYS {
+        let line = match *key {
+            NALOXONE_NM => format!("    D.{key} = a.{key} + b.{key} + c.{key};\n"),
+            "afferent_block" | "ea_block" => {
+                format!("    D.{key} = min(a.{key} + b.{key} + c.{key}, 1.0);\n")
+            }
+            _ => format!(
+                "    D.{key} = min(a.{key} + b.{key} * m.pia_it + c.{key} * m.pia_ab, 1.0);\n"
+            ),
+        };
+        s.push_str(&line);
+    }
+    s.push_str("}\n");
+    s
 }
 
 /// The drug occupancies in the kernel's `Drugs` order.
@@ -514,7 +572,7 @@ impl ReactionCells {
             std::mem::size_of::<Globals>() * members,
             none,
         );
-        let drugs = pack_drugs(&model.drugs);
+        let drugs = pack_drug_sets(model);
         let drugs_buf = buffer("reaction drugs", drugs.len() * 4 * members, none);
         for k in 0..members {
             gpu.queue.write_buffer(
@@ -649,11 +707,8 @@ impl ReactionCells {
 
     /// Replaces the drug occupancies and the descending-drive switches with the model's.
     pub fn set_drugs(&mut self, gpu: &Gpu, model: &Model) {
-        gpu.queue.write_buffer(
-            &self.drugs,
-            0,
-            bytemuck::cast_slice(&pack_drugs(&model.drugs)),
-        );
+        gpu.queue
+            .write_buffer(&self.drugs, 0, bytemuck::cast_slice(&pack_drug_sets(model)));
         self.globals_value.rvm = model.rvm as f32;
         self.globals_value.a7 = model.a7 as f32;
         self.globals_value.facilitation = model.n_mode as f32;
@@ -717,7 +772,7 @@ impl ReactionCells {
     /// [`ReactionCells::set_drugs`] for one member.
     pub fn set_member_drugs(&self, gpu: &Gpu, member: usize, model: &Model) {
         assert!(member < self.members);
-        let drugs = pack_drugs(&model.drugs);
+        let drugs = pack_drug_sets(model);
         gpu.queue.write_buffer(
             &self.drugs,
             (member * drugs.len() * 4) as u64,

@@ -180,6 +180,7 @@ impl Stepper {
     fn apply_scenario(&mut self, gpu: &Gpu) {
         let mut m = self.sim.model.clone();
         m.drugs = self.sc.drugs;
+        m.drugs_pia = None;
         m.rvm = if self.sc.rvm_lesion { 0.0 } else { 1.0 };
         m.a7 = if self.sc.a7_lesion { 0.0 } else { 1.0 };
         m.n_mode = if self.sc.facilitation { 1.0 } else { 0.0 };
@@ -283,7 +284,9 @@ impl Stepper {
                 // constant over the step.
                 let mid = t0 + 0.5 * dt;
                 let mut m = self.sim.model.clone();
-                m.drugs = self.doses.drugs_at(&sc.drugs, mid);
+                let sets = self.doses.sets_at(&sc.drugs, mid);
+                m.drugs = sets.blood;
+                m.drugs_pia = self.doses.through_pia().then_some(sets.pia);
                 (m.rvm, m.a7) = drives_at(sc.rvm_lesion, sc.a7_lesion, &sc.stimulations, mid);
                 self.sim.set_model(gpu, &m);
             }

@@ -39,7 +39,7 @@ fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Erro
         sc.ventral_absorbing,
         territory(sc),
     );
-    layout.p_pia = sc.p_pia as f32;
+    layout.set_pial_permeability(sc.p_pia as f32);
     TissueSim::with_scheme(gpu, layout, model, &naive, sc.transport)
 }
 

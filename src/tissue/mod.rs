@@ -454,6 +454,7 @@ impl TissueSim {
     /// those of the set-up).
     pub fn set_model(&mut self, gpu: &Gpu, model: &Model) {
         self.model.drugs = model.drugs;
+        self.model.drugs_pia = model.drugs_pia;
         self.model.rvm = model.rvm;
         self.model.a7 = model.a7;
         self.model.n_mode = model.n_mode;

@@ -281,8 +281,14 @@ pub fn occupancies(
         c[9] as f64 * map.end_w as f64,
         c[10] as f64,
     );
-    let (_, o_md, o_k) =
-        opioid_occupancies(&model.pr, &model.drugs, enk + em + c_end, dyn_, tol, nlx);
+    let (_, o_md, o_k) = opioid_occupancies(
+        &model.pr,
+        &model.cell_drugs(map.pia()),
+        enk + em + c_end,
+        dyn_,
+        tol,
+        nlx,
+    );
     (o_md as f32, o_k as f32)
 }
 

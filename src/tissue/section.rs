@@ -94,6 +94,20 @@ pub struct Layout {
     pub(super) lambda_grey: f32,
     /// [`Layout::region_weights`], computed once.
     pub report_weights: Vec<Vec<f32>>,
+    /// What enters through the pia (§2.5): β-endorphin, an intrathecal small molecule, an
+    /// intrathecal antibody ([`Layout::penetration`]).
+    pial_entries: [PialEntry; 3],
+}
+
+/// A species held in the CSF that enters the section through the pia (§2.5).
+#[derive(Debug, Clone, Copy)]
+struct PialEntry {
+    /// D* (µm²/s) and tissue clearance k (1/s).
+    species: TransportCoef,
+    /// Its own pial permeability (µm/s; antibodies), or `None`: the section's P_pia.
+    own_p_pia: Option<f32>,
+    /// Share of the depth profile (0: uniform).
+    w: f32,
 }
 
 /// 3 × 3 smoothing of §2.4 (1/4 centre, 1/8 edges, 1/16 corners), restricted to active cells
@@ -210,9 +224,11 @@ impl Layout {
                         0.0
                     },
                     theta: [0.0; 4],
-                    // Set once the transport geometry exists (`end_penetration`).
+                    // Set once the transport geometry exists (`set_pial_entries`).
                     end_w: 1.0,
-                    _pad: [0.0; 3],
+                    pia_it: 1.0,
+                    pia_ab: 1.0,
+                    _pad: 0.0,
                 }
             })
             .collect();
@@ -303,40 +319,82 @@ impl Layout {
             d_star: d_stars,
             lambda_grey,
             report_weights: Vec::new(),
+            pial_entries: [
+                // β-endorphin (§4.5) at the section's P_pia.
+                PialEntry {
+                    species: TransportCoef {
+                        d: get("D_END") / (get("lambda_END") * get("lambda_END")),
+                        r: 1.0,
+                        k: get("k_END"),
+                    },
+                    own_p_pia: None,
+                    w: get("w_END_pia"),
+                },
+                // An intrathecal small molecule (§2.5): k_clear = D*/L².
+                PialEntry {
+                    species: TransportCoef {
+                        d: get("D_it_small"),
+                        r: 1.0,
+                        k: get("D_it_small") / (get("L_it_small") * get("L_it_small")),
+                    },
+                    own_p_pia: None,
+                    w: get("w_it_pia"),
+                },
+                // An intrathecal antibody (§2.5): its own P_pia and target-binding clearance.
+                PialEntry {
+                    species: TransportCoef {
+                        d: get("D_it_antibody"),
+                        r: 1.0,
+                        k: get("k_antibody"),
+                    },
+                    own_p_pia: Some(get("P_pia_antibody")),
+                    w: get("w_it_pia"),
+                },
+            ],
         };
         layout.report_weights = layout.region_weights();
-        let end_w = layout.end_penetration(
-            TransportCoef {
-                d: get("D_END") / (get("lambda_END") * get("lambda_END")),
-                r: 1.0,
-                k: get("k_END"),
-            },
-            get("w_END_pia"),
-        );
-        for (m, w) in layout.cell_maps.iter_mut().zip(end_w) {
-            m.end_w = w;
-        }
+        layout.set_pial_entries();
         layout
     }
 
-    /// β-endorphin in each cell relative to C_csf,END (MODEL.md §2.5, the spec's optional pial
-    /// entry): the steady penetration Π of a species held in the CSF through the pia (Robin,
-    /// P_pia) with β-endorphin's D* and tissue clearance, normalised to mean 1 over laminae I–II,
-    /// so that C_csf,END (§4.5, calibrated in the well-mixed compartment) stays the superficial
-    /// level and deeper laminae get less; blended with the spec's uniform field by `w`
-    /// (end_w = 1 − w + w·Π/mean_I–II Π). The ventral cut is no-flux here (the section's
-    /// ventral edge is not pia). Steady because L²/D* = 1/k (58 min) is short next to the days
-    /// the CSF level changes over, though not next to one session (decision, docs/model.md §4.5).
-    fn end_penetration(&self, sp: TransportCoef, w: f32) -> Vec<f32> {
+    /// Sets the pial permeability P_pia (µm/s; the scenario's `tissue.pial_permeability_um_s`)
+    /// and with it what enters through the pia at that permeability ([`Layout::penetration`]).
+    pub fn set_pial_permeability(&mut self, p_pia: f32) {
+        self.p_pia = p_pia;
+        self.set_pial_entries();
+    }
+
+    /// end_w, pia_it and pia_ab of every cell map ([`Layout::penetration`]).
+    fn set_pial_entries(&mut self) {
+        let [end, small, antibody] = self.pial_entries.map(|e| self.penetration(e));
+        for (i, m) in self.cell_maps.iter_mut().enumerate() {
+            (m.end_w, m.pia_it, m.pia_ab) = (end[i], small[i], antibody[i]);
+        }
+    }
+
+    /// What reaches each cell of a species held in the CSF, relative to its level there (MODEL.md
+    /// §2.5): the steady penetration Π through the pia (Robin, the entry's P_pia or the
+    /// section's) with the species' D* and tissue clearance, normalised to mean 1 over laminae
+    /// I–II and blended with a uniform field by the entry's w (1 − w + w·Π/mean_I–II Π).
+    /// Normalised so that a level calibrated in the well-mixed compartment (β-endorphin's a_END,
+    /// §4.5) or read as the dose's occupancy (the ED50s of §11.3) stays the superficial one and
+    /// deeper laminae get less. The ventral cut is no-flux here (the section's ventral edge is not
+    /// pia). The shape is the steady one although it takes about 1/k to form (58 min for
+    /// β-endorphin, 6 min for a small molecule, 30 min for an antibody): an entry followed in time
+    /// would be steeper early on, so the depth contrast is if anything understated
+    /// (docs/model.md §2.5). With no pial permeability nothing crosses the pia and the field stays
+    /// uniform.
+    fn penetration(&self, e: PialEntry) -> Vec<f32> {
         let n = self.cells();
-        if w == 0.0 {
+        let p = e.own_p_pia.unwrap_or(self.p_pia);
+        if e.w == 0.0 || p <= 0.0 {
             return vec![1.0; n];
         }
         let geo = Geometry {
             absorbing_bottom: false,
             ..self.transport_geometry()
         };
-        let (pi, _) = steady_penetration(&geo, sp, self.p_pia, 1e-5)
+        let (pi, _) = steady_penetration(&geo, e.species, p, 1e-5)
             .expect("the V-cycle converges on the section (tests/it/multigrid.rs)");
         let lam = &self.report_weights[0];
         let (num, den) = (0..n).fold((0.0f64, 0.0f64), |(a, b), i| {
@@ -346,7 +404,7 @@ impl Layout {
         (0..n)
             .map(|i| {
                 if self.active[i] {
-                    1.0 - w + w * pi[i] / mean
+                    1.0 - e.w + e.w * pi[i] / mean
                 } else {
                     0.0
                 }

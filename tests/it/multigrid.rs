@@ -5,8 +5,8 @@
 
 use crate::common::*;
 use dorsalhorn::cpu::multigrid::{
-    Geometry, MgReference, SpeciesCoef, TransportCoef, first_stage_theta, step_coefficients,
-    steady_penetration,
+    Geometry, MgReference, SpeciesCoef, TransportCoef, first_stage_theta, steady_penetration,
+    step_coefficients,
 };
 use dorsalhorn::gpu::multigrid::Multigrid;
 use dorsalhorn::model::anatomy::Animal;

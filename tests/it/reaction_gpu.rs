@@ -1,14 +1,14 @@
 //! The GPU reaction stage (shaders/reaction.wgsl) against the independent f64
 //! well-mixed reference (src/model/network/): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour, without
-//! drugs, with the receptor-selective antagonists, and with NEP inhibition and the conduction
-//! blocks.
+//! drugs, with the receptor-selective antagonists, with NEP inhibition and the conduction
+//! blocks, and with intrathecal doses at two pial depth profiles.
 
 use crate::common::gpu;
-use dorsalhorn::gpu::reaction::ReactionCells;
+use dorsalhorn::gpu::reaction::{CellMap, ReactionCells};
 use dorsalhorn::model::network::Model;
 use dorsalhorn::model::network::protocol::{EaSession, PainModel, Protocol};
-use dorsalhorn::model::network::state::{Input, State};
+use dorsalhorn::model::network::state::{Drugs, Input, State};
 use dorsalhorn::params::ParamTable;
 
 #[test]
@@ -83,14 +83,53 @@ fn gpu_reaction_stage_matches_the_f64_reference() {
     m.n_mode = 1.0;
     m.drugs.ht3 = 0.3;
     agree(&m, &cells);
+    // Intrathecal doses (§2.5): the blood's drugs plus the two intrathecal sets (small molecules,
+    // antibodies), each × the cell's depth profile from the pia. At the well-mixed profiles
+    // (1, 1) and at (0.4, 1.7), where the f64 reference gets the combined occupancies
+    // (pk::combine) as uniform drugs; the conduction blocks and naloxone add without a profile.
+    let mut it = Model {
+        drugs: Drugs::default(),
+        n_mode: 0.0,
+        ..m.clone()
+    };
+    it.drugs.mu_delta = 0.2;
+    it.drugs.naloxone_nm = 2.0;
+    let (mut small, mut antibody) = (Drugs::default(), Drugs::default());
+    small.mu_delta = 0.3;
+    small.p38 = 0.4;
+    small.gaba_gly = 0.5;
+    small.afferent_block = 0.3;
+    antibody.tnf = 0.4;
+    antibody.trkb = 0.5;
+    antibody.mu_delta = 0.3;
+    it.drugs_pia = Some([small, antibody]);
+    agree(&it, &cells);
+    agree_at(&it, &cells, [0.4, 1.7]);
 }
 
-/// Advances `cells` one hour on the GPU and in f64 and asserts agreement: every state within
-/// 1e-3 relative (plus 0.01 absolute), r_I within 1e-3.
+/// [`agree_at`] in the well-mixed compartment (pial profiles 1 and 1).
 fn agree(m: &Model, cells: &[(&str, State, Input)]) {
+    agree_at(m, cells, [1.0, 1.0]);
+}
+
+/// Advances `cells`, whose maps have the pial profiles `pia` ([small molecule, antibody]), one
+/// hour on the GPU and in f64 (with the cell's combined drugs) and asserts agreement: every
+/// state within 1e-3 relative (plus 0.01 absolute), r_I within 1e-3.
+fn agree_at(m: &Model, cells: &[(&str, State, Input)], pia: [f32; 2]) {
     let (dt, steps) = (5.0, 720u64);
     let pairs: Vec<(State, Input)> = cells.iter().map(|(_, s, i)| (*s, *i)).collect();
     let mut gpu_cells = ReactionCells::new(gpu(), m, &pairs).unwrap();
+    let map = CellMap {
+        pia_it: pia[0],
+        pia_ab: pia[1],
+        ..CellMap::well_mixed(&m.theta)
+    };
+    gpu_cells.set_maps(gpu(), &vec![map; pairs.len()]);
+    let m = &Model {
+        drugs: m.cell_drugs(map.pia()).into_owned(),
+        drugs_pia: None,
+        ..m.clone()
+    };
     gpu_cells.advance(gpu(), dt, steps);
     let got = gpu_cells.read(gpu()).unwrap();
     let mut worst = 0.0f64;

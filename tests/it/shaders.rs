@@ -341,7 +341,9 @@ fn layout_table() -> Vec<Row> {
             &["theta_i", "theta_e", "theta_p", "theta_w"],
         ),
         (offset_of!(CellMap, end_w), &["end_w"]),
-        (offset_of!(CellMap, _pad), &["_pad_m0", "_pad_m1", "_pad_m2"]),
+        (offset_of!(CellMap, pia_it), &["pia_it"]),
+        (offset_of!(CellMap, pia_ab), &["pia_ab"]),
+        (offset_of!(CellMap, _pad), &["_pad_m0"]),
     ] {
         cell_map.extend(spread(off, names));
     }

@@ -77,7 +77,11 @@ pub struct Fast {
 pub struct Model {
     pub pr: Params,
     pub theta: Thresholds,
+    /// The occupancies that act the same in every cell (systemic doses, the constant `[drugs]`).
     pub drugs: Drugs,
+    /// The intrathecal occupancies that enter through the pia ([small molecules, antibodies]),
+    /// × each cell's depth profile ([`Model::cell_drugs`]); `None` without intrathecal doses.
+    pub drugs_pia: Option<[Drugs; 2]>,
     /// Every drug's kinetics and potency (§11.3), for the doses of a run.
     pub kin: pk::Kinetics,
     /// Share of the microglial P2X4 → p38 → BDNF route in the BDNF source (MODEL.md §11.2: 1 in
@@ -189,6 +193,7 @@ impl Model {
             pr: Params::from_table(table),
             theta: Thresholds::default(),
             drugs: Drugs::default(),
+            drugs_pia: None,
             kin: pk::Kinetics::from_table(table),
             sigma_sex: 1.0,
             t_route: 0.0,
@@ -196,6 +201,16 @@ impl Model {
             a7: 1.0,
             n_mode: 0.0,
             retardation: false,
+        }
+    }
+
+    /// The occupancies of a cell whose depth profiles from the pia are `pia` ([small molecule,
+    /// antibody]; 1 and 1 in the well-mixed compartment, which stands for laminae I–II):
+    /// [`pk::combine`], or the uniform drugs without intrathecal doses.
+    pub fn cell_drugs(&self, pia: [f64; 2]) -> std::borrow::Cow<'_, Drugs> {
+        match &self.drugs_pia {
+            None => std::borrow::Cow::Borrowed(&self.drugs),
+            Some(sets) => std::borrow::Cow::Owned(pk::combine(&self.drugs, sets, pia)),
         }
     }
 
@@ -226,7 +241,7 @@ impl Model {
     )]
     pub fn fast(&self, s: &State, inp: &Input) -> Fast {
         let pr = &self.pr;
-        let d = &self.drugs;
+        let d = &*self.cell_drugs([1.0, 1.0]);
         // The conduction blocks act on what reaches the cord (§6; `input_at` in the kernel).
         let inp = &d.reaching_cord(inp);
         // Occupancies (§4.5).
@@ -397,7 +412,7 @@ impl Model {
     )]
     pub fn rhs(&self, s: &State, inp: &Input, f: &Fast) -> [f64; N_STATES] {
         let pr = &self.pr;
-        let d = &self.drugs;
+        let d = &*self.cell_drugs([1.0, 1.0]);
         let inp = &d.reaching_cord(inp);
         let e_on = if inp.ea_on { 1.0 } else { 0.0 };
         let h_tnf = h(s.tnf) * (1.0 - d.tnf);

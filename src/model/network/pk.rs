@@ -19,7 +19,9 @@
 //!   entry u_eff = u_p. Systemic and other doses of a drug reach the tissue through different
 //!   compartments, so their occupancies add (capped at 1).
 
-use crate::model::network::protocol::{DRUG_CATALOGUE, Dose, Route, drug_slot};
+use crate::model::network::protocol::{
+    DRUG_CATALOGUE, DRUG_KEYS, Dose, NALOXONE_NM, Route, drug_slot,
+};
 use crate::model::network::state::Drugs;
 use crate::params::ParamTable;
 
@@ -258,12 +260,41 @@ fn plasma_occupancy(kin: &Kinetics, doses: &[Dose], t: f64) -> f64 {
 /// so the error is second order in 60 s against hour-long kinetics (< 1e-4 relative, tested).
 const EFFECT_GRID_S: f64 = 60.0;
 
-/// One drug field's occupancy over a run from one kind of route (systemic doses and the others
-/// reach the tissue through different compartments, so their occupancies add).
+/// Where a dose reaches the tissue from (§2.5, §6): systemic doses through the blood, the same
+/// in every cell; intrathecal boluses and infusions (pumps, expressed pDNA) from the CSF through
+/// the pia, with the depth profile of a small molecule or of an antibody (`CellMap::pia`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Blood,
+    PiaSmall,
+    PiaAntibody,
+}
+
+impl Reach {
+    /// The reach of a dose of catalogue drug `drug` by `route`.
+    pub fn of(drug: usize, route: Route) -> Reach {
+        match route {
+            Route::Systemic => Reach::Blood,
+            _ if DRUG_CATALOGUE[drug].2 => Reach::PiaAntibody,
+            _ => Reach::PiaSmall,
+        }
+    }
+}
+
+/// The occupancies of a moment by reach: `blood` (with the constant `[drugs]`) acts the same in
+/// every cell, `pia` ([small molecules, antibodies]) × each cell's depth profile.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DrugSets {
+    pub blood: Drugs,
+    pub pia: [Drugs; 2],
+}
+
+/// One drug field's occupancy over a run from one reach (systemic doses and the others reach
+/// the tissue through different compartments, so their occupancies add).
 #[derive(Debug, Clone)]
 struct FieldSchedule {
     field: &'static str,
-    systemic: bool,
+    reach: Reach,
     /// The doses that set this field.
     doses: Vec<Dose>,
     /// τ_eff of the field's drug (0: none).
@@ -287,11 +318,11 @@ impl DoseSchedule {
         let mut fields: Vec<FieldSchedule> = Vec::new();
         for d in doses {
             let field = DRUG_CATALOGUE[d.drug].1;
-            let systemic = d.route == Route::Systemic;
+            let reach = Reach::of(d.drug, d.route);
             let tau = kin.drugs[d.drug].tau_of(d.route);
             match fields
                 .iter_mut()
-                .find(|f| f.field == field && f.systemic == systemic)
+                .find(|f| f.field == field && f.reach == reach)
             {
                 Some(f) => {
                     f.doses.push(*d);
@@ -299,7 +330,7 @@ impl DoseSchedule {
                 }
                 None => fields.push(FieldSchedule {
                     field,
-                    systemic,
+                    reach,
                     doses: vec![*d],
                     tau_eff: tau,
                     table: Vec::new(),
@@ -357,22 +388,66 @@ impl DoseSchedule {
         table
     }
 
-    /// The occupancies at time t: `base` (the constant `[drugs]`) plus every dosed field's
-    /// effect-site occupancy (systemic and other routes added), capped at 1.
-    pub fn drugs_at(&self, base: &Drugs, t: f64) -> Drugs {
-        let mut out = *base;
+    /// The occupancies at time t by reach: `base` (the constant `[drugs]`) plus every
+    /// systemic field's effect-site occupancy in `blood`, the intrathecal fields' in `pia`, each
+    /// capped at 1 (the cell adds them with its profile, [`combine`]).
+    pub fn sets_at(&self, base: &Drugs, t: f64) -> DrugSets {
+        let mut out = DrugSets {
+            blood: *base,
+            ..DrugSets::default()
+        };
         for f in &self.fields {
             let u = if f.tau_eff > 0.0 {
                 self.effect_at(f, t)
             } else {
                 plasma_occupancy(&self.kin, &f.doses, t)
             };
-            let slot = drug_slot(&mut out, f.field);
+            let set = match f.reach {
+                Reach::Blood => &mut out.blood,
+                Reach::PiaSmall => &mut out.pia[0],
+                Reach::PiaAntibody => &mut out.pia[1],
+            };
+            let slot = drug_slot(set, f.field);
             *slot = (*slot + u).min(1.0);
         }
         out
     }
 
+    /// Whether any dose enters through the pia (intrathecal boluses, infusions).
+    pub fn through_pia(&self) -> bool {
+        self.fields.iter().any(|f| f.reach != Reach::Blood)
+    }
+
+    /// The occupancies at time t where every profile is 1 (laminae I–II on average, the
+    /// well-mixed compartment): [`DoseSchedule::sets_at`] combined.
+    pub fn drugs_at(&self, base: &Drugs, t: f64) -> Drugs {
+        let s = self.sets_at(base, t);
+        combine(&s.blood, &s.pia, [1.0, 1.0])
+    }
+}
+
+/// The occupancies a cell sees (§2.5, §6): the blood's plus each intrathecal set × the cell's
+/// depth profile `pia` ([small molecule, antibody], mean 1 over laminae I–II), capped at 1.
+/// Naloxone (nM, systemic only) and the conduction blocks, which act on the nerve and the roots
+/// before the input reaches the cord, add without a profile.
+pub fn combine(blood: &Drugs, pia: &[Drugs; 2], w: [f64; 2]) -> Drugs {
+    let mut out = *blood;
+    for key in DRUG_KEYS {
+        let flat = matches!(*key, "afferent_block" | "ea_block");
+        let (mut a, mut b) = (pia[0], pia[1]);
+        let add = *drug_slot(&mut a, key) * if flat { 1.0 } else { w[0] }
+            + *drug_slot(&mut b, key) * if flat { 1.0 } else { w[1] };
+        let slot = drug_slot(&mut out, key);
+        if *key == NALOXONE_NM {
+            *slot += add;
+        } else {
+            *slot = (*slot + add).min(1.0);
+        }
+    }
+    out
+}
+
+impl DoseSchedule {
     /// u_eff of a field at t, from the table's last point at or before t.
     fn effect_at(&self, f: &FieldSchedule, t: f64) -> f64 {
         let k = f.table.partition_point(|row| row.0 <= t);

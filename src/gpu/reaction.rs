@@ -12,6 +12,7 @@ use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::coefficients::PARAM_KEYS;
+use crate::model::network::pk::IL10_EXO;
 use crate::model::network::protocol::{DRUG_KEYS, NALOXONE_NM};
 use crate::model::network::state::{Drugs, Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
@@ -336,7 +337,11 @@ pub fn pack_drug_sets(model: &Model) -> Vec<f32> {
 /// them on the host.
 fn enter_drugs_source() -> String {
     let mut s = String::from(
-        "// The cell's drugs (src/gpu/reaction.rs, `enter_drugs_source`; pk::combine on the host).\n\
+        "// An occupancy u where the concentration is pi × the dose's (Emax, Hill 1):\n\
+         // c = u/(1 − u) → c·pi/(c·pi + 1) = u·pi/(u·pi + 1 − u) (pk::occupancy_at on the host).\n\
+         fn pia_u(u: f32, pi: f32) -> f32 {\n    let num = u * pi;\n    let den = num + 1.0 - u;\n    \
+         return select(select(num / den, 0.0, den <= 0.0), u, pi == 1.0);\n}\n\n\
+         // The cell's drugs (src/gpu/reaction.rs, `enter_drugs_source`; pk::combine on the host).\n\
          fn enter_drugs(m: CellMap) {\n    let a = drug_set(0u);\n    let b = drug_set(1u);\n    \
          let c = drug_set(2u);\n",
     );
@@ -346,8 +351,12 @@ fn enter_drugs_source() -> String {
             "afferent_block" | "ea_block" => {
                 format!("    D.{key} = min(a.{key} + b.{key} + c.{key}, 1.0);\n")
             }
-            _ => format!(
+            IL10_EXO => format!(
                 "    D.{key} = min(a.{key} + b.{key} * m.pia_it + c.{key} * m.pia_ab, 1.0);\n"
+            ),
+            _ => format!(
+                "    D.{key} = min(a.{key} + pia_u(b.{key}, m.pia_it) + pia_u(c.{key}, m.pia_ab), \
+                 1.0);\n"
             ),
         };
         s.push_str(&line);

@@ -111,11 +111,11 @@ fn c_field_weights_follow_the_c_fibre_terminals() {
 /// molecule (`pia_it`, L = 300 µm) and an intrathecal antibody (`pia_ab`, D* 8 µm²/s,
 /// target-binding clearance 30 min, P_pia 0.05 µm/s: L ≈ 120 µm). Each profile has mean 1 over
 /// laminae I–II and falls with depth lamina by lamina, the shorter the penetration length the
-/// steeper, on the 40 µm and 10 µm grids alike (within 5 %); with w_END_pia = w_it_pia = 0 all
-/// are the uniform 1.
+/// steeper, on the 40 µm and 10 µm grids alike (within 5 %), with the intrathecal entry switched
+/// on (w_it_pia = 1; off by default); with w_END_pia = w_it_pia = 0 all are the uniform 1.
 #[test]
 fn what_enters_through_the_pia_falls_with_depth() {
-    let table = ParamTable::builtin();
+    let table = ParamTable::edited("w_it_pia=1").expect("a parameter");
     let laminae = [
         Region::I,
         Region::IIo,

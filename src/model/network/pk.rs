@@ -178,8 +178,9 @@ impl Kinetics {
         Kinetics { drugs }
     }
 
-    /// "40 mg/kg (ED50 10 mg/kg, Hill 1), t½ 3 h, τ_eff 24 h": a dose's amount and its drug's
-    /// kinetics on its route, as `dorsalhorn check` prints them.
+    /// "40 mg/kg (ED50 10 mg/kg, Hill 1), t½ 3 h, τ_eff 24 h": a dose's amount, its drug's
+    /// kinetics on its route and, for intrathecal doses, the pial entry, as `dorsalhorn check`
+    /// prints them.
     pub fn describe(&self, dose: &Dose) -> String {
         let pk = &self.drugs[dose.drug];
         let amount = match dose.amount {
@@ -202,7 +203,12 @@ impl Kinetics {
         } else {
             String::new()
         };
-        format!("{amount}{elim}{eff}")
+        let reach = match Reach::of(dose.drug, dose.route) {
+            Reach::Blood => "",
+            Reach::PiaSmall => ", through the pia (small-molecule depth profile)",
+            Reach::PiaAntibody => ", through the pia (antibody depth profile)",
+        };
+        format!("{amount}{elim}{eff}{reach}")
     }
 
     /// The central level v(t) of one dose (1 at a bolus, 1 while an infusion runs).
@@ -426,17 +432,36 @@ impl DoseSchedule {
     }
 }
 
-/// The occupancies a cell sees (§2.5, §6): the blood's plus each intrathecal set × the cell's
-/// depth profile `pia` ([small molecule, antibody], mean 1 over laminae I–II), capped at 1.
-/// Naloxone (nM, systemic only) and the conduction blocks, which act on the nerve and the roots
-/// before the input reaches the cord, add without a profile.
+/// The one `Drugs` field that is a source (EC50 added to the IL-10 goal), not an occupancy.
+pub const IL10_EXO: &str = "il10_exo";
+
+/// An intrathecal occupancy `u` (the dose's, laminae I–II on average) where the concentration
+/// is `pi` × the dose's: through the Emax curve (Hill 1), c = u/(1 − u) becomes c·pi, so
+/// u·pi/(u·pi + 1 − u); a saturating dose stays saturating where less of it arrives.
+pub fn occupancy_at(u: f64, pi: f64) -> f64 {
+    if pi == 1.0 {
+        return u;
+    }
+    let num = u * pi;
+    let den = num + 1.0 - u;
+    if den <= 0.0 { 0.0 } else { num / den }
+}
+
+/// The occupancies a cell sees (§2.5, §6): the blood's plus each intrathecal set's where the
+/// concentration is the cell's depth profile `pia` ([small molecule, antibody], mean 1 over
+/// laminae I–II) × the dose's ([`occupancy_at`]; exogenous IL-10, a source, × the profile),
+/// capped at 1. Naloxone (nM, systemic only) and the conduction blocks, which act on the nerve
+/// and the roots before the input reaches the cord, add without a profile.
 pub fn combine(blood: &Drugs, pia: &[Drugs; 2], w: [f64; 2]) -> Drugs {
     let mut out = *blood;
     for key in DRUG_KEYS {
-        let flat = matches!(*key, "afferent_block" | "ea_block");
         let (mut a, mut b) = (pia[0], pia[1]);
-        let add = *drug_slot(&mut a, key) * if flat { 1.0 } else { w[0] }
-            + *drug_slot(&mut b, key) * if flat { 1.0 } else { w[1] };
+        let (ua, ub) = (*drug_slot(&mut a, key), *drug_slot(&mut b, key));
+        let add = match *key {
+            "afferent_block" | "ea_block" | NALOXONE_NM => ua + ub,
+            IL10_EXO => ua * w[0] + ub * w[1],
+            _ => occupancy_at(ua, w[0]) + occupancy_at(ub, w[1]),
+        };
         let slot = drug_slot(&mut out, key);
         if *key == NALOXONE_NM {
             *slot += add;
@@ -489,6 +514,35 @@ mod tests {
 
     fn kinetics() -> Kinetics {
         Kinetics::from_table(&ParamTable::builtin())
+    }
+
+    /// The pial profile scales the concentration, not the occupancy: u = 0.8 (4 EC50) at a
+    /// quarter of the concentration is 1 EC50, u = 0.5; a saturating dose stays saturating;
+    /// profile 1 leaves u; exogenous IL-10 (a source) and the conduction blocks combine as
+    /// documented in `combine`.
+    #[test]
+    fn the_pial_profile_scales_the_concentration() {
+        assert!((occupancy_at(0.8, 0.25) - 0.5).abs() < 1e-12);
+        assert!((occupancy_at(0.3, 1.0) - 0.3).abs() < 1e-12);
+        assert_eq!(occupancy_at(1.0, 0.07), 1.0);
+        assert_eq!(occupancy_at(0.0, 2.0), 0.0);
+        assert!(occupancy_at(0.5, 2.0) > 0.5 && occupancy_at(0.5, 0.5) < 0.5);
+        let blood = Drugs {
+            mu_delta: 0.2,
+            ..Drugs::default()
+        };
+        let small = Drugs {
+            mu_delta: 0.8,
+            il10_exo: 0.6,
+            afferent_block: 0.4,
+            ..Drugs::default()
+        };
+        let d = combine(&blood, &[small, Drugs::default()], [0.25, 1.0]);
+        assert!((d.mu_delta - 0.7).abs() < 1e-12, "{}", d.mu_delta);
+        assert!((d.il10_exo - 0.15).abs() < 1e-12);
+        assert!((d.afferent_block - 0.4).abs() < 1e-12);
+        let capped = combine(&blood, &[small, small], [1.0, 1.0]);
+        assert_eq!(capped.mu_delta, 1.0);
     }
 
     #[test]

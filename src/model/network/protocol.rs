@@ -241,12 +241,12 @@ pub struct Dose {
 /// Administration routes (§6, §11.3); their time courses are in [`crate::model::network::pk`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// A bolus into the CSF: v = e^{−k_it·t}; the "uniform intrathecal" simplification of §6
-    /// (same occupancy in every cell).
+    /// A bolus into the CSF: v = e^{−k_it·t}, entering the tissue through the pia (§2.5;
+    /// [`crate::model::network::pk::Reach`]).
     Intrathecal,
-    /// i.p. or i.v.: v = e^{−k_sys·t}.
+    /// i.p. or i.v.: v = e^{−k_sys·t}, the same in every cell.
     Systemic,
-    /// Pump or infusion: v = 1 for `duration_h`.
+    /// An intrathecal pump (or expressed pDNA): v = 1 for `duration_h`, through the pia.
     Infusion,
 }
 

@@ -339,7 +339,7 @@ fn enter_drugs_source() -> String {
     let mut s = String::from(
         "// An occupancy u where the concentration is pi × the dose's (Emax, Hill 1):\n\
          // c = u/(1 − u) → c·pi/(c·pi + 1) = u·pi/(u·pi + 1 − u) (pk::occupancy_at on the host).\n\
-         fn pia_u(u: f32, pi: f32) -> f32 {\n    let num = u * pi;\n    let den = num + 1.0 - u;\n    \
+         fn pia_u(u: f32, pi: f32) -> f32 {\n    let num = u * pi;\n    let den = num + (1.0 - u);\n    \
          return select(select(num / den, 0.0, den <= 0.0), u, pi == 1.0);\n}\n\n\
          // The cell's drugs (src/gpu/reaction.rs, `enter_drugs_source`; pk::combine on the host).\n\
          fn enter_drugs(m: CellMap) {\n    let a = drug_set(0u);\n    let b = drug_set(1u);\n    \

@@ -443,7 +443,7 @@ pub fn occupancy_at(u: f64, pi: f64) -> f64 {
         return u;
     }
     let num = u * pi;
-    let den = num + 1.0 - u;
+    let den = num + (1.0 - u);
     if den <= 0.0 { 0.0 } else { num / den }
 }
 

@@ -358,7 +358,7 @@ impl Layout {
     }
 
     /// Sets the pial permeability P_pia (µm/s; the scenario's `tissue.pial_permeability_um_s`)
-    /// and with it what enters through the pia at that permeability ([`Layout::penetration`]).
+    /// and with it what enters through the pia at that permeability (`Layout::penetration`).
     pub fn set_pial_permeability(&mut self, p_pia: f32) {
         self.p_pia = p_pia;
         self.set_pial_entries();

@@ -18,6 +18,9 @@
 //!   entry into the CNS), for drugs whose tissue effect outlasts the plasma level; without an
 //!   entry u_eff = u_p. Systemic and other doses of a drug reach the tissue through different
 //!   compartments, so their occupancies add (capped at 1).
+//!
+//! Longer than 600 lines: the schedules, the reach of each dose (blood or pia) and their
+//! combination per cell are one time course from a dose to what a cell sees, with its tests.
 
 use crate::model::network::protocol::{
     DRUG_CATALOGUE, DRUG_KEYS, Dose, NALOXONE_NM, Route, drug_slot,

@@ -12,8 +12,8 @@ use crate::gpu::binding::uniform_entry;
 use crate::gpu::shader::expand_blocks;
 use crate::gpu::{Gpu, WORKGROUP};
 use crate::model::network::coefficients::PARAM_KEYS;
-use crate::model::network::pk::IL10_EXO;
-use crate::model::network::protocol::{DRUG_KEYS, NALOXONE_NM};
+use crate::model::network::pk::PialCombination;
+use crate::model::network::protocol::DRUG_KEYS;
 use crate::model::network::state::{Drugs, Input, MEDIATOR_SLOTS, N_STATES, State};
 use crate::model::network::{Model, Thresholds};
 use bytemuck::{Pod, Zeroable};
@@ -346,15 +346,17 @@ fn enter_drugs_source() -> String {
          let c = drug_set(2u);\n",
     );
     for key in DRUG_KEYS {
-        let line = match *key {
-            NALOXONE_NM => format!("    D.{key} = a.{key} + b.{key} + c.{key};\n"),
-            "afferent_block" | "ea_block" => {
+        let line = match PialCombination::of(key) {
+            PialCombination::Concentration => {
+                format!("    D.{key} = a.{key} + b.{key} + c.{key};\n")
+            }
+            PialCombination::Flat => {
                 format!("    D.{key} = min(a.{key} + b.{key} + c.{key}, 1.0);\n")
             }
-            IL10_EXO => format!(
+            PialCombination::Source => format!(
                 "    D.{key} = min(a.{key} + b.{key} * m.pia_it + c.{key} * m.pia_ab, 1.0);\n"
             ),
-            _ => format!(
+            PialCombination::Occupancy => format!(
                 "    D.{key} = min(a.{key} + pia_u(b.{key}, m.pia_it) + pia_u(c.{key}, m.pia_ab), \
                  1.0);\n"
             ),

@@ -435,8 +435,31 @@ impl DoseSchedule {
     }
 }
 
-/// The one `Drugs` field that is a source (EC50 added to the IL-10 goal), not an occupancy.
-pub const IL10_EXO: &str = "il10_exo";
+/// How a `Drugs` field's intrathecal sets join the blood's in a cell ([`combine`] on the host,
+/// `enter_drugs` in the kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PialCombination {
+    /// Naloxone (nM, systemic): summed, uncapped.
+    Concentration,
+    /// The conduction blocks act on the nerve and the roots, before the input reaches the cord:
+    /// summed without a profile, capped at 1.
+    Flat,
+    /// Exogenous IL-10 is a source (EC50 added to its goal): × the profile, capped at 1.
+    Source,
+    /// An occupancy: at the profile × the dose's concentration ([`occupancy_at`]), capped at 1.
+    Occupancy,
+}
+
+impl PialCombination {
+    pub fn of(key: &str) -> PialCombination {
+        match key {
+            NALOXONE_NM => PialCombination::Concentration,
+            "afferent_block" | "ea_block" => PialCombination::Flat,
+            "il10_exo" => PialCombination::Source,
+            _ => PialCombination::Occupancy,
+        }
+    }
+}
 
 /// An intrathecal occupancy `u` (the dose's, laminae I–II on average) where the concentration
 /// is `pi` × the dose's: through the Emax curve (Hill 1), c = u/(1 − u) becomes c·pi, so
@@ -457,20 +480,21 @@ pub fn occupancy_at(u: f64, pi: f64) -> f64 {
 /// and the roots before the input reaches the cord, add without a profile.
 pub fn combine(blood: &Drugs, pia: &[Drugs; 2], w: [f64; 2]) -> Drugs {
     let mut out = *blood;
+    let (mut a, mut b) = (pia[0], pia[1]);
     for key in DRUG_KEYS {
-        let (mut a, mut b) = (pia[0], pia[1]);
         let (ua, ub) = (*drug_slot(&mut a, key), *drug_slot(&mut b, key));
-        let add = match *key {
-            "afferent_block" | "ea_block" | NALOXONE_NM => ua + ub,
-            IL10_EXO => ua * w[0] + ub * w[1],
-            _ => occupancy_at(ua, w[0]) + occupancy_at(ub, w[1]),
+        let how = PialCombination::of(key);
+        let add = match how {
+            PialCombination::Concentration | PialCombination::Flat => ua + ub,
+            PialCombination::Source => ua * w[0] + ub * w[1],
+            PialCombination::Occupancy => occupancy_at(ua, w[0]) + occupancy_at(ub, w[1]),
         };
         let slot = drug_slot(&mut out, key);
-        if *key == NALOXONE_NM {
-            *slot += add;
+        *slot = if how == PialCombination::Concentration {
+            *slot + add
         } else {
-            *slot = (*slot + add).min(1.0);
-        }
+            (*slot + add).min(1.0)
+        };
     }
     out
 }

@@ -72,7 +72,7 @@ struct Input {
     r_cp: f32, r_cn: f32, r_ad: f32, r_ab: f32, ea_on: f32, ea_f: f32, ea_rho: f32,
     pep_enk: f32, pep_dyn: f32, ea_hg: f32, i_inj: f32, mmp9: f32,
     gain0: f32, gain1: f32, gain2: f32, gain3: f32, naloxone_nm: f32, u_nmda: f32, il1_gain: f32,
-    t_cell: f32,
+    t_cell: f32, i_infl: f32,
 }
 
 struct S {
@@ -334,6 +334,8 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let i_inj = inp.i_inj * m.inj;
     // §11.2: the female adaptive-immune level T, in the same footprint (0 off the route).
     let t_cell = G.t_route * inp.t_cell * m.inj;
+    // §11.1 decision: a paw inflammation's drive of the astrocytes, in the same footprint.
+    let i_infl = inp.i_infl * m.inj;
     var o: AB;
     // §4.4
     let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
@@ -423,7 +425,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     o.b[26] = 1.0 / P.tau_Y;
     // §4.7
     let d_a = 1.0 * h_tnf + 0.7 * h_il1 + 0.3 * hill(f.glu, P.K_A_glu, 1.0) + 0.3 * h1(f.atp)
-        + 0.3 * h_x12 + P.w_DA_Cx * s.a * s.cx * (1.0 - D.carbenoxolone);
+        + 0.3 * h_x12 + P.w_DA_Cx * s.a * s.cx * (1.0 - D.carbenoxolone) + P.w_DA_infl * i_infl;
     o.a[21] = P.m0 * (1.0 + i_inj) / P.tau_mFKN;
     o.b[21] = P.k_cat * s.cats + 1.0 / P.tau_mFKN;
     let up_a = P.k_A_plus * hill(d_a, P.K_DA, 4.0) * (1.0 - 0.9 * D.fluorocitrate) * (1.0 - 0.5 * s.g_ea);
@@ -595,8 +597,8 @@ fn input_at(cell: u32, k: u32) -> Input {
     return reaching_cord(inputs[cell]);
 }
 
-// The input under the conduction blocks (§6): the paw's afferents × (1 − u_afferent_block), the
-// EA pool × (1 − u_ea_block); `Drugs::reaching_cord` on the host.
+// The input under the conduction blocks (§6): the paw's afferents and their inflammatory drive
+// × (1 − u_afferent_block), the EA pool × (1 − u_ea_block); `Drugs::reaching_cord` on the host.
 fn reaching_cord(i: Input) -> Input {
     var o = i;
     let a = 1.0 - D.afferent_block;
@@ -604,6 +606,7 @@ fn reaching_cord(i: Input) -> Input {
     o.r_cn = o.r_cn * a;
     o.r_ad = o.r_ad * a;
     o.r_ab = o.r_ab * a;
+    o.i_infl = o.i_infl * a;
     o.ea_rho = o.ea_rho * (1.0 - D.ea_block);
     return o;
 }

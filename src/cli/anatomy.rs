@@ -16,7 +16,8 @@ pub struct AnatomyArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Also write every spatial map (termination, band, injury footprint, density, varicosity,
-    /// α, λ) as `<name>.png` (viridis, 0 … max) and `<name>.npy` into this folder.
+    /// α, λ; the CFA and SNI footprints as S_inj_CFA, S_inj_SNI) as `<name>.png` (viridis,
+    /// 0 … max) and `<name>.npy` into this folder.
     #[arg(long)]
     pub maps: Option<PathBuf>,
 }
@@ -28,7 +29,7 @@ pub fn run(args: AnatomyArgs) -> Result<(), Error> {
         out,
         maps,
     } = args;
-    use dorsalhorn::model::anatomy::{Animal, Outline, Tissue};
+    use dorsalhorn::model::anatomy::{Animal, Outline, Territory, Tissue};
     let animal = Animal::from_name(&species).ok_or_else(|| {
         dorsalhorn::error::ScenarioError::new(
             "--species",
@@ -48,11 +49,18 @@ pub fn run(args: AnatomyArgs) -> Result<(), Error> {
     if let Some(dir) = maps {
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io("cannot create the maps folder", &dir, e))?;
-        let m = tissue.maps(&dorsalhorn::params::ParamTable::builtin());
-        for (name, v) in dorsalhorn::model::anatomy::maps::Maps::NAMES
+        let table = dorsalhorn::params::ParamTable::builtin();
+        let m = tissue.maps(&table);
+        // The pain models' own injury footprints (§11.1, §11.4) beside the nerve-injury one.
+        let cfa = tissue.maps_for(&table, Territory::Inflamed).s_inj;
+        let sni = tissue.maps_for(&table, Territory::Sni).s_inj;
+        let named = dorsalhorn::model::anatomy::maps::Maps::NAMES
             .iter()
+            .copied()
             .zip(m.all())
-        {
+            .chain([("S_inj_CFA", &cfa), ("S_inj_SNI", &sni)]);
+        let mut count = 0;
+        for (name, v) in named {
             let hi = v.iter().copied().fold(0.0f32, f32::max).max(1e-30);
             let png = dorsalhorn::output::field_png(
                 v,
@@ -64,8 +72,9 @@ pub fn run(args: AnatomyArgs) -> Result<(), Error> {
             dorsalhorn::output::write_atomic(&dir.join(format!("{name}.png")), &png)?;
             let npy = dorsalhorn::output::npy_bytes(v, tissue.ny, tissue.nx);
             dorsalhorn::output::write_atomic(&dir.join(format!("{name}.npy")), &npy)?;
+            count += 1;
         }
-        eprintln!("wrote {} maps into {}", m.all().len(), dir.display());
+        eprintln!("wrote {count} maps into {}", dir.display());
     }
     eprintln!(
         "wrote {} ({} anatomy, {} x {} cells at {} µm)",

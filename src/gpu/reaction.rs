@@ -21,7 +21,7 @@ use bytemuck::{Pod, Zeroable};
 /// Floats per cell of state (the N_STATES states, then the r_I and r_E warm starts).
 pub const STATE_STRIDE: usize = 36;
 /// Floats per cell (or per broadcast sub-step) of input.
-pub const INPUT_STRIDE: usize = 20;
+pub const INPUT_STRIDE: usize = 21;
 /// Floats per cell of [`CellMap`].
 pub const MAP_STRIDE: usize = std::mem::size_of::<CellMap>() / 4;
 /// Floats per cell of the kernel's auxiliary output: the 14 mediator goals and two unused slots.
@@ -317,6 +317,7 @@ pub fn pack_input(i: &Input) -> [f32; INPUT_STRIDE] {
         i.u_nmda,
         i.il1_gain,
         i.t_cell,
+        i.i_infl,
     ]
     .map(|v| v as f32)
 }

@@ -44,13 +44,15 @@ fn uncalibrated_tissue(gpu: &Gpu, sc: &TissueScenario) -> Result<TissueSim, Erro
 }
 
 /// The territories of the scenario's pain model (MODEL.md §11.4): SNI separates the injured
-/// from the tested part of the paw band. The territory changes only the injury footprint and the
+/// from the tested part of the paw band, CFA's injury footprint is the sensitised nociceptors'
+/// terminal fields (§11.1 decision). The territory changes only the injury footprint and the
 /// probed cells, neither of which acts before the injury, so the settled states do not depend on
 /// it; it is part of the baseline key all the same, because the key also decides which runs
 /// share one tissue (a sweep's batch, the validation's baselines).
 pub fn territory(sc: &TissueScenario) -> Territory {
     match sc.protocol.pain {
         Some(PainModel::Sni) => Territory::Sni,
+        Some(PainModel::Cfa) => Territory::Inflamed,
         _ => Territory::Sciatic,
     }
 }

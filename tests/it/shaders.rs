@@ -513,6 +513,7 @@ fn input_packs_in_wgsl_member_order() {
         il1_gain: 18.0,
         u_nmda: 19.0,
         t_cell: 20.0,
+        i_infl: 21.0,
     };
     let expected = |name: &str| -> f64 {
         match name {
@@ -536,6 +537,7 @@ fn input_packs_in_wgsl_member_order() {
             "u_nmda" => i.u_nmda,
             "il1_gain" => i.il1_gain,
             "t_cell" => i.t_cell,
+            "i_infl" => i.i_infl,
             other => panic!("WGSL Input member {other} has no Rust field"),
         }
     };

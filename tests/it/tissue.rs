@@ -816,11 +816,12 @@ fn brainstem_stimulation_moves_the_spinal_monoamines() {
     assert_eq!(v(&at(&lesioned, 1.5), "5HT"), 0.0);
 }
 
-/// MODEL.md §11.4: the baseline key, which decides which runs share one tissue (a sweep's
-/// batch, the validation's baselines), separates SNI, whose tissue carries its own injured and
-/// tested territories, from the models that injure and test the whole paw band.
+/// MODEL.md §11.4 and §11.1: the baseline key, which decides which runs share one tissue (a
+/// sweep's batch, the validation's baselines), separates SNI, whose tissue carries its own
+/// injured and tested territories, and CFA, whose injury footprint is the nociceptors', from the
+/// models that injure the whole paw band's afferents.
 #[test]
-fn the_baseline_key_separates_the_sni_territory() {
+fn the_baseline_key_separates_the_sni_and_cfa_territories() {
     let key = |m: &str| {
         dorsalhorn::tissue::baseline::baseline_key(
             gpu(),
@@ -828,6 +829,8 @@ fn the_baseline_key_separates_the_sni_territory() {
         )
     };
     assert_eq!(key("snl"), key("cci"));
-    assert_eq!(key("snl"), key("cfa"));
+    assert_eq!(key("snl"), key("bone_cancer"));
+    assert_ne!(key("snl"), key("cfa"));
     assert_ne!(key("snl"), key("sni"));
+    assert_ne!(key("cfa"), key("sni"));
 }

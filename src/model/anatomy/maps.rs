@@ -19,9 +19,9 @@ pub struct Maps {
     /// The tested (probed) part of the band (§11.4): b̃ itself, or for SNI its spared sural part
     /// (b̃ × the lateral sub-band of `Territory::Sni`).
     pub band_probe: Vec<f32>,
-    /// Footprint of the nerve-injury signal S_inj (§11.1): the terminal maps of the injured
-    /// afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ (each × b̃), peak 1, plus `inj_white` × the
-    /// Lissauer's-tract weight × b̃; zero in the rest of the white matter. For SNI both terms
+    /// Footprint of the injury signal S_inj (§11.1): the terminal maps of the injured (for
+    /// [`Territory::Inflamed`], the sensitised) afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ
+    /// (each × b̃), peak 1, plus `inj_white` × the Lissauer's-tract weight × b̃; zero in the rest of the white matter. For SNI both terms
     /// carry the injured (tibial and peroneal) sub-band (§11.4).
     pub s_inj: Vec<f32>,
     /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
@@ -165,7 +165,7 @@ impl Tissue {
         // sural sub-band is the lateral `SNI_sural_fraction` of the band, split from the rest by
         // a logistic of the same edge width.
         let injured: Vec<f32> = match territory {
-            Territory::Sciatic => vec![1.0; n],
+            Territory::Sciatic | Territory::Inflamed => vec![1.0; n],
             Territory::Sni => {
                 let medial_edge = o.xc - o.a;
                 let split =
@@ -174,7 +174,7 @@ impl Tissue {
             }
         };
         let band_probe: Vec<f32> = match territory {
-            Territory::Sciatic => band_paw.clone(),
+            Territory::Sciatic | Territory::Inflamed => band_paw.clone(),
             Territory::Sni => (0..n).map(|i| band_paw[i] * (1.0 - injured[i])).collect(),
         };
         let mut t_cp: Vec<f32> = (0..n)
@@ -215,7 +215,12 @@ impl Tissue {
         // T_C, the C-fibre map: T_Cp + T_Cn renormalised to peak 1.
         let mut t_c: Vec<f32> = (0..n).map(|i| t_cp[i] + t_cn[i]).collect();
         normalise_peak(&mut t_c);
-        let (w_c, w_ad, w_ab) = (g("inj_w_C"), g("inj_w_Ad"), g("inj_w_Ab"));
+        // Injured afferents of every class drive the glia after nerve injury; after
+        // inflammation the sensitised nociceptors do (§11.1 decision).
+        let (w_c, w_ad, w_ab) = match territory {
+            Territory::Inflamed => (g("cfa_w_C"), g("cfa_w_Ad"), g("cfa_w_Ab")),
+            Territory::Sciatic | Territory::Sni => (g("inj_w_C"), g("inj_w_Ad"), g("inj_w_Ab")),
+        };
         let mut s_inj: Vec<f32> = (0..n)
             .map(|i| (w_c * t_c[i] + w_ad * t_ad[i] + w_ab * t_ab[i]) * injured[i])
             .collect();
@@ -439,5 +444,39 @@ mod tests {
             probe_med < 0.01 && probe_sur > 0.8,
             "SNI probe band: medial {probe_med}, sural {probe_sur}"
         );
+    }
+
+    /// §11.1 decision: CFA's footprint is the sensitised nociceptors' terminal fields, densest
+    /// in laminae I–IIo, with a quarter-weight Aδ share in lamina V and no Aβ share in III–IV,
+    /// where the nerve-injury footprint is large.
+    #[test]
+    fn cfas_footprint_lies_where_the_nociceptors_end() {
+        let table = ParamTable::builtin();
+        let t = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
+        let (inj, cfa) = (t.maps(&table), t.maps_for(&table, Territory::Inflamed));
+        let mean_in = |m: &Maps, r: Region| {
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for i in 0..t.nx * t.ny {
+                let w = (t.weight(i, r) * m.band_paw[i]) as f64;
+                num += w * m.s_inj[i] as f64;
+                den += w;
+            }
+            num / den
+        };
+        let lam = [Region::I, Region::IIo, Region::III, Region::IV, Region::V];
+        let c: Vec<f64> = lam.iter().map(|&r| mean_in(&cfa, r)).collect();
+        let n: Vec<f64> = lam.iter().map(|&r| mean_in(&inj, r)).collect();
+        assert!(c[0] > 0.8 && c[1] > 0.5, "CFA footprint in I, IIo: {c:?}");
+        assert!(
+            c[2] < 0.1 * c[0] && c[3] < 0.1 * c[0],
+            "CFA in III, IV: {c:?}"
+        );
+        assert!(c[4] > 0.1 && c[4] < 0.4, "CFA in V (the Aδ share): {c:?}");
+        assert!(
+            n[2] > 5.0 * c[2],
+            "nerve injury reaches III: {n:?} vs {c:?}"
+        );
+        // The band and the probe are the whole band's, as for nerve injury.
+        assert_eq!(cfa.band_probe, inj.band_probe);
     }
 }

@@ -15,11 +15,15 @@ use crate::params::ParamTable;
 /// (MODEL.md §11.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Territory {
-    /// The whole band is injured and tested (SNL, CCI, CFA and the others).
+    /// The whole band is injured and tested (SNL, CCI, bone cancer and the others).
     #[default]
     Sciatic,
     /// Spared nerve injury: the tibial and peroneal part injured, the sural part tested.
     Sni,
+    /// Peripheral inflammation (CFA): the whole band is tested, and the injury footprint is the
+    /// terminal fields of the sensitised nociceptors (weights `cfa_w_*`), not of every injured
+    /// afferent class (§11.1 decision, docs/model.md).
+    Inflamed,
 }
 
 /// Which animal's outline.

@@ -234,6 +234,7 @@ coefficients!(
     I_inj_CFA,
     w_J_x12,
     w_DA_Cx,
+    w_DA_infl,
     w_Cx_A,
     n_MKP,
     tau_clear_it,

@@ -565,7 +565,8 @@ impl Model {
             + 0.3 * hill(f.glu, pr.K_A_glu, 1.0)
             + 0.3 * h(f.atp)
             + 0.3 * h_x12
-            + pr.w_DA_Cx * s.a * s.cx * (1.0 - d.carbenoxolone);
+            + pr.w_DA_Cx * s.a * s.cx * (1.0 - d.carbenoxolone)
+            + pr.w_DA_infl * inp.i_infl;
         let da = pr.k_A_plus
             * hill(d_a, pr.K_DA, 4.0)
             * (1.0 - s.a)
@@ -839,6 +840,7 @@ impl Model {
                 inp.r_cn += 0.4 * extra;
                 gain = 1.0 + ramp;
                 inp.i_inj = pr.I_inj_CFA * ramp;
+                inp.i_infl = ramp;
                 inp.ea_gain = [-0.2, -0.2, -0.3, 0.0];
             }
             PainModel::Cci => {

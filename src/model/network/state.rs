@@ -255,7 +255,7 @@ pub struct Drugs {
 
 impl Drugs {
     /// The input that reaches the cord under the conduction blocks: the paw's afferent rates
-    /// × (1 − u_afferent_block), the EA recruitment × (1 − u_ea_block). Exactly `inp` without
+    /// and their activity-dependent inflammatory drive × (1 − u_afferent_block), the EA recruitment × (1 − u_ea_block). Exactly `inp` without
     /// them. shaders/reaction.wgsl (`input_at`) applies the same to every input it reads.
     pub fn reaching_cord(&self, inp: &Input) -> Input {
         let mut out = *inp;
@@ -264,6 +264,7 @@ impl Drugs {
         out.r_cn *= a;
         out.r_ad *= a;
         out.r_ab *= a;
+        out.i_infl *= a;
         out.ea_rho *= 1.0 - self.ea_block;
         out
     }
@@ -308,6 +309,10 @@ pub struct Input {
     /// time course lagged by τ_T (onset over days); like `i_inj` it acts in the injury
     /// footprint. Zero unless the model's female T-cell route is on.
     pub t_cell: f64,
+    /// The inflammatory drive I_infl ∈ [0, 1] of a paw inflammation (CFA), in the injury
+    /// footprint like `i_inj`: the sensitised nociceptors' activity-dependent drive of the
+    /// astrocytes (D_A, §11.1 decision "which glia respond to which injury").
+    pub i_infl: f64,
 }
 
 /// Number of dynamic states in [`State`] (the warm starts r_I, r_E are not states).

@@ -8,7 +8,7 @@
 // the parameter table that the model uses (SI units), in the order of `model::network::coefficients::PARAM_KEYS`.
 // Per cell: state (36 floats, the 34 states of `State::to_array` then the r_I, r_E warm starts),
 // a map (36 floats, `CellMap`: the afferent, peptide and varicosity maps the cell sees, its
-// α_grey/α and its calibrated thresholds θ) and an input (20 floats, the fields of
+// α_grey/α and its calibrated thresholds θ) and an input (21 floats, the fields of
 // `model::network::state::Input`: per cell, or one broadcast input per sub-step in the spatial model).
 // A well-mixed compartment is the special case of the §8.2 conventions (`CellMap::well_mixed`).
 //

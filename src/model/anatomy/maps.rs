@@ -388,6 +388,18 @@ impl Tissue {
     }
 }
 
+/// The mean of the injury footprint S_inj over region `r` inside the paw band (tests).
+#[cfg(test)]
+pub(crate) fn footprint_in_band(t: &Tissue, m: &Maps, r: Region) -> f64 {
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for i in 0..t.nx * t.ny {
+        let w = (t.weight(i, r) * m.band_paw[i]) as f64;
+        num += w * m.s_inj[i] as f64;
+        den += w;
+    }
+    num / den
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,15 +466,7 @@ mod tests {
         let table = ParamTable::builtin();
         let t = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
         let (inj, cfa) = (t.maps(&table), t.maps_for(&table, Territory::Inflamed));
-        let mean_in = |m: &Maps, r: Region| {
-            let (mut num, mut den) = (0.0f64, 0.0f64);
-            for i in 0..t.nx * t.ny {
-                let w = (t.weight(i, r) * m.band_paw[i]) as f64;
-                num += w * m.s_inj[i] as f64;
-                den += w;
-            }
-            num / den
-        };
+        let mean_in = |m: &Maps, r: Region| footprint_in_band(&t, m, r);
         let lam = [Region::I, Region::IIo, Region::III, Region::IV, Region::V];
         let c: Vec<f64> = lam.iter().map(|&r| mean_in(&cfa, r)).collect();
         let n: Vec<f64> = lam.iter().map(|&r| mean_in(&inj, r)).collect();

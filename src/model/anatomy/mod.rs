@@ -450,15 +450,7 @@ mod tests {
             (width - want).abs() < 2.0,
             "10–90 % edge {width} µm, want {want}"
         );
-        let mean_in = |r: Region| {
-            let (mut num, mut den) = (0.0f64, 0.0f64);
-            for i in 0..t.nx * t.ny {
-                let w = (t.weight(i, r) * m.band_paw[i]) as f64;
-                num += w * m.s_inj[i] as f64;
-                den += w;
-            }
-            num / den
-        };
+        let mean_in = |r: Region| maps::footprint_in_band(&t, &m, r);
         let peak = m.s_inj.iter().copied().fold(0.0f32, f32::max);
         assert!((peak - 1.0).abs() < 1e-6, "S_inj peak {peak}");
         let (sup, deep) = (mean_in(Region::IIo), mean_in(Region::III));

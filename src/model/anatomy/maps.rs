@@ -21,7 +21,8 @@ pub struct Maps {
     pub band_probe: Vec<f32>,
     /// Footprint of the injury signal S_inj (§11.1): the terminal maps of the injured (for
     /// [`Territory::Inflamed`], the sensitised) afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ
-    /// (each × b̃), peak 1, plus `inj_white` × the Lissauer's-tract weight × b̃; zero in the rest of the white matter. For SNI both terms
+    /// (each × b̃), peak 1, plus `inj_white` × the Lissauer's-tract weight × b̃; zero in the rest
+    /// of the white matter. For SNI both terms
     /// carry the injured (tibial and peroneal) sub-band (§11.4).
     pub s_inj: Vec<f32>,
     /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
@@ -466,10 +467,15 @@ mod tests {
         let table = ParamTable::builtin();
         let t = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
         let (inj, cfa) = (t.maps(&table), t.maps_for(&table, Territory::Inflamed));
-        let mean_in = |m: &Maps, r: Region| footprint_in_band(&t, m, r);
         let lam = [Region::I, Region::IIo, Region::III, Region::IV, Region::V];
-        let c: Vec<f64> = lam.iter().map(|&r| mean_in(&cfa, r)).collect();
-        let n: Vec<f64> = lam.iter().map(|&r| mean_in(&inj, r)).collect();
+        let c: Vec<f64> = lam
+            .iter()
+            .map(|&r| footprint_in_band(&t, &cfa, r))
+            .collect();
+        let n: Vec<f64> = lam
+            .iter()
+            .map(|&r| footprint_in_band(&t, &inj, r))
+            .collect();
         assert!(c[0] > 0.8 && c[1] > 0.5, "CFA footprint in I, IIo: {c:?}");
         assert!(
             c[2] < 0.1 * c[0] && c[3] < 0.1 * c[0],

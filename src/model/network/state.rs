@@ -255,8 +255,9 @@ pub struct Drugs {
 
 impl Drugs {
     /// The input that reaches the cord under the conduction blocks: the paw's afferent rates
-    /// and their activity-dependent inflammatory drive × (1 − u_afferent_block), the EA recruitment × (1 − u_ea_block). Exactly `inp` without
-    /// them. shaders/reaction.wgsl (`input_at`) applies the same to every input it reads.
+    /// and their activity-dependent inflammatory drive × (1 − u_afferent_block), the EA
+    /// recruitment × (1 − u_ea_block). Exactly `inp` without them. shaders/reaction.wgsl
+    /// (`input_at`) applies the same to every input it reads.
     pub fn reaching_cord(&self, inp: &Input) -> Input {
         let mut out = *inp;
         let a = 1.0 - self.afferent_block;

@@ -56,7 +56,7 @@ struct CellMap {
     v_5ht: f32, v_ne: f32,
     inj: f32, inj_atp: f32, alpha_ratio: f32,
     theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
-    end_w: f32, pia_it: f32, pia_ab: f32, _pad_m0: f32,
+    end_w: f32, pia_it: f32, pia_ab: f32, p_ab: f32,
 }
 
 struct Drugs {
@@ -242,7 +242,9 @@ fn projection_drives(s: S, inp: Input, m: CellMap, f: Fast, re_p: f32, ri_p: f32
     let u_p0 = (P.w_PC * s.s_c * rc_p + P.w_PAd * inp.r_ad * m.p_ad / rr) * f.r_pre * f.n_g
         + P.w_PAd * rea * m.p_ea_ad + P.w_PE * re_p / P.rmax_E + P.w_NK1 * f.a_nk1
         - P.g_PI * f.inhib_gain * ri_p / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
-        + P.w_pERK * s.perk_x + f.fac;
+        + P.w_pERK * s.perk_x + f.fac
+        + P.w_PAb_relay * inp.r_ab * m.p_ab / rr * f.r_pre_a * max(0.0, 1.0 - f.inhib_gain)
+            * (1.0 - D.nmda) * (1.0 - inp.u_nmda);
     let u_w0 = ((P.w_WC * s.s_c * rc_w + P.w_WAd * inp.r_ad * m.w_ad / rr) * f.r_pre
         + P.w_WAb * inp.r_ab * m.w_ab / rr * f.r_pre_a) * f.n_g
         + (P.w_WAb * rea * m.w_ea_ab + P.w_WAd * rea * m.w_ea_ad) + P.w_WE * re_w / P.rmax_E

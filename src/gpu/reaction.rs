@@ -68,7 +68,9 @@ pub struct CellMap {
     /// compartment.
     pub pia_it: f32,
     pub pia_ab: f32,
-    pub _pad: f32,
+    /// T_Aβ as the columnar kernel of P sees it (§4.3): the reach of the polysynaptic Aβ
+    /// relay to lamina I (1 in the well-mixed compartment).
+    pub p_ab: f32,
 }
 
 impl CellMap {
@@ -105,7 +107,7 @@ impl CellMap {
             end_w: 1.0,
             pia_it: 1.0,
             pia_ab: 1.0,
-            _pad: 0.0,
+            p_ab: 1.0,
         }
     }
 }

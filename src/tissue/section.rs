@@ -228,7 +228,7 @@ impl Layout {
                     end_w: 1.0,
                     pia_it: 1.0,
                     pia_ab: 1.0,
-                    _pad: 0.0,
+                    p_ab: tp(3),
                 }
             })
             .collect();

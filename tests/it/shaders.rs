@@ -343,7 +343,7 @@ fn layout_table() -> Vec<Row> {
         (offset_of!(CellMap, end_w), &["end_w"]),
         (offset_of!(CellMap, pia_it), &["pia_it"]),
         (offset_of!(CellMap, pia_ab), &["pia_ab"]),
-        (offset_of!(CellMap, _pad), &["_pad_m0"]),
+        (offset_of!(CellMap, p_ab), &["p_ab"]),
     ] {
         cell_map.extend(spread(off, names));
     }

@@ -667,6 +667,42 @@ fn descending_lesion_raises_the_pain_index() {
     assert!(b.p_mech > a.p_mech && b.p_heat > a.p_heat);
 }
 
+/// The polysynaptic Aβ relay to lamina I (docs/model.md §4.3) in the kernel: in the settled naive
+/// tissue a full GABA_A/glycine block (bicuculline, strychnine) at least doubles the probed
+/// lamina I's touch response (before the relay existed the full block gave ×1.6), a full NMDA
+/// block prevents at least half of that rise (Torsney & MacDermott 2006; Baba et al. 2003 [S];
+/// before the relay it prevented none), and NMDA block alone moves the naive touch response by
+/// less than 2 % (the relay is shut while inhibition is intact).
+#[test]
+fn disinhibition_opens_an_nmda_dependent_touch_path_to_lamina_i() {
+    let sc = scenario("cfa_sham", &[]);
+    let mut sim = dorsalhorn::tissue::baseline::baseline(gpu(), &sc).unwrap();
+    let base = sim.model.baseline_input();
+    let plain = sim.model.clone();
+    let mut touch = |gaba_gly: f64, nmda: f64| {
+        let mut m = plain.clone();
+        m.drugs.gaba_gly = gaba_gly;
+        m.drugs.nmda = nmda;
+        sim.set_model(gpu(), &m);
+        sim.probe(gpu(), &base, 1.0).unwrap().mech
+    };
+    let (naive, nmda, block, both) = (
+        touch(0.0, 0.0),
+        touch(0.0, 1.0),
+        touch(1.0, 0.0),
+        touch(1.0, 1.0),
+    );
+    eprintln!(
+        "touch response: naive {naive:.3}, NMDA block {nmda:.3}, GABA_A/glycine block {block:.3}, both {both:.3}"
+    );
+    assert!((nmda - naive).abs() <= 0.02 * naive, "{naive} → {nmda}");
+    assert!(block >= 2.0 * naive, "{naive} → {block}");
+    assert!(
+        block - both >= 0.5 * (block - naive),
+        "{naive} → {block} → {both}"
+    );
+}
+
 /// Minocycline (§6: (1 − 0.8·u) on microglial activation and on the p38 drive) under CFA, 2 days,
 /// against the untreated run: an intrathecal pump (u = 1 throughout) lowers M and p-p38 in
 /// laminae I–II clearly; the i.p. regimen (8 boluses of u 1 in 2 days, t½ 1 h, mean u ≈ 0.24;

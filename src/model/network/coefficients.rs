@@ -220,6 +220,7 @@ coefficients!(
     w_Ib,
     w_NK1,
     w_PAd,
+    w_PAb_relay,
     w_PC,
     w_PE,
     w_WAb,

@@ -338,8 +338,11 @@ impl Model {
                 break;
             }
         }
-        // 4. r_P and r_W.
+        // 4. r_P and r_W. The polysynaptic Aβ relay to lamina I opens as much as the cell's
+        // inhibition φ_Cl·Ĝ is lost, and runs through NMDA receptors (§4.3, added).
         let re_hat = r_e / rmax_e;
+        let open_nmda = (1.0 - d.nmda) * (1.0 - inp.u_nmda);
+        let relay = pr.w_PAb_relay * rab * r_pre_a * (1.0 - phi * g_hat).max(0.0) * open_nmda;
         let u_p0 = (pr.w_PC * s.s_c * rc + pr.w_PAd * rad) * r_pre * n_g
             + pr.w_PAd * rea
             + pr.w_PE * re_hat
@@ -349,7 +352,8 @@ impl Model {
             - pr.g_kappa * o_k
             + g_cyt
             + pr.w_pERK * s.perk_x
-            + pr.g_5HT3 * o_5ht3;
+            + pr.g_5HT3 * o_5ht3
+            + relay;
         let u_w0 = ((pr.w_WC * s.s_c * rc * 0.15 + pr.w_WAd * rad * 0.8) * r_pre
             + pr.w_WAb * rab * 0.6 * r_pre_a)
             * n_g

@@ -2,10 +2,11 @@
 //! well-mixed reference (src/model/network/): cells in different physiological states and inputs
 //! (baseline, CFA, SNL, formalin, EA at 2 and 100 Hz, naloxone) advanced for one hour, without
 //! drugs, with the receptor-selective antagonists, with NEP inhibition and the conduction
-//! blocks, and with intrathecal doses at two pial depth profiles.
+//! blocks, and with intrathecal doses at two pial depth profiles; and the projection neurons'
+//! rates of the probe kernel.
 
 use crate::common::gpu;
-use dorsalhorn::gpu::reaction::{CellMap, ReactionCells};
+use dorsalhorn::gpu::reaction::{CellMap, CellMode, Kernel, ReactionCells, pack_state};
 use dorsalhorn::model::network::Model;
 use dorsalhorn::model::network::protocol::{EaSession, PainModel, Protocol};
 use dorsalhorn::model::network::state::{Drugs, Input, State};
@@ -155,4 +156,62 @@ fn agree_at(m: &Model, cells: &[(&str, State, Input)], pia: [f32; 2]) {
         );
     }
     eprintln!("worst relative difference GPU f32 vs f64: {worst:e}");
+}
+
+/// The projection neurons' rate r_P as the rate kernel computes it (`evaluate_rates` with
+/// `projection_drives`; the columns are the cell's own r_E and r_I, as in the well-mixed
+/// compartment) against the f64 reference, under the touch probe's input in the naive state:
+/// without drugs (the polysynaptic Aβ relay of docs/model.md §4.3 nearly shut), under a full
+/// GABA_A/glycine block (open), with an NMDA block on top (closed) and at partial occupancies;
+/// r_P within 1e-3 relative. r_P feeds no state, so the state comparison above cannot see it.
+#[test]
+fn gpu_projection_rates_match_the_f64_reference() {
+    let mut m = Model::new(&ParamTable::builtin());
+    let naive = m.calibrated_baseline();
+    let mut touch = m.baseline_input();
+    touch.r_ab += m.pr.mech_Ab_rate;
+    touch.r_ad += m.pr.mech_Ad_rate;
+    let mut open = 0.0f64;
+    for (gaba_gly, nmda, bolus) in [
+        (0.0, 0.0, 0.0),
+        (1.0, 0.0, 0.0),
+        (1.0, 1.0, 0.0),
+        (0.5, 0.3, 0.0),
+        (0.8, 0.0, 0.6),
+    ] {
+        let mut d = m.clone();
+        d.drugs.gaba_gly = gaba_gly;
+        d.drugs.nmda = nmda;
+        let mut inp = touch;
+        inp.u_nmda = bolus;
+        // Tissue mode: the rate kernel reads one broadcast input, as in the tissue's probes.
+        let cells = ReactionCells::with_maps(
+            gpu(),
+            &d,
+            &[pack_state(&naive)],
+            &[CellMap::well_mixed(&d.theta)],
+            CellMode::Tissue,
+        )
+        .unwrap();
+        let first = cells.run_kernel(gpu(), Kernel::Rates, &inp).unwrap();
+        cells.set_columns(gpu(), &[[first[1], first[0], first[1], first[0]]]);
+        let second = cells.run_kernel(gpu(), Kernel::Rates, &inp).unwrap();
+        let want = d.fast(&naive, &inp).r_p;
+        let got = f64::from(second[2]);
+        eprintln!(
+            "GABA_A/glycine {gaba_gly}, NMDA {nmda}, bolus {bolus}: r_P GPU {got:.4} Hz, f64 {want:.4} Hz"
+        );
+        assert!(
+            (got - want).abs() < 1e-3 * want.max(1.0),
+            "GABA_A/glycine {gaba_gly}, NMDA {nmda}, bolus {bolus}: r_P GPU {got} vs f64 {want}"
+        );
+        if gaba_gly == 1.0 && nmda == 0.0 {
+            open = want;
+        }
+    }
+    let closed = m.fast(&naive, &touch).r_p;
+    assert!(
+        open > 2.0 * closed,
+        "the block opens the relay: {closed} → {open} Hz"
+    );
 }

@@ -672,7 +672,8 @@ fn descending_lesion_raises_the_pain_index() {
 /// lamina I's touch response (before the relay existed the full block gave ×1.6), a full NMDA
 /// block prevents at least half of that rise (Torsney & MacDermott 2006; Baba et al. 2003 [S];
 /// before the relay it prevented none), and NMDA block alone moves the naive touch response by
-/// less than 2 % (the relay is shut while inhibition is intact).
+/// less than 2 % (the relay is nearly shut while inhibition is intact: 1 − Ĝ ≈ 0.008 from the
+/// basal IL-1β and IL-6).
 #[test]
 fn disinhibition_opens_an_nmda_dependent_touch_path_to_lamina_i() {
     let sc = scenario("cfa_sham", &[]);

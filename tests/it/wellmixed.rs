@@ -857,6 +857,14 @@ fn descending_facilitation_mode_and_ondansetron() {
             x.probe(&s, &inp, true, gain),
         )
     };
+    // The touch response with the polysynaptic Aβ relay closed by an NMDA block (it opens with
+    // SNL's KCC2 loss and drives the well-mixed touch response to the ceiling of r_P).
+    let touch_nmda = |n_mode: f64| {
+        let mut x = m.clone();
+        x.n_mode = n_mode;
+        x.drugs.nmda = 1.0;
+        x.probe(&s, &inp, false, gain)
+    };
     let (off, on, on_ond, off_ond) = (
         with(0.0, 0.0),
         with(1.0, 0.0),
@@ -868,9 +876,12 @@ fn descending_facilitation_mode_and_ondansetron() {
     // raises the heat response by a few per cent (measured ×1.022). The touch response rose
     // ×1.033 too until the polysynaptic Aβ relay (docs/model.md §4.3): since then the KCC2 loss
     // of SNL d7 opens the relay and the well-mixed touch response sits at 0.95 of r_max,P
-    // (56.9 Hz·s over the 1-s probe), where the same facilitation adds only ×1.003.
+    // (56.9 Hz·s over the 1-s probe), where the same facilitation adds only ×1.003; with the
+    // relay closed by an NMDA block it is below the ceiling again, and the mode raises it.
+    let (touch_off, touch_on) = (touch_nmda(0.0), touch_nmda(1.0));
+    eprintln!("SNL d7 touch with the relay closed: off {touch_off:.3}, facilitation {touch_on:.3}");
     assert!(
-        on.0 > off.0 && on.1 > 1.01 * off.1,
+        on.0 > off.0 && touch_on > 1.01 * touch_off && on.1 > 1.01 * off.1,
         "facilitation raises both responses"
     );
     assert_eq!(

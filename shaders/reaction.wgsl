@@ -145,6 +145,12 @@ fn unpack(v: array<f32, 36>) -> S {
         v[27], v[28], v[29], v[30], v[31], v[32], v[33], v[34], v[35]);
 }
 
+// open_NMDA of §4.4: the constant NMDA block and the input's bolus, independent blocks
+// (`Drugs::open_nmda` on the host).
+fn open_nmda(inp: Input) -> f32 {
+    return (1.0 - D.nmda) * (1.0 - inp.u_nmda);
+}
+
 fn agonist_level(u: f32) -> f32 {
     let v = clamp(u, 0.0, 0.99);
     return v / (1.0 - v);
@@ -244,7 +250,7 @@ fn projection_drives(s: S, inp: Input, m: CellMap, f: Fast, re_p: f32, ri_p: f32
         - P.g_PI * f.inhib_gain * ri_p / P.rmax_I - f.post_common - P.g_kappa * f.o_k + f.g_cyt
         + P.w_pERK * s.perk_x + f.fac
         + P.w_PAb_relay * inp.r_ab * m.p_ab / rr * f.r_pre_a * max(0.0, 1.0 - f.inhib_gain)
-            * (1.0 - D.nmda) * (1.0 - inp.u_nmda);
+            * open_nmda(inp);
     let u_w0 = ((P.w_WC * s.s_c * rc_w + P.w_WAd * inp.r_ad * m.w_ad / rr) * f.r_pre
         + P.w_WAb * inp.r_ab * m.w_ab / rr * f.r_pre_a) * f.n_g
         + (P.w_WAb * rea * m.w_ea_ab + P.w_WAd * rea * m.w_ea_ad) + P.w_WE * re_w / P.rmax_E
@@ -340,21 +346,21 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     let i_infl = inp.i_infl * m.inj;
     var o: AB;
     // §4.4
-    let open_nmda = (1.0 - D.nmda) * (1.0 - inp.u_nmda);
-    let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + a_nk1) / 2.0 * open_nmda;
+    let nmda_open = open_nmda(inp);
+    let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + a_nk1) / 2.0 * nmda_open;
     let tau_n = select(P.tau_N_decay, P.tau_N_rise, n_target > s.n);
     o.a[0] = n_target / tau_n;
     o.b[0] = 1.0 / tau_n;
-    let d_e = P.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * open_nmda + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
+    let d_e = P.w_DE_glu * hill(f.glu_c * n_g, 1.0, 2.0) * nmda_open + 0.5 * a_nk1 + 0.5 * h_bdnf + 0.5 * h_ccl2
         + 0.5 * h_cxcl1 + 0.3 * h_il1 + P.w_DE_x12 * h_x12 + P.w_T_DE * t_cell;
     let up_e = P.k_E_plus * hill(d_e, P.K_DE, 4.0) * (1.0 - D.mek);
     o.a[1] = up_e;
     o.b[1] = up_e + P.k_E_minus;
     let theta_ltp = P.theta0_LTP * (1.0 - 0.4 * s.perk);
     let th_ltp = hill(f.glu_c * n_g, theta_ltp, 4.0) * (0.5 + 0.5 * a_nk1) * (1.0 + 0.5 * h_tnf + 0.5 * h_il1)
-        * open_nmda;
+        * nmda_open;
     let r_ad_ea = select(0.0, min(inp.ea_f, P.EA_f_max) * inp.ea_rho, inp.ea_on > 0.5) * m.ea_ad;
-    let th_ltd = hill(r_ad_ea, P.theta_LTD, 2.0) * nu(inp.ea_f) * hill(f.o_md, 0.3, 1.0) * open_nmda;
+    let th_ltd = hill(r_ad_ea, P.theta_LTD, 2.0) * nu(inp.ea_f) * hill(f.o_md, 0.3, 1.0) * nmda_open;
     let ltp = P.k_LTP * th_ltp;
     let ltd = P.k_LTD * th_ltd;
     o.a[2] = ltp * P.S_max + ltd * P.S_min + 1.0 / P.tau_S;

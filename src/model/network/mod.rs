@@ -341,7 +341,7 @@ impl Model {
         // 4. r_P and r_W. The polysynaptic Aβ relay to lamina I opens as much as the cell's
         // inhibition φ_Cl·Ĝ is lost, and runs through NMDA receptors (§4.3, added).
         let re_hat = r_e / rmax_e;
-        let open_nmda = (1.0 - d.nmda) * (1.0 - inp.u_nmda);
+        let open_nmda = d.open_nmda(inp);
         let relay = pr.w_PAb_relay * rab * r_pre_a * (1.0 - phi * g_hat).max(0.0) * open_nmda;
         let u_p0 = (pr.w_PC * s.s_c * rc + pr.w_PAd * rad) * r_pre * n_g
             + pr.w_PAd * rea
@@ -429,8 +429,7 @@ impl Model {
         let a_nk1 = h(s.sp);
         let gain = |k: usize| (1.0 + inp.ea_gain[k] * s.g_ea).max(0.0);
         // §4.4 fast plasticity.
-        // NMDA block: the constant drug and a bolus time course combine as independent blocks.
-        let open_nmda = (1.0 - d.nmda) * (1.0 - inp.u_nmda);
+        let open_nmda = d.open_nmda(inp);
         let n_target = hill(f.glu_c, 1.0, 2.0) * (1.0 + h(s.sp)) / 2.0 * open_nmda;
         let tau_n = if n_target > s.n {
             pr.tau_N_rise

@@ -254,6 +254,12 @@ pub struct Drugs {
 }
 
 impl Drugs {
+    /// open_NMDA of §4.4: the constant NMDA block and the bolus time course of `inp` combine as
+    /// independent blocks. shaders/reaction.wgsl (`open_nmda`) computes the same.
+    pub fn open_nmda(&self, inp: &Input) -> f64 {
+        (1.0 - self.nmda) * (1.0 - inp.u_nmda)
+    }
+
     /// The input that reaches the cord under the conduction blocks: the paw's afferent rates
     /// and their activity-dependent inflammatory drive × (1 − u_afferent_block), the EA
     /// recruitment × (1 − u_ea_block). Exactly `inp` without them. shaders/reaction.wgsl

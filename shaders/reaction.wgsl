@@ -412,7 +412,7 @@ fn production_loss(v: array<f32, 36>, inp: Input, m: CellMap) -> AB {
     // §4.6
     let h_fkn = h1(s.sfkn) * (1.0 - D.cx3cr1) * gain.x;
     let d_m = h_fkn + 0.8 * hill(f.atp, P.K_P2Y12, 1.0) + 1.0 * i_inj + 0.5 * h_tnf + 0.5 * h_il1 + 0.3 * h_ccl2;
-    let up_m = P.k_M_plus * hill(d_m, P.K_DM, 4.0) * (1.0 - 0.8 * D.minocycline) * (1.0 - 0.5 * s.g_ea);
+    let up_m = P.k_M_plus * hill(d_m, P.K_DM, P.n_DM) * (1.0 - 0.8 * D.minocycline) * (1.0 - 0.5 * s.g_ea);
     o.a[22] = up_m;
     o.b[22] = up_m + P.k_M_minus * (1.0 + 2.0 * h_il10 + P.g_off * s.g_ea);
     // ρ_M: apoptosis toward 1 against logistic proliferation (b < 0 while it grows).

@@ -62,6 +62,7 @@ coefficients!(
     K_DA,
     K_DE,
     K_DM,
+    n_DM,
     K_P2X4,
     K_P2X7,
     K_P2Y12,

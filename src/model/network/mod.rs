@@ -495,7 +495,7 @@ impl Model {
             + 0.5 * h_il1
             + 0.3 * h_ccl2;
         let dm = pr.k_M_plus
-            * hill(d_m, pr.K_DM, 4.0)
+            * hill(d_m, pr.K_DM, pr.n_DM)
             * (1.0 - s.m)
             * (1.0 - 0.8 * d.minocycline)
             * (1.0 - 0.5 * s.g_ea)

@@ -192,6 +192,10 @@ impl App {
     }
 
     pub(super) fn redraw(&mut self, el: &ActiveEventLoop) {
+        if self.script_finished {
+            el.exit();
+            return;
+        }
         self.drain_sim();
         let now = Instant::now();
         let frame_dt = self
@@ -281,6 +285,7 @@ impl App {
             && self.script_frames >= s.frames
         {
             self.finish_script(shot.as_deref());
+            self.script_finished = true;
             el.exit();
         }
         if let Some(msg) = &self.ui.sim_error

@@ -122,6 +122,9 @@ pub(crate) struct App {
     /// Scripted mode: frames drawn after the baseline was ready, and when they started.
     script_frames: u64,
     script_started: Option<Instant>,
+    /// Scripted mode: the script has written its report and asked the event loop to exit; a
+    /// redraw the loop still delivers after that must not count a frame or rewrite the report.
+    script_finished: bool,
     /// Seconds from start to the first frame showing fields (the baseline is ready).
     first_field_frame_s: Option<f64>,
     /// When egui wants the next frame (animations, tooltips), if it does.
@@ -201,6 +204,7 @@ pub fn view(opts: ViewOptions) -> Result<(), Error> {
         frames: 0,
         script_frames: 0,
         script_started: None,
+        script_finished: false,
         first_field_frame_s: None,
         next_repaint: None,
         cpu_s: 0.0,

@@ -21,8 +21,9 @@ pub struct Maps {
     pub band_probe: Vec<f32>,
     /// Footprint of the injury signal S_inj (§11.1): the terminal maps of the injured (for
     /// [`Territory::Inflamed`], the sensitised) afferents, w_C·T_C + w_Aδ·T_Aδ + w_Aβ·T_Aβ
-    /// (each × b̃), peak 1, plus `inj_white` × the Lissauer's-tract weight × b̃; zero in the rest
-    /// of the white matter. For SNI both terms
+    /// (each × b̃), averaged over the microglial sensing range `inj_sense_um` (a Gaussian,
+    /// [`Tissue::smooth_in_grey`]) and kept to the grey matter, peak 1, plus `inj_white` × the
+    /// Lissauer's-tract weight × b̃; zero in the rest of the white matter. For SNI both terms
     /// carry the injured (tibial and peroneal) sub-band (§11.4).
     pub s_inj: Vec<f32>,
     /// Peptide source densities (§1.5) and grey-matter neuronal density ρ_N.
@@ -226,6 +227,19 @@ impl Tissue {
             .map(|i| (w_c * t_c[i] + w_ad * t_ad[i] + w_ab * t_ab[i]) * injured[i])
             .collect();
         normalise_peak(&mut s_inj);
+        // What a microglial cell senses is the injury signal its processes meet and that the
+        // released mediators carry: S_inj averaged by a Gaussian of `inj_sense_um` over the
+        // grey matter (§11.1 decision, issue 19), kept to it (§11.1: no drive in white matter
+        // but Lissauer's tract, added below) and renormalised to peak 1. 0 keeps the terminal
+        // maps.
+        let sense = g("inj_sense_um") as f64;
+        if sense > 0.0 {
+            s_inj = self.smooth_in_grey(&s_inj, sense);
+            for (i, s) in s_inj.iter_mut().enumerate() {
+                *s *= grey_w(i);
+            }
+            normalise_peak(&mut s_inj);
+        }
         let white = g("inj_white");
         for (i, s) in s_inj.iter_mut().enumerate() {
             *s = (*s + white * w(i, Region::Lissauer) * band_paw[i] * injured[i]).min(1.0);
@@ -457,6 +471,49 @@ mod tests {
             probe_med < 0.01 && probe_sur > 0.8,
             "SNI probe band: medial {probe_med}, sural {probe_sur}"
         );
+    }
+
+    /// §11.1 decision (issue 19): with the microglial sensing range the injury footprint has no
+    /// step of one cell inside the grey matter (the lamina borders of the terminal maps are
+    /// averaged over σ), keeps to the grey matter and Lissauer's tract, and with the range set
+    /// to 0 the lamina borders are steps again.
+    #[test]
+    fn the_sensed_footprint_has_no_lamina_steps() {
+        let t = |set: &str| {
+            let table = ParamTable::edited(set).unwrap();
+            let tissue = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
+            let m = tissue.maps_for(&table, Territory::Inflamed);
+            (tissue, m)
+        };
+        // The largest change of S_inj between neighbouring cells that are both wholly grey.
+        let jump = |(t, m): &(Tissue, Maps)| {
+            let grey = |i: usize| t.grey_weight(i) > 0.999;
+            let mut worst = 0.0f32;
+            for i in 0..t.nx * t.ny {
+                for j in [i + 1, i + t.nx] {
+                    if j < t.nx * t.ny && grey(i) && grey(j) {
+                        worst = worst.max((m.s_inj[i] - m.s_inj[j]).abs());
+                    }
+                }
+            }
+            worst
+        };
+        let (sharp, sensed) = (t("inj_sense_um=0"), t("inj_sense_um=25"));
+        let (j0, j25) = (jump(&sharp), jump(&sensed));
+        assert!(j0 > 0.2, "the terminal maps' lamina borders: {j0}");
+        assert!(j25 < 0.1, "sensed over 25 µm: largest step {j25}");
+        let (tissue, m) = &sensed;
+        for i in 0..tissue.nx * tissue.ny {
+            let w = |r: Region| tissue.weight(i, r);
+            if w(Region::DorsalColumns) > 0.999 || w(Region::Dlf) > 0.999 {
+                assert_eq!(m.s_inj[i], 0.0, "white matter cell {i}");
+            }
+            if w(Region::Lissauer) > 0.999 {
+                assert!(m.s_inj[i] <= 0.2 + 1e-6, "Lissauer cell {i}");
+            }
+        }
+        let peak = m.s_inj.iter().copied().fold(0.0f32, f32::max);
+        assert!((peak - 1.0).abs() < 1e-6, "peak {peak}");
     }
 
     /// §11.1 decision: CFA's footprint is the sensitised nociceptors' terminal fields, densest

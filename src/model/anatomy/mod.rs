@@ -8,6 +8,7 @@
 
 mod figure;
 pub mod maps;
+mod smooth;
 
 use crate::params::ParamTable;
 

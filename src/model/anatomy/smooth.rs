@@ -1,0 +1,102 @@
+//! Averages over the grey matter: the Gaussian that turns the injured afferents' terminal maps into the
+//! injury signal a microglial cell senses (MODEL.md §11.1 decision, issue 19).
+
+use super::Tissue;
+
+impl Tissue {
+    /// The grey-matter weight of cell i (the sum of its laminae's weights).
+    pub fn grey_weight(&self, i: usize) -> f32 {
+        super::Region::ALL
+            .iter()
+            .filter(|r| r.is_grey())
+            .map(|r| self.weight(i, *r))
+            .sum()
+    }
+
+    /// `v` averaged over the grey matter by a Gaussian of standard deviation `sigma_um`
+    /// (truncated at 3σ): each cell's value is Σ G·w·v / Σ G·w over its neighbours, w their
+    /// grey-matter weight (a normalised convolution), so the grey border neither dims nor leaks
+    /// the field; cells without grey matter get the average of the grey around them.
+    pub fn smooth_in_grey(&self, v: &[f32], sigma_um: f64) -> Vec<f32> {
+        let (nx, ny) = (self.nx, self.ny);
+        let s = sigma_um / self.h;
+        let r = (3.0 * s).ceil() as isize;
+        let kernel: Vec<f64> = (-r..=r)
+            .map(|k| (-((k * k) as f64) / (2.0 * s * s)).exp())
+            .collect();
+        let grey: Vec<f64> = (0..nx * ny).map(|i| self.grey_weight(i) as f64).collect();
+        let pass = |f: &[f64], along_x: bool| -> Vec<f64> {
+            let mut out = vec![0.0; nx * ny];
+            for (i, o) in out.iter_mut().enumerate() {
+                let (x, y) = ((i % nx) as isize, (i / nx) as isize);
+                for (k, w) in kernel.iter().enumerate() {
+                    let d = k as isize - r;
+                    let (xx, yy) = if along_x { (x + d, y) } else { (x, y + d) };
+                    if xx >= 0 && yy >= 0 && (xx as usize) < nx && (yy as usize) < ny {
+                        *o += w * f[yy as usize * nx + xx as usize];
+                    }
+                }
+            }
+            out
+        };
+        let masked: Vec<f64> = (0..nx * ny).map(|i| v[i] as f64 * grey[i]).collect();
+        let num = pass(&pass(&masked, true), false);
+        let den = pass(&pass(&grey, true), false);
+        (0..nx * ny)
+            .map(|i| {
+                if den[i] > 1e-12 {
+                    (num[i] / den[i]) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::anatomy::{Animal, Outline, Tissue};
+    use crate::params::ParamTable;
+
+    /// The grey-matter Gaussian average: a uniform field stays uniform wherever there is grey
+    /// matter (the grey border neither dims nor leaks it), and a step across the grey matter
+    /// rises from 10 % to 90 % over 2·1.2816·σ, the width of a Gaussian-smoothed step.
+    #[test]
+    fn smoothing_in_the_grey_keeps_a_uniform_field_and_spreads_a_step_by_sigma() {
+        let table = ParamTable::builtin();
+        let t = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
+        let n = t.nx * t.ny;
+        let s = t.smooth_in_grey(&vec![1.0; n], 25.0);
+        for i in (0..n).filter(|&i| t.grey_weight(i) > 0.0) {
+            assert!((s[i] - 1.0).abs() < 1e-5, "grey cell {i}: {}", s[i]);
+        }
+        // A step at x0 on the row through the cap's centre, well inside the cord.
+        let o = &t.outline;
+        let row = ((o.yc - 0.5 * o.b) / t.h) as usize;
+        let x0 = o.xc;
+        let step: Vec<f32> = (0..n)
+            .map(|i| {
+                let x = ((i % t.nx) as f64 + 0.5) * t.h;
+                if t.active(i) && x < x0 { 1.0 } else { 0.0 }
+            })
+            .collect();
+        let sigma = 25.0;
+        let sm = t.smooth_in_grey(&step, sigma);
+        let line = &sm[row * t.nx..(row + 1) * t.nx];
+        let cross = |level: f32| {
+            let k = (1..t.nx)
+                .find(|&k| line[k - 1] >= level && line[k] < level)
+                .unwrap();
+            let (x0, x1) = ((k as f64 - 0.5) * t.h, (k as f64 + 0.5) * t.h);
+            x0 + (line[k - 1] - level) as f64 / (line[k - 1] - line[k]) as f64 * (x1 - x0)
+        };
+        let width = cross(0.1) - cross(0.9);
+        let want = 2.0 * 1.2816 * sigma;
+        assert!(
+            (width - want).abs() < 0.1 * want,
+            "10–90 % width {width} µm, want {want}"
+        );
+        assert!((cross(0.5) - x0).abs() < t.h, "the step's middle moved");
+    }
+}

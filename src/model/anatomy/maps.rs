@@ -133,13 +133,7 @@ impl Tissue {
             Animal::Mouse => (g("Cn_depth_mouse"), g("Cn_width")),
         };
         let w = |i: usize, r: Region| self.weights[i][r as usize];
-        let grey_w = |i: usize| {
-            Region::ALL
-                .iter()
-                .filter(|r| r.is_grey())
-                .map(|r| w(i, *r))
-                .sum::<f32>()
-        };
+        let grey_w = |i: usize| self.grey_weight(i);
         let white_w = |i: usize| {
             Region::ALL
                 .iter()

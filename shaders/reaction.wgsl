@@ -57,6 +57,7 @@ struct CellMap {
     inj: f32, inj_atp: f32, alpha_ratio: f32,
     theta_i: f32, theta_e: f32, theta_p: f32, theta_w: f32,
     end_w: f32, pia_it: f32, pia_ab: f32, p_ab: f32,
+    ast_cp: f32, ast_cn: f32, ast_ad: f32, ast_ab: f32,
 }
 
 struct Drugs {
@@ -206,7 +207,7 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
             break;
         }
     }
-    // 2. Transmitters (the glutamate pool sees the local terminals; ATP the smoothed ones).
+    // 2. Transmitters (the neurons' glutamate pool sees the local terminals; ATP the smoothed ones).
     let gi = P.q_I * r_i;
     let o_gb = hill(gi, 2.0, 1.0);
     let r_pre = (1.0 - P.e_mudelta * o_md) * (1.0 - P.e_kappa * o_k) * (1.0 - P.e_a2 * o_a2)
@@ -214,7 +215,10 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     let r_pre_a = (1.0 - P.e_a2 * o_a2) * (1.0 - P.e_GB * o_gb);
     let kappa = (1.0 - 0.4 * s.a * s.j) * (1.0 + 0.3 * s.g_ea);
     let glu_c = P.q_glu * (inp.r_cp * m.glu_cp + inp.r_cn * m.glu_cn) * r_pre / kappa;
-    let glu = glu_c + P.q_glu * (inp.r_ad * m.glu_ad * r_pre + inp.r_ab * m.glu_ab * r_pre_a) / kappa;
+    // The glutamate the astrocytes sense (H(Glu) in D_A, §4.7): the same pool over their domain's
+    // terminals (m.ast_*, the local ones when astro_sense_um = 0).
+    let glu = P.q_glu * (inp.r_cp * m.ast_cp + inp.r_cn * m.ast_cn) * r_pre / kappa
+        + P.q_glu * (inp.r_ad * m.ast_ad * r_pre + inp.r_ab * m.ast_ab * r_pre_a) / kappa;
     let atp = P.a_n * (inp.r_cp * m.atp_cp + inp.r_cn * m.atp_cn + inp.r_ad * m.atp_ad + inp.r_ab * m.atp_ab)
         + P.a_inj * inp.i_inj * m.inj_atp
         + P.a_A * s.a * s.cx * (1.0 - D.fluorocitrate) * (1.0 - D.carbenoxolone);
@@ -583,7 +587,7 @@ fn load_map(cell: u32) -> CellMap {
     return CellMap(q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w,
         q3.x, q3.y, q3.z, q3.w, q4.x, q4.y, q4.z, q4.w, q5.x, q5.y, q5.z, q5.w,
         q6.x, q6.y, q6.z, q6.w, q7.x, q7.y, q7.z, q7.w, q8.x, q8.y, q8.z, q8.w,
-        q9.x, q9.y, q9.z, q9.w);
+        q9.x, q9.y, q9.z, q9.w, q10.x, q10.y, q10.z, q10.w);
 }
 
 // Writes the mediators' goals at the state `y` and input `inp` into aux slots 0..14.

@@ -71,6 +71,10 @@ pub struct CellMap {
     /// T_Aβ as the columnar kernel of P sees it (§4.3): the reach of the polysynaptic Aβ
     /// relay to lamina I (1 in the well-mixed compartment).
     pub p_ab: f32,
+    /// The afferent maps (T_Cp, T_Cn, T_Aδ, T_Aβ) of the glutamate an astrocyte senses, the
+    /// H(Glu) term of D_A (§4.7): the local terminals averaged over an astrocyte's domain
+    /// (`astro_sense_um`; equal to `glu` when it is 0 and in the well-mixed compartment).
+    pub ast: [f32; 4],
 }
 
 impl CellMap {
@@ -108,6 +112,7 @@ impl CellMap {
             pia_it: 1.0,
             pia_ab: 1.0,
             p_ab: 1.0,
+            ast: [1.0, 1.0, 1.0, 0.3],
         }
     }
 }

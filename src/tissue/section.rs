@@ -198,6 +198,7 @@ impl Layout {
             smooth(&maps.t_ab),
         ];
         let (v_5ht, v_ne, inj_atp) = (smooth(&maps.v_5ht), smooth(&maps.v_ne), smooth(&maps.s_inj));
+        let ast = tissue.astrocyte_maps(&maps, f64::from(get("astro_sense_um")));
         let cell_maps: Vec<CellMap> = (0..n)
             .map(|i| {
                 let local = [maps.t_cp[i], maps.t_cn[i], maps.t_ad[i], maps.t_ab[i]];
@@ -205,6 +206,7 @@ impl Layout {
                 let tw = |k: usize| pops.t_for_w[k][i];
                 CellMap {
                     glu: local,
+                    ast: [ast[0][i], ast[1][i], ast[2][i], ast[3][i]],
                     ei: local,
                     atp: [atp[0][i], atp[1][i], atp[2][i], atp[3][i]],
                     ea_ab: maps.t_ab[i],

@@ -344,6 +344,10 @@ fn layout_table() -> Vec<Row> {
         (offset_of!(CellMap, pia_it), &["pia_it"]),
         (offset_of!(CellMap, pia_ab), &["pia_ab"]),
         (offset_of!(CellMap, p_ab), &["p_ab"]),
+        (
+            offset_of!(CellMap, ast),
+            &["ast_cp", "ast_cn", "ast_ad", "ast_ab"],
+        ),
     ] {
         cell_map.extend(spread(off, names));
     }

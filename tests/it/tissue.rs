@@ -755,8 +755,8 @@ fn minocycline_lowers_microglial_activation() {
 /// MODEL.md §11.2's magnitude rule: after nerve injury female and male rats reach comparable
 /// allodynia (PWT at d7 within 20 %), the female through the adaptive-immune route (the gains
 /// w_T,DE and w_T,K were set by this rule on the 40 µm grid: female 7.74 g, male 7.79 g), and a
-/// T-cell-deficient female like the male. SNL, 7 days, on the 80 µm grid (measured: female
-/// 8.70 g, male 8.33 g).
+/// T-cell-deficient female like the male. SNL, 7 days, on the 80 µm grid (measured on
+/// 2026-12-07: female 4.59 g, male 4.19 g).
 #[test]
 fn females_and_males_reach_comparable_allodynia() {
     let run = |sex: &str, t_cells: bool| {

@@ -225,10 +225,11 @@ impl Tissue {
         // released mediators carry: S_inj averaged by a Gaussian of `inj_sense_um` over the
         // grey matter (§11.1 decision, issue 19), kept to it (§11.1: no drive in white matter
         // but Lissauer's tract, added below) and renormalised to peak 1. 0 keeps the terminal
-        // maps.
+        // maps. The maps are cell averages, so the average is taken of their grey density and
+        // multiplied back by the grey weight once (as σ → 0 it returns the maps).
         let sense = g("inj_sense_um") as f64;
         if sense > 0.0 {
-            s_inj = self.smooth_in_grey(&s_inj, sense);
+            s_inj = self.smooth_in_grey(&self.grey_density(&s_inj), sense);
             for (i, s) in s_inj.iter_mut().enumerate() {
                 *s *= grey_w(i);
             }
@@ -465,6 +466,25 @@ mod tests {
             probe_med < 0.01 && probe_sur > 0.8,
             "SNI probe band: medial {probe_med}, sural {probe_sur}"
         );
+    }
+
+    /// The sensing range is continuous at 0: a range far below the grid spacing returns the
+    /// terminal footprint, on a coarse grid whose lamina I cells are all partly white matter
+    /// too (the grey weight of a partly grey cell counts once).
+    #[test]
+    fn a_vanishing_sensing_range_gives_the_terminal_footprint() {
+        let maps = |set: &str| {
+            let table = ParamTable::edited(set).unwrap();
+            let tissue = Tissue::rasterise(Outline::new(&table, Animal::Rat), 40.0);
+            tissue.maps_for(&table, Territory::Inflamed).s_inj
+        };
+        let (sharp, tiny) = (maps("inj_sense_um=0"), maps("inj_sense_um=2"));
+        let worst = sharp
+            .iter()
+            .zip(&tiny)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "largest change {worst}");
     }
 
     /// §11.1 decision (issue 19): with the microglial sensing range the injury footprint has no

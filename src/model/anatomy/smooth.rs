@@ -1,5 +1,6 @@
 //! Averages over the grey matter: the Gaussian that turns the injured afferents' terminal maps into the
-//! injury signal a microglial cell senses (MODEL.md §11.1 decision, issue 19).
+//! injury signal a microglial cell senses (MODEL.md §11.1 decision, issue 19), and the afferent
+//! maps into the synaptic glutamate an astrocyte senses over its domain (§4.7 decision).
 
 use super::Tissue;
 
@@ -11,6 +12,38 @@ impl Tissue {
             .filter(|r| r.is_grey())
             .map(|r| self.weight(i, *r))
             .sum()
+    }
+
+    /// The afferent terminal maps (T_Cp, T_Cn, T_Aδ, T_Aβ) as an astrocyte senses them: each
+    /// averaged over the grey matter by a Gaussian of `sigma_um` (`astro_sense_um`) and kept to
+    /// the grey matter (× the cell's grey weight), not renormalised, since the astrocyte reads its
+    /// domain's mean glutamate. σ = 0 returns the maps unchanged, bit for bit.
+    pub fn astrocyte_maps(&self, maps: &super::maps::Maps, sigma_um: f64) -> [Vec<f32>; 4] {
+        let local = [&maps.t_cp, &maps.t_cn, &maps.t_ad, &maps.t_ab];
+        local.map(|t| {
+            if sigma_um <= 0.0 {
+                return t.clone();
+            }
+            let avg = self.smooth_in_grey(&self.grey_density(t), sigma_um);
+            avg.iter()
+                .enumerate()
+                .map(|(i, v)| v * self.grey_weight(i))
+                .collect()
+        })
+    }
+
+    /// A cell-average map (0 in white matter, × the lamina weights of a partly grey cell) as a
+    /// density in the grey matter: v / grey weight where the cell has grey matter, else 0. The
+    /// input [`Tissue::smooth_in_grey`] expects, so that a partly grey cell's grey weight counts
+    /// once, when the average is multiplied back by it.
+    pub fn grey_density(&self, v: &[f32]) -> Vec<f32> {
+        v.iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let g = self.grey_weight(i);
+                if g > 0.0 { x / g } else { 0.0 }
+            })
+            .collect()
     }
 
     /// `v` averaged over the grey matter by a Gaussian of standard deviation `sigma_um`
@@ -98,5 +131,54 @@ mod tests {
             "10–90 % width {width} µm, want {want}"
         );
         assert!((cross(0.5) - x0).abs() < t.h, "the step's middle moved");
+    }
+
+    /// The astrocytes' glutamate maps (§4.7 decision): σ = 0 gives the terminal maps bit for
+    /// bit; at 25 µm the Aβ map has no one-cell step at the lamina IV/V border (T_Aβ 1 → 0.6
+    /// there), keeps its mean over the grey matter within 5 % (an average, not a gain) and
+    /// stays 0 in white matter.
+    #[test]
+    fn the_astrocytes_sense_their_domains_mean_terminals() {
+        let table = ParamTable::builtin();
+        let t = Tissue::rasterise(Outline::new(&table, Animal::Rat), 5.0);
+        let maps = t.maps(&table);
+        let off = t.astrocyte_maps(&maps, 0.0);
+        assert!(
+            off[3] == maps.t_ab && off[0] == maps.t_cp,
+            "σ = 0 changes nothing"
+        );
+        let on = t.astrocyte_maps(&maps, 25.0);
+        let grey = |i: usize| t.grey_weight(i) > 0.999;
+        let jump = |f: &[f32]| {
+            let mut worst = 0.0f32;
+            for i in 0..t.nx * t.ny {
+                for j in [i + 1, i + t.nx] {
+                    if j < t.nx * t.ny && grey(i) && grey(j) {
+                        worst = worst.max((f[i] - f[j]).abs());
+                    }
+                }
+            }
+            worst
+        };
+        let (j0, j25) = (jump(&maps.t_ab), jump(&on[3]));
+        assert!(j0 > 0.3, "T_Aβ's lamina borders: {j0}");
+        assert!(j25 < 0.1, "sensed over 25 µm: largest step {j25}");
+        let mean = |f: &[f32]| {
+            let (num, den) = (0..t.nx * t.ny).fold((0.0f64, 0.0f64), |(a, b), i| {
+                let w = f64::from(t.grey_weight(i));
+                (a + w * f64::from(f[i]), b + w)
+            });
+            num / den
+        };
+        for k in 0..4 {
+            let (m0, m1) = (
+                mean(&[&maps.t_cp, &maps.t_cn, &maps.t_ad, &maps.t_ab][k][..]),
+                mean(&on[k]),
+            );
+            assert!((m1 / m0 - 1.0).abs() < 0.05, "map {k}: mean {m0} -> {m1}");
+        }
+        for i in (0..t.nx * t.ny).filter(|&i| t.grey_weight(i) == 0.0) {
+            assert!(on.iter().all(|m| m[i] == 0.0), "white matter cell {i}");
+        }
     }
 }

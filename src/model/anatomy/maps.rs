@@ -229,10 +229,7 @@ impl Tissue {
         // multiplied back by the grey weight once (as σ → 0 it returns the maps).
         let sense = g("inj_sense_um") as f64;
         if sense > 0.0 {
-            s_inj = self.smooth_in_grey(&self.grey_density(&s_inj), sense);
-            for (i, s) in s_inj.iter_mut().enumerate() {
-                *s *= grey_w(i);
-            }
+            s_inj = self.average_in_grey(&s_inj, sense);
             normalise_peak(&mut s_inj);
         }
         let white = g("inj_white");
@@ -499,19 +496,7 @@ mod tests {
             let m = tissue.maps_for(&table, Territory::Inflamed);
             (tissue, m)
         };
-        // The largest change of S_inj between neighbouring cells that are both wholly grey.
-        let jump = |(t, m): &(Tissue, Maps)| {
-            let grey = |i: usize| t.grey_weight(i) > 0.999;
-            let mut worst = 0.0f32;
-            for i in 0..t.nx * t.ny {
-                for j in [i + 1, i + t.nx] {
-                    if j < t.nx * t.ny && grey(i) && grey(j) {
-                        worst = worst.max((m.s_inj[i] - m.s_inj[j]).abs());
-                    }
-                }
-            }
-            worst
-        };
+        let jump = |(t, m): &(Tissue, Maps)| t.largest_grey_step(&m.s_inj);
         let (sharp, sensed) = (t("inj_sense_um=0"), t("inj_sense_um=25"));
         let (j0, j25) = (jump(&sharp), jump(&sensed));
         assert!(j0 > 0.2, "the terminal maps' lamina borders: {j0}");

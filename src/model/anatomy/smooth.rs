@@ -24,19 +24,42 @@ impl Tissue {
             if sigma_um <= 0.0 {
                 return t.clone();
             }
-            let avg = self.smooth_in_grey(&self.grey_density(t), sigma_um);
-            avg.iter()
-                .enumerate()
-                .map(|(i, v)| v * self.grey_weight(i))
-                .collect()
+            self.average_in_grey(t, sigma_um)
         })
     }
 
+    /// A cell-average map (0 in white matter, × the lamina weights of a partly grey cell)
+    /// averaged over the grey matter by a Gaussian of `sigma_um`, as a cell average again: the
+    /// average of its grey density × the cell's grey weight, so a partly grey cell's weight
+    /// counts once and σ → 0 returns the map.
+    pub fn average_in_grey(&self, v: &[f32], sigma_um: f64) -> Vec<f32> {
+        let avg = self.smooth_in_grey(&self.grey_density(v), sigma_um);
+        avg.iter()
+            .enumerate()
+            .map(|(i, x)| x * self.grey_weight(i))
+            .collect()
+    }
+
+    /// The largest change of `f` between neighbouring cells that are both wholly grey.
+    #[cfg(test)]
+    pub(super) fn largest_grey_step(&self, f: &[f32]) -> f32 {
+        let n = self.nx * self.ny;
+        let grey = |i: usize| self.grey_weight(i) > 0.999;
+        let mut worst = 0.0f32;
+        for i in 0..n {
+            for j in [i + 1, i + self.nx] {
+                if j < n && grey(i) && grey(j) {
+                    worst = worst.max((f[i] - f[j]).abs());
+                }
+            }
+        }
+        worst
+    }
+
     /// A cell-average map (0 in white matter, × the lamina weights of a partly grey cell) as a
-    /// density in the grey matter: v / grey weight where the cell has grey matter, else 0. The
-    /// input [`Tissue::smooth_in_grey`] expects, so that a partly grey cell's grey weight counts
-    /// once, when the average is multiplied back by it.
-    pub fn grey_density(&self, v: &[f32]) -> Vec<f32> {
+    /// density in the grey matter: v / grey weight where the cell has grey matter, else 0 (the
+    /// input [`Tissue::smooth_in_grey`] expects).
+    fn grey_density(&self, v: &[f32]) -> Vec<f32> {
         v.iter()
             .enumerate()
             .map(|(i, x)| {
@@ -148,19 +171,7 @@ mod tests {
             "σ = 0 changes nothing"
         );
         let on = t.astrocyte_maps(&maps, 25.0);
-        let grey = |i: usize| t.grey_weight(i) > 0.999;
-        let jump = |f: &[f32]| {
-            let mut worst = 0.0f32;
-            for i in 0..t.nx * t.ny {
-                for j in [i + 1, i + t.nx] {
-                    if j < t.nx * t.ny && grey(i) && grey(j) {
-                        worst = worst.max((f[i] - f[j]).abs());
-                    }
-                }
-            }
-            worst
-        };
-        let (j0, j25) = (jump(&maps.t_ab), jump(&on[3]));
+        let (j0, j25) = (t.largest_grey_step(&maps.t_ab), t.largest_grey_step(&on[3]));
         assert!(j0 > 0.3, "T_Aβ's lamina borders: {j0}");
         assert!(j25 < 0.1, "sensed over 25 µm: largest step {j25}");
         let mean = |f: &[f32]| {

@@ -157,6 +157,13 @@ fn agonist_level(u: f32) -> f32 {
     return v / (1.0 - v);
 }
 
+// The glutamate pool of §4.2 released by the afferents whose terminal maps are t = (T_Cp, T_Cn,
+// T_Aδ, T_Aβ): x its C-fibre part, y the whole pool.
+fn glutamate(t: vec4<f32>, inp: Input, r_pre: f32, r_pre_a: f32, kappa: f32) -> vec2<f32> {
+    let c = P.q_glu * (inp.r_cp * t.x + inp.r_cn * t.y) * r_pre / kappa;
+    return vec2<f32>(c, c + P.q_glu * (inp.r_ad * t.z * r_pre + inp.r_ab * t.w * r_pre_a) / kappa);
+}
+
 fn fast(s: S, inp: Input, m: CellMap) -> Fast {
     // Agonists (§6) add their level u/(1 − u) EC50 (u ≤ 0.99) to the receptor's ligand.
     // β-endorphin reaches the cell from the CSF through the pia (end_w, §2.5).
@@ -214,11 +221,11 @@ fn fast(s: S, inp: Input, m: CellMap) -> Fast {
         * (1.0 - P.e_5HT1 * o_5ht1) * (1.0 - P.e_GB * o_gb) * (1.0 + 0.3 * o_5ht3);
     let r_pre_a = (1.0 - P.e_a2 * o_a2) * (1.0 - P.e_GB * o_gb);
     let kappa = (1.0 - 0.4 * s.a * s.j) * (1.0 + 0.3 * s.g_ea);
-    let glu_c = P.q_glu * (inp.r_cp * m.glu_cp + inp.r_cn * m.glu_cn) * r_pre / kappa;
-    // The glutamate the astrocytes sense (H(Glu) in D_A, §4.7): the same pool over their domain's
-    // terminals (m.ast_*, the local ones when astro_sense_um = 0).
-    let glu = P.q_glu * (inp.r_cp * m.ast_cp + inp.r_cn * m.ast_cn) * r_pre / kappa
-        + P.q_glu * (inp.r_ad * m.ast_ad * r_pre + inp.r_ab * m.ast_ab * r_pre_a) / kappa;
+    // The neurons' C-fibre glutamate (N, D_E, LTP) from the local terminals; the glutamate the
+    // astrocytes sense (H(Glu) in D_A, §4.7), the whole pool over their domain's terminals
+    // (m.ast_*, the local ones when astro_sense_um = 0).
+    let glu_c = glutamate(vec4<f32>(m.glu_cp, m.glu_cn, m.glu_ad, m.glu_ab), inp, r_pre, r_pre_a, kappa).x;
+    let glu = glutamate(vec4<f32>(m.ast_cp, m.ast_cn, m.ast_ad, m.ast_ab), inp, r_pre, r_pre_a, kappa).y;
     let atp = P.a_n * (inp.r_cp * m.atp_cp + inp.r_cn * m.atp_cn + inp.r_ad * m.atp_ad + inp.r_ab * m.atp_ab)
         + P.a_inj * inp.i_inj * m.inj_atp
         + P.a_A * s.a * s.cx * (1.0 - D.fluorocitrate) * (1.0 - D.carbenoxolone);

@@ -40,6 +40,8 @@ const SLOT: u64 = 256;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct CellMap {
+    /// The local afferent maps (T_Cp, T_Cn, T_Aδ, T_Aβ) of the neurons' glutamate pool (§4.2):
+    /// the neurons read its C-fibre part (N, D_E, LTP, SP release); the astrocytes read `ast`.
     pub glu: [f32; 4],
     pub ei: [f32; 4],
     pub atp: [f32; 4],

@@ -225,13 +225,10 @@ impl Tissue {
         // released mediators carry: S_inj averaged by a Gaussian of `inj_sense_um` over the
         // grey matter (§11.1 decision, issue 19), kept to it (§11.1: no drive in white matter
         // but Lissauer's tract, added below) and renormalised to peak 1. 0 keeps the terminal
-        // maps. The maps are cell averages, so the average is taken of their grey density and
-        // multiplied back by the grey weight once (as σ → 0 it returns the maps).
-        let sense = g("inj_sense_um") as f64;
-        if sense > 0.0 {
-            s_inj = self.average_in_grey(&s_inj, sense);
-            normalise_peak(&mut s_inj);
-        }
+        // maps (the peak is already 1). The maps are cell averages, so the average is taken of
+        // their grey density and multiplied back by the grey weight once.
+        s_inj = self.average_in_grey(&s_inj, g("inj_sense_um") as f64);
+        normalise_peak(&mut s_inj);
         let white = g("inj_white");
         for (i, s) in s_inj.iter_mut().enumerate() {
             *s = (*s + white * w(i, Region::Lissauer) * band_paw[i] * injured[i]).min(1.0);

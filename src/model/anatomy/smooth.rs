@@ -20,19 +20,18 @@ impl Tissue {
     /// domain's mean glutamate. σ = 0 returns the maps unchanged, bit for bit.
     pub fn astrocyte_maps(&self, maps: &super::maps::Maps, sigma_um: f64) -> [Vec<f32>; 4] {
         let local = [&maps.t_cp, &maps.t_cn, &maps.t_ad, &maps.t_ab];
-        local.map(|t| {
-            if sigma_um <= 0.0 {
-                return t.clone();
-            }
-            self.average_in_grey(t, sigma_um)
-        })
+        local.map(|t| self.average_in_grey(t, sigma_um))
     }
 
     /// A cell-average map (0 in white matter, × the lamina weights of a partly grey cell)
     /// averaged over the grey matter by a Gaussian of `sigma_um`, as a cell average again: the
     /// average of its grey density × the cell's grey weight, so a partly grey cell's weight
-    /// counts once and σ → 0 returns the map.
+    /// counts once and σ → 0 returns the map; σ ≤ 0 returns it unchanged (the Gaussian of
+    /// [`Tissue::smooth_in_grey`] needs σ > 0).
     pub fn average_in_grey(&self, v: &[f32], sigma_um: f64) -> Vec<f32> {
+        if sigma_um <= 0.0 {
+            return v.to_vec();
+        }
         let avg = self.smooth_in_grey(&self.grey_density(v), sigma_um);
         avg.iter()
             .enumerate()

@@ -12,7 +12,10 @@
 //!   linearly, capped at 1, as in §6; doses given in the papers' units (mg/kg systemic, µg or
 //!   nmol intrathecal) are concentrations c = dose/ED50 (`{drug}_ED50_sys`, `{drug}_ED50_it`),
 //!   which superpose and reach the target through u = cⁿ/(cⁿ + 1) (Emax model, Hill n =
-//!   `{drug}_hill`, default 1). The two kinds add, capped at 1.
+//!   `{drug}_hill`, default 1). The two kinds add, capped at 1. The receptor blockers
+//!   ([`RECEPTOR_BLOCKERS`]) are the exception: their occupancy doses are concentrations too,
+//!   c₀ = (u/(1 − u))^{1/n}, at most `c_full_block` (u_max = 1, a blocking dose), so a block
+//!   holds while the concentration falls through the top of the Emax curve.
 //! - **Effect compartment**, du_eff/dt = (u_p − u_eff)/τ_eff with τ_eff = `{drug}_tau_eff`
 //!   (every route: target binding, slow turnover) or `{drug}_tau_eff_sys` (systemic doses only:
 //!   entry into the CNS), for drugs whose tissue effect outlasts the plasma level; without an
@@ -23,7 +26,7 @@
 //! combination per cell are one time course from a dose to what a cell sees, with its tests.
 
 use crate::model::network::protocol::{
-    DRUG_CATALOGUE, DRUG_KEYS, Dose, NALOXONE_NM, Route, drug_slot,
+    DRUG_CATALOGUE, DRUG_KEYS, Dose, NALOXONE_NM, RECEPTOR_BLOCKERS, Route, drug_slot,
 };
 use crate::model::network::state::Drugs;
 use crate::params::ParamTable;
@@ -84,6 +87,10 @@ pub struct DrugPk {
     pub ed50_it: Option<(f64, DoseUnit)>,
     /// Hill coefficient of the dose–response.
     pub hill: f64,
+    /// For the receptor blockers, the concentration (ED50 units) an occupancy dose of
+    /// u_max = 1 stands for (`c_full_block`): their occupancy doses are read through the Emax
+    /// curve. `None`: the linear §6 knob.
+    pub c_full: Option<f64>,
 }
 
 impl DrugPk {
@@ -150,7 +157,8 @@ impl Kinetics {
     /// The kinetics of every catalogue drug from the table (its 11.3 entries and defaults).
     ///
     /// # Panics
-    /// If the table lacks a default (`k_sys`, `k_it_ab`, `tau_clear_it`): the shipped table has
+    /// If the table lacks a default (`k_sys`, `k_it_ab`, `tau_clear_it`, `c_full_block`): the
+    /// shipped table has
     /// them and edits cannot remove keys.
     pub fn from_table(t: &ParamTable) -> Kinetics {
         let need = |k: &str| {
@@ -158,6 +166,7 @@ impl Kinetics {
                 .unwrap_or_else(|| panic!("parameter `{k}` missing from the table"))
         };
         let (k_sys, k_it_ab, tau_it) = (need("k_sys"), need("k_it_ab"), need("tau_clear_it"));
+        let c_full_block = need("c_full_block");
         let drugs = DRUG_CATALOGUE
             .iter()
             .map(|&(name, _, antibody, _)| {
@@ -175,6 +184,7 @@ impl Kinetics {
                     ed50_sys: potency(t, name, "sys"),
                     ed50_it: potency(t, name, "it"),
                     hill: own("hill").unwrap_or(1.0),
+                    c_full: RECEPTOR_BLOCKERS.contains(&name).then_some(c_full_block),
                 }
             })
             .collect();
@@ -187,7 +197,17 @@ impl Kinetics {
     pub fn describe(&self, dose: &Dose) -> String {
         let pk = &self.drugs[dose.drug];
         let amount = match dose.amount {
-            Amount::Occupancy(u) => format!("u_max {u}"),
+            Amount::Occupancy(u) => match pk.c_full {
+                Some(c) => {
+                    let c0 = format!("{:.3}", occupancy_concentration(u, pk.hill, c));
+                    let c0 = c0.trim_end_matches('0').trim_end_matches('.');
+                    format!(
+                        "u_max {u} (a blocker: {c0} × ED50 through the Emax curve, Hill {})",
+                        pk.hill
+                    )
+                }
+                None => format!("u_max {u}"),
+            },
             Amount::Dose { value, unit } => {
                 let (e, _) = pk.ed50(dose.route).unwrap_or((f64::NAN, unit));
                 format!(
@@ -227,15 +247,28 @@ impl Kinetics {
         }
     }
 
-    /// The concentration (ED50 units) a dose in the papers' units gives at its peak, or `None`
-    /// for an occupancy dose. An unstated potency was refused when the scenario was read.
+    /// The concentration (ED50 units) a dose gives at its peak: a dose in the papers' units,
+    /// or a receptor blocker's occupancy dose ([`occupancy_concentration`]); `None` for an
+    /// occupancy dose of any other drug (the linear §6 knob). An unstated potency was refused
+    /// when the scenario was read.
     fn concentration(&self, dose: &Dose) -> Option<f64> {
-        let Amount::Dose { value, .. } = dose.amount else {
-            return None;
-        };
-        let ed50 = self.drugs[dose.drug].ed50(dose.route);
-        Some(value / ed50.map_or(f64::INFINITY, |e| e.0))
+        let pk = &self.drugs[dose.drug];
+        match dose.amount {
+            Amount::Dose { value, .. } => {
+                Some(value / pk.ed50(dose.route).map_or(f64::INFINITY, |e| e.0))
+            }
+            Amount::Occupancy(u) => pk.c_full.map(|c| occupancy_concentration(u, pk.hill, c)),
+        }
     }
+}
+
+/// The concentration (ED50 units) at which the Emax curve u = cⁿ/(cⁿ + 1) gives occupancy
+/// `u`, c = (u/(1 − u))^{1/n}, at most `c_full` (u = 1, a blocking dose).
+pub fn occupancy_concentration(u: f64, n: f64, c_full: f64) -> f64 {
+    if u >= 1.0 {
+        return c_full;
+    }
+    (u / (1.0 - u)).powf(1.0 / n).min(c_full)
 }
 
 /// The occupancy the plasma (or CSF) level of one drug's doses gives at time t: occupancy
@@ -657,6 +690,44 @@ mod tests {
         let ip = dose("sb203580", Route::Systemic, Amount::Occupancy(0.8));
         let s = DoseSchedule::new(&[ip, ip], &kin, 86400.0);
         assert_eq!(s.drugs_at(&Drugs::default(), 3600.0).p38, 1.0);
+    }
+
+    /// A receptor blocker's occupancy dose is a concentration on the Emax curve: u_max = 1 is
+    /// c_full × ED50 and holds while the concentration clears, u_max < 1 starts where the knob
+    /// did; any other drug's u_max decays with the level.
+    #[test]
+    fn a_blocking_dose_holds_while_its_concentration_clears() {
+        let kin = kinetics();
+        let c_full = ParamTable::builtin().get("c_full_block").unwrap();
+        let ctop = dose("ctop", Route::Intrathecal, Amount::Occupancy(1.0));
+        let pk = &kin.drugs[ctop.drug];
+        assert_eq!(pk.c_full, Some(c_full));
+        let tau = 1.0 / pk.k_it;
+        let s = DoseSchedule::new(&[ctop], &kin, 86400.0);
+        let at = |t: f64| s.drugs_at(&Drugs::default(), 3600.0 + t).mu_delta;
+        assert!((at(0.0) - c_full / (c_full + 1.0)).abs() < 1e-12);
+        // One clearance time later: c = c_full/e, u = c/(c + 1) (0.974 for 100), where the
+        // knob would have left 1/e.
+        let c = c_full * (-1.0f64).exp();
+        assert!((at(tau) - c / (c + 1.0)).abs() < 1e-9, "{}", at(tau));
+        assert!(at(tau) > 0.9);
+        // Half the block is left after ln(c_full) clearance times.
+        assert!((at(c_full.ln() * tau) - 0.5).abs() < 1e-9);
+        // A partial dose starts at the knob's occupancy: u_max 0.5 is c = 1.
+        let half = dose("yohimbine", Route::Intrathecal, Amount::Occupancy(0.5));
+        let s = DoseSchedule::new(&[half], &kin, 86400.0);
+        assert!((s.drugs_at(&Drugs::default(), 3600.0).a2 - 0.5).abs() < 1e-12);
+        let c = (-1.0f64).exp();
+        let u = s.drugs_at(&Drugs::default(), 3600.0 + tau).a2;
+        assert!((u - c / (c + 1.0)).abs() < 1e-9, "{u}");
+        // Not a blocker: the knob decays with the level.
+        let p38 = dose("sb203580", Route::Intrathecal, Amount::Occupancy(1.0));
+        assert_eq!(kin.drugs[p38.drug].c_full, None);
+        let s = DoseSchedule::new(&[p38], &kin, 86400.0);
+        let u = s.drugs_at(&Drugs::default(), 3600.0 + tau).p38;
+        assert!((u - (-1.0f64).exp()).abs() < 1e-9, "{u}");
+        assert_eq!(occupancy_concentration(1.0, 2.0, 50.0), 50.0);
+        assert!((occupancy_concentration(0.8, 2.0, 50.0) - 2.0).abs() < 1e-12);
     }
 
     /// (mean, trough, peak) of the minocycline occupancy over day 3 of a daily i.p. regimen.

@@ -225,6 +225,24 @@ pub const DRUG_CATALOGUE: &[(&str, &str, bool, &str)] = &[
     ),
 ];
 
+/// The antagonists of the transmitter systems that carry inhibition and its descending control
+/// (μ/δ and κ opioid, GABA_A, glycine, 5-HT, α2): the papers give them in doses chosen to block
+/// an endogenous system, many times their ED50, so a dose of these given as an occupancy
+/// `u_max` is read through the Emax curve, u_max = 1 standing for `c_full_block` × ED50
+/// ([`crate::model::network::pk`], MODEL.md §11.3, docs/model.md). Every other drug keeps the
+/// linear §6 knob.
+pub const RECEPTOR_BLOCKERS: &[&str] = &[
+    "ctop",
+    "naltrindole",
+    "nor_bni",
+    "bicuculline",
+    "strychnine",
+    "methysergide",
+    "yohimbine",
+    "idazoxan",
+    "ondansetron",
+];
+
 /// One dose of a drug (§6, §11.3): its amount, route and time; [`crate::model::network::pk`]
 /// gives its time course.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -158,8 +158,7 @@ impl Kinetics {
     ///
     /// # Panics
     /// If the table lacks a default (`k_sys`, `k_it_ab`, `tau_clear_it`, `c_full_block`): the
-    /// shipped table has
-    /// them and edits cannot remove keys.
+    /// shipped table has them and edits cannot remove keys.
     pub fn from_table(t: &ParamTable) -> Kinetics {
         let need = |k: &str| {
             t.get(k)
@@ -272,8 +271,8 @@ pub fn occupancy_concentration(u: f64, n: f64, c_full: f64) -> f64 {
 }
 
 /// The occupancy the plasma (or CSF) level of one drug's doses gives at time t: occupancy
-/// doses add linearly, doses in papers' units superpose as concentrations through the Emax
-/// curve; the two add, capped at 1.
+/// doses add linearly, doses in papers' units (and a receptor blocker's occupancy doses)
+/// superpose as concentrations through the Emax curve; the two add, capped at 1.
 fn plasma_occupancy(kin: &Kinetics, doses: &[Dose], t: f64) -> f64 {
     let (mut knob, mut conc) = (0.0, 0.0);
     for d in doses {

@@ -701,6 +701,10 @@ mod tests {
         let ctop = dose("ctop", Route::Intrathecal, Amount::Occupancy(1.0));
         let pk = &kin.drugs[ctop.drug];
         assert_eq!(pk.c_full, Some(c_full));
+        // Every listed blocker is a catalogue drug (a misspelt name would fall silently back
+        // to the knob): as many drugs carry c_full as the list names.
+        let blockers = kin.drugs.iter().filter(|d| d.c_full.is_some()).count();
+        assert_eq!(blockers, RECEPTOR_BLOCKERS.len());
         let tau = 1.0 / pk.k_it;
         let s = DoseSchedule::new(&[ctop], &kin, 86400.0);
         let at = |t: f64| s.drugs_at(&Drugs::default(), 3600.0 + t).mu_delta;
